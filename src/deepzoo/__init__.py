@@ -1,0 +1,12 @@
+"""deepzoo: the classic deep-learning model families, end to end, with scikit-learn's conventions."""
+
+from . import persistence
+from .mlp import MLPClassifier, MLPRegressor
+from .persistence import load, save
+
+__version__ = "0.1.0"
+
+for _cls in (MLPClassifier, MLPRegressor):
+    persistence.register(_cls)
+
+__all__ = ["MLPClassifier", "MLPRegressor", "load", "save", "__version__"]

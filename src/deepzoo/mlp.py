@@ -1,0 +1,411 @@
+"""The multilayer perceptron ("ANN"): MLPClassifier and MLPRegressor.
+
+Same vocabulary as scikit-learn's ``sklearn.neural_network`` estimators, trained by
+:func:`deepzoo.training.fit_loop` on PyTorch (CPU, CUDA, or several processes under torchrun).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import _check_sample_weight, validate_data
+from torch import nn
+
+from . import distributed
+from .base import (
+    Interval,
+    Options,
+    TorchEstimator,
+    local_torch_seed,
+    numpy_out,
+    resolve_device,
+    seed_from,
+)
+from .training import fit_loop, predict_batches
+
+__all__ = ["MLP", "MLPClassifier", "MLPRegressor"]
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
+
+
+class MLP(nn.Module):
+    """Fully connected layers: Linear -> [BatchNorm] -> activation -> [Dropout], then a Linear head."""
+
+    def __init__(self, n_features: int, hidden_layer_sizes: tuple, n_outputs: int, activation: str = "relu",
+                 dropout: float = 0.0, batch_norm: bool = False):
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = n_features
+        for size in hidden_layer_sizes:
+            layers.append(nn.Linear(width, size))
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(size))
+            layers.append(ACTIVATIONS[activation]())
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            width = size
+        layers.append(nn.Linear(width, n_outputs))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)  # (N, n_features) -> (N, n_outputs)
+
+
+def _as_tuple(sizes) -> tuple:
+    return (int(sizes),) if isinstance(sizes, numbers.Integral) else tuple(int(s) for s in sizes)
+
+
+class _BaseMLP(TorchEstimator):
+    """What the MLP classifier and regressor share: parameters, data checks, the call to fit_loop."""
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": ["int_tuple"],
+        "activation": [Options(*ACTIVATIONS)],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "batch_norm": [bool],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "solver": [Options("adam", "adamw", "sgd")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "early_stopping": [bool],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "clip_grad_norm": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "warm_start": [bool],
+        "verbose": [bool, Interval(numbers.Integral, 0, None, closed="left")],
+        "device": ["device"],
+        "random_state": ["random_state"],
+        "checkpoint": [str, "pathlike", None],
+        "resume": [bool],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        activation="relu",
+        dropout=0.0,
+        batch_norm=False,
+        alpha=1e-4,
+        solver="adam",
+        learning_rate=1e-3,
+        batch_size=200,
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        clip_grad_norm=None,
+        warm_start=False,
+        verbose=False,
+        device="auto",
+        random_state=None,
+        checkpoint=None,
+        resume=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.alpha = alpha
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.clip_grad_norm = clip_grad_norm
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.device = device
+        self.random_state = random_state
+        self.checkpoint = checkpoint
+        self.resume = resume
+
+    # -- subclass hooks ---------------------------------------------------------------------------
+    def _encode_targets(self, y, first_call: bool, classes=None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    _score_fn = None
+
+    # -- shared machinery -------------------------------------------------------------------------
+    def _build_module(self) -> MLP:
+        return MLP(self.n_features_in_, _as_tuple(self.hidden_layer_sizes), self.n_outputs_,
+                   self.activation, self.dropout, self.batch_norm)
+
+    def _validate_X(self, X, reset: bool):
+        try:
+            return validate_data(self, X, reset=reset, dtype=np.float32)
+        except ValueError as exc:
+            if "could not convert" in str(exc) or "convert string" in str(exc):
+                raise ValueError(
+                    f"{type(self).__name__} expects numeric features; got non-numeric values ({exc}). "
+                    "Encode categorical columns first, e.g. with OneHotEncoder in a Pipeline."
+                ) from exc
+            raise
+
+    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
+        self._check_params()
+        continuing = (self.warm_start or incremental) and hasattr(self, "module_")
+        X = self._validate_X(X, reset=not continuing)
+        y = np.asarray(y)
+        if len(y) != len(X):
+            raise ValueError(
+                f"X and y have different numbers of samples: {len(X)} and {len(y)}. Pass one target per row."
+            )
+        if len(X) < 1:
+            raise ValueError(f"{type(self).__name__} needs at least 1 sample to fit; got 0.")
+        y_t = self._encode_targets(y, first_call=not continuing, classes=classes)
+        device = distributed.device_for_rank(resolve_device(self.device))
+        distributed.ensure_initialized(device)
+        weights = None
+        if sample_weight is not None or getattr(self, "class_weight", None) is not None:
+            weights = _check_sample_weight(sample_weight, X, dtype=np.float32)
+            if getattr(self, "class_weight", None) is not None:
+                weights = weights * compute_sample_weight(self.class_weight, y).astype(np.float32)
+            weights = torch.as_tensor(weights, device=device)
+        seed = seed_from(self.random_state)
+        X_t = torch.as_tensor(X, device=device)
+        y_t = y_t.to(device)
+        with local_torch_seed(seed, device):
+            if not continuing:
+                self.module_ = self._build_module().to(device)
+                self.history_ = {}
+                self.n_iter_ = 0
+                self.optimizer_ = None
+            else:
+                self.module_.to(device)
+            if incremental:
+                # partial_fit: one pass over the data, no early stopping, the same optimizer
+                settings = dict(max_iter=1, early_stopping=False, warn_on_max_iter=False, checkpoint=None)
+            else:
+                settings = dict(max_iter=self.max_iter, early_stopping=self.early_stopping,
+                                checkpoint=self.checkpoint, resume=self.resume)
+            result, self.optimizer_ = fit_loop(
+                self.module_, self._loss, X_t, y_t, sample_weight=weights,
+                optimizer=self.optimizer_ if continuing else None, solver=self.solver,
+                learning_rate=self.learning_rate, weight_decay=self.alpha,
+                batch_size=min(self.batch_size, len(X)), validation_fraction=self.validation_fraction,
+                n_iter_no_change=self.n_iter_no_change, tol=self.tol, clip_grad_norm=self.clip_grad_norm,
+                score_fn=self._score_fn, stratify=self._stratify(y), seed=seed + self.n_iter_,
+                verbose=bool(self.verbose), description=type(self).__name__, **settings,
+            )
+        for key, values in result.history.items():
+            self.history_.setdefault(key, []).extend(values)
+        self.n_iter_ += result.n_iter
+        self.loss_ = self.history_["loss"][-1]
+        self.best_epoch_ = result.best_epoch
+        return self
+
+    def _stratify(self, y):
+        return None
+
+    def _forward(self, X) -> torch.Tensor:
+        self._check_fitted()
+        X = self._validate_X(X, reset=False)
+        device = next(self.module_.parameters()).device
+        return predict_batches(self.module_, torch.as_tensor(X, device=device))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Multilayer perceptron classifier (binary and multiclass) on PyTorch.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Width of each hidden layer.
+    activation : {'relu', 'tanh', 'sigmoid', 'gelu'}, default='relu'
+    dropout : float in [0, 1), default=0.0
+        Dropout after each hidden activation.
+    batch_norm : bool, default=False
+        Batch normalisation after each hidden Linear layer.
+    alpha : float, default=1e-4
+        L2 penalty on the weights (weight decay), not on biases.
+    solver : {'adam', 'adamw', 'sgd'}, default='adam'
+    learning_rate : float, default=1e-3
+    batch_size : int, default=200
+    max_iter : int, default=200
+        Number of epochs at most.
+    tol, n_iter_no_change : float, int
+        Stop when the monitored loss (validation loss with ``early_stopping``, else training loss) has
+        not improved by ``tol`` for ``n_iter_no_change`` epochs.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified) and restore the weights of
+        the epoch with the best validation loss.
+    validation_fraction : float, default=0.1
+    clip_grad_norm : float or None, default=None
+    class_weight : dict, 'balanced' or None, default=None
+        Multiplies each sample's loss by the weight of its class.
+    warm_start : bool, default=False
+        Continue training the fitted network (and its optimizer) at the next ``fit``.
+    verbose : bool, default=False
+        Show a Rich progress bar with the loss per epoch.
+    device : str, default='auto'
+        'auto' picks CUDA when present, else CPU.
+    random_state : int, RandomState or None, default=None
+        Seeds weight initialisation, dropout and batch order; the global RNG is left as it was.
+    checkpoint : str or path, default=None
+        File written atomically after every epoch; with ``resume=True`` a killed fit continues from it.
+    resume : bool, default=False
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    module_ : torch.nn.Module
+    history_ : dict of lists
+        'loss' (and 'score' = accuracy, 'val_loss', 'val_score' with early stopping) per epoch.
+    n_iter_ : int
+        Epochs run.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_moons
+    >>> from deepzoo import MLPClassifier
+    >>> X, y = make_moons(200, noise=0.1, random_state=0)
+    >>> clf = MLPClassifier((32, 32), max_iter=200, learning_rate=0.01, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.95
+    True
+    """
+
+    _parameter_constraints = {**_BaseMLP._parameter_constraints,
+                              "class_weight": ["dict", Options("balanced"), None]}
+
+    def __init__(self, hidden_layer_sizes=(100,), *, activation="relu", dropout=0.0, batch_norm=False,
+                 alpha=1e-4, solver="adam", learning_rate=1e-3, batch_size=200, max_iter=200, tol=1e-4,
+                 n_iter_no_change=10, early_stopping=False, validation_fraction=0.1, clip_grad_norm=None,
+                 class_weight=None, warm_start=False, verbose=False, device="auto", random_state=None,
+                 checkpoint=None, resume=False):
+        super().__init__(
+            hidden_layer_sizes, activation=activation, dropout=dropout, batch_norm=batch_norm, alpha=alpha,
+            solver=solver, learning_rate=learning_rate, batch_size=batch_size, max_iter=max_iter, tol=tol,
+            n_iter_no_change=n_iter_no_change, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, clip_grad_norm=clip_grad_norm, warm_start=warm_start,
+            verbose=verbose, device=device, random_state=random_state, checkpoint=checkpoint, resume=resume,
+        )
+        self.class_weight = class_weight
+
+    @staticmethod
+    def _score_fn(output, target):
+        return (output.argmax(1) == target).float().mean()
+
+    def _loss(self, output, target):
+        return F.cross_entropy(output, target, reduction="none")
+
+    def _stratify(self, y):
+        return y
+
+    def _encode_targets(self, y, first_call, classes=None):
+        check_classification_targets(y)
+        if type_of_target(y) not in ("binary", "multiclass"):
+            raise ValueError(
+                f"MLPClassifier supports binary and multiclass targets; got {type_of_target(y)!r}. "
+                "For several labels per sample fit one classifier per label."
+            )
+        if first_call:
+            self.classes_ = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+            self.n_outputs_ = max(len(self.classes_), 2)
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if len(unseen):
+            raise ValueError(
+                f"y contains labels {unseen.tolist()[:5]} not seen in the first fit (classes_ = "
+                f"{self.classes_.tolist()}). Refit without warm_start, or pass every class to partial_fit."
+            )
+        return torch.as_tensor(np.searchsorted(self.classes_, y), dtype=torch.long)
+
+    def fit(self, X, y, sample_weight=None):
+        """Train on ``X`` (n_samples, n_features) and labels ``y``; returns ``self``."""
+        return self._fit(X, y, sample_weight)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over ``(X, y)``; ``classes`` (every label) is required on the first call."""
+        if not hasattr(self, "module_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit (every possible label).")
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes); rows sum to 1."""
+        proba = numpy_out(torch.softmax(self._forward(X), dim=1)).astype(np.float64)
+        proba = proba[:, : len(self.classes_)]
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        return np.log(np.clip(self.predict_proba(X), 1e-300, None))
+
+    def decision_function(self, X) -> np.ndarray:
+        """Logits; for binary problems the log-odds of the positive class, shape (n_samples,)."""
+        logits = numpy_out(self._forward(X)).astype(np.float64)
+        if len(self.classes_) == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits[:, : len(self.classes_)]
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class of each row."""
+        return self.classes_[numpy_out(self._forward(X))[:, : len(self.classes_)].argmax(axis=1)]
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multilayer perceptron regressor (squared error) on PyTorch; one or several targets.
+
+    Parameters are those of :class:`MLPClassifier` but ``class_weight``. ``y`` of shape (n_samples,)
+    gives predictions of shape (n_samples,); (n_samples, n_targets) gives that shape back.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepzoo import MLPRegressor
+    >>> X = np.linspace(-1, 1, 200)[:, None]
+    >>> reg = MLPRegressor((32,), max_iter=300, learning_rate=0.01, random_state=0).fit(X, X[:, 0] ** 2)
+    >>> reg.score(X, X[:, 0] ** 2) > 0.9
+    True
+    """
+
+    def _loss(self, output, target):
+        return F.mse_loss(output, target, reduction="none").mean(dim=1)
+
+    def _encode_targets(self, y, first_call, classes=None):
+        y = np.asarray(y)
+        if y.dtype.kind not in "biuf":
+            try:
+                y = y.astype(np.float64)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"MLPRegressor expects numeric targets; got dtype {y.dtype}.") from exc
+        if not np.all(np.isfinite(y)):
+            raise ValueError("Input y contains NaN or infinity; drop or impute those rows before fitting.")
+        y2 = y.reshape(len(y), -1).astype(np.float32)
+        if first_call:
+            self.n_outputs_ = y2.shape[1]
+            self.target_ndim_ = y.ndim
+        elif y2.shape[1] != self.n_outputs_:
+            raise ValueError(f"y has {y2.shape[1]} targets but the model was fitted with {self.n_outputs_}.")
+        return torch.as_tensor(y2)
+
+    def fit(self, X, y, sample_weight=None):
+        """Train on ``X`` (n_samples, n_features) and targets ``y``; returns ``self``."""
+        return self._fit(X, y, sample_weight)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over ``(X, y)``, continuing from the current weights."""
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X) -> np.ndarray:
+        out = numpy_out(self._forward(X)).astype(np.float64)
+        return out[:, 0] if self.n_outputs_ == 1 and self.target_ndim_ == 1 else out

@@ -1,0 +1,263 @@
+"""Save and load fitted models: a folder of JSON (class, parameters, fitted state) and safetensors weights.
+
+Loading never unpickles and never imports or runs code named by the files: the class must be one of
+deepzoo's registered estimators, tensors come from safetensors, and the scikit-learn steps of a saved
+``Pipeline`` are read with skops' secure format, trusting only scikit-learn and NumPy types.
+
+Layout of a saved estimator::
+
+    model/
+      deepzoo.json          {"format": "deepzoo", "version": 1, "class": "MLPClassifier", "params": ..., "fitted": ...}
+      weights.safetensors   module_.state_dict()
+
+A saved Pipeline has ``deepzoo.json`` listing its steps, one sub-folder per deepzoo step and one
+``<name>.skops`` file per scikit-learn step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from sklearn.pipeline import Pipeline
+
+__all__ = ["load", "register", "save"]
+
+FORMAT_VERSION = 1
+_REGISTRY: dict[str, type] = {}
+# fitted attributes that are not JSON: the network lives in weights.safetensors; the optimizer is
+# training state, not needed to predict
+_NOT_SAVED = {"module_", "optimizer_"}
+_TRUSTED_MODULE_PREFIXES = ("sklearn.", "numpy.", "builtins.", "scipy.sparse.")
+
+
+def register(cls: type) -> type:
+    """Allow ``load`` to rebuild ``cls``; every deepzoo estimator registers itself here."""
+    _REGISTRY[cls.__name__] = cls
+    return cls
+
+
+# -- JSON encoding of parameters and fitted attributes ------------------------------------------
+def _encode(value):
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biufUO":
+            raise TypeError(f"cannot save an array of dtype {value.dtype}")
+        return {"__ndarray__": value.tolist(), "dtype": "str" if value.dtype.kind in "UO" else str(value.dtype)}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {"__dict__": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, torch.device):
+        return str(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"cannot save a value of type {type(value).__name__}")
+
+
+def _decode(value):
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if isinstance(value, dict):
+        if "__ndarray__" in value:
+            dtype = value["dtype"]
+            if dtype == "str":
+                return np.asarray(value["__ndarray__"], dtype=object)
+            return np.asarray(value["__ndarray__"], dtype=np.dtype(dtype))
+        if "__tuple__" in value:
+            return tuple(_decode(v) for v in value["__tuple__"])
+        if "__dict__" in value:
+            return {_decode(k): _decode(v) for k, v in value["__dict__"]}
+        raise ValueError(f"unexpected object in a deepzoo.json file: keys {sorted(value)}")
+    return value
+
+
+# -- atomic folder writes -------------------------------------------------------------------------
+def _write_folder(path: Path, fill) -> None:
+    """Call ``fill(tmp_dir)``, then move the finished folder to ``path`` (replacing an old one)."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    except OSError as exc:
+        raise OSError(f"Cannot write the model folder {path}: {exc.strerror or exc}.") from exc
+    try:
+        fill(tmp)
+        if path.exists():
+            old = path.with_name(f".{path.name}.old-{os.getpid()}")
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _fill_estimator(estimator, folder: Path) -> None:
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(estimator)
+    params = estimator.get_params(deep=False)
+    if isinstance(params.get("random_state"), np.random.RandomState):
+        params["random_state"] = None  # a RandomState object is not data; the fitted weights are
+    fitted = {k: v for k, v in vars(estimator).items() if k.endswith("_") and not k.startswith("_")
+              and k not in _NOT_SAVED}
+    doc = {"format": "deepzoo", "version": FORMAT_VERSION, "class": type(estimator).__name__,
+           "params": _encode(params), "fitted": _encode(fitted)}
+    state = {k: v.detach().cpu().contiguous() for k, v in estimator.module_.state_dict().items()}
+    save_file(state, str(folder / "weights.safetensors"))
+    (folder / "deepzoo.json").write_text(json.dumps(doc, indent=1))
+    card = getattr(estimator, "_model_card", None)
+    if card is not None:
+        (folder / "MODEL_CARD.md").write_text(card())
+
+
+def _fill_pipeline(pipeline: Pipeline, folder: Path) -> None:
+    import skops.io as sio
+
+    steps = []
+    for name, step in pipeline.steps:
+        if step is None or step == "passthrough":
+            steps.append({"name": name, "kind": "passthrough"})
+        elif type(step).__name__ in _REGISTRY and isinstance(step, _REGISTRY[type(step).__name__]):
+            (folder / name).mkdir()
+            _fill_estimator(step, folder / name)
+            steps.append({"name": name, "kind": "deepzoo"})
+        else:
+            sio.dump(step, folder / f"{name}.skops")
+            steps.append({"name": name, "kind": "skops"})
+    doc = {"format": "deepzoo", "version": FORMAT_VERSION, "class": "Pipeline", "steps": steps}
+    (folder / "deepzoo.json").write_text(json.dumps(doc, indent=1))
+
+
+def save(estimator, path) -> Path:
+    """Save a fitted deepzoo estimator, or a fitted Pipeline ending in one, to the folder ``path``.
+
+    The folder is written under a temporary name and renamed when complete.
+    """
+    path = Path(path)
+    if isinstance(estimator, Pipeline):
+        _write_folder(path, lambda folder: _fill_pipeline(estimator, folder))
+    elif type(estimator).__name__ in _REGISTRY:
+        _write_folder(path, lambda folder: _fill_estimator(estimator, folder))
+    else:
+        raise TypeError(
+            f"deepzoo.save takes a fitted deepzoo estimator or a Pipeline; got {type(estimator).__name__}."
+        )
+    return path
+
+
+# -- loading ----------------------------------------------------------------------------------
+def _read_doc(folder: Path) -> dict:
+    meta = folder / "deepzoo.json"
+    if not meta.is_file():
+        raise FileNotFoundError(f"{folder} is not a saved deepzoo model: {meta.name} is missing.")
+    try:
+        doc = json.loads(meta.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{meta} is not valid JSON ({exc}); the model folder is damaged.") from exc
+    if not isinstance(doc, dict) or doc.get("format") != "deepzoo":
+        raise ValueError(f"{meta} is not a deepzoo model description.")
+    if doc.get("version") != FORMAT_VERSION:
+        raise ValueError(f"{meta} has format version {doc.get('version')}; this deepzoo reads {FORMAT_VERSION}.")
+    return doc
+
+
+def _load_estimator(folder: Path, doc: dict, device):
+    name = doc.get("class")
+    if name not in _REGISTRY:
+        raise ValueError(
+            f"{folder / 'deepzoo.json'} names the class {name!r}, which is not a deepzoo estimator; "
+            f"refusing to load it. Known: {sorted(_REGISTRY)}."
+        )
+    cls = _REGISTRY[name]
+    params = _decode(doc["params"])
+    if not isinstance(params, dict) or not set(params) <= set(cls().get_params(deep=False)):
+        raise ValueError(f"{folder / 'deepzoo.json'} holds parameters that {name} does not have.")
+    estimator = cls(**params)
+    for key, value in _decode(doc.get("fitted", {})).items():
+        if not key.endswith("_") or key.startswith("_") or key in _NOT_SAVED:
+            raise ValueError(f"{folder / 'deepzoo.json'} holds an unexpected attribute {key!r}.")
+        setattr(estimator, key, value)
+    try:
+        state = load_file(str(folder / "weights.safetensors"), device="cpu")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ValueError(
+            f"{folder / 'weights.safetensors'} is not a readable safetensors file ({exc}); refusing to load."
+        ) from exc
+    module = estimator._build_module()
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ValueError(f"The weights in {folder} do not fit {name}'s network: {exc}") from exc
+    from .base import resolve_device
+
+    target = resolve_device(estimator.device if device is None else device)
+    estimator.module_ = module.to(target).eval()
+    estimator.optimizer_ = None
+    return estimator
+
+
+def _load_pipeline(folder: Path, doc: dict, device) -> Pipeline:
+    import skops.io as sio
+
+    steps = []
+    for step in doc.get("steps", []):
+        name, kind = step["name"], step["kind"]
+        if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
+            raise ValueError(f"{folder / 'deepzoo.json'} has an unsafe step name {name!r}.")
+        if kind == "passthrough":
+            steps.append((name, "passthrough"))
+        elif kind == "deepzoo":
+            sub = folder / name
+            steps.append((name, _load_estimator(sub, _read_doc(sub), device)))
+        elif kind == "skops":
+            file = folder / f"{name}.skops"
+            untrusted = sio.get_untrusted_types(file=file)
+            refused = [t for t in untrusted if not t.startswith(_TRUSTED_MODULE_PREFIXES)]
+            if refused:
+                raise ValueError(f"{file} contains types outside scikit-learn and NumPy: {refused}; refusing to load.")
+            steps.append((name, sio.load(file, trusted=untrusted)))
+        else:
+            raise ValueError(f"{folder / 'deepzoo.json'} has a step of unknown kind {kind!r}.")
+    return Pipeline(steps)
+
+
+def load(path, *, device=None):
+    """Load a model saved with ``estimator.save(path)`` or :func:`deepzoo.save`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The model folder.
+    device : str, optional
+        Where to put the network; defaults to the estimator's own ``device`` setting.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the folder or its ``deepzoo.json`` is missing.
+    ValueError
+        When a file is damaged, names a class that is not deepzoo's, or holds anything but data.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"No saved model at {folder}: expected a folder written by estimator.save().")
+    doc = _read_doc(folder)
+    if doc.get("class") == "Pipeline":
+        return _load_pipeline(folder, doc, device)
+    return _load_estimator(folder, doc, device)

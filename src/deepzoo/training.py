@@ -1,0 +1,354 @@
+"""fit_loop: THE gradient-descent loop of deepzoo, readable top to bottom.
+
+Every gradient-trained family (MLP, ConvNet, recurrent nets, autoencoder, RBM) calls ``fit_loop``
+with its module and a per-sample loss. The loop owns what they share:
+
+* minibatches sliced from tensors already on the device (one gather per epoch, then views);
+* Adam / AdamW / SGD, weight decay, gradient clipping, bf16 autocast on CUDA;
+* sample weights (class weights arrive as sample weights);
+* early stopping on a held-out ``validation_fraction`` that restores the best weights, or
+  scikit-learn's ``tol`` / ``n_iter_no_change`` test on the training loss;
+* ``history`` (loss and metrics per epoch) and a Rich progress bar when ``verbose``;
+* a clear ``FloatingPointError`` when the loss stops being finite;
+* atomic checkpoints after each epoch and ``resume`` that ends exactly where an uninterrupted run ends;
+* DDP under torchrun: each global batch is split across ranks, gradients are all-reduced, rank 0 writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from torch import nn
+
+from . import distributed
+
+__all__ = ["FitResult", "fit_loop", "make_optimizer", "predict_batches"]
+
+SOLVERS = ("adam", "adamw", "sgd")
+
+
+@dataclass
+class FitResult:
+    """What ``fit_loop`` hands back; the module itself is trained in place."""
+
+    history: dict = field(default_factory=dict)
+    n_iter: int = 0
+    converged: bool = False
+    best_epoch: int | None = None
+
+
+def make_optimizer(module: nn.Module, solver: str, learning_rate: float, weight_decay: float = 0.0,
+                   momentum: float = 0.9) -> torch.optim.Optimizer:
+    """Adam, AdamW or SGD (with Nesterov momentum) over the module's parameters."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    on_cuda = bool(params) and params[0].is_cuda
+    # the L2 penalty applies to weights, not to biases and normalisation scales (as scikit-learn's alpha)
+    groups = [
+        {"params": [p for p in params if p.ndim > 1], "weight_decay": weight_decay},
+        {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0},
+    ]
+    groups = [g for g in groups if g["params"]]
+    if solver == "adam":
+        # fused Adam is the fastest on CPU and CUDA for small nets: one kernel for all parameters
+        return torch.optim.Adam(groups, lr=learning_rate, fused=True)
+    if solver == "adamw":
+        return torch.optim.AdamW(groups, lr=learning_rate, fused=True)
+    if solver == "sgd":
+        return torch.optim.SGD(groups, lr=learning_rate, momentum=momentum, nesterov=momentum > 0,
+                               foreach=on_cuda or None)
+    raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}.")
+
+
+@torch.no_grad()
+def predict_batches(module: nn.Module, X: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+    """Run ``module`` in eval mode over ``X`` in batches; float32 output on ``X``'s device."""
+    was_training = module.training
+    module.eval()
+    try:
+        outputs = [module(X[i : i + batch_size]).float() for i in range(0, len(X), batch_size)]
+    finally:
+        module.train(was_training)
+    return torch.cat(outputs) if outputs else torch.empty(0)
+
+
+def _fingerprint(X: torch.Tensor, y: torch.Tensor | None, settings: dict) -> str:
+    """A short hash of the data shape, a data sample and the settings, to refuse a foreign checkpoint."""
+    h = hashlib.sha256(repr(sorted(settings.items())).encode())
+    h.update(repr((tuple(X.shape), None if y is None else tuple(y.shape))).encode())
+    step = max(1, len(X) // 64)
+    h.update(X[::step].detach().float().cpu().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def _save_atomic(obj, path: Path) -> None:
+    """torch.save to a temporary name, then rename: a killed process never leaves half a checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def _cpu_threads_for(module: nn.Module, batch_size: int, device: torch.device):
+    """Use one CPU thread for tiny networks (thread hand-off costs more than it saves), then restore."""
+    n_params = sum(p.numel() for p in module.parameters())
+    if device.type != "cpu" or n_params * batch_size > 5e7:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _progress(verbose: bool, total: int, description: str):
+    if not verbose or not distributed.is_main_process():
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), TextColumn("{task.fields[status]}"), transient=False,
+    )
+    progress.start()
+    progress.add_task(description, total=total, status="")
+    return progress
+
+
+def fit_loop(
+    module: nn.Module,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    X: torch.Tensor,
+    y: torch.Tensor | None = None,
+    *,
+    sample_weight: torch.Tensor | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+    solver: str = "adam",
+    learning_rate: float = 1e-3,
+    weight_decay: float = 0.0,
+    batch_size: int = 200,
+    max_iter: int = 200,
+    shuffle: bool = True,
+    early_stopping: bool = False,
+    validation_fraction: float = 0.1,
+    n_iter_no_change: int = 10,
+    tol: float = 1e-4,
+    clip_grad_norm: float | None = None,
+    score_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    stratify: np.ndarray | None = None,
+    seed: int = 0,
+    verbose: bool = False,
+    checkpoint: str | os.PathLike | None = None,
+    resume: bool = False,
+    description: str = "training",
+    warn_on_max_iter: bool = True,
+) -> tuple[FitResult, torch.optim.Optimizer]:
+    """Train ``module`` in place by minibatch gradient descent and return ``(FitResult, optimizer)``.
+
+    Parameters
+    ----------
+    module : nn.Module already on the device of ``X``.
+    loss_fn : ``loss_fn(output, y_batch)`` -> per-sample losses of shape (batch,). ``y`` may be None
+        (autoencoders, RBMs): then ``loss_fn(output, x_batch)`` receives the inputs.
+    X, y : tensors on the training device; ``len(X) == len(y)``.
+    sample_weight : optional (n_samples,) weights; the batch loss is the weighted mean.
+    optimizer : continue with this optimizer (``warm_start`` / ``partial_fit``) instead of a new one.
+    early_stopping : hold out ``validation_fraction`` (stratified on ``stratify`` when given), stop when
+        the validation loss has not improved by ``tol`` for ``n_iter_no_change`` epochs, and restore
+        the weights of the best epoch. Without it, stop on the training loss like scikit-learn.
+    score_fn : ``score_fn(output, y_batch)`` -> scalar tensor (e.g. accuracy); logged as ``score``
+        (running over the epoch's batches) and ``val_score``.
+    checkpoint, resume : write ``checkpoint`` atomically after every epoch; with ``resume`` continue
+        from it when it exists and belongs to the same data and settings.
+
+    Raises
+    ------
+    FloatingPointError
+        When the training loss becomes NaN or infinite.
+    ValueError
+        When ``resume`` finds a checkpoint written for other data or settings.
+    """
+    device = X.device
+    world, rank = distributed.world_size(), distributed.rank()
+    n_samples = len(X)
+    targets = X if y is None else y
+    use_amp = device.type == "cuda"
+
+    # -- held-out validation set, identical on every rank (same seed) --------------------------
+    train_idx = torch.arange(n_samples, device=device)
+    val_idx = None
+    if early_stopping:
+        indices = np.arange(n_samples)
+        try:
+            tr, va = train_test_split(indices, test_size=validation_fraction, random_state=seed % 2**32,
+                                      stratify=stratify)
+        except ValueError:  # a class too small to stratify: fall back to a plain split
+            tr, va = train_test_split(indices, test_size=validation_fraction, random_state=seed % 2**32)
+        train_idx = torch.as_tensor(np.sort(tr), device=device)
+        val_idx = torch.as_tensor(np.sort(va), device=device)
+    X_val = None if val_idx is None else X[val_idx]
+    t_val = None if val_idx is None else targets[val_idx]
+    w_val = None if val_idx is None or sample_weight is None else sample_weight[val_idx]
+    n_train = len(train_idx)
+
+    # -- optimizer and DDP wrapper ----------------------------------------------------------------
+    if optimizer is None:
+        optimizer = make_optimizer(module, solver, learning_rate, weight_decay)
+    net = module
+    if distributed.is_distributed():
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
+
+    # -- state that a checkpoint carries ----------------------------------------------------------
+    generator = torch.Generator().manual_seed(seed)  # batch order; CPU generator, same on all ranks
+    history: dict[str, list] = {"loss": []}
+    if score_fn is not None:
+        history["score"] = []
+    if early_stopping:
+        history["val_loss"] = []
+        if score_fn is not None:
+            history["val_score"] = []
+    start_epoch, best_loss, best_epoch, no_improve = 0, np.inf, None, 0
+    best_state = None
+    settings = dict(solver=solver, lr=learning_rate, wd=weight_decay, bs=batch_size, es=early_stopping,
+                    vf=validation_fraction, seed=seed, world=world)
+    fingerprint = _fingerprint(X, y, settings) if checkpoint is not None else None
+    checkpoint = None if checkpoint is None else Path(checkpoint)
+    if checkpoint is not None and resume and checkpoint.exists():
+        state = torch.load(checkpoint, map_location=device, weights_only=True)
+        if state.get("fingerprint") != fingerprint:
+            raise ValueError(
+                f"The checkpoint {checkpoint} was written for other data or settings; delete it or "
+                "fit with resume=False to start over."
+            )
+        module.load_state_dict(state["module"])
+        optimizer.load_state_dict(state["optimizer"])
+        generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        history = {k: list(v) for k, v in state["history"].items()}
+        start_epoch, best_loss, no_improve = state["epoch"], state["best_loss"], state["no_improve"]
+        best_epoch = state["best_epoch"] if state["best_epoch"] >= 0 else None
+        best_state = state.get("best_state")
+
+    progress = _progress(verbose, max_iter, description)
+    if progress is not None:
+        progress.update(progress.task_ids[0], completed=start_epoch)
+    converged = False
+    epoch = start_epoch
+    try:
+        with _cpu_threads_for(module, batch_size, device):
+            for epoch in range(start_epoch, max_iter):
+                module.train()
+                order = train_idx[torch.randperm(n_train, generator=generator).to(device)] if shuffle \
+                    else train_idx
+                # one gather per epoch, then every batch is a view; under DDP each rank keeps its share
+                X_epoch, t_epoch = X[order], targets[order]
+                w_epoch = None if sample_weight is None else sample_weight[order]
+                loss_sum = torch.zeros((), device=device)
+                score_sum = torch.zeros((), device=device)
+                for start in range(0, n_train, batch_size):
+                    stop = min(start + batch_size, n_train)
+                    xb, tb = X_epoch[start:stop], t_epoch[start:stop]
+                    wb = None if w_epoch is None else w_epoch[start:stop]
+                    # the weight of the whole global batch normalises the loss, so that the
+                    # gradients DDP averages equal those of one process on the same batch
+                    total_weight = (stop - start) if wb is None else wb.sum()
+                    if world > 1:
+                        xb, tb = xb[rank::world], tb[rank::world]
+                        wb = None if wb is None else wb[rank::world]
+                    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+                        output = net(xb)
+                        per_sample = loss_fn(output, tb).float()
+                    weighted = per_sample.sum() if wb is None else (per_sample * wb).sum()
+                    loss = weighted * world / total_weight
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    if clip_grad_norm is not None:
+                        nn.utils.clip_grad_norm_(module.parameters(), clip_grad_norm)
+                    optimizer.step()
+                    loss_sum += weighted.detach()
+                    if score_fn is not None:
+                        score_sum += score_fn(output.detach().float(), tb) * len(xb)
+                # epoch figures over all ranks
+                sums = distributed.all_reduce_sum(torch.stack([loss_sum, score_sum]))
+                denom = n_train if sample_weight is None else float(sample_weight[train_idx].sum())
+                epoch_loss = float(sums[0]) / denom
+                if not np.isfinite(epoch_loss):
+                    raise FloatingPointError(
+                        f"The training loss became {epoch_loss} at epoch {epoch + 1}: training diverged. "
+                        f"Lower learning_rate (now {learning_rate:g}), set clip_grad_norm, or scale the "
+                        "features (e.g. StandardScaler)."
+                    )
+                history["loss"].append(epoch_loss)
+                if score_fn is not None:
+                    history["score"].append(float(sums[1]) / n_train)
+
+                # early stopping on the validation loss, or scikit-learn's tol test on the training loss
+                if early_stopping:
+                    out_val = predict_batches(module, X_val)
+                    per_val = loss_fn(out_val, t_val).float()
+                    val_loss = float(per_val.mean() if w_val is None else (per_val * w_val).sum() / w_val.sum())
+                    history["val_loss"].append(val_loss)
+                    if score_fn is not None:
+                        history["val_score"].append(float(score_fn(out_val, t_val)))
+                    monitored = val_loss
+                else:
+                    monitored = epoch_loss
+                if monitored < best_loss - tol:
+                    best_loss, best_epoch, no_improve = monitored, epoch, 0
+                    if early_stopping:
+                        best_state = copy.deepcopy(module.state_dict())
+                else:
+                    no_improve += 1
+
+                if checkpoint is not None and distributed.is_main_process():
+                    _save_atomic({
+                        "fingerprint": fingerprint, "epoch": epoch + 1, "module": module.state_dict(),
+                        "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
+                        "torch_rng": torch.get_rng_state(), "history": history, "best_loss": best_loss,
+                        "best_epoch": -1 if best_epoch is None else best_epoch, "no_improve": no_improve,
+                        **({"best_state": best_state} if best_state is not None else {}),
+                    }, checkpoint)
+                if progress is not None:
+                    status = f"loss {epoch_loss:.4f}"
+                    if early_stopping:
+                        status += f"  val_loss {history['val_loss'][-1]:.4f}"
+                    progress.update(progress.task_ids[0], advance=1, status=status)
+                if no_improve >= n_iter_no_change:
+                    converged = True
+                    break
+            else:
+                epoch = max_iter - 1
+    finally:
+        if progress is not None:
+            progress.stop()
+
+    # a resumed run whose checkpoint had already stopped still reports convergence correctly
+    if not converged and no_improve >= n_iter_no_change:
+        converged = True
+    if early_stopping and best_state is not None:
+        module.load_state_dict(best_state)
+    n_iter = len(history["loss"])
+    if not converged and warn_on_max_iter and n_iter >= max_iter:
+        warnings.warn(
+            f"Stochastic optimizer: maximum iterations ({max_iter}) reached and the optimization "
+            "hasn't converged yet. Raise max_iter or set early_stopping=True.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    module.eval()
+    return FitResult(history=history, n_iter=n_iter, converged=converged, best_epoch=best_epoch), optimizer
