@@ -1,0 +1,36 @@
+"""The case studies: one module each, with a ``@dataclass Config`` and ``run(config, out_dir) -> metrics``."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CaseStudy:
+    """What ``deepzoo list`` shows about a case study and where its code lives."""
+
+    name: str
+    family: str
+    summary: str
+    dataset: str | None  # registry name of the data it needs; None = bundled with an installed package
+    module: str
+
+    @property
+    def offline(self) -> bool:
+        return self.dataset is None
+
+    def load(self):
+        """The case study's module (imported on demand: the CLI stays fast)."""
+        return importlib.import_module(self.module)
+
+
+CASES: dict[str, CaseStudy] = {
+    case.name: case
+    for case in [
+        CaseStudy("churn", "MLP", "Will a bank customer leave? (Churn_Modelling.csv, 10,000 customers)",
+                  "churn", "deepzoo.cases.churn"),
+        CaseStudy("breast_cancer", "MLP", "Malignant or benign tumour? (scikit-learn's bundled set)",
+                  None, "deepzoo.cases.breast_cancer"),
+    ]
+}

@@ -1,0 +1,224 @@
+"""Case study ``churn``: will a bank customer leave? (Deep Learning A-Z, "Building an ANN").
+
+load (Churn_Modelling.csv) -> fit (encode + scale + MLP) -> evaluate (test split, 10-fold CV, a small
+grid search, two scikit-learn baselines on the same split) -> plot -> write a report, the saved model
+and the answer for new customers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import Pipeline
+
+from .. import distributed, plots
+from ..mlp import MLPClassifier
+from ..persistence import save
+from ..report import RunReport
+from . import churn_data
+
+# The course's example customer ("should we say goodbye to this customer?")
+COURSE_CUSTOMER = {
+    "CreditScore": 600, "Geography": "France", "Gender": "Male", "Age": 40, "Tenure": 3,
+    "Balance": 60000.0, "NumOfProducts": 2, "HasCrCard": 1, "IsActiveMember": 1, "EstimatedSalary": 50000.0,
+}
+
+
+@dataclass
+class Config:
+    """Settings of the churn case study; every field can be overridden from the command line."""
+
+    data: str | None = None
+    """Folder laid out as shared/datasets/churn, or Churn_Modelling.csv itself; None asks the registry."""
+    seed: int = 0
+    """Seed of the 80/20 split, the folds and the network."""
+    device: str = "auto"
+    """'auto' (CUDA when present), 'cpu' or 'cuda'."""
+    quick: bool = False
+    """Tiny budgets (a few epochs, 3 folds, no grid search) for tests and smoke runs."""
+    test_size: float = 0.2
+    """Share of customers held out for the test figures."""
+    hidden_layer_sizes: tuple = (64, 32)
+    """Width of each hidden layer."""
+    activation: str = "relu"
+    """Hidden activation: relu, tanh, sigmoid or gelu."""
+    dropout: float = 0.1
+    """Dropout after each hidden layer."""
+    batch_norm: bool = False
+    """Batch normalisation after each hidden Linear layer."""
+    alpha: float = 1e-4
+    """L2 penalty on the weights."""
+    learning_rate: float = 0.005
+    """Adam's learning rate."""
+    batch_size: int = 512
+    """Customers per gradient step."""
+    max_iter: int = 100
+    """Epochs at most."""
+    early_stopping: bool = True
+    """Hold out 10% of the training part and keep the weights of the best epoch."""
+    n_iter_no_change: int = 20
+    """Epochs without validation improvement before stopping."""
+    cv_folds: int = 10
+    """Folds of the cross-validation on the training part (the course uses 10)."""
+    grid_search: bool = True
+    """Run the small "parameter tuning" grid search."""
+    resume: bool = False
+    """Continue an interrupted fit from the checkpoint in the run folder."""
+    customer: dict = field(default_factory=lambda: dict(COURSE_CUSTOMER))
+    """One new customer to answer "will this customer leave?" for (fields of the CSV)."""
+    customers_csv: str | None = None
+    """A CSV of new customers (same columns as the data, without Exited) to score."""
+    verbose: bool = False
+    """Show progress bars while training."""
+
+
+def _budget(config: Config) -> Config:
+    """The quick setting: tiny budgets that still exercise every step."""
+    if not config.quick:
+        return config
+    return dataclasses.replace(config, max_iter=min(config.max_iter, 5), cv_folds=min(config.cv_folds, 3),
+                               grid_search=False, n_iter_no_change=3)
+
+
+def make_model(config: Config) -> Pipeline:
+    """Encode + scale + the MLP, as one scikit-learn Pipeline."""
+    mlp = MLPClassifier(
+        tuple(config.hidden_layer_sizes), activation=config.activation, dropout=config.dropout,
+        batch_norm=config.batch_norm, alpha=config.alpha, learning_rate=config.learning_rate,
+        batch_size=config.batch_size, max_iter=config.max_iter, early_stopping=config.early_stopping,
+        n_iter_no_change=config.n_iter_no_change, random_state=config.seed, device=config.device,
+        verbose=config.verbose,
+    )
+    return Pipeline([*churn_data.scaled_pipeline_steps(), ("mlp", mlp)])
+
+
+def _baselines(seed: int) -> dict[str, Pipeline]:
+    return {
+        "HistGradientBoosting": Pipeline([*churn_data.scaled_pipeline_steps(),
+                                          ("model", HistGradientBoostingClassifier(random_state=seed))]),
+        "LogisticRegression": Pipeline([*churn_data.scaled_pipeline_steps(),
+                                        ("model", LogisticRegression(max_iter=1000))]),
+    }
+
+
+def _scores(model, X, y) -> dict[str, float]:
+    proba = model.predict_proba(X)[:, 1]
+    pred = (proba >= 0.5).astype(int)
+    return {"accuracy": accuracy_score(y, pred), "roc_auc": roc_auc_score(y, proba),
+            "precision": precision_score(y, pred, zero_division=0), "recall": recall_score(y, pred),
+            "f1": f1_score(y, pred)}
+
+
+def new_customers(config: Config) -> pd.DataFrame:
+    """The customers to answer for: the CSV when given, else the one customer of the config."""
+    if config.customers_csv:
+        from ..data.tabular import read_csv
+
+        frame = read_csv(config.customers_csv)
+    else:
+        frame = pd.DataFrame([{**COURSE_CUSTOMER, **config.customer}])
+    missing = [c for c in churn_data.FEATURES if c not in frame.columns]
+    if missing:
+        raise ValueError(f"The new customers lack the columns {missing}; give every one of "
+                         f"{', '.join(churn_data.FEATURES)}.")
+    return frame[list(churn_data.FEATURES)]
+
+
+def run(config: Config, out_dir) -> dict:
+    """Run the churn case study into ``out_dir``; return its metrics."""
+    config = _budget(config)
+    out_dir = Path(out_dir)
+    report = RunReport(out_dir, "Will this customer leave? Bank churn with an MLP", dataclasses.asdict(config),
+                       description="Deep Learning A-Z's ANN case study on Churn_Modelling.csv (10,000 "
+                       "customers): encode Geography and Gender, scale, an 80/20 split, then a multilayer "
+                       "perceptron beside two scikit-learn baselines.")
+    # load
+    X, y = churn_data.load_data(config.data)
+    customers = new_customers(config)
+    X_train, X_test, y_train, y_test = churn_data.split(X, y, config.test_size, config.seed)
+
+    # fit
+    model = make_model(config)
+    if distributed.is_main_process():
+        model.set_params(mlp__checkpoint=str(out_dir / "checkpoints" / "mlp.ckpt"), mlp__resume=config.resume)
+    started = time.perf_counter()
+    model.fit(X_train, y_train)
+    fit_seconds = time.perf_counter() - started
+    mlp = model.named_steps["mlp"]
+
+    # evaluate
+    metrics = {**_scores(model, X_test, y_test), "fit_seconds": fit_seconds, "epochs": mlp.n_iter_,
+               "n_train": len(y_train), "n_test": len(y_test), "churn_rate": float(np.mean(y))}
+    folds = StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.seed)
+    cv_model = clone(model).set_params(mlp__checkpoint=None, mlp__resume=False, mlp__verbose=False)
+    cv = cross_val_score(cv_model, X_train, y_train, cv=folds, scoring="accuracy")
+    metrics.update(cv_accuracy_mean=float(cv.mean()), cv_accuracy_std=float(cv.std()))
+    comparison = {"MLP (deepzoo)": {k: metrics[k] for k in ("accuracy", "roc_auc", "f1")}}
+    fitted_baselines = {}
+    for name, baseline in _baselines(config.seed).items():
+        started = time.perf_counter()
+        baseline.fit(X_train, y_train)
+        scores = _scores(baseline, X_test, y_test)
+        comparison[name] = {k: scores[k] for k in ("accuracy", "roc_auc", "f1")}
+        comparison[name]["fit_seconds"] = time.perf_counter() - started
+        fitted_baselines[name] = baseline
+    comparison["MLP (deepzoo)"]["fit_seconds"] = fit_seconds
+    grid_table = None
+    if config.grid_search:
+        grid = GridSearchCV(
+            cv_model,
+            {"mlp__hidden_layer_sizes": [(32,), (64, 32)], "mlp__learning_rate": [0.002, 0.005],
+             "mlp__dropout": [0.0, 0.1]},
+            cv=StratifiedKFold(3, shuffle=True, random_state=config.seed), scoring="accuracy",
+        ).fit(X_train, y_train)
+        metrics.update(grid_best_accuracy=float(grid.best_score_),
+                       grid_best_params={k.removeprefix("mlp__"): v for k, v in grid.best_params_.items()})
+        grid_table = pd.DataFrame(grid.cv_results_)[["params", "mean_test_score", "std_test_score",
+                                                     "rank_test_score"]].sort_values("rank_test_score")
+        grid_table["params"] = grid_table["params"].map(
+            lambda p: ", ".join(f"{k.removeprefix('mlp__')}={v}" for k, v in p.items()))
+    answers = customers.copy()
+    answers["leave_probability"] = model.predict_proba(customers)[:, 1]
+    answers["will_leave"] = answers["leave_probability"] >= 0.5
+    metrics["new_customer_leave_probability"] = float(answers["leave_probability"].iloc[0])
+
+    # plot and write
+    proba_test = model.predict_proba(X_test)[:, 1]
+    report.add_metrics(**metrics)
+    report.add_history(mlp.history_)
+    report.add_figure("learning_curves", plots.plot_loss(mlp), "Loss per epoch; the dot marks the restored "
+                      "best epoch (early stopping keeps its weights).")
+    ax = plots.plot_roc(y_test, proba_test, label="MLP (deepzoo)")
+    for name, baseline in fitted_baselines.items():
+        plots.plot_roc(y_test, baseline.predict_proba(X_test)[:, 1], ax=ax, label=name)
+    report.add_figure("roc_curve", ax, "ROC curves on the 20% test customers: why deep learning? The MLP "
+                      "against gradient boosting and logistic regression on the same split.")
+    report.add_figure("confusion_matrix", plots.plot_confusion_matrix(
+        y_test, (proba_test >= 0.5).astype(int), labels=["stays", "leaves"]), "Test customers, threshold 0.5.")
+    report.add_figure("cv_scores", plots.plot_cv_scores(cv), f"{config.cv_folds}-fold cross-validation "
+                      "accuracy on the training part (the course reports 86.11% ± 0.86).")
+    report.add_figure("model_comparison", plots.plot_model_comparison(comparison), "Test accuracy and ROC-AUC.")
+    report.add_figure("scores_by_gender", plots.plot_score_distribution(
+        proba_test, groups=X_test["Gender"].to_numpy()), "Predicted leave probability by Gender (test).")
+    report.add_figure("scores_by_geography", plots.plot_score_distribution(
+        proba_test, groups=X_test["Geography"].to_numpy()), "Predicted leave probability by Geography (test).")
+    report.add_table("model_comparison", pd.DataFrame(comparison).T.round(4).reset_index(names="model"),
+                     "Same split, same preprocessing.")
+    if grid_table is not None:
+        report.add_table("grid_search", grid_table.round(4), "Parameter tuning, 3-fold CV on the training part.")
+    report.add_table("new_customers", answers.round(4), "Will this customer leave?")
+    if distributed.is_main_process():
+        model.set_params(mlp__checkpoint=None, mlp__resume=False)
+        save(model, out_dir / "model")
+    report.write()
+    return metrics

@@ -1,0 +1,61 @@
+"""The churn data set-up of Deep Learning A-Z, shared by the case study and the benchmark.
+
+Drop RowNumber, CustomerId and Surname; one-hot Geography; encode Gender; scale everything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+TARGET = "Exited"
+DROP = ("RowNumber", "CustomerId", "Surname")
+CATEGORICAL = ("Geography",)
+BINARY = ("Gender",)
+NUMERIC = ("CreditScore", "Age", "Tenure", "Balance", "NumOfProducts", "HasCrCard", "IsActiveMember",
+           "EstimatedSalary")
+FEATURES = NUMERIC[:1] + CATEGORICAL + BINARY + NUMERIC[1:]
+
+
+def load_data(path=None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Features (a DataFrame with the raw columns) and the target ``Exited`` of Churn_Modelling.csv.
+
+    ``path`` is the dataset folder or the CSV itself; None resolves it through the dataset registry.
+    """
+    from ..data.registry import dataset_file
+    from ..data.tabular import read_csv, split_target
+
+    csv = Path(path) if path is not None and Path(path).is_file() else dataset_file("churn", path=path)
+    frame = read_csv(csv)
+    X, y = split_target(frame, TARGET, drop=DROP)
+    missing = [c for c in FEATURES if c not in X.columns]
+    if missing:
+        raise ValueError(f"{csv} lacks the churn feature columns {missing}; available: {', '.join(X.columns)}.")
+    return X[list(FEATURES)], y.to_numpy().astype(int)
+
+
+def make_preprocessor() -> ColumnTransformer:
+    """One-hot Geography, 0/1 Gender, then standard scaling of every column (the course's set-up)."""
+    return ColumnTransformer(
+        [
+            ("geography", OneHotEncoder(handle_unknown="ignore", sparse_output=False), list(CATEGORICAL)),
+            ("gender", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), list(BINARY)),
+            ("numeric", "passthrough", list(NUMERIC)),
+        ],
+        verbose_feature_names_out=False,
+    )
+
+
+def split(X, y, test_size: float = 0.2, seed: int = 0):
+    """The course's 80/20 split with ``random_state=seed`` (not stratified, as in the course)."""
+    return train_test_split(X, y, test_size=test_size, random_state=seed)
+
+
+def scaled_pipeline_steps():
+    """The preprocessing steps in order: encode, then scale (StandardScaler after encoding, as the course)."""
+    return [("encode", make_preprocessor()), ("scale", StandardScaler())]

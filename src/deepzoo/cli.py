@@ -1,0 +1,277 @@
+"""The ``deepzoo`` command (also ``python -m deepzoo``): thin; parses, calls cases/, prints.
+
+Every problem with the user's input ends in one line on stderr and a non-zero exit, no traceback,
+unless ``--debug``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import os
+import time
+import typing
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    name="deepzoo", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    help="The classic deep-learning model families, end to end, on real data. Try: deepzoo tour",
+)
+console = Console()
+err = Console(stderr=True)
+
+# What a user can get wrong that deserves one line, not a traceback.
+USER_ERRORS = (ValueError, TypeError, FileNotFoundError, OSError, FloatingPointError, KeyError)
+
+
+class ConfigError(ValueError):
+    """Every problem found in the options, reported together."""
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _parse_value(text: str, default, annotation):
+    """Turn ``text`` from the command line into the type of a Config field."""
+    kind = type(default) if default is not None else None
+    if kind is None and annotation is not None:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        kind = args[0] if args else annotation
+    if kind is bool:
+        lowered = text.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"expected true or false, got {text!r}")
+    if kind is int:
+        return int(text)
+    if kind is float:
+        return float(text)
+    if kind is tuple:
+        return tuple(int(part) for part in text.replace("(", "").replace(")", "").split(",") if part.strip())
+    if kind is dict:
+        value = json.loads(text)
+        if not isinstance(value, dict):
+            raise ValueError("expected a JSON object")
+        return value
+    return text
+
+
+def _field_value(raw: str):
+    """A KEY=VALUE value for a dict field: a number when it reads as one."""
+    for cast in (int, float):
+        try:
+            return cast(raw)
+        except ValueError:
+            pass
+    return raw
+
+
+def build_config(case, overrides: dict, sets: list[str], customer: list[str]):
+    """The case's Config with the options applied; raises ConfigError listing every problem at once."""
+    module = case.load()
+    config_cls = module.Config
+    fields = {f.name: f for f in dataclasses.fields(config_cls)}
+    defaults = config_cls()
+    hints = typing.get_type_hints(config_cls)
+    values, problems = {}, []
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key not in fields:
+            problems.append(f"the {case.name} case study does not take --{key.replace('_', '-')}")
+            continue
+        values[key] = value
+    for item in sets:
+        key, sep, raw = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep:
+            problems.append(f"--set expects KEY=VALUE, got {item!r}")
+        elif key not in fields:
+            close = difflib.get_close_matches(key, list(fields), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"{key!r} is not a setting of {case.name}{hint}; settings: {', '.join(fields)}")
+        else:
+            try:
+                values[key] = _parse_value(raw, getattr(defaults, key), hints.get(key))
+            except (ValueError, json.JSONDecodeError) as exc:
+                problems.append(f"--set {key}: {exc}")
+    if customer:
+        if "customer" not in fields:
+            problems.append(f"the {case.name} case study does not take --customer")
+        else:
+            record = {}
+            for item in customer:
+                key, sep, raw = item.partition("=")
+                if not sep:
+                    problems.append(f"--customer expects FIELD=VALUE, got {item!r}")
+                else:
+                    record[key.strip()] = _field_value(raw.strip())
+            values["customer"] = record
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return config_cls(**values)
+
+
+def _run_case(case, config, out: Path) -> dict:
+    from . import distributed
+
+    if distributed.is_main_process():
+        console.print(f"[bold]deepzoo run {case.name}[/] -> {out}")
+    started = time.perf_counter()
+    metrics = case.load().run(config, out)
+    metrics = dict(metrics, run_seconds=time.perf_counter() - started)
+    return metrics
+
+
+def _print_metrics(name: str, metrics: dict, out: Path) -> None:
+    from . import distributed
+
+    if not distributed.is_main_process():
+        return
+    table = Table(title=f"{name}: results", show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in metrics.items():
+        if isinstance(value, float):
+            table.add_row(key, f"{value:.4f}")
+        elif isinstance(value, (int, str)):
+            table.add_row(key, str(value))
+    console.print(table)
+    console.print(f"Report: {out / 'report.html'}")
+
+
+def _lookup_case(name: str):
+    from .cases import CASES
+
+    if name not in CASES:
+        close = difflib.get_close_matches(name, list(CASES), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"Unknown case study {name!r}.{hint} Run 'deepzoo list' to see them all.")
+    return CASES[name]
+
+
+def _guard(debug: bool, action, *, out: Path | None = None):
+    """Run ``action`` turning user errors into one line (or a traceback with --debug)."""
+    if debug:
+        return action()
+    try:
+        return action()
+    except KeyboardInterrupt:
+        where = f" in {out / 'checkpoints'}" if out is not None else ""
+        raise _fail(f"interrupted. The last checkpoint{where} is intact: run the same command with "
+                    "--resume to continue.", code=130) from None
+    except USER_ERRORS as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, KeyError):
+            message = f"missing key {exc}"
+        raise _fail(message) from None
+
+
+@app.command("list")
+def list_cases() -> None:
+    """Show the case studies and the data each needs."""
+    from .cases import CASES
+    from .data.registry import locate
+
+    table = Table(title="deepzoo case studies")
+    for column in ("name", "family", "what it answers", "data"):
+        table.add_column(column)
+    for case in CASES.values():
+        if case.offline:
+            data = "[green]bundled (offline)[/]"
+        else:
+            folder, where = locate(case.dataset)
+            data = f"{case.dataset}: " + (f"[green]{where}[/]" if folder else "[yellow]not found[/]")
+        table.add_row(case.name, case.family, case.summary, data)
+    console.print(table)
+
+
+@app.command("run")
+def run(
+    name: str = typer.Argument(..., help="Case study, e.g. churn (see 'deepzoo list')."),
+    data: str | None = typer.Option(None, "--data", help="Dataset folder or file; default: the registry."),
+    quick: bool = typer.Option(False, "--quick", help="Tiny budgets: a smoke run in seconds."),
+    seed: int | None = typer.Option(None, "--seed", help="Seed of splits and networks."),
+    device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N."),
+    out: Path | None = typer.Option(None, "--out", help="Run folder; default runs/NAME."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its checkpoint."),
+    set_: list[str] = typer.Option([], "--set", help="Override any Config field: --set max_iter=50."),
+    customer: list[str] = typer.Option([], "--customer", help="A new customer's field: --customer Age=40."),
+    customers: str | None = typer.Option(None, "--customers", help="CSV of new customers to score."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
+) -> None:
+    """Run one case study and write its report folder."""
+    out = out or Path("runs") / name
+
+    def action():
+        case = _lookup_case(name)
+        overrides = {"data": data, "seed": seed, "device": device, "quick": quick or None,
+                     "resume": resume or None, "customers_csv": customers, "verbose": False if quiet else True}
+        config = build_config(case, overrides, set_, customer)
+        metrics = _run_case(case, config, out)
+        _print_metrics(name, metrics, out)
+
+    _guard(debug, action, out=out)
+
+
+@app.command("tour")
+def tour(
+    out: Path = typer.Option(Path("runs/tour"), "--out", help="Folder of the tour's reports."),
+    device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N."),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
+) -> None:
+    """Run every case study whose data comes with installed packages (offline) and write an index page."""
+    from .cases import CASES
+    from .report import write_index
+
+    def action():
+        entries = []
+        offline = [case for case in CASES.values() if case.offline]
+        for number, case in enumerate(offline, 1):
+            console.print(f"[bold cyan]({number}/{len(offline)})[/] {case.summary}")
+            config = build_config(case, {"device": device}, [], [])
+            metrics = _run_case(case, config, out / case.name)
+            entries.append({"name": case.name, "title": case.summary, "family": case.family,
+                            "report": f"{case.name}/report.html", "metrics": metrics,
+                            "seconds": metrics["run_seconds"]})
+            console.print(f"    done in {metrics['run_seconds']:.1f} s: " + ", ".join(
+                f"{k} {v:.3f}" for k, v in metrics.items() if k in ("accuracy", "roc_auc", "rmse")))
+        index = write_index(out, entries)
+        console.print(f"[bold green]Tour finished.[/] Open {index}")
+
+    _guard(debug, action, out=out)
+
+
+@app.command("datasets")
+def datasets() -> None:
+    """List the named datasets, where each was found, and whether its files match their checksums."""
+    from .data.registry import DATASETS, locate
+
+    table = Table(title="deepzoo datasets (looked up in: --data, $DEEPZOO_DATA_DIR, the user cache)")
+    for column in ("name", "found", "where", "licence", "case studies"):
+        table.add_column(column)
+    for name, dataset in DATASETS.items():
+        folder, where = locate(name)
+        found = f"[green]{folder}[/]" if folder else "[yellow]missing[/]"
+        table.add_row(name, found, where, dataset.licence, ", ".join(dataset.case_studies))
+    console.print(table)
+    if not os.environ.get("DEEPZOO_DATA_DIR"):
+        console.print("Set DEEPZOO_DATA_DIR to the folder holding the datasets (e.g. ../shared/datasets).")
+
+
+def main() -> None:
+    """Entry point of the ``deepzoo`` script and ``python -m deepzoo``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    app()
