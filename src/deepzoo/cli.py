@@ -19,7 +19,10 @@ from rich.console import Console
 from rich.table import Table
 
 app = typer.Typer(
-    name="deepzoo", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    name="deepzoo",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
     help="The classic deep-learning model families, end to end, on real data. Try: deepzoo tour",
 )
 console = Console()
@@ -167,8 +170,11 @@ def _guard(debug: bool, action, *, out: Path | None = None):
         return action()
     except KeyboardInterrupt:
         where = f" in {out / 'checkpoints'}" if out is not None else ""
-        raise _fail(f"interrupted. The last checkpoint{where} is intact: run the same command with "
-                    "--resume to continue.", code=130) from None
+        raise _fail(
+            f"interrupted. The last checkpoint{where} is intact: run the same command with "
+            "--resume to continue.",
+            code=130,
+        ) from None
     except USER_ERRORS as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if isinstance(exc, KeyError):
@@ -215,8 +221,15 @@ def run(
 
     def action():
         case = _lookup_case(name)
-        overrides = {"data": data, "seed": seed, "device": device, "quick": quick or None,
-                     "resume": resume or None, "customers_csv": customers, "verbose": False if quiet else True}
+        overrides = {
+            "data": data,
+            "seed": seed,
+            "device": device,
+            "quick": quick or None,
+            "resume": resume or None,
+            "customers_csv": customers,
+            "verbose": False if quiet else True,
+        }
         config = build_config(case, overrides, set_, customer)
         metrics = _run_case(case, config, out)
         _print_metrics(name, metrics, out)
@@ -241,11 +254,22 @@ def tour(
             console.print(f"[bold cyan]({number}/{len(offline)})[/] {case.summary}")
             config = build_config(case, {"device": device}, [], [])
             metrics = _run_case(case, config, out / case.name)
-            entries.append({"name": case.name, "title": case.summary, "family": case.family,
-                            "report": f"{case.name}/report.html", "metrics": metrics,
-                            "seconds": metrics["run_seconds"]})
-            console.print(f"    done in {metrics['run_seconds']:.1f} s: " + ", ".join(
-                f"{k} {v:.3f}" for k, v in metrics.items() if k in ("accuracy", "roc_auc", "rmse")))
+            entries.append(
+                {
+                    "name": case.name,
+                    "title": case.summary,
+                    "family": case.family,
+                    "report": f"{case.name}/report.html",
+                    "metrics": metrics,
+                    "seconds": metrics["run_seconds"],
+                }
+            )
+            console.print(
+                f"    done in {metrics['run_seconds']:.1f} s: "
+                + ", ".join(
+                    f"{k} {v:.3f}" for k, v in metrics.items() if k in ("accuracy", "roc_auc", "rmse")
+                )
+            )
         index = write_index(out, entries)
         console.print(f"[bold green]Tour finished.[/] Open {index}")
 

@@ -28,9 +28,19 @@ class CaseStudy:
 CASES: dict[str, CaseStudy] = {
     case.name: case
     for case in [
-        CaseStudy("churn", "MLP", "Will a bank customer leave? (Churn_Modelling.csv, 10,000 customers)",
-                  "churn", "deepzoo.cases.churn"),
-        CaseStudy("breast_cancer", "MLP", "Malignant or benign tumour? (scikit-learn's bundled set)",
-                  None, "deepzoo.cases.breast_cancer"),
+        CaseStudy(
+            "churn",
+            "MLP",
+            "Will a bank customer leave? (Churn_Modelling.csv, 10,000 customers)",
+            "churn",
+            "deepzoo.cases.churn",
+        ),
+        CaseStudy(
+            "breast_cancer",
+            "MLP",
+            "Malignant or benign tumour? (scikit-learn's bundled set)",
+            None,
+            "deepzoo.cases.breast_cancer",
+        ),
     ]
 }

@@ -52,46 +52,82 @@ class Config:
 def run(config: Config, out_dir) -> dict:
     """Run the case study into ``out_dir``; return its metrics."""
     if config.quick:
-        config = dataclasses.replace(config, max_iter=min(config.max_iter, 5), cv_folds=min(config.cv_folds, 3))
+        config = dataclasses.replace(
+            config, max_iter=min(config.max_iter, 5), cv_folds=min(config.cv_folds, 3)
+        )
     out_dir = Path(out_dir)
-    report = RunReport(out_dir, "Is this tumour malignant? An MLP on breast-cancer measurements",
-                       dataclasses.asdict(config),
-                       description="scikit-learn's bundled Wisconsin breast-cancer data (569 tumours, 30 "
-                       "measurements): scaling + a multilayer perceptron, beside logistic regression.")
+    report = RunReport(
+        out_dir,
+        "Is this tumour malignant? An MLP on breast-cancer measurements",
+        dataclasses.asdict(config),
+        description="scikit-learn's bundled Wisconsin breast-cancer data (569 tumours, 30 "
+        "measurements): scaling + a multilayer perceptron, beside logistic regression.",
+    )
     data = load_breast_cancer(as_frame=True)
     X, y = data.data, data.target.to_numpy()
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=config.seed,
-                                                        stratify=y)
-    mlp = MLPClassifier(tuple(config.hidden_layer_sizes), learning_rate=config.learning_rate,
-                        batch_size=config.batch_size, max_iter=config.max_iter, early_stopping=True,
-                        n_iter_no_change=15, random_state=config.seed, device=config.device,
-                        verbose=config.verbose)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, random_state=config.seed, stratify=y
+    )
+    mlp = MLPClassifier(
+        tuple(config.hidden_layer_sizes),
+        learning_rate=config.learning_rate,
+        batch_size=config.batch_size,
+        max_iter=config.max_iter,
+        early_stopping=True,
+        n_iter_no_change=15,
+        random_state=config.seed,
+        device=config.device,
+        verbose=config.verbose,
+    )
     model = make_pipeline(StandardScaler(), mlp)
     started = time.perf_counter()
     model.fit(X_train, y_train)
     fit_seconds = time.perf_counter() - started
     proba = model.predict_proba(X_test)[:, 1]
-    cv = cross_val_score(model, X_train, y_train, scoring="accuracy",
-                         cv=StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.seed))
+    cv = cross_val_score(
+        model,
+        X_train,
+        y_train,
+        scoring="accuracy",
+        cv=StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.seed),
+    )
     logreg = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X_train, y_train)
     proba_lr = logreg.predict_proba(X_test)[:, 1]
-    metrics = {"accuracy": accuracy_score(y_test, proba >= 0.5), "roc_auc": roc_auc_score(y_test, proba),
-               "cv_accuracy_mean": float(cv.mean()), "cv_accuracy_std": float(cv.std()),
-               "fit_seconds": fit_seconds, "epochs": mlp.n_iter_,
-               "logreg_accuracy": accuracy_score(y_test, proba_lr >= 0.5)}
+    metrics = {
+        "accuracy": accuracy_score(y_test, proba >= 0.5),
+        "roc_auc": roc_auc_score(y_test, proba),
+        "cv_accuracy_mean": float(cv.mean()),
+        "cv_accuracy_std": float(cv.std()),
+        "fit_seconds": fit_seconds,
+        "epochs": mlp.n_iter_,
+        "logreg_accuracy": accuracy_score(y_test, proba_lr >= 0.5),
+    }
     report.add_metrics(**metrics)
     report.add_history(mlp.history_)
     report.add_figure("learning_curves", plots.plot_loss(mlp), "Loss per epoch with early stopping.")
     ax = plots.plot_roc(y_test, proba, label="MLP (deepzoo)")
     plots.plot_roc(y_test, proba_lr, ax=ax, label="LogisticRegression")
     report.add_figure("roc_curve", ax, "ROC curves on the held-out quarter.")
-    report.add_figure("confusion_matrix", plots.plot_confusion_matrix(
-        y_test, (proba >= 0.5).astype(int), labels=list(data.target_names)), "Held-out tumours.")
+    report.add_figure(
+        "confusion_matrix",
+        plots.plot_confusion_matrix(y_test, (proba >= 0.5).astype(int), labels=list(data.target_names)),
+        "Held-out tumours.",
+    )
     report.add_figure("cv_scores", plots.plot_cv_scores(cv), f"{config.cv_folds}-fold CV accuracy.")
-    report.add_table("scores", pd.DataFrame([
-        {"model": "MLP (deepzoo)", "accuracy": metrics["accuracy"], "roc_auc": metrics["roc_auc"]},
-        {"model": "LogisticRegression", "accuracy": metrics["logreg_accuracy"],
-         "roc_auc": roc_auc_score(y_test, proba_lr)}]).round(4), "Same split.")
+    report.add_table(
+        "scores",
+        pd.DataFrame(
+            [
+                {"model": "MLP (deepzoo)", "accuracy": metrics["accuracy"], "roc_auc": metrics["roc_auc"]},
+                {
+                    "model": "LogisticRegression",
+                    "accuracy": metrics["logreg_accuracy"],
+                    "roc_auc": roc_auc_score(y_test, proba_lr),
+                },
+            ]
+        ).round(4),
+        "Same split.",
+    )
     if distributed.is_main_process():
         save(model, out_dir / "model")
     report.write()

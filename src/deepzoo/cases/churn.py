@@ -29,8 +29,16 @@ from . import churn_data
 
 # The course's example customer ("should we say goodbye to this customer?")
 COURSE_CUSTOMER = {
-    "CreditScore": 600, "Geography": "France", "Gender": "Male", "Age": 40, "Tenure": 3,
-    "Balance": 60000.0, "NumOfProducts": 2, "HasCrCard": 1, "IsActiveMember": 1, "EstimatedSalary": 50000.0,
+    "CreditScore": 600,
+    "Geography": "France",
+    "Gender": "Male",
+    "Age": 40,
+    "Tenure": 3,
+    "Balance": 60000.0,
+    "NumOfProducts": 2,
+    "HasCrCard": 1,
+    "IsActiveMember": 1,
+    "EstimatedSalary": 50000.0,
 }
 
 
@@ -86,17 +94,30 @@ def _budget(config: Config) -> Config:
     """The quick setting: tiny budgets that still exercise every step."""
     if not config.quick:
         return config
-    return dataclasses.replace(config, max_iter=min(config.max_iter, 5), cv_folds=min(config.cv_folds, 3),
-                               grid_search=False, n_iter_no_change=3)
+    return dataclasses.replace(
+        config,
+        max_iter=min(config.max_iter, 5),
+        cv_folds=min(config.cv_folds, 3),
+        grid_search=False,
+        n_iter_no_change=3,
+    )
 
 
 def make_model(config: Config) -> Pipeline:
     """Encode + scale + the MLP, as one scikit-learn Pipeline."""
     mlp = MLPClassifier(
-        tuple(config.hidden_layer_sizes), activation=config.activation, dropout=config.dropout,
-        batch_norm=config.batch_norm, alpha=config.alpha, learning_rate=config.learning_rate,
-        batch_size=config.batch_size, max_iter=config.max_iter, early_stopping=config.early_stopping,
-        n_iter_no_change=config.n_iter_no_change, random_state=config.seed, device=config.device,
+        tuple(config.hidden_layer_sizes),
+        activation=config.activation,
+        dropout=config.dropout,
+        batch_norm=config.batch_norm,
+        alpha=config.alpha,
+        learning_rate=config.learning_rate,
+        batch_size=config.batch_size,
+        max_iter=config.max_iter,
+        early_stopping=config.early_stopping,
+        n_iter_no_change=config.n_iter_no_change,
+        random_state=config.seed,
+        device=config.device,
         verbose=config.verbose,
     )
     return Pipeline([*churn_data.scaled_pipeline_steps(), ("mlp", mlp)])
@@ -104,19 +125,28 @@ def make_model(config: Config) -> Pipeline:
 
 def _baselines(seed: int) -> dict[str, Pipeline]:
     return {
-        "HistGradientBoosting": Pipeline([*churn_data.scaled_pipeline_steps(),
-                                          ("model", HistGradientBoostingClassifier(random_state=seed))]),
-        "LogisticRegression": Pipeline([*churn_data.scaled_pipeline_steps(),
-                                        ("model", LogisticRegression(max_iter=1000))]),
+        "HistGradientBoosting": Pipeline(
+            [
+                *churn_data.scaled_pipeline_steps(),
+                ("model", HistGradientBoostingClassifier(random_state=seed)),
+            ]
+        ),
+        "LogisticRegression": Pipeline(
+            [*churn_data.scaled_pipeline_steps(), ("model", LogisticRegression(max_iter=1000))]
+        ),
     }
 
 
 def _scores(model, X, y) -> dict[str, float]:
     proba = model.predict_proba(X)[:, 1]
     pred = (proba >= 0.5).astype(int)
-    return {"accuracy": accuracy_score(y, pred), "roc_auc": roc_auc_score(y, proba),
-            "precision": precision_score(y, pred, zero_division=0), "recall": recall_score(y, pred),
-            "f1": f1_score(y, pred)}
+    return {
+        "accuracy": accuracy_score(y, pred),
+        "roc_auc": roc_auc_score(y, proba),
+        "precision": precision_score(y, pred, zero_division=0),
+        "recall": recall_score(y, pred),
+        "f1": f1_score(y, pred),
+    }
 
 
 def new_customers(config: Config) -> pd.DataFrame:
@@ -129,8 +159,10 @@ def new_customers(config: Config) -> pd.DataFrame:
         frame = pd.DataFrame([{**COURSE_CUSTOMER, **config.customer}])
     missing = [c for c in churn_data.FEATURES if c not in frame.columns]
     if missing:
-        raise ValueError(f"The new customers lack the columns {missing}; give every one of "
-                         f"{', '.join(churn_data.FEATURES)}.")
+        raise ValueError(
+            f"The new customers lack the columns {missing}; give every one of "
+            f"{', '.join(churn_data.FEATURES)}."
+        )
     return frame[list(churn_data.FEATURES)]
 
 
@@ -138,10 +170,14 @@ def run(config: Config, out_dir) -> dict:
     """Run the churn case study into ``out_dir``; return its metrics."""
     config = _budget(config)
     out_dir = Path(out_dir)
-    report = RunReport(out_dir, "Will this customer leave? Bank churn with an MLP", dataclasses.asdict(config),
-                       description="Deep Learning A-Z's ANN case study on Churn_Modelling.csv (10,000 "
-                       "customers): encode Geography and Gender, scale, an 80/20 split, then a multilayer "
-                       "perceptron beside two scikit-learn baselines.")
+    report = RunReport(
+        out_dir,
+        "Will this customer leave? Bank churn with an MLP",
+        dataclasses.asdict(config),
+        description="Deep Learning A-Z's ANN case study on Churn_Modelling.csv (10,000 "
+        "customers): encode Geography and Gender, scale, an 80/20 split, then a multilayer "
+        "perceptron beside two scikit-learn baselines.",
+    )
     # load
     X, y = churn_data.load_data(config.data)
     customers = new_customers(config)
@@ -157,8 +193,14 @@ def run(config: Config, out_dir) -> dict:
     mlp = model.named_steps["mlp"]
 
     # evaluate
-    metrics = {**_scores(model, X_test, y_test), "fit_seconds": fit_seconds, "epochs": mlp.n_iter_,
-               "n_train": len(y_train), "n_test": len(y_test), "churn_rate": float(np.mean(y))}
+    metrics = {
+        **_scores(model, X_test, y_test),
+        "fit_seconds": fit_seconds,
+        "epochs": mlp.n_iter_,
+        "n_train": len(y_train),
+        "n_test": len(y_test),
+        "churn_rate": float(np.mean(y)),
+    }
     folds = StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.seed)
     cv_model = clone(model).set_params(mlp__checkpoint=None, mlp__resume=False, mlp__verbose=False)
     cv = cross_val_score(cv_model, X_train, y_train, cv=folds, scoring="accuracy")
@@ -177,16 +219,24 @@ def run(config: Config, out_dir) -> dict:
     if config.grid_search:
         grid = GridSearchCV(
             cv_model,
-            {"mlp__hidden_layer_sizes": [(32,), (64, 32)], "mlp__learning_rate": [0.002, 0.005],
-             "mlp__dropout": [0.0, 0.1]},
-            cv=StratifiedKFold(3, shuffle=True, random_state=config.seed), scoring="accuracy",
+            {
+                "mlp__hidden_layer_sizes": [(32,), (64, 32)],
+                "mlp__learning_rate": [0.002, 0.005],
+                "mlp__dropout": [0.0, 0.1],
+            },
+            cv=StratifiedKFold(3, shuffle=True, random_state=config.seed),
+            scoring="accuracy",
         ).fit(X_train, y_train)
-        metrics.update(grid_best_accuracy=float(grid.best_score_),
-                       grid_best_params={k.removeprefix("mlp__"): v for k, v in grid.best_params_.items()})
-        grid_table = pd.DataFrame(grid.cv_results_)[["params", "mean_test_score", "std_test_score",
-                                                     "rank_test_score"]].sort_values("rank_test_score")
+        metrics.update(
+            grid_best_accuracy=float(grid.best_score_),
+            grid_best_params={k.removeprefix("mlp__"): v for k, v in grid.best_params_.items()},
+        )
+        grid_table = pd.DataFrame(grid.cv_results_)[
+            ["params", "mean_test_score", "std_test_score", "rank_test_score"]
+        ].sort_values("rank_test_score")
         grid_table["params"] = grid_table["params"].map(
-            lambda p: ", ".join(f"{k.removeprefix('mlp__')}={v}" for k, v in p.items()))
+            lambda p: ", ".join(f"{k.removeprefix('mlp__')}={v}" for k, v in p.items())
+        )
     answers = customers.copy()
     answers["leave_probability"] = model.predict_proba(customers)[:, 1]
     answers["will_leave"] = answers["leave_probability"] >= 0.5
@@ -196,26 +246,53 @@ def run(config: Config, out_dir) -> dict:
     proba_test = model.predict_proba(X_test)[:, 1]
     report.add_metrics(**metrics)
     report.add_history(mlp.history_)
-    report.add_figure("learning_curves", plots.plot_loss(mlp), "Loss per epoch; the dot marks the restored "
-                      "best epoch (early stopping keeps its weights).")
+    report.add_figure(
+        "learning_curves",
+        plots.plot_loss(mlp),
+        "Loss per epoch; the dot marks the restored best epoch (early stopping keeps its weights).",
+    )
     ax = plots.plot_roc(y_test, proba_test, label="MLP (deepzoo)")
     for name, baseline in fitted_baselines.items():
         plots.plot_roc(y_test, baseline.predict_proba(X_test)[:, 1], ax=ax, label=name)
-    report.add_figure("roc_curve", ax, "ROC curves on the 20% test customers: why deep learning? The MLP "
-                      "against gradient boosting and logistic regression on the same split.")
-    report.add_figure("confusion_matrix", plots.plot_confusion_matrix(
-        y_test, (proba_test >= 0.5).astype(int), labels=["stays", "leaves"]), "Test customers, threshold 0.5.")
-    report.add_figure("cv_scores", plots.plot_cv_scores(cv), f"{config.cv_folds}-fold cross-validation "
-                      "accuracy on the training part (the course reports 86.11% ± 0.86).")
-    report.add_figure("model_comparison", plots.plot_model_comparison(comparison), "Test accuracy and ROC-AUC.")
-    report.add_figure("scores_by_gender", plots.plot_score_distribution(
-        proba_test, groups=X_test["Gender"].to_numpy()), "Predicted leave probability by Gender (test).")
-    report.add_figure("scores_by_geography", plots.plot_score_distribution(
-        proba_test, groups=X_test["Geography"].to_numpy()), "Predicted leave probability by Geography (test).")
-    report.add_table("model_comparison", pd.DataFrame(comparison).T.round(4).reset_index(names="model"),
-                     "Same split, same preprocessing.")
+    report.add_figure(
+        "roc_curve",
+        ax,
+        "ROC curves on the 20% test customers: why deep learning? The MLP "
+        "against gradient boosting and logistic regression on the same split.",
+    )
+    report.add_figure(
+        "confusion_matrix",
+        plots.plot_confusion_matrix(y_test, (proba_test >= 0.5).astype(int), labels=["stays", "leaves"]),
+        "Test customers, threshold 0.5.",
+    )
+    report.add_figure(
+        "cv_scores",
+        plots.plot_cv_scores(cv),
+        f"{config.cv_folds}-fold cross-validation "
+        "accuracy on the training part (the course reports 86.11% ± 0.86).",
+    )
+    report.add_figure(
+        "model_comparison", plots.plot_model_comparison(comparison), "Test accuracy and ROC-AUC."
+    )
+    report.add_figure(
+        "scores_by_gender",
+        plots.plot_score_distribution(proba_test, groups=X_test["Gender"].to_numpy()),
+        "Predicted leave probability by Gender (test).",
+    )
+    report.add_figure(
+        "scores_by_geography",
+        plots.plot_score_distribution(proba_test, groups=X_test["Geography"].to_numpy()),
+        "Predicted leave probability by Geography (test).",
+    )
+    report.add_table(
+        "model_comparison",
+        pd.DataFrame(comparison).T.round(4).reset_index(names="model"),
+        "Same split, same preprocessing.",
+    )
     if grid_table is not None:
-        report.add_table("grid_search", grid_table.round(4), "Parameter tuning, 3-fold CV on the training part.")
+        report.add_table(
+            "grid_search", grid_table.round(4), "Parameter tuning, 3-fold CV on the training part."
+        )
     report.add_table("new_customers", answers.round(4), "Will this customer leave?")
     if distributed.is_main_process():
         model.set_params(mlp__checkpoint=None, mlp__resume=False)

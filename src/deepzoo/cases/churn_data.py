@@ -17,8 +17,16 @@ TARGET = "Exited"
 DROP = ("RowNumber", "CustomerId", "Surname")
 CATEGORICAL = ("Geography",)
 BINARY = ("Gender",)
-NUMERIC = ("CreditScore", "Age", "Tenure", "Balance", "NumOfProducts", "HasCrCard", "IsActiveMember",
-           "EstimatedSalary")
+NUMERIC = (
+    "CreditScore",
+    "Age",
+    "Tenure",
+    "Balance",
+    "NumOfProducts",
+    "HasCrCard",
+    "IsActiveMember",
+    "EstimatedSalary",
+)
 FEATURES = NUMERIC[:1] + CATEGORICAL + BINARY + NUMERIC[1:]
 
 
@@ -35,7 +43,9 @@ def load_data(path=None) -> tuple[pd.DataFrame, np.ndarray]:
     X, y = split_target(frame, TARGET, drop=DROP)
     missing = [c for c in FEATURES if c not in X.columns]
     if missing:
-        raise ValueError(f"{csv} lacks the churn feature columns {missing}; available: {', '.join(X.columns)}.")
+        raise ValueError(
+            f"{csv} lacks the churn feature columns {missing}; available: {', '.join(X.columns)}."
+        )
     return X[list(FEATURES)], y.to_numpy().astype(int)
 
 

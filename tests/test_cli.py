@@ -1,0 +1,222 @@
+"""The deepzoo command: each case study smoke-runs with --quick; bad input gets one line, exit != 0."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from deepzoo import cli
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(cli.app, [str(a) for a in args])
+
+
+def one_line_error(result) -> str:
+    """The error output of a failed command: exactly one non-empty line, no traceback."""
+    text = result.stderr if result.stderr else result.output
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert result.exit_code != 0
+    assert "Traceback" not in text
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+def test_list_shows_every_case():
+    result = invoke("list")
+    assert result.exit_code == 0, result.output
+    assert "churn" in result.output and "breast_cancer" in result.output
+
+
+def test_unknown_case_suggests_nearest():
+    line = one_line_error(invoke("run", "chrun"))
+    assert "Unknown case study 'chrun'" in line and "churn" in line
+
+
+def test_every_config_problem_reported_at_once(tmp_path):
+    line = one_line_error(
+        invoke(
+            "run",
+            "breast_cancer",
+            "--set",
+            "max_itr=5",
+            "--set",
+            "seed",
+            "--customer",
+            "Age=40",
+            "--out",
+            tmp_path,
+        )
+    )
+    assert "did you mean 'max_iter'" in line
+    assert "--set expects KEY=VALUE" in line
+    assert "does not take --customer" in line
+
+
+def test_bad_set_value_type(tmp_path):
+    line = one_line_error(invoke("run", "breast_cancer", "--set", "max_iter=many", "--out", tmp_path))
+    assert "max_iter" in line
+
+
+def test_breast_cancer_quick_writes_report(tmp_path):
+    out = tmp_path / "bc"
+    result = invoke("run", "breast_cancer", "--quick", "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    for name in ("config.json", "metrics.json", "history.csv", "report.html", "model/deepzoo.json"):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert {"accuracy", "roc_auc", "cv_accuracy_mean", "fit_seconds"} <= set(metrics)
+    assert json.loads((out / "config.json").read_text())["quick"] is True
+    assert list((out / "figures").glob("*.png"))
+
+
+def test_unwritable_run_folder(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    line = one_line_error(invoke("run", "breast_cancer", "--quick", "--out", blocker / "run"))
+    assert "Cannot write the run folder" in line
+
+
+def test_interrupt_says_how_to_resume(tmp_path, monkeypatch):
+    from deepzoo.cases import breast_cancer
+
+    def interrupted(config, out_dir):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(breast_cancer, "run", interrupted)
+    result = invoke("run", "breast_cancer", "--out", tmp_path)
+    assert result.exit_code == 130
+    assert "--resume" in one_line_error(result)
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = invoke(
+        "run", "breast_cancer", "--set", "learning_rate=-1", "--quick", "--debug", "--out", tmp_path
+    )
+    assert result.exit_code != 0
+    assert isinstance(result.exception, ValueError)
+
+
+def test_hyperparameter_error_is_one_line(tmp_path):
+    line = one_line_error(
+        invoke("run", "breast_cancer", "--quick", "--set", "learning_rate=-1", "--out", tmp_path)
+    )
+    assert "'learning_rate' parameter of MLPClassifier" in line
+
+
+# -- churn on the real data ------------------------------------------------------------------------
+def test_churn_quick_writes_report(shared_data_dir, tmp_path):
+    out = tmp_path / "churn"
+    result = invoke(
+        "run",
+        "churn",
+        "--quick",
+        "--out",
+        out,
+        "--quiet",
+        "--customer",
+        "Age=60",
+        "--customer",
+        "Geography=Germany",
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert {"accuracy", "roc_auc", "cv_accuracy_mean", "cv_accuracy_std", "fit_seconds"} <= set(metrics)
+    assert 0.0 <= metrics["new_customer_leave_probability"] <= 1.0
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64" in html and "HistGradientBoosting" in html
+    assert (out / "model" / "deepzoo.json").is_file()
+
+
+def test_churn_data_file_path_works(shared_data_dir, tmp_path):
+    csv = shared_data_dir / "churn" / "Churn_Modelling.csv"
+    result = invoke(
+        "run", "churn", "--quick", "--data", csv, "--out", tmp_path, "--quiet", "--set", "cv_folds=2"
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_churn_missing_csv(tmp_path):
+    line = one_line_error(
+        invoke("run", "churn", "--quick", "--data", tmp_path / "nope.csv", "--out", tmp_path)
+    )
+    assert "nope.csv" in line
+
+
+def test_churn_unparseable_csv(tmp_path):
+    bad = tmp_path / "Churn_Modelling.csv"
+    bad.write_bytes(b"\x00\x01\x02garbage\xff\xfe" * 50)
+    line = one_line_error(invoke("run", "churn", "--quick", "--data", bad, "--out", tmp_path / "o"))
+    assert "Churn_Modelling.csv" in line
+
+
+def test_churn_missing_target_lists_columns(tmp_path):
+    csv = tmp_path / "Churn_Modelling.csv"
+    csv.write_text("RowNumber,CustomerId,Surname,CreditScore,Age\n1,2,Smith,600,40\n")
+    line = one_line_error(invoke("run", "churn", "--quick", "--data", csv, "--out", tmp_path / "o"))
+    assert "Exited" in line and "CreditScore" in line
+
+
+def test_churn_non_numeric_customer_field(shared_data_dir, tmp_path):
+    line = one_line_error(invoke("run", "churn", "--quick", "--customer", "Age=old", "--out", tmp_path))
+    assert "Age" in line or "old" in line
+
+
+def test_python_dash_m_is_the_cli():
+    result = subprocess.run(
+        [sys.executable, "-m", "deepzoo", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and "tour" in result.stdout
+
+
+@pytest.mark.slow
+def test_tour_writes_index(tmp_path):
+    result = invoke("tour", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    index = (tmp_path / "index.html").read_text()
+    assert "breast_cancer/report.html" in index
+    assert (tmp_path / "breast_cancer" / "report.html").is_file()
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes_write_one_report(shared_data_dir, tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = tmp_path / "ddp"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node",
+            "2",
+            "-m",
+            "deepzoo",
+            "run",
+            "churn",
+            "--quick",
+            "--quiet",
+            "--out",
+            str(out),
+            "--set",
+            "cv_folds=2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (out / "report.html").is_file()
+    assert json.loads((out / "metrics.json").read_text())["accuracy"] > 0.7
+    # one report: no stray temporary files from a second writer
+    assert not [p for p in Path(out).rglob("*") if ".tmp" in p.name]
