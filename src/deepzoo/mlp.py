@@ -37,8 +37,15 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": 
 class MLP(nn.Module):
     """Fully connected layers: Linear -> [BatchNorm] -> activation -> [Dropout], then a Linear head."""
 
-    def __init__(self, n_features: int, hidden_layer_sizes: tuple, n_outputs: int, activation: str = "relu",
-                 dropout: float = 0.0, batch_norm: bool = False):
+    def __init__(
+        self,
+        n_features: int,
+        hidden_layer_sizes: tuple,
+        n_outputs: int,
+        activation: str = "relu",
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+    ):
         super().__init__()
         layers: list[nn.Module] = []
         width = n_features
@@ -143,8 +150,14 @@ class _BaseMLP(TorchEstimator):
 
     # -- shared machinery -------------------------------------------------------------------------
     def _build_module(self) -> MLP:
-        return MLP(self.n_features_in_, _as_tuple(self.hidden_layer_sizes), self.n_outputs_,
-                   self.activation, self.dropout, self.batch_norm)
+        return MLP(
+            self.n_features_in_,
+            _as_tuple(self.hidden_layer_sizes),
+            self.n_outputs_,
+            self.activation,
+            self.dropout,
+            self.batch_norm,
+        )
 
     def _validate_X(self, X, reset: bool):
         try:
@@ -192,16 +205,33 @@ class _BaseMLP(TorchEstimator):
                 # partial_fit: one pass over the data, no early stopping, the same optimizer
                 settings = dict(max_iter=1, early_stopping=False, warn_on_max_iter=False, checkpoint=None)
             else:
-                settings = dict(max_iter=self.max_iter, early_stopping=self.early_stopping,
-                                checkpoint=self.checkpoint, resume=self.resume)
+                settings = dict(
+                    max_iter=self.max_iter,
+                    early_stopping=self.early_stopping,
+                    checkpoint=self.checkpoint,
+                    resume=self.resume,
+                )
             result, self.optimizer_ = fit_loop(
-                self.module_, self._loss, X_t, y_t, sample_weight=weights,
-                optimizer=self.optimizer_ if continuing else None, solver=self.solver,
-                learning_rate=self.learning_rate, weight_decay=self.alpha,
-                batch_size=min(self.batch_size, len(X)), validation_fraction=self.validation_fraction,
-                n_iter_no_change=self.n_iter_no_change, tol=self.tol, clip_grad_norm=self.clip_grad_norm,
-                score_fn=self._score_fn, stratify=self._stratify(y), seed=seed + self.n_iter_,
-                verbose=bool(self.verbose), description=type(self).__name__, **settings,
+                self.module_,
+                self._loss,
+                X_t,
+                y_t,
+                sample_weight=weights,
+                optimizer=self.optimizer_ if continuing else None,
+                solver=self.solver,
+                learning_rate=self.learning_rate,
+                weight_decay=self.alpha,
+                batch_size=min(self.batch_size, len(X)),
+                validation_fraction=self.validation_fraction,
+                n_iter_no_change=self.n_iter_no_change,
+                tol=self.tol,
+                clip_grad_norm=self.clip_grad_norm,
+                score_fn=self._score_fn,
+                stratify=self._stratify(y),
+                seed=seed + self.n_iter_,
+                verbose=bool(self.verbose),
+                description=type(self).__name__,
+                **settings,
             )
         for key, values in result.history.items():
             self.history_.setdefault(key, []).extend(values)
@@ -286,20 +316,57 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     True
     """
 
-    _parameter_constraints = {**_BaseMLP._parameter_constraints,
-                              "class_weight": ["dict", Options("balanced"), None]}
+    _parameter_constraints = {
+        **_BaseMLP._parameter_constraints,
+        "class_weight": ["dict", Options("balanced"), None],
+    }
 
-    def __init__(self, hidden_layer_sizes=(100,), *, activation="relu", dropout=0.0, batch_norm=False,
-                 alpha=1e-4, solver="adam", learning_rate=1e-3, batch_size=200, max_iter=200, tol=1e-4,
-                 n_iter_no_change=10, early_stopping=False, validation_fraction=0.1, clip_grad_norm=None,
-                 class_weight=None, warm_start=False, verbose=False, device="auto", random_state=None,
-                 checkpoint=None, resume=False):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        activation="relu",
+        dropout=0.0,
+        batch_norm=False,
+        alpha=1e-4,
+        solver="adam",
+        learning_rate=1e-3,
+        batch_size=200,
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        clip_grad_norm=None,
+        class_weight=None,
+        warm_start=False,
+        verbose=False,
+        device="auto",
+        random_state=None,
+        checkpoint=None,
+        resume=False,
+    ):
         super().__init__(
-            hidden_layer_sizes, activation=activation, dropout=dropout, batch_norm=batch_norm, alpha=alpha,
-            solver=solver, learning_rate=learning_rate, batch_size=batch_size, max_iter=max_iter, tol=tol,
-            n_iter_no_change=n_iter_no_change, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, clip_grad_norm=clip_grad_norm, warm_start=warm_start,
-            verbose=verbose, device=device, random_state=random_state, checkpoint=checkpoint, resume=resume,
+            hidden_layer_sizes,
+            activation=activation,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            alpha=alpha,
+            solver=solver,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            clip_grad_norm=clip_grad_norm,
+            warm_start=warm_start,
+            verbose=verbose,
+            device=device,
+            random_state=random_state,
+            checkpoint=checkpoint,
+            resume=resume,
         )
         self.class_weight = class_weight
 
@@ -338,7 +405,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over ``(X, y)``; ``classes`` (every label) is required on the first call."""
         if not hasattr(self, "module_") and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit (every possible label).")
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit (every possible label)."
+            )
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def predict_proba(self, X) -> np.ndarray:

@@ -49,7 +49,10 @@ def _encode(value):
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biufUO":
             raise TypeError(f"cannot save an array of dtype {value.dtype}")
-        return {"__ndarray__": value.tolist(), "dtype": "str" if value.dtype.kind in "UO" else str(value.dtype)}
+        return {
+            "__ndarray__": value.tolist(),
+            "dtype": "str" if value.dtype.kind in "UO" else str(value.dtype),
+        }
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, tuple):
@@ -114,10 +117,18 @@ def _fill_estimator(estimator, folder: Path) -> None:
     params = estimator.get_params(deep=False)
     if isinstance(params.get("random_state"), np.random.RandomState):
         params["random_state"] = None  # a RandomState object is not data; the fitted weights are
-    fitted = {k: v for k, v in vars(estimator).items() if k.endswith("_") and not k.startswith("_")
-              and k not in _NOT_SAVED}
-    doc = {"format": "deepzoo", "version": FORMAT_VERSION, "class": type(estimator).__name__,
-           "params": _encode(params), "fitted": _encode(fitted)}
+    fitted = {
+        k: v
+        for k, v in vars(estimator).items()
+        if k.endswith("_") and not k.startswith("_") and k not in _NOT_SAVED
+    }
+    doc = {
+        "format": "deepzoo",
+        "version": FORMAT_VERSION,
+        "class": type(estimator).__name__,
+        "params": _encode(params),
+        "fitted": _encode(fitted),
+    }
     state = {k: v.detach().cpu().contiguous() for k, v in estimator.module_.state_dict().items()}
     save_file(state, str(folder / "weights.safetensors"))
     (folder / "deepzoo.json").write_text(json.dumps(doc, indent=1))
@@ -173,7 +184,9 @@ def _read_doc(folder: Path) -> dict:
     if not isinstance(doc, dict) or doc.get("format") != "deepzoo":
         raise ValueError(f"{meta} is not a deepzoo model description.")
     if doc.get("version") != FORMAT_VERSION:
-        raise ValueError(f"{meta} has format version {doc.get('version')}; this deepzoo reads {FORMAT_VERSION}.")
+        raise ValueError(
+            f"{meta} has format version {doc.get('version')}; this deepzoo reads {FORMAT_VERSION}."
+        )
     return doc
 
 
@@ -230,7 +243,9 @@ def _load_pipeline(folder: Path, doc: dict, device) -> Pipeline:
             untrusted = sio.get_untrusted_types(file=file)
             refused = [t for t in untrusted if not t.startswith(_TRUSTED_MODULE_PREFIXES)]
             if refused:
-                raise ValueError(f"{file} contains types outside scikit-learn and NumPy: {refused}; refusing to load.")
+                raise ValueError(
+                    f"{file} contains types outside scikit-learn and NumPy: {refused}; refusing to load."
+                )
             steps.append((name, sio.load(file, trusted=untrusted)))
         else:
             raise ValueError(f"{folder / 'deepzoo.json'} has a step of unknown kind {kind!r}.")

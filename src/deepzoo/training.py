@@ -48,8 +48,9 @@ class FitResult:
     best_epoch: int | None = None
 
 
-def make_optimizer(module: nn.Module, solver: str, learning_rate: float, weight_decay: float = 0.0,
-                   momentum: float = 0.9) -> torch.optim.Optimizer:
+def make_optimizer(
+    module: nn.Module, solver: str, learning_rate: float, weight_decay: float = 0.0, momentum: float = 0.9
+) -> torch.optim.Optimizer:
     """Adam, AdamW or SGD (with Nesterov momentum) over the module's parameters."""
     params = [p for p in module.parameters() if p.requires_grad]
     on_cuda = bool(params) and params[0].is_cuda
@@ -65,8 +66,9 @@ def make_optimizer(module: nn.Module, solver: str, learning_rate: float, weight_
     if solver == "adamw":
         return torch.optim.AdamW(groups, lr=learning_rate, fused=True)
     if solver == "sgd":
-        return torch.optim.SGD(groups, lr=learning_rate, momentum=momentum, nesterov=momentum > 0,
-                               foreach=on_cuda or None)
+        return torch.optim.SGD(
+            groups, lr=learning_rate, momentum=momentum, nesterov=momentum > 0, foreach=on_cuda or None
+        )
     raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}.")
 
 
@@ -120,8 +122,12 @@ def _progress(verbose: bool, total: int, description: str):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), TextColumn("{task.fields[status]}"), transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[status]}"),
+        transient=False,
     )
     progress.start()
     progress.add_task(description, total=total, status="")
@@ -193,8 +199,9 @@ def fit_loop(
     if early_stopping:
         indices = np.arange(n_samples)
         try:
-            tr, va = train_test_split(indices, test_size=validation_fraction, random_state=seed % 2**32,
-                                      stratify=stratify)
+            tr, va = train_test_split(
+                indices, test_size=validation_fraction, random_state=seed % 2**32, stratify=stratify
+            )
         except ValueError:  # a class too small to stratify: fall back to a plain split
             tr, va = train_test_split(indices, test_size=validation_fraction, random_state=seed % 2**32)
         train_idx = torch.as_tensor(np.sort(tr), device=device)
@@ -224,8 +231,16 @@ def fit_loop(
             history["val_score"] = []
     start_epoch, best_loss, best_epoch, no_improve = 0, np.inf, None, 0
     best_state = None
-    settings = dict(solver=solver, lr=learning_rate, wd=weight_decay, bs=batch_size, es=early_stopping,
-                    vf=validation_fraction, seed=seed, world=world)
+    settings = dict(
+        solver=solver,
+        lr=learning_rate,
+        wd=weight_decay,
+        bs=batch_size,
+        es=early_stopping,
+        vf=validation_fraction,
+        seed=seed,
+        world=world,
+    )
     fingerprint = _fingerprint(X, y, settings) if checkpoint is not None else None
     checkpoint = None if checkpoint is None else Path(checkpoint)
     if checkpoint is not None and resume and checkpoint.exists():
@@ -253,8 +268,11 @@ def fit_loop(
         with _cpu_threads_for(module, batch_size, device):
             for epoch in range(start_epoch, max_iter):
                 module.train()
-                order = train_idx[torch.randperm(n_train, generator=generator).to(device)] if shuffle \
+                order = (
+                    train_idx[torch.randperm(n_train, generator=generator).to(device)]
+                    if shuffle
                     else train_idx
+                )
                 # one gather per epoch, then every batch is a view; under DDP each rank keeps its share
                 X_epoch, t_epoch = X[order], targets[order]
                 w_epoch = None if sample_weight is None else sample_weight[order]
@@ -301,7 +319,9 @@ def fit_loop(
                 if early_stopping:
                     out_val = predict_batches(module, X_val)
                     per_val = loss_fn(out_val, t_val).float()
-                    val_loss = float(per_val.mean() if w_val is None else (per_val * w_val).sum() / w_val.sum())
+                    val_loss = float(
+                        per_val.mean() if w_val is None else (per_val * w_val).sum() / w_val.sum()
+                    )
                     history["val_loss"].append(val_loss)
                     if score_fn is not None:
                         history["val_score"].append(float(score_fn(out_val, t_val)))
@@ -316,13 +336,22 @@ def fit_loop(
                     no_improve += 1
 
                 if checkpoint is not None and distributed.is_main_process():
-                    _save_atomic({
-                        "fingerprint": fingerprint, "epoch": epoch + 1, "module": module.state_dict(),
-                        "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
-                        "torch_rng": torch.get_rng_state(), "history": history, "best_loss": best_loss,
-                        "best_epoch": -1 if best_epoch is None else best_epoch, "no_improve": no_improve,
-                        **({"best_state": best_state} if best_state is not None else {}),
-                    }, checkpoint)
+                    _save_atomic(
+                        {
+                            "fingerprint": fingerprint,
+                            "epoch": epoch + 1,
+                            "module": module.state_dict(),
+                            "optimizer": optimizer.state_dict(),
+                            "generator": generator.get_state(),
+                            "torch_rng": torch.get_rng_state(),
+                            "history": history,
+                            "best_loss": best_loss,
+                            "best_epoch": -1 if best_epoch is None else best_epoch,
+                            "no_improve": no_improve,
+                            **({"best_state": best_state} if best_state is not None else {}),
+                        },
+                        checkpoint,
+                    )
                 if progress is not None:
                     status = f"loss {epoch_loss:.4f}"
                     if early_stopping:
