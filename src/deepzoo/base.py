@@ -40,6 +40,8 @@ class Interval:
     def accepts(self, value) -> bool:
         if isinstance(value, bool) or not isinstance(value, self.kind):
             return False
+        if value != value:  # NaN compares False with every bound: refuse it explicitly
+            return False
         if self.low is not None:
             if value < self.low or (value == self.low and self.closed in ("right", "neither")):
                 return False
@@ -155,15 +157,23 @@ def resolve_device(device) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         resolved = torch.device(device)
-    except RuntimeError as exc:
+    except (RuntimeError, TypeError) as exc:
         raise ValueError(
             f"device={device!r} is not a device torch knows; use 'auto', 'cpu', 'cuda' or 'cuda:N'."
         ) from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} asks for CUDA but torch sees no GPU (torch {torch.__version__}). "
-            "Use device='auto' or 'cpu', or install a CUDA build of torch."
-        )
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} asks for CUDA but torch sees no GPU (torch {torch.__version__}). "
+                "Use device='auto' or 'cpu', or install a CUDA build of torch."
+            )
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} asks for GPU {resolved.index} but torch sees "
+                f"{torch.cuda.device_count()} GPU(s); use 'cuda:0' to 'cuda:{torch.cuda.device_count() - 1}'."
+            )
+    if resolved.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={device!r} asks for Apple's MPS but torch cannot use it here; use 'cpu'.")
     return resolved
 
 
@@ -197,6 +207,9 @@ class TorchEstimator(BaseEstimator):
     """
 
     _parameter_constraints: dict = {}
+    # the fitted attributes (besides ``module_``) that ``save`` writes and ``load`` accepts back; None
+    # accepts any public name ending in "_"
+    _fitted_attributes: frozenset | None = None
 
     def _check_params(self) -> None:
         check_params(self, self._parameter_constraints)
