@@ -94,11 +94,18 @@ def _fingerprint(X: torch.Tensor, y: torch.Tensor | None, settings: dict) -> str
 
 
 def _save_atomic(obj, path: Path) -> None:
-    """torch.save to a temporary name, then rename: a killed process never leaves half a checkpoint."""
+    """torch.save to a temporary name, flush it to disk, then rename: a crash never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 @contextlib.contextmanager
@@ -198,6 +205,12 @@ def fit_loop(
     val_idx = None
     if early_stopping:
         indices = np.arange(n_samples)
+        if n_samples - int(np.ceil(n_samples * validation_fraction)) < 1:  # train_test_split's rounding
+            raise ValueError(
+                f"early_stopping holds out validation_fraction={validation_fraction} of {n_samples} "
+                "samples, which leaves no training sample. Use more samples, a smaller "
+                "validation_fraction, or early_stopping=False."
+            )
         try:
             tr, va = train_test_split(
                 indices, test_size=validation_fraction, random_state=seed % 2**32, stratify=stratify
@@ -210,6 +223,21 @@ def fit_loop(
     t_val = None if val_idx is None else targets[val_idx]
     w_val = None if val_idx is None or sample_weight is None else sample_weight[val_idx]
     n_train = len(train_idx)
+    # what the epoch's summed loss is divided by: the number (or total weight) of training samples
+    train_weight = n_train if sample_weight is None else max(float(sample_weight[train_idx].sum()), 1e-12)
+    # batch boundaries; a last batch with under 2 samples per process joins the one before it:
+    # BatchNorm cannot normalise a single sample, and under DDP a process would get none
+    starts = list(range(0, n_train, batch_size))
+    if len(starts) > 1 and n_train - starts[-1] < min(2 * world, batch_size):
+        starts.pop()
+    bounds = list(zip(starts, starts[1:] + [n_train]))
+    has_batch_norm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
+    if has_batch_norm and min(batch_size, n_train) < 2 * world:
+        raise ValueError(
+            f"Batch normalisation needs at least 2 samples per batch and process; got batch_size="
+            f"{batch_size} with {n_train} training samples and {world} process(es). Raise batch_size "
+            "or turn batch normalisation off."
+        )
 
     # -- optimizer and DDP wrapper ----------------------------------------------------------------
     if optimizer is None:
@@ -244,29 +272,42 @@ def fit_loop(
     fingerprint = _fingerprint(X, y, settings) if checkpoint is not None else None
     checkpoint = None if checkpoint is None else Path(checkpoint)
     if checkpoint is not None and resume and checkpoint.exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=True)
-        if state.get("fingerprint") != fingerprint:
+        try:
+            state = torch.load(checkpoint, map_location=device, weights_only=True)
+        except Exception as exc:  # truncated or foreign file: say which and how to go on
             raise ValueError(
-                f"The checkpoint {checkpoint} was written for other data or settings; delete it or "
-                "fit with resume=False to start over."
+                f"The checkpoint {checkpoint} cannot be read ({exc}); delete it or fit with resume=False."
+            ) from exc
+        if not isinstance(state, dict) or state.get("fingerprint") != fingerprint:
+            raise ValueError(
+                f"The checkpoint {checkpoint} was written for other data or settings (or another seed: "
+                "resuming needs a fixed random_state); delete it or fit with resume=False to start over."
             )
         module.load_state_dict(state["module"])
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
+        if "cuda_rng" in state and device.type == "cuda":
+            torch.cuda.set_rng_state(state["cuda_rng"].cpu(), device)
         history = {k: list(v) for k, v in state["history"].items()}
         start_epoch, best_loss, no_improve = state["epoch"], state["best_loss"], state["no_improve"]
         best_epoch = state["best_epoch"] if state["best_epoch"] >= 0 else None
         best_state = state.get("best_state")
 
+    if checkpoint is not None and distributed.is_main_process():
+        # a process killed while writing leaves its temporary file behind: clear those of earlier runs
+        for stale in checkpoint.parent.glob(checkpoint.name + ".tmp*"):
+            stale.unlink(missing_ok=True)
+
     progress = _progress(verbose, max_iter, description)
     if progress is not None:
         progress.update(progress.task_ids[0], completed=start_epoch)
-    converged = False
-    epoch = start_epoch
     try:
         with _cpu_threads_for(module, batch_size, device):
             for epoch in range(start_epoch, max_iter):
+                # tested first, so that resuming a run that had already stopped trains no extra epoch
+                if no_improve >= n_iter_no_change:
+                    break
                 module.train()
                 order = (
                     train_idx[torch.randperm(n_train, generator=generator).to(device)]
@@ -278,19 +319,24 @@ def fit_loop(
                 w_epoch = None if sample_weight is None else sample_weight[order]
                 loss_sum = torch.zeros((), device=device)
                 score_sum = torch.zeros((), device=device)
-                for start in range(0, n_train, batch_size):
-                    stop = min(start + batch_size, n_train)
+                for start, stop in bounds:
                     xb, tb = X_epoch[start:stop], t_epoch[start:stop]
                     wb = None if w_epoch is None else w_epoch[start:stop]
                     # the weight of the whole global batch normalises the loss, so that the
-                    # gradients DDP averages equal those of one process on the same batch
-                    total_weight = (stop - start) if wb is None else wb.sum()
+                    # gradients DDP averages equal those of one process on the same batch; a batch
+                    # whose weights are all zero then gives a zero loss instead of 0/0
+                    total_weight = (stop - start) if wb is None else wb.sum().clamp_min(1e-12)
                     if world > 1:
                         xb, tb = xb[rank::world], tb[rank::world]
                         wb = None if wb is None else wb[rank::world]
                     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                         output = net(xb)
                         per_sample = loss_fn(output, tb).float()
+                    if per_sample.shape != (len(xb),):
+                        raise ValueError(
+                            f"loss_fn must return one loss per sample, shape ({len(xb)},); got shape "
+                            f"{tuple(per_sample.shape)}. Use reduction='none' (and average other axes)."
+                        )
                     weighted = per_sample.sum() if wb is None else (per_sample * wb).sum()
                     loss = weighted * world / total_weight
                     optimizer.zero_grad(set_to_none=True)
@@ -303,8 +349,7 @@ def fit_loop(
                         score_sum += score_fn(output.detach().float(), tb) * len(xb)
                 # epoch figures over all ranks
                 sums = distributed.all_reduce_sum(torch.stack([loss_sum, score_sum]))
-                denom = n_train if sample_weight is None else float(sample_weight[train_idx].sum())
-                epoch_loss = float(sums[0]) / denom
+                epoch_loss = float(sums[0]) / train_weight
                 if not np.isfinite(epoch_loss):
                     raise FloatingPointError(
                         f"The training loss became {epoch_loss} at epoch {epoch + 1}: training diverged. "
@@ -320,7 +365,9 @@ def fit_loop(
                     out_val = predict_batches(module, X_val)
                     per_val = loss_fn(out_val, t_val).float()
                     val_loss = float(
-                        per_val.mean() if w_val is None else (per_val * w_val).sum() / w_val.sum()
+                        per_val.mean()
+                        if w_val is None
+                        else (per_val * w_val).sum() / w_val.sum().clamp_min(1e-12)
                     )
                     history["val_loss"].append(val_loss)
                     if score_fn is not None:
@@ -349,6 +396,11 @@ def fit_loop(
                             "best_epoch": -1 if best_epoch is None else best_epoch,
                             "no_improve": no_improve,
                             **({"best_state": best_state} if best_state is not None else {}),
+                            **(
+                                {"cuda_rng": torch.cuda.get_rng_state(device)}
+                                if device.type == "cuda"
+                                else {}
+                            ),
                         },
                         checkpoint,
                     )
@@ -357,18 +409,11 @@ def fit_loop(
                     if early_stopping:
                         status += f"  val_loss {history['val_loss'][-1]:.4f}"
                     progress.update(progress.task_ids[0], advance=1, status=status)
-                if no_improve >= n_iter_no_change:
-                    converged = True
-                    break
-            else:
-                epoch = max_iter - 1
     finally:
         if progress is not None:
             progress.stop()
 
-    # a resumed run whose checkpoint had already stopped still reports convergence correctly
-    if not converged and no_improve >= n_iter_no_change:
-        converged = True
+    converged = no_improve >= n_iter_no_change
     if early_stopping and best_state is not None:
         module.load_state_dict(best_state)
     n_iter = len(history["loss"])
