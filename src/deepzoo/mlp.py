@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_array, column_or_1d, validate_data
 from torch import nn
 
 from . import distributed
@@ -140,6 +140,9 @@ class _BaseMLP(TorchEstimator):
         self.resume = resume
 
     # -- subclass hooks ---------------------------------------------------------------------------
+    def _validate_y(self, y) -> np.ndarray:
+        raise NotImplementedError
+
     def _encode_targets(self, y, first_call: bool, classes=None) -> torch.Tensor:
         raise NotImplementedError
 
@@ -173,22 +176,27 @@ class _BaseMLP(TorchEstimator):
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
         self._check_params()
         continuing = (self.warm_start or incremental) and hasattr(self, "module_")
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         X = self._validate_X(X, reset=not continuing)
-        y = np.asarray(y)
+        y = self._validate_y(y)
         if len(y) != len(X):
             raise ValueError(
                 f"X and y have different numbers of samples: {len(X)} and {len(y)}. Pass one target per row."
             )
-        if len(X) < 1:
-            raise ValueError(f"{type(self).__name__} needs at least 1 sample to fit; got 0.")
         y_t = self._encode_targets(y, first_call=not continuing, classes=classes)
         device = distributed.device_for_rank(resolve_device(self.device))
         distributed.ensure_initialized(device)
         weights = None
         if sample_weight is not None or getattr(self, "class_weight", None) is not None:
-            weights = _check_sample_weight(sample_weight, X, dtype=np.float32)
+            weights = _check_sample_weight(sample_weight, X, dtype=np.float32, ensure_non_negative=True)
             if getattr(self, "class_weight", None) is not None:
                 weights = weights * compute_sample_weight(self.class_weight, y).astype(np.float32)
+            if not weights.sum() > 0:
+                raise ValueError(
+                    "sample_weight (times class_weight) sums to zero: no sample would count. "
+                    "Give some samples a positive weight."
+                )
             weights = torch.as_tensor(weights, device=device)
         seed = seed_from(self.random_state)
         X_t = torch.as_tensor(X, device=device)
@@ -235,9 +243,10 @@ class _BaseMLP(TorchEstimator):
             )
         for key, values in result.history.items():
             self.history_.setdefault(key, []).extend(values)
+        # best_epoch_ indexes history_, which a warm start extends
+        self.best_epoch_ = None if result.best_epoch is None else self.n_iter_ + result.best_epoch
         self.n_iter_ += result.n_iter
         self.loss_ = self.history_["loss"][-1]
-        self.best_epoch_ = result.best_epoch
         return self
 
     def _stratify(self, y):
@@ -253,6 +262,11 @@ class _BaseMLP(TorchEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
+
+
+_MLP_FITTED = frozenset(
+    {"n_features_in_", "feature_names_in_", "n_outputs_", "history_", "n_iter_", "loss_", "best_epoch_"}
+)
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
@@ -320,6 +334,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         **_BaseMLP._parameter_constraints,
         "class_weight": ["dict", Options("balanced"), None],
     }
+    _fitted_attributes = _MLP_FITTED | {"classes_"}
 
     def __init__(
         self,
@@ -380,6 +395,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _stratify(self, y):
         return y
 
+    def _validate_y(self, y):
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] > 1:
+            raise ValueError(
+                f"MLPClassifier supports binary and multiclass targets of shape (n_samples,); got y of "
+                f"shape {y.shape}. For several labels per sample fit one classifier per label."
+            )
+        return column_or_1d(y, warn=True)  # a column vector becomes 1-d, with scikit-learn's warning
+
     def _encode_targets(self, y, first_call, classes=None):
         check_classification_targets(y)
         if type_of_target(y) not in ("binary", "multiclass"):
@@ -390,6 +414,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if first_call:
             self.classes_ = np.unique(y) if classes is None else np.unique(np.asarray(classes))
             self.n_outputs_ = max(len(self.classes_), 2)
+        elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
+            raise ValueError(
+                f"classes={list(classes)} differs from the classes of the first partial_fit "
+                f"({self.classes_.tolist()}); pass the same classes every time."
+            )
         unseen = np.setdiff1d(np.unique(y), self.classes_)
         if len(unseen):
             raise ValueError(
@@ -412,6 +441,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes); rows sum to 1."""
+        self._check_fitted()
         proba = numpy_out(torch.softmax(self._forward(X), dim=1)).astype(np.float64)
         proba = proba[:, : len(self.classes_)]
         return proba / proba.sum(axis=1, keepdims=True)
@@ -421,6 +451,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def decision_function(self, X) -> np.ndarray:
         """Logits; for binary problems the log-odds of the positive class, shape (n_samples,)."""
+        self._check_fitted()
         logits = numpy_out(self._forward(X)).astype(np.float64)
         if len(self.classes_) == 2:
             return logits[:, 1] - logits[:, 0]
@@ -428,6 +459,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict(self, X) -> np.ndarray:
         """The most probable class of each row."""
+        self._check_fitted()
         return self.classes_[numpy_out(self._forward(X))[:, : len(self.classes_)].argmax(axis=1)]
 
 
@@ -447,18 +479,23 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     True
     """
 
+    _fitted_attributes = _MLP_FITTED | {"target_ndim_"}
+
     def _loss(self, output, target):
         return F.mse_loss(output, target, reduction="none").mean(dim=1)
 
+    def _validate_y(self, y):
+        try:
+            # numeric, finite, 1-d or 2-d; NaN/inf get scikit-learn's "Input y contains NaN" message
+            return check_array(y, ensure_2d=False, dtype="numeric", input_name="y", ensure_min_samples=0)
+        except ValueError as exc:
+            if "convert" in str(exc) or "string" in str(exc):
+                raise ValueError(
+                    f"MLPRegressor expects numeric targets y; got non-numeric values ({exc})."
+                ) from exc
+            raise
+
     def _encode_targets(self, y, first_call, classes=None):
-        y = np.asarray(y)
-        if y.dtype.kind not in "biuf":
-            try:
-                y = y.astype(np.float64)
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"MLPRegressor expects numeric targets; got dtype {y.dtype}.") from exc
-        if not np.all(np.isfinite(y)):
-            raise ValueError("Input y contains NaN or infinity; drop or impute those rows before fitting.")
         y2 = y.reshape(len(y), -1).astype(np.float32)
         if first_call:
             self.n_outputs_ = y2.shape[1]
@@ -475,6 +512,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """One epoch over ``(X, y)``, continuing from the current weights."""
         return self._fit(X, y, sample_weight, incremental=True)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # y of shape (n_samples, n_targets) is supported
+        return tags
+
     def predict(self, X) -> np.ndarray:
+        """Predicted targets, shape (n_samples,) or (n_samples, n_targets) like the ``y`` of ``fit``."""
         out = numpy_out(self._forward(X)).astype(np.float64)
         return out[:, 0] if self.n_outputs_ == 1 and self.target_ndim_ == 1 else out

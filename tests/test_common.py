@@ -1,0 +1,45 @@
+"""scikit-learn's own estimator checks on tiny instances of every deepzoo estimator."""
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from deepzoo import MLPClassifier, MLPRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+# tiny but able to learn the checks' easy problems (accuracy > 0.83, R^2 > 0.5) in a few epochs
+ESTIMATORS = [
+    MLPClassifier(hidden_layer_sizes=(8,), max_iter=10, learning_rate=0.05, random_state=0),
+    MLPRegressor(hidden_layer_sizes=(8,), max_iter=10, learning_rate=0.05, random_state=0),
+]
+
+# Both come from float32 arithmetic, not from a wrong result: the checks compare to rtol=1e-7, about
+# one float32 rounding step. Whether a given case trips depends on the CPU's BLAS kernels, so a check
+# listed here may also pass (XPASS) on some machines.
+_SAMPLE_WEIGHT = (
+    "float32 training: weights and repeated rows give the same gradients up to rounding (~1e-7 relative), "
+    "which the check's rtol=1e-7 does not allow; test_mlp.py checks zero weights against dropped rows."
+)
+_SUBSET = (
+    "float32 matrix products: a row's output can change by one rounding step (~2e-7) with the size of "
+    "the batch it is computed in (BLAS blocking); the check allows 1e-7."
+)
+EXPECTED_FAILURES = {
+    "MLPClassifier": {
+        "check_sample_weight_equivalence_on_dense_data": _SAMPLE_WEIGHT,
+        "check_methods_subset_invariance": _SUBSET,
+    },
+    "MLPRegressor": {
+        "check_sample_weight_equivalence_on_dense_data": _SAMPLE_WEIGHT,
+        "check_methods_subset_invariance": _SUBSET,
+    },
+}
+
+
+def expected_failed_checks(estimator):
+    return EXPECTED_FAILURES.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
