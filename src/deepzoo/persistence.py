@@ -7,7 +7,8 @@ deepzoo's registered estimators, tensors come from safetensors, and the scikit-l
 Layout of a saved estimator::
 
     model/
-      deepzoo.json          {"format": "deepzoo", "version": 1, "class": "MLPClassifier", "params": ..., "fitted": ...}
+      deepzoo.json          {"format": "deepzoo", "version": 1, "class": "MLPClassifier",
+                             "params": ..., "fitted": ...}
       weights.safetensors   module_.state_dict()
 
 A saved Pipeline has ``deepzoo.json`` listing its steps, one sub-folder per deepzoo step and one
@@ -16,6 +17,7 @@ A saved Pipeline has ``deepzoo.json`` listing its steps, one sub-folder per deep
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -35,7 +37,6 @@ _REGISTRY: dict[str, type] = {}
 # fitted attributes that are not JSON: the network lives in weights.safetensors; the optimizer is
 # training state, not needed to predict
 _NOT_SAVED = {"module_", "optimizer_"}
-_TRUSTED_MODULE_PREFIXES = ("sklearn.", "numpy.", "builtins.", "scipy.sparse.")
 
 
 def register(cls: type) -> type:
@@ -49,10 +50,10 @@ def _encode(value):
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biufUO":
             raise TypeError(f"cannot save an array of dtype {value.dtype}")
-        return {
-            "__ndarray__": value.tolist(),
-            "dtype": "str" if value.dtype.kind in "UO" else str(value.dtype),
-        }
+        # object arrays (labels such as strings) come back as object arrays; the others keep their dtype
+        if value.dtype.kind == "O":
+            return {"__ndarray__": _encode(value.tolist()), "dtype": "object"}
+        return {"__ndarray__": value.tolist(), "dtype": value.dtype.str}
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, tuple):
@@ -75,10 +76,16 @@ def _decode(value):
         return [_decode(v) for v in value]
     if isinstance(value, dict):
         if "__ndarray__" in value:
-            dtype = value["dtype"]
-            if dtype == "str":
-                return np.asarray(value["__ndarray__"], dtype=object)
-            return np.asarray(value["__ndarray__"], dtype=np.dtype(dtype))
+            dtype = value.get("dtype")
+            if dtype in ("object", "str"):
+                return np.asarray(_decode(value["__ndarray__"]), dtype=object)
+            try:
+                dtype = np.dtype(dtype)
+                if dtype.kind not in "biufU":
+                    raise TypeError(f"dtype {dtype} is not allowed")
+                return np.asarray(value["__ndarray__"], dtype=dtype)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"unexpected array in a deepzoo.json file ({exc}).") from exc
         if "__tuple__" in value:
             return tuple(_decode(v) for v in value["__tuple__"])
         if "__dict__" in value:
@@ -89,13 +96,27 @@ def _decode(value):
 
 # -- atomic folder writes -------------------------------------------------------------------------
 def _write_folder(path: Path, fill) -> None:
-    """Call ``fill(tmp_dir)``, then move the finished folder to ``path`` (replacing an old one)."""
-    path = Path(path)
+    """Call ``fill(tmp_dir)``, then move the finished folder to ``path`` (replacing an old saved model)."""
+    path = Path(path).absolute()
+    # replace only an earlier saved model or an empty folder: save(model, ".") must never delete a project
+    replaceable = path.is_dir() and ((path / "deepzoo.json").is_file() or not any(path.iterdir()))
+    if path.exists() and not replaceable:
+        raise FileExistsError(
+            f"{path} exists and is not a saved deepzoo model; refusing to replace it. "
+            "Save into a new folder, or delete that one first."
+        )
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise NotADirectoryError(
+                f"Cannot write the model folder {path}: {parent} is a file, not a folder."
+            )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     except OSError as exc:
-        raise OSError(f"Cannot write the model folder {path}: {exc.strerror or exc}.") from exc
+        raise OSError(
+            f"Cannot write the model folder {path}: {exc.strerror or exc}. Choose a folder you can write to."
+        ) from exc
     try:
         fill(tmp)
         if path.exists():
@@ -191,20 +212,31 @@ def _read_doc(folder: Path) -> dict:
 
 
 def _load_estimator(folder: Path, doc: dict, device):
+    meta = folder / "deepzoo.json"
     name = doc.get("class")
-    if name not in _REGISTRY:
+    if not isinstance(name, str) or name not in _REGISTRY:
         raise ValueError(
-            f"{folder / 'deepzoo.json'} names the class {name!r}, which is not a deepzoo estimator; "
+            f"{meta} names the class {name!r}, which is not a deepzoo estimator; "
             f"refusing to load it. Known: {sorted(_REGISTRY)}."
         )
     cls = _REGISTRY[name]
-    params = _decode(doc["params"])
+    params = _decode(doc.get("params", {}))
     if not isinstance(params, dict) or not set(params) <= set(cls().get_params(deep=False)):
-        raise ValueError(f"{folder / 'deepzoo.json'} holds parameters that {name} does not have.")
+        raise ValueError(f"{meta} holds parameters that {name} does not have.")
     estimator = cls(**params)
-    for key, value in _decode(doc.get("fitted", {})).items():
-        if not key.endswith("_") or key.startswith("_") or key in _NOT_SAVED:
-            raise ValueError(f"{folder / 'deepzoo.json'} holds an unexpected attribute {key!r}.")
+    estimator._check_params()  # the same checks as fit: a hand-edited value is refused here, not later
+    fitted = _decode(doc.get("fitted", {}))
+    allowed = getattr(cls, "_fitted_attributes", None)
+    if not isinstance(fitted, dict):
+        raise ValueError(f"{meta} has no readable fitted state.")
+    for key, value in fitted.items():
+        if allowed is not None:
+            expected = key in allowed
+        else:  # an estimator without a list: any public fitted-looking name but the network's
+            expected = isinstance(key, str) and key.endswith("_") and not key.startswith("_")
+            expected = expected and key not in _NOT_SAVED
+        if not expected:
+            raise ValueError(f"{meta} holds an unexpected attribute {key!r}; refusing to load it.")
         setattr(estimator, key, value)
     try:
         state = load_file(str(folder / "weights.safetensors"), device="cpu")
@@ -212,43 +244,78 @@ def _load_estimator(folder: Path, doc: dict, device):
         raise ValueError(
             f"{folder / 'weights.safetensors'} is not a readable safetensors file ({exc}); refusing to load."
         ) from exc
-    module = estimator._build_module()
     try:
+        module = estimator._build_module()
         module.load_state_dict(state)
-    except RuntimeError as exc:
-        raise ValueError(f"The weights in {folder} do not fit {name}'s network: {exc}") from exc
+    except (AttributeError, TypeError, ValueError, RuntimeError) as exc:
+        raise ValueError(
+            f"The weights or fitted state in {folder} do not fit {name}'s network: {exc}"
+        ) from exc
     from .base import resolve_device
 
-    target = resolve_device(estimator.device if device is None else device)
+    try:
+        target = resolve_device(estimator.device if device is None else device)
+    except ValueError as exc:  # e.g. saved with device='cuda', loaded on a machine without a GPU
+        raise ValueError(
+            f"{exc} To load the model elsewhere, pass deepzoo.load(path, device='cpu')."
+        ) from exc
     estimator.module_ = module.to(target).eval()
     estimator.optimizer_ = None
     return estimator
 
 
-def _load_pipeline(folder: Path, doc: dict, device) -> Pipeline:
+def _is_trusted_type(name: str) -> bool:
+    """A type that skops does not trust by default but a scikit-learn step may hold: a scikit-learn
+    class or a NumPy ufunc, dtype or scalar type. Functions such as ``builtins.eval`` or ``os.system``
+    and classes from any other package are not."""
+    module_name, _, attr = name.rpartition(".")
+    if module_name.split(".")[0] not in ("sklearn", "numpy"):
+        return False
+    try:
+        obj = getattr(importlib.import_module(module_name), attr)
+    except Exception:  # not importable: certainly not trusted
+        return False
+    if module_name.split(".")[0] == "sklearn":
+        return isinstance(obj, type)
+    return isinstance(obj, np.ufunc) or (isinstance(obj, type) and issubclass(obj, (np.generic, np.dtype)))
+
+
+def _load_skops(file: Path):
     import skops.io as sio
 
+    try:
+        untrusted = sio.get_untrusted_types(file=file)
+    except Exception as exc:  # missing, not a zip, damaged schema
+        raise ValueError(f"{file} is not a readable skops file ({exc}); refusing to load.") from exc
+    refused = [t for t in untrusted if not _is_trusted_type(t)]
+    if refused:
+        raise ValueError(
+            f"{file} contains types outside scikit-learn and NumPy: {refused}; refusing to load."
+        )
+    return sio.load(file, trusted=untrusted)
+
+
+def _load_pipeline(folder: Path, doc: dict, device) -> Pipeline:
+    meta = folder / "deepzoo.json"
     steps = []
-    for step in doc.get("steps", []):
-        name, kind = step["name"], step["kind"]
-        if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
-            raise ValueError(f"{folder / 'deepzoo.json'} has an unsafe step name {name!r}.")
+    listed = doc.get("steps")
+    if not isinstance(listed, list) or not listed:
+        raise ValueError(f"{meta} describes a Pipeline without a list of steps.")
+    for step in listed:
+        if not isinstance(step, dict):
+            raise ValueError(f"{meta} has a step that is not an object: {step!r}.")
+        name, kind = step.get("name"), step.get("kind")
+        if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.startswith("."):
+            raise ValueError(f"{meta} has an unsafe step name {name!r}.")
         if kind == "passthrough":
             steps.append((name, "passthrough"))
         elif kind == "deepzoo":
             sub = folder / name
             steps.append((name, _load_estimator(sub, _read_doc(sub), device)))
         elif kind == "skops":
-            file = folder / f"{name}.skops"
-            untrusted = sio.get_untrusted_types(file=file)
-            refused = [t for t in untrusted if not t.startswith(_TRUSTED_MODULE_PREFIXES)]
-            if refused:
-                raise ValueError(
-                    f"{file} contains types outside scikit-learn and NumPy: {refused}; refusing to load."
-                )
-            steps.append((name, sio.load(file, trusted=untrusted)))
+            steps.append((name, _load_skops(folder / f"{name}.skops")))
         else:
-            raise ValueError(f"{folder / 'deepzoo.json'} has a step of unknown kind {kind!r}.")
+            raise ValueError(f"{meta} has a step of unknown kind {kind!r}.")
     return Pipeline(steps)
 
 
