@@ -115,8 +115,15 @@ def test_valid_parameters_pass():
         ({"flag": 1}, "The 'flag' parameter of Toy must be a bool. Got 1 instead."),
         (
             {"random_state": "0"},
-            "The 'random_state' parameter of Toy must be an int, a numpy RandomState or None.",
+            "The 'random_state' parameter of Toy must be an int in the range [0, 4294967295], a numpy "
+            "RandomState or None. Got '0' instead.",
         ),
+        (
+            {"random_state": -1},
+            "The 'random_state' parameter of Toy must be an int in the range [0, 4294967295]",
+        ),
+        ({"random_state": 2**32}, "The 'random_state' parameter of Toy must be an int in the range"),
+        ({"random_state": True}, "The 'random_state' parameter of Toy must be an int in the range"),
         ({"device": 0}, "The 'device' parameter of Toy must be a str such as 'auto'"),
         (
             {"path": 3},

@@ -83,7 +83,7 @@ def _describe(constraint) -> str:
     if constraint is bool:
         return "a bool"
     if constraint == "random_state":
-        return "an int, a numpy RandomState or None"
+        return "an int in the range [0, 4294967295], a numpy RandomState or None"
     if constraint == "device":
         return "a str such as 'auto', 'cpu', 'cuda' or 'cuda:0', or a torch.device"
     if constraint == "int_tuple":
@@ -105,7 +105,10 @@ def _accepts(constraint, value) -> bool:
     if constraint is bool:
         return isinstance(value, (bool, np.bool_))
     if constraint == "random_state":
-        return value is None or isinstance(value, (numbers.Integral, np.random.RandomState))
+        # scikit-learn's range: the seeds NumPy's RandomState takes
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return 0 <= value <= 2**32 - 1
+        return value is None or isinstance(value, np.random.RandomState)
     if constraint == "device":
         return isinstance(value, (str, torch.device))
     if constraint == "int_tuple":
