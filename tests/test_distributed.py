@@ -99,6 +99,25 @@ if distributed.is_main_process():
     np.save(os.path.join(out, "loss.npy"), np.array(clf.history_["loss"]))
     np.save(os.path.join(out, "weighted.npy"), weighted.predict_proba(X2))
     np.save(os.path.join(out, "val_loss.npy"), np.array(weighted.history_["val_loss"]))
+# dropout masks must differ between the processes: record the first batch's mask of each rank
+import torch
+from deepzoo.training import fit_loop
+
+masks = []
+
+
+def recording_loss(output, target):
+    masks.append((output.detach() == 0).numpy())
+    return torch.nn.functional.cross_entropy(output, target, reduction="none")
+
+
+torch.manual_seed(0)  # the same global stream on every rank, as MLPClassifier.fit sets it
+layer = torch.nn.Linear(2, 2)
+torch.nn.init.constant_(layer.weight, 1.0)
+fit_loop(torch.nn.Sequential(layer, torch.nn.Dropout(0.5)), recording_loss, torch.ones(128, 2),
+         torch.zeros(128, dtype=torch.long), batch_size=128, max_iter=1, warn_on_max_iter=False)
+np.save(os.path.join(out, f"mask-{distributed.rank()}.npy"), masks[0])
+
 # every rank says it finished, so the test can tell a crash on rank 1 from one on rank 0
 open(os.path.join(out, f"done-{distributed.rank()}"), "w").close()
 dist.barrier()
@@ -151,6 +170,8 @@ def test_two_processes_under_torchrun_match_one_process(tmp_path):
     weighted = MLPClassifier(**WEIGHTED).fit(X2, y2)
     np.testing.assert_allclose(np.load(tmp_path / "val_loss.npy"), weighted.history_["val_loss"], rtol=1e-5)
     np.testing.assert_allclose(np.load(tmp_path / "weighted.npy"), weighted.predict_proba(X2), atol=1e-5)
+    mask0, mask1 = np.load(tmp_path / "mask-0.npy"), np.load(tmp_path / "mask-1.npy")
+    assert mask0.shape == mask1.shape == (64, 2) and mask0.any() and not np.array_equal(mask0, mask1)
     # the checkpoint written by rank 0 holds the whole run
     state = torch.load(tmp_path / "ckpt.pt", weights_only=True)
     assert state["epoch"] == SETTINGS["max_iter"]

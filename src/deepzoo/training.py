@@ -308,6 +308,10 @@ def fit_loop(
                 # tested first, so that resuming a run that had already stopped trains no extra epoch
                 if no_improve >= n_iter_no_change:
                     break
+                if world > 1:
+                    # each process its own dropout masks, a function of (seed, epoch, rank) alone so
+                    # that a resumed run draws the same ones; one process keeps the caller's stream
+                    torch.manual_seed((seed * 1_000_003 + epoch * world + rank) % 2**63)
                 module.train()
                 order = (
                     train_idx[torch.randperm(n_train, generator=generator).to(device)]
