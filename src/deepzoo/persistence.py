@@ -224,7 +224,8 @@ def _load_estimator(folder: Path, doc: dict, device):
     if not isinstance(params, dict) or not set(params) <= set(cls().get_params(deep=False)):
         raise ValueError(f"{meta} holds parameters that {name} does not have.")
     estimator = cls(**params)
-    estimator._check_params()  # the same checks as fit: a hand-edited value is refused here, not later
+    if hasattr(estimator, "_check_params"):  # the checks of fit: a hand-edited value is refused here
+        estimator._check_params()
     fitted = _decode(doc.get("fitted", {}))
     allowed = getattr(cls, "_fitted_attributes", None)
     if not isinstance(fitted, dict):
