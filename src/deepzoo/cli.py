@@ -252,7 +252,7 @@ def tour(
         offline = [case for case in CASES.values() if case.offline]
         for number, case in enumerate(offline, 1):
             console.print(f"[bold cyan]({number}/{len(offline)})[/] {case.summary}")
-            config = build_config(case, {"device": device}, [], [])
+            config = build_config(case, {"device": device, **case.tour}, [], [])
             metrics = _run_case(case, config, out / case.name)
             entries.append(
                 {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,7 @@ class CaseStudy:
     summary: str
     dataset: str | None  # registry name of the data it needs; None = bundled with an installed package
     module: str
+    tour: dict = field(default_factory=dict)  # Config overrides for `deepzoo tour` (a budget of seconds)
 
     @property
     def offline(self) -> bool:
