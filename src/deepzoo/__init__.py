@@ -1,12 +1,13 @@
 """deepzoo: the classic deep-learning model families, end to end, with scikit-learn's conventions."""
 
 from . import persistence
+from .dqn import DQNAgent
 from .mlp import MLPClassifier, MLPRegressor
 from .persistence import load, save
 
 __version__ = "0.1.0"
 
-for _cls in (MLPClassifier, MLPRegressor):
+for _cls in (MLPClassifier, MLPRegressor, DQNAgent):
     persistence.register(_cls)
 
-__all__ = ["MLPClassifier", "MLPRegressor", "load", "save", "__version__"]
+__all__ = ["DQNAgent", "MLPClassifier", "MLPRegressor", "load", "save", "__version__"]
