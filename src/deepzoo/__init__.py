@@ -2,12 +2,13 @@
 
 from . import persistence
 from .dqn import DQNAgent
+from .gan import GAN
 from .mlp import MLPClassifier, MLPRegressor
 from .persistence import load, save
 
 __version__ = "0.1.0"
 
-for _cls in (MLPClassifier, MLPRegressor, DQNAgent):
+for _cls in (MLPClassifier, MLPRegressor, DQNAgent, GAN):
     persistence.register(_cls)
 
-__all__ = ["DQNAgent", "MLPClassifier", "MLPRegressor", "load", "save", "__version__"]
+__all__ = ["DQNAgent", "GAN", "MLPClassifier", "MLPRegressor", "load", "save", "__version__"]
