@@ -220,3 +220,50 @@ def test_torchrun_two_processes_write_one_report(shared_data_dir, tmp_path):
     assert json.loads((out / "metrics.json").read_text())["accuracy"] > 0.7
     # one report: no stray temporary files from a second writer
     assert not [p for p in Path(out).rglob("*") if ".tmp" in p.name]
+
+
+# -- GAN cases: digits_gan (offline) and apples (shared data) -------------------------------------------
+GAN_FILES = ("config.json", "metrics.json", "history.csv", "report.html", "model/deepzoo.json")
+GAN_FIGURES = {"samples_across_epochs", "real_vs_generated", "latent_interpolation", "losses", "fd_curve"}
+
+
+def _check_gan_run(out):
+    for name in GAN_FILES:
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert {"fd", "fd_untrained", "diversity", "fit_seconds"} <= set(metrics)
+    assert metrics["fd"] >= 0 and metrics["fd_untrained"] > 0
+    assert GAN_FIGURES <= {p.stem for p in (out / "figures").glob("*.png")}
+    assert "d_loss" in (out / "history.csv").read_text().splitlines()[0]
+    return metrics
+
+
+@pytest.mark.slow
+def test_digits_gan_quick_writes_report(tmp_path):
+    out = tmp_path / "digits_gan"
+    result = invoke("run", "digits_gan", "--quick", "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    metrics = _check_gan_run(out)
+    assert metrics["epochs"] == 2
+    assert (out / "figures" / "digit_classes.png").is_file()
+    # resuming the finished run trains no further epoch and reports the same FD
+    again = invoke("run", "digits_gan", "--quick", "--resume", "--out", out, "--quiet")
+    assert again.exit_code == 0, again.output
+    resumed = json.loads((out / "metrics.json").read_text())
+    assert resumed["epochs"] == 2 and resumed["fd"] == pytest.approx(metrics["fd"])
+
+
+@pytest.mark.slow
+def test_apples_quick_writes_report(shared_data_dir, tmp_path):
+    out = tmp_path / "apples"
+    result = invoke("run", "apples", "--quick", "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    metrics = _check_gan_run(out)
+    assert metrics["n_images"] == 300 and metrics["fd_classifier"] == "mnist"
+
+
+def test_apples_bad_data_is_one_line(tmp_path):
+    bad = tmp_path / "quickdraw_apple.npz"
+    bad.write_bytes(b"not an npz")
+    line = one_line_error(invoke("run", "apples", "--quick", "--data", bad, "--out", tmp_path / "o"))
+    assert "quickdraw_apple" in line

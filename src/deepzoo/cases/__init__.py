@@ -43,5 +43,20 @@ CASES: dict[str, CaseStudy] = {
             None,
             "deepzoo.cases.breast_cancer",
         ),
+        CaseStudy(
+            "apples",
+            "GAN",
+            "A GAN learns to draw apples (3,000 Quick, Draw! doodles, 28x28)",
+            "quickdraw_apple",
+            "deepzoo.cases.apples",
+        ),
+        CaseStudy(
+            "digits_gan",
+            "GAN",
+            "A GAN learns to draw digits (scikit-learn's bundled 8x8 digits)",
+            None,
+            "deepzoo.cases.digits_gan",
+            tour={"max_iter": 20},
+        ),
     ]
 }
