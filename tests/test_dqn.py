@@ -189,8 +189,9 @@ def test_dueling_polyak_and_plain_dqn_train():
 def test_early_stopping_stops_when_solved_and_keeps_the_best_weights():
     agent = tiny(early_stopping=True, eval_interval=100, n_eval_episodes=2, reward_threshold=5.0)
     agent.fit("CartPole-v1", 5_000)
-    # every CartPole episode lasts at least ~8 steps, so the first evaluation already reaches 5
-    assert agent.num_timesteps_ == 200 and agent.history_["eval_step"] == [200]
+    # every CartPole episode lasts at least ~8 steps: a training episode reaches 5 at once, so the
+    # weights are evaluated after the first training phase (step 150), reach 5 too, and training stops
+    assert agent.num_timesteps_ == 150 and agent.history_["eval_step"] == [150]
     assert agent.best_eval_reward_ == agent.history_["eval_reward"][0] >= 5.0
     assert agent.num_eval_timesteps_ > 0
 
@@ -239,7 +240,10 @@ def test_resume_after_an_interruption_ends_where_an_uninterrupted_run_ends(tmp_p
     resumed = tiny(checkpoint=path, resume=True, **params).fit("CartPole-v1", 900)
     for a, b in zip(weights(whole), weights(resumed)):
         np.testing.assert_array_equal(a, b)
-    assert resumed.history_ == whole.history_ and resumed.num_timesteps_ == 900
+    assert resumed.history_ == whole.history_
+    # the budget counts the evaluation steps too
+    assert resumed.num_timesteps_ == whole.num_timesteps_ < 900
+    assert resumed.num_timesteps_ + resumed.num_eval_timesteps_ == 900
     # a finished run resumes without another step
     again = tiny(checkpoint=path, resume=True, **params).fit("CartPole-v1", 900)
     assert again.history_ == whole.history_
