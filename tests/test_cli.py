@@ -267,3 +267,35 @@ def test_apples_bad_data_is_one_line(tmp_path):
     bad.write_bytes(b"not an npz")
     line = one_line_error(invoke("run", "apples", "--quick", "--data", bad, "--out", tmp_path / "o"))
     assert "quickdraw_apple" in line
+
+
+# -- cartpole (DQN), offline -----------------------------------------------------------------------------
+def test_cartpole_quick_writes_report(tmp_path):
+    out = tmp_path / "cartpole"
+    result = invoke("run", "cartpole", "--quick", "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    for name in (
+        "config.json",
+        "metrics.json",
+        "history.csv",
+        "report.html",
+        "episode.gif",
+        "model/deepzoo.json",
+    ):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert {"mean_reward", "std_reward", "env_steps", "fit_seconds"} <= set(metrics)
+    assert metrics["env_steps"] == 1500  # the quick budget, evaluation steps included
+    figures = {p.stem for p in (out / "figures").glob("*.png")}
+    assert {"episode_rewards", "evaluation_rewards", "episode_frames"} <= figures
+
+
+@pytest.mark.slow
+def test_cartpole_resume_of_a_finished_run_takes_no_further_step(tmp_path):
+    first = invoke("run", "cartpole", "--quick", "--out", tmp_path, "--quiet")
+    assert first.exit_code == 0, first.output
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    again = invoke("run", "cartpole", "--quick", "--resume", "--out", tmp_path, "--quiet")
+    assert again.exit_code == 0, again.output
+    resumed = json.loads((tmp_path / "metrics.json").read_text())
+    assert (resumed["env_steps"], resumed["mean_reward"]) == (metrics["env_steps"], metrics["mean_reward"])

@@ -44,6 +44,14 @@ CASES: dict[str, CaseStudy] = {
             "deepzoo.cases.breast_cancer",
         ),
         CaseStudy(
+            "cartpole",
+            "DQN",
+            "Balance a pole from reward alone (gymnasium's CartPole-v1)",
+            None,
+            "deepzoo.cases.cartpole",
+            tour={"total_timesteps": 25_000, "final_eval_episodes": 20},
+        ),
+        CaseStudy(
             "apples",
             "GAN",
             "A GAN learns to draw apples (3,000 Quick, Draw! doodles, 28x28)",
