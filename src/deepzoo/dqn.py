@@ -84,6 +84,7 @@ class ReplayBuffer:
         return self.size if self.full else self.pos
 
     def fields(self) -> tuple[torch.Tensor, ...]:
+        """(obs, actions, rewards, next_obs, terminated), the order of ``extend`` and ``sample``."""
         return self.obs, self.actions, self.rewards, self.next_obs, self.terminated
 
     def extend(self, obs, actions, rewards, next_obs, terminated) -> None:
@@ -100,15 +101,18 @@ class ReplayBuffer:
         self.pos = (self.pos + n) % self.size
 
     def state(self) -> dict:
+        """The filled part of the buffer and its write position, for a checkpoint."""
         n = len(self)
         return {"fields": [field[:n].clone() for field in self.fields()], "pos": self.pos, "full": self.full}
 
     def load_state(self, state: dict) -> None:
+        """Restore what ``state()`` returned."""
         for store, saved in zip(self.fields(), state["fields"]):
             store[: len(saved)] = saved
         self.pos, self.full = state["pos"], state["full"]
 
     def sample(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, ...]:
+        """A minibatch drawn uniformly with replacement, fields in the order of ``fields()``."""
         idx = torch.randint(len(self), (batch_size,), generator=generator, device=self.obs.device)
         return tuple(field[idx] for field in self.fields())
 
@@ -455,6 +459,7 @@ class DQNAgent(TorchEstimator):
         return self
 
     def _run(self, env, eval_env, total_timesteps: int, device: torch.device, seed: int) -> None:
+        """The algorithm: act, store, learn, update the target, evaluate; sets the fitted attributes."""
         q_net = self._build_module().to(device)
         target_net = copy.deepcopy(q_net).requires_grad_(False)
         optimizer = make_optimizer(q_net, "adam", self.learning_rate)
@@ -463,8 +468,8 @@ class DQNAgent(TorchEstimator):
         rng = np.random.default_rng(seed)  # exploration
         batches = torch.Generator(device).manual_seed(seed)  # minibatch indices
         history = {key: [] for key in HISTORY_KEYS}
-        run = {"step": 0, "n_updates": 0, "eval_steps": 0, "eval_updates": 0, "best_reward": -np.inf}
-        run["best_state"] = None
+        # the counters a checkpoint carries
+        run = dict(step=0, n_updates=0, eval_steps=0, eval_updates=0, best_reward=-np.inf, best_state=None)
         threshold = self.reward_threshold
         if threshold is None and env.spec is not None:
             threshold = env.spec.reward_threshold  # e.g. 475 for CartPole-v1; None: never stop early
