@@ -5,10 +5,20 @@ from .dqn import DQNAgent
 from .gan import GAN
 from .mlp import MLPClassifier, MLPRegressor
 from .persistence import load, save
+from .som import SelfOrganizingMap
 
 __version__ = "0.1.0"
 
-for _cls in (MLPClassifier, MLPRegressor, DQNAgent, GAN):
+for _cls in (MLPClassifier, MLPRegressor, DQNAgent, GAN, SelfOrganizingMap):
     persistence.register(_cls)
 
-__all__ = ["DQNAgent", "GAN", "MLPClassifier", "MLPRegressor", "load", "save", "__version__"]
+__all__ = [
+    "DQNAgent",
+    "GAN",
+    "MLPClassifier",
+    "MLPRegressor",
+    "SelfOrganizingMap",
+    "load",
+    "save",
+    "__version__",
+]
