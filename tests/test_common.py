@@ -3,7 +3,7 @@
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from deepzoo import MLPClassifier, MLPRegressor
+from deepzoo import BernoulliRBM, MLPClassifier, MLPRegressor, StackedAutoEncoder
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -11,6 +11,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 ESTIMATORS = [
     MLPClassifier(hidden_layer_sizes=(8,), max_iter=10, learning_rate=0.05, random_state=0),
     MLPRegressor(hidden_layer_sizes=(8,), max_iter=10, learning_rate=0.05, random_state=0),
+    BernoulliRBM(n_components=4, max_iter=2, random_state=0),
+    StackedAutoEncoder(hidden_layer_sizes=(4,), max_iter=5, random_state=0),
 ]
 
 # Both come from float32 arithmetic, not from a wrong result: the checks compare to rtol=1e-7, about
@@ -24,7 +26,15 @@ _SUBSET = (
     "float32 matrix products: a row's output can change by one rounding step (~2e-7) with the size of "
     "the batch it is computed in (BLAS blocking); the check allows 1e-7."
 )
+_PSEUDO_LIKELIHOOD = (
+    "score_samples flips one randomly chosen unit per row (scikit-learn's pseudo-likelihood, same draw "
+    "as its BernoulliRBM): reordering or subsetting the rows changes which unit each row gets."
+)
 EXPECTED_FAILURES = {
+    "BernoulliRBM": {
+        "check_methods_sample_order_invariance": _PSEUDO_LIKELIHOOD,
+        "check_methods_subset_invariance": _PSEUDO_LIKELIHOOD,
+    },
     "MLPClassifier": {
         "check_sample_weight_equivalence_on_dense_data": _SAMPLE_WEIGHT,
         "check_methods_subset_invariance": _SUBSET,
