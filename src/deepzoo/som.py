@@ -147,7 +147,7 @@ class SelfOrganizingMap(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         vectorised (and distributed under torchrun).
     max_iter : int or None, default=None
         Iterations: passes over the data for 'batch' (None: 50), single-sample updates for 'online'
-        (MiniSom's ``num_iteration``; None: 5 passes). ``t`` and ``T`` of the decays count these.
+        (MiniSom's ``num_iteration``; None: 5 passes). Batch passes run the decays from start to end.
     shuffle : bool, default=True
         Online: visit the samples in a random order (else in order, cycling).
     batch_size : int, default=4096
@@ -305,8 +305,8 @@ class SelfOrganizingMap(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
             rows = torch.randint(len(X), (n_units,), generator=gen)
             return X[rows.to(X.device)].clone()
         # pca: mean + a * 2 sd * pc1 + b * 2 sd * pc2, a along rows and b along columns, each in [-1, 1]
-        centred = X.double() - X.double().mean(0)
-        values, vectors = torch.linalg.eigh(centred.T @ centred / len(X))
+        centred = X - X.mean(0)
+        values, vectors = torch.linalg.eigh((centred.T @ centred).double() / len(X))
         top = vectors[:, -2:].flip(1) * 2 * values[-2:].flip(0).clamp(min=0).sqrt()  # (D, <=2)
         span = coordinates / coordinates.max(0).values.clamp(min=1e-12) * 2 - 1  # (U, 2) in [-1, 1]
         return (X.double().mean(0) + span[:, : top.shape[1]].double().to(X.device) @ top.T).float()
@@ -348,8 +348,14 @@ class SelfOrganizingMap(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         return self
 
     def _schedules(self, max_iter: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Learning rate and sigma at every iteration t = 0 .. max_iter - 1 (float64, on the CPU)."""
+        """Learning rate and sigma of each iteration (float64, on the CPU).
+
+        Online: at t = 0 .. T-1, as MiniSom. Batch: the passes sample the same curve from its start to
+        its end (t = k T / (T - 1)), so that a few passes end at the same final sigma as T online steps.
+        """
         t = torch.arange(max_iter, dtype=torch.float64)
+        if self.algorithm == "batch" and max_iter > 1:
+            t = t * max_iter / (max_iter - 1)
         lr = decay(self.learning_rate, t, max_iter, self.learning_rate_decay, to_one=False)
         return lr, decay(self.sigma, t, max_iter, self.sigma_decay, to_one=True)
 
@@ -361,13 +367,18 @@ class SelfOrganizingMap(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         lr, sigma = (s.tolist() for s in self._schedules(max_iter))
         order = order.tolist()
         W, coordinates = module.weight, module.coordinates
+        offsets = coordinates[:, None, :] - coordinates[None, :, :]  # (U, U, 2): unit v's offset from u
+        squared = (offsets**2).sum(-1)  # (U, U): the gaussian needs only this, two operations per step
         history, progress = [], _progress(bool(self.verbose), max_iter, type(self).__name__)
         try:
             for t in range(max_iter):
                 x = X[order[t]]
                 bmu = best_matching_units(x[None], W, self.metric)[0]
-                h = neighborhood(coordinates - coordinates[bmu], sigma[t], self.neighborhood)  # (U,)
-                W += (lr[t] * h)[:, None] * (x - W)
+                if self.neighborhood == "gaussian":
+                    h = torch.exp(squared[bmu] * (-0.5 / sigma[t] ** 2))  # (U,)
+                else:
+                    h = neighborhood(offsets[bmu], sigma[t], self.neighborhood)
+                W.addcmul_((lr[t] * h)[:, None], x - W)
                 if (t + 1) % len(X) == 0 or t + 1 == max_iter:
                     history.append(float(self._bmu_distances(X, module)[0].mean()))
                 if progress is not None and ((t + 1) % 100 == 0 or t + 1 == max_iter):
@@ -394,9 +405,10 @@ class SelfOrganizingMap(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
                 for start in range(0, len(X), self.batch_size):
                     chunk = X[start : start + self.batch_size]
                     bmu = best_matching_units(chunk, W, self.metric)
-                    sums.index_add_(0, bmu, chunk)
-                    stats[:-1] += torch.bincount(bmu, minlength=len(W))
-                    stats[-1] += (chunk - W[bmu]).norm(dim=1).sum()
+                    with _threads_for(0, X.device):  # scatter-adds get slower with more CPU threads
+                        sums.index_add_(0, bmu, chunk)
+                        stats[:-1] += torch.bincount(bmu, minlength=len(W))
+                        stats[-1] += (chunk - W[bmu]).norm(dim=1).sum()
                 distributed.all_reduce_sum(sums)
                 distributed.all_reduce_sum(stats)
                 h = neighborhood(offsets, float(sigma[t]), self.neighborhood)  # (U, U)
