@@ -165,3 +165,67 @@ def test_every_plot_accepts_an_axes_and_leaves_pyplot_alone(binary):
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:  # another test may have imported it; we must not have opened figures
         assert pyplot.get_fignums() == []
+
+
+# -- self-organizing maps ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def iris_som():
+    from sklearn.datasets import load_iris
+
+    from deepzoo import SelfOrganizingMap
+
+    X, y = load_iris(return_X_y=True)
+    maps = {
+        t: SelfOrganizingMap((4, 5), topology=t, max_iter=5, random_state=0).fit(X)
+        for t in ("rectangular", "hexagonal")
+    }
+    return X, y, maps
+
+
+@pytest.mark.parametrize("topology", ["rectangular", "hexagonal"])
+def test_umatrix_draws_one_cell_per_unit_and_one_marker_set_per_class(iris_som, topology):
+    X, y, maps = iris_som
+    ax = plots.plot_umatrix(maps[topology], X, y, labels={0: "setosa"}, highlight=[(0, 0), (1, 2)])
+    assert isinstance(ax, Axes) and ax.get_title(loc="left") == "U-matrix"
+    cells = ax.collections[0]
+    assert len(cells.get_paths()) == 20 and len(cells.get_paths()[0].vertices) >= (
+        7 if topology == "hexagonal" else 5
+    )
+    np.testing.assert_allclose(cells.get_array(), maps[topology].distance_map().ravel())
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["setosa (50)", "1 (50)", "2 (50)"]
+    assert len(ax.collections) == 1 + 3 + 1  # cells, three classes, the highlighted units
+
+
+def test_hit_map_writes_the_counts(iris_som):
+    X, _, maps = iris_som
+    ax = plots.plot_hit_map(maps["rectangular"], X)
+    counts = [int(t.get_text()) for t in ax.texts]
+    assert counts == maps["rectangular"].activation_response(X).ravel().tolist() and sum(counts) == 150
+
+
+def test_component_planes_one_plane_per_feature(iris_som):
+    _, _, maps = iris_som
+    ax = plots.plot_component_planes(maps["hexagonal"], ["a", "b", "c", "d"])
+    assert [t.get_text() for t in ax.texts] == ["a", "b", "c", "d"]
+    planes = [c for c in ax.collections if len(c.get_paths()) == 20]
+    assert len(planes) == 4 and all(0 <= c.get_array().min() and c.get_array().max() <= 1 for c in planes)
+    with pytest.raises(ValueError, match="got 2 feature names for 4 features"):
+        plots.plot_component_planes(maps["hexagonal"], ["a", "b"])
+
+
+def test_label_map_writes_majority_labels(iris_som):
+    X, y, maps = iris_som
+    som = maps["rectangular"]
+    ax = plots.plot_label_map(som, X, y)
+    assert len(ax.texts) == int((som.activation_response(X) > 0).sum())
+    assert {t.get_text() for t in ax.texts} <= {"0", "1", "2"}
+
+
+def test_som_plots_need_a_fitted_map():
+    from deepzoo import SelfOrganizingMap
+
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="SelfOrganizingMap instance is not fitted yet"):
+        plots.plot_umatrix(SelfOrganizingMap())
