@@ -639,7 +639,7 @@ def plot_umatrix(
     'U-matrix'
     """
     ax = _axes(ax, figsize=(5.6, 5.0))
-    cells, centres = _som_cells(ax, som, som.distance_map(), "bone_r", vmin=0, vmax=1)
+    cells, centres = _som_cells(ax, som, som.distance_map(), "bone", vmin=0, vmax=1)  # light = far
     ax.figure.colorbar(cells, ax=ax, fraction=0.046, pad=0.03, label="mean distance to neighbours (scaled)")
     if X is not None:
         units = som.predict(X)

@@ -66,5 +66,20 @@ CASES: dict[str, CaseStudy] = {
             "deepzoo.cases.digits_gan",
             tour={"max_iter": 20},
         ),
+        CaseStudy(
+            "fraud",
+            "SOM",
+            "Which credit-card applicants may have cheated? (690 applications, SOM + MLP)",
+            "credit_card_applications",
+            "deepzoo.cases.fraud",
+        ),
+        CaseStudy(
+            "som_digits",
+            "SOM",
+            "A self-organizing map sorts handwritten digits (scikit-learn's bundled 8x8 digits)",
+            None,
+            "deepzoo.cases.som_digits",
+            tour={"max_iter": 30},
+        ),
     ]
 }
