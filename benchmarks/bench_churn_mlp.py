@@ -152,6 +152,8 @@ def main() -> None:
     )
     print(f"churn: {len(Xtr)} training and {len(Xte)} test customers, {Xtr.shape[1]} features\n")
 
+    # the first torch optimizer of a process imports torch._dynamo (seconds): pay it before any timing
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     candidates = {
         "deepzoo": (lambda: deepzoo_model(args.epochs), args.repeats),
         "deepzoo-case": (deepzoo_case_model, args.repeats),
