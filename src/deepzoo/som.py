@@ -368,21 +368,29 @@ class SelfOrganizingMap(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         order = order.tolist()
         W, coordinates = module.weight, module.coordinates
         offsets = coordinates[:, None, :] - coordinates[None, :, :]  # (U, U, 2): unit v's offset from u
-        squared = (offsets**2).sum(-1)  # (U, U): the gaussian needs only this, two operations per step
+        squared = (offsets**2).sum(-1)  # (U, U): all the gaussian needs
+        epoch_end = len(X)
         history, progress = [], _progress(bool(self.verbose), max_iter, type(self).__name__)
         try:
+            # few tensor operations per step: their fixed cost, not arithmetic, bounds small maps
             for t in range(max_iter):
                 x = X[order[t]]
-                bmu = best_matching_units(x[None], W, self.metric)[0]
+                difference = x - W  # (U, D)
+                if self.metric == "euclidean":
+                    bmu = int(torch.linalg.vector_norm(difference, dim=1).argmin())
+                else:
+                    bmu = int(best_matching_units(x[None], W, self.metric)[0])
                 if self.neighborhood == "gaussian":
                     h = torch.exp(squared[bmu] * (-0.5 / sigma[t] ** 2))  # (U,)
                 else:
                     h = neighborhood(offsets[bmu], sigma[t], self.neighborhood)
-                W.addcmul_((lr[t] * h)[:, None], x - W)
-                if (t + 1) % len(X) == 0 or t + 1 == max_iter:
+                W.addcmul_(h[:, None], difference, value=lr[t])
+                if t + 1 == epoch_end or t + 1 == max_iter:
                     history.append(float(self._bmu_distances(X, module)[0].mean()))
+                    epoch_end += len(X)
                 if progress is not None and ((t + 1) % 100 == 0 or t + 1 == max_iter):
-                    progress.update(progress.task_ids[0], completed=t + 1, status=f"qe {history[-1]:.4f}")
+                    status = f"qe {history[-1]:.4f}" if history else ""
+                    progress.update(progress.task_ids[0], completed=t + 1, status=status)
         finally:
             if progress is not None:
                 progress.stop()
