@@ -1,0 +1,211 @@
+"""Readers of rating files: MovieLens in its three layouts, or any CSV given its three column names.
+
+Every reader returns a DataFrame with the columns ``user``, ``item``, ``rating`` (and ``timestamp``
+when the file has one), one row per rating, ids as they are in the file (they need not be dense).
+
+=========================  ===================================================  ======================
+file                       layout                                               reader
+=========================  ===================================================  ======================
+u.data, u1.base, u1.test   ``user \\t item \\t rating \\t timestamp``, no header   :func:`read_ratings`
+ratings.dat (1M, 10M)      ``user::item::rating::timestamp``, no header          :func:`read_ratings`
+ratings.csv (latest)       header ``userId,movieId,rating,timestamp``, half stars :func:`read_ratings`
+any CSV                    a header; name the columns with ``columns=``         :func:`read_ratings`
+u.item, movies.dat, .csv   the titles of the movies                             :func:`read_titles`
+=========================  ===================================================  ======================
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["load_movielens_100k", "read_ratings", "read_titles"]
+
+COLUMNS = ["user", "item", "rating", "timestamp"]
+_MOVIELENS_CSV = ("userId", "movieId", "rating")
+
+
+def _first_line(path: Path) -> str:
+    with open(path, encoding="latin-1") as handle:
+        for line in handle:
+            if line.strip():
+                return line.rstrip("\r\n")
+    raise ValueError(f"{path} is empty: expected one rating per line (user, item, rating).")
+
+
+def _check_file(path) -> Path:
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"Ratings file not found: {path}. Give the path of u.data / u1.base, ratings.dat or a CSV."
+        )
+    return path
+
+
+def _numeric_ratings(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Ratings as floats; a value that is not a number is named with its line."""
+    values = pd.to_numeric(frame["rating"], errors="coerce")
+    bad = values.isna() & frame["rating"].notna()
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise ValueError(
+            f"{path}: the rating column holds text that is not a number: {frame['rating'].iloc[row]!r} "
+            f"(row {row + 1} of the data). Is the column order user, item, rating?"
+        )
+    return frame.assign(rating=values.astype(float))
+
+
+def read_ratings(
+    path: str | os.PathLike, *, columns: tuple | None = None, sep: str | None = None
+) -> pd.DataFrame:
+    """Read a ratings file into a DataFrame with the columns user, item, rating (and timestamp).
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``u.data``/``u1.base``/``u1.test`` (tab separated), ``ratings.dat`` (``::``), MovieLens'
+        ``ratings.csv`` (header userId,movieId,rating,timestamp) or any CSV with a header.
+    columns : tuple of 3 str, optional
+        For any other CSV: the names of its user, item and rating columns, e.g.
+        ``("customer", "product", "stars")``. The format is then not guessed.
+    sep : str, optional
+        The separator of a CSV read with ``columns`` (default ``,``).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``user``, ``item``, ``rating`` (float) and ``timestamp`` where the file has it.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file does not exist.
+    ValueError
+        When the file is empty, its layout is not one of those above (the message says to pass
+        ``columns``), a named column is missing (the columns present are listed) or a rating is not
+        a number.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "u.data"
+    >>> _ = f.write_text("1\\t10\\t4\\t881250949\\n2\\t10\\t3\\t891717742\\n")
+    >>> read_ratings(f)[["user", "item", "rating"]].values.tolist()
+    [[1.0, 10.0, 4.0], [2.0, 10.0, 3.0]]
+    """
+    path = _check_file(path)
+    line = _first_line(path)
+    if columns is not None:
+        if isinstance(columns, str) or len(columns) != 3:
+            raise ValueError(
+                f"columns must name the user, item and rating columns, e.g. ('userId', 'movieId', "
+                f"'rating'); got {columns!r}."
+            )
+        return _named_csv(path, tuple(columns), sep or ",")
+    if "::" in line:  # ratings.dat of MovieLens 1M / 10M
+        frame = pd.read_csv(path, sep="::", engine="python", header=None, encoding="latin-1")
+    elif "\t" in line:  # u.data and the u1-u5, ua/ub splits of MovieLens 100K
+        frame = pd.read_csv(path, sep="\t", header=None)
+    elif all(name in line.split(",") for name in _MOVIELENS_CSV):  # MovieLens' ratings.csv
+        return _named_csv(path, _MOVIELENS_CSV, ",")
+    else:
+        try:
+            float(line.split(",")[0])
+            numeric = True
+        except ValueError:
+            numeric = False
+        if not numeric:
+            raise ValueError(
+                f"{path} is not a MovieLens ratings file (its first line is {line[:80]!r}). For another "
+                "CSV pass columns=(user_column, item_column, rating_column)."
+            )
+        frame = pd.read_csv(path, header=None)  # headerless user,item,rating[,timestamp]
+    if frame.shape[1] < 3:
+        raise ValueError(
+            f"{path} has {frame.shape[1]} column(s); expected user, item, rating (and a timestamp)."
+        )
+    frame = frame.iloc[:, :4]
+    frame.columns = COLUMNS[: frame.shape[1]]
+    return _numeric_ratings(frame, path)
+
+
+def _named_csv(path: Path, columns: tuple, sep: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, sep=sep)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} cannot be parsed as a CSV ({exc}).") from exc
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        hints = []
+        for name in missing:
+            close = difflib.get_close_matches(name, [str(c) for c in frame.columns], n=1)
+            hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise ValueError(
+            f"{path} has no column {', '.join(hints)}; its columns are {list(frame.columns)}. "
+            "Pass columns=(user_column, item_column, rating_column)."
+        )
+    out = frame[list(columns)].copy()
+    out.columns = COLUMNS[:3]
+    if "timestamp" in frame.columns:
+        out["timestamp"] = frame["timestamp"].to_numpy()
+    return _numeric_ratings(out, path)
+
+
+def read_titles(path: str | os.PathLike) -> pd.Series:
+    """Movie titles by item id from ``u.item`` (100K), ``movies.dat`` (1M) or ``movies.csv``.
+
+    Returns
+    -------
+    Series
+        Index: the item ids; values: the titles, e.g. ``titles[1] == 'Toy Story (1995)'``.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"Titles file not found: {path}. Give u.item, movies.dat or movies.csv.")
+    line = _first_line(path)
+    if "::" in line:
+        frame = pd.read_csv(path, sep="::", engine="python", header=None, encoding="latin-1", usecols=[0, 1])
+    elif "|" in line:
+        frame = pd.read_csv(path, sep="|", header=None, encoding="latin-1", usecols=[0, 1])
+    elif line.startswith("movieId"):
+        frame = pd.read_csv(path, usecols=["movieId", "title"])
+    else:
+        raise ValueError(
+            f"{path} is not a MovieLens titles file (first line {line[:80]!r}); expected u.item, "
+            "movies.dat or movies.csv."
+        )
+    frame.columns = ["item", "title"]
+    return frame.set_index("item")["title"]
+
+
+def load_movielens_100k(split: str = "u1", path=None) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """The train and test ratings of one MovieLens 100K split, and the titles.
+
+    Parameters
+    ----------
+    split : {'u1', 'u2', 'u3', 'u4', 'u5', 'ua', 'ub'}, default='u1'
+        The course's split is 'u1' (80,000 / 20,000 ratings).
+    path : str or path-like, optional
+        The ml-100k folder; by default the registry looks in $DEEPZOO_DATA_DIR and the user cache.
+
+    Returns
+    -------
+    train, test : DataFrame
+        From ``<split>.base`` and ``<split>.test``.
+    titles : Series
+        From ``u.item``.
+    """
+    from .registry import dataset_file
+
+    splits = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")
+    if split not in splits:
+        close = difflib.get_close_matches(str(split), splits, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"split must be one of {splits}; got {split!r}.{hint}")
+    train = read_ratings(dataset_file("movielens_100k", f"{split}.base", path))
+    test = read_ratings(dataset_file("movielens_100k", f"{split}.test", path))
+    titles = read_titles(dataset_file("movielens_100k", "u.item", path))
+    return train, test, titles
