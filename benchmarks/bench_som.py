@@ -10,15 +10,15 @@ NumPy function from each tool's final weights:
               weights up to float32 rounding), and deepzoo batch / somoclu with 15 passes (10,350 samples).
 * ``mnist``   the first 20,000 MNIST training images (784 pixels / 255) on a 30x30 map, sigma 5 decaying
               linearly to 1, learning rate 0.5 (asymptotic): MiniSom ``train_random`` for 20,000 updates (one
-              pass) and for 100,000 (five passes, the samples the batch tools see), deepzoo online for
-              20,000 updates, deepzoo batch and somoclu for 5 passes. Without the MNIST files, uniform
-              random data of the same shape (said in the output).
+              pass; ``--minisom-passes 1 5`` adds 100,000, the samples the batch tools see, which takes
+              five times as long), deepzoo online for 20,000 updates, deepzoo batch and somoclu for 5
+              passes. Without the MNIST files, uniform random data of the same shape (said in the output).
 
 Seconds are wall time of the training call only (deepzoo's ``fit`` includes its input checks and the
 final pass that sets ``labels_``). Every tool runs with its default threads.
 
     pip install -e ".[bench]"          # minisom, somoclu (somoclu builds from source: see RESULTS.md)
-    python benchmarks/bench_som.py                 # about 12 minutes on 2 CPU cores
+    python benchmarks/bench_som.py                 # 5 to 10 minutes on 2 shared CPU cores
     python benchmarks/bench_som.py --cases credit  # seconds
 """
 
@@ -137,6 +137,8 @@ def main() -> None:
     )
     parser.add_argument("--mnist-rows", type=int, default=20_000)
     parser.add_argument("--mnist-passes", type=int, default=5, help="batch passes on MNIST")
+    help_passes = "MiniSom runs on MNIST, in passes of updates (5: as many samples as the batch tools see)"
+    parser.add_argument("--minisom-passes", type=int, nargs="+", default=[1], help=help_passes)
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     warnings.simplefilter("ignore", UserWarning)  # MNIST's blank border pixels: zero-variance warning
@@ -153,8 +155,8 @@ def main() -> None:
         X, what = load_mnist(args.mnist_rows)
         print(f"mnist: {what}")
         n, passes = len(X), args.mnist_passes
-        plan = dict(minisom_updates=sorted({n, passes * n}), online_updates=[n], batch_passes=[passes],
-                    somoclu_passes=[passes])  # fmt: skip
+        plan = dict(minisom_updates=sorted({k * n for k in args.minisom_passes}), online_updates=[n],
+                    batch_passes=[passes], somoclu_passes=[passes])  # fmt: skip
         results += run_case("mnist", X, (30, 30), 5.0, "linear", True, plan, args.tools)
     print("\nagainst each MiniSom run (speed: MiniSom seconds / tool seconds; QE: tool / MiniSom - 1)")
     for base in [r for r in results if r["tool"] == "MiniSom"]:

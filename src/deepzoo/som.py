@@ -169,7 +169,8 @@ class SelfOrganizingMap(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
     quantization_error_ : float
         Mean Euclidean distance between a training sample and its BMU's weights.
     history_ : dict
-        'quantization_error' after each pass over the data.
+        'quantization_error' per pass over the data: measured by each batch pass before its update
+        (the first entry scores the initial weights), or after each pass of online updates.
     n_iter_ : int
     n_features_in_ : int
 
