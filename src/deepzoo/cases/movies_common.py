@@ -1,0 +1,63 @@
+"""What the two MovieLens case studies share: the folds, Surprise's SVD beside us, a user's top list."""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ..data.ratings import load_movielens_100k
+from ..recommend import ColdStartWarning
+
+FOLDS = ("u1", "u2", "u3", "u4", "u5")
+
+
+def load_fold(fold: str, data) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Train and test ratings of one MovieLens 100K fold, and the titles."""
+    return load_movielens_100k(fold, data)
+
+
+def surprise_svd(train: pd.DataFrame, test: pd.DataFrame, seed: int, algorithm: str = "SVD"):
+    """Surprise's SVD (or SVDpp) fitted on ``train``: (predicted ratings of ``test``, seconds), or None
+    when scikit-surprise is not installed."""
+    try:
+        import surprise
+    except ImportError:
+        return None
+    reader = surprise.Reader(rating_scale=(1, 5))
+    trainset = surprise.Dataset.load_from_df(train[["user", "item", "rating"]], reader).build_full_trainset()
+    algo = getattr(surprise, algorithm)(random_state=seed)
+    started = time.perf_counter()
+    algo.fit(trainset)
+    pred = np.array([algo.predict(u, i).est for u, i in zip(test["user"], test["item"])])
+    return pred, time.perf_counter() - started
+
+
+def quietly(fn, *args, **kwargs):
+    """Call ``fn`` counting ColdStartWarnings instead of printing them: (result, number of warnings)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ColdStartWarning)
+        result = fn(*args, **kwargs)
+    return result, sum(issubclass(w.category, ColdStartWarning) for w in caught)
+
+
+def top_list(recommender, user, titles: pd.Series, train: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The user's ``n`` recommendations with titles, and the number of movies the user rated."""
+    table = recommender.recommend(user, n)
+    table.insert(1, "title", table["item"].map(titles).fillna("(unknown title)"))
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    return table
+
+
+def favourites(user, titles: pd.Series, train: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """What the user rated highest in training (context for the recommendations)."""
+    mine = train[train["user"] == user].sort_values(["rating", "item"], ascending=[False, True]).head(n)
+    return pd.DataFrame(
+        {
+            "item": mine["item"].to_numpy(),
+            "title": mine["item"].map(titles).to_numpy(),
+            "rating": mine["rating"],
+        }
+    ).reset_index(drop=True)
