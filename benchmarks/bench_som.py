@@ -61,9 +61,11 @@ def load_credit() -> np.ndarray:
     return MinMaxScaler().fit_transform(load_data()[list(ATTRIBUTES)].to_numpy(float)).astype(np.float32)
 
 
-def load_mnist(n_rows: int) -> tuple[np.ndarray, str]:
+def load_mnist(n_rows: int, random: bool = False) -> tuple[np.ndarray, str]:
     from deepzoo.data.registry import DatasetNotFoundError, dataset_file
 
+    if random:
+        return np.random.default_rng(0).random((n_rows, 784), dtype=np.float32), f"random {n_rows:,} x 784"
     try:
         path = dataset_file("mnist", "train-images-idx3-ubyte.gz")
     except (DatasetNotFoundError, ValueError) as exc:
@@ -129,6 +131,36 @@ def run_case(name, X, grid, sigma, sigma_decay, random_order, plan, tools) -> li
     return results
 
 
+def interleaved(X: np.ndarray, rounds: int, passes: int) -> None:
+    """Load-matched timing on a shared machine: alternate 1,000 MiniSom updates (on the 30x30 map, over
+    the same sigma schedule as 20,000) with one whole deepzoo batch fit, ``rounds`` times; MiniSom's
+    20,000-update time is estimated as 20 x its median 1,000-update chunk (its steps cost the same)."""
+    from minisom import MiniSom
+
+    n = len(X)
+    init = X[np.random.default_rng(0).integers(0, n, 900)].copy()
+    ms = MiniSom(30, 30, X.shape[1], sigma=5.0, learning_rate=0.5, random_seed=0,
+                 sigma_decay_function="linear_decay_to_one")  # fmt: skip
+    ms._weights = init.reshape(30, 30, -1).astype(np.float64)
+    chunks, fits = [], []
+    for r in range(rounds):
+        started = time.perf_counter()
+        for t in range(r * n // rounds, r * n // rounds + 1000):  # a slice of the schedule per round
+            x = X[t % n]
+            ms.update(x, ms.winner(x), t, n)
+        chunks.append(time.perf_counter() - started)
+        som = SelfOrganizingMap((30, 30), sigma=5.0, sigma_decay="linear", init=init, max_iter=passes,
+                                random_state=0, device="cpu")  # fmt: skip
+        started = time.perf_counter()
+        som.fit(X)
+        fits.append(time.perf_counter() - started)
+        print(f"round {r + 1}: MiniSom 1,000 updates {chunks[-1]:.2f} s, deepzoo batch {passes} passes "
+              f"{fits[-1]:.2f} s", flush=True)  # fmt: skip
+    estimate = n / 1000 * float(np.median(chunks))
+    print(f"interleaved: MiniSom {n:,} updates ~ {estimate:.1f} s (20 x median chunk), deepzoo batch median "
+          f"{np.median(fits):.2f} s: {estimate / np.median(fits):.1f}x")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", nargs="+", default=["credit", "mnist"], choices=["credit", "mnist"])
@@ -139,11 +171,18 @@ def main() -> None:
     parser.add_argument("--mnist-passes", type=int, default=5, help="batch passes on MNIST")
     help_passes = "MiniSom runs on MNIST, in passes of updates (5: as many samples as the batch tools see)"
     parser.add_argument("--minisom-passes", type=int, nargs="+", default=[1], help=help_passes)
+    parser.add_argument("--random-data", action="store_true", help="uniform random data instead of MNIST")
+    help_interleaved = "instead: alternate MiniSom chunks and deepzoo batch fits on MNIST (load-matched)"
+    parser.add_argument("--interleaved", type=int, metavar="ROUNDS", help=help_interleaved)
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     warnings.simplefilter("ignore", UserWarning)  # MNIST's blank border pixels: zero-variance warning
     print(f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
           f"torch {torch.__version__}, numpy {np.__version__}")  # fmt: skip
+    if args.interleaved:
+        X, what = load_mnist(args.mnist_rows, random=args.random_data)
+        print(f"mnist: {what}")
+        return interleaved(X, args.interleaved, args.mnist_passes)
     results = []
     if "credit" in args.cases:
         X = load_credit()
@@ -152,7 +191,7 @@ def main() -> None:
         )
         results += run_case("credit", X, (10, 10), 1.0, "asymptotic", False, plan, args.tools)
     if "mnist" in args.cases:
-        X, what = load_mnist(args.mnist_rows)
+        X, what = load_mnist(args.mnist_rows, random=args.random_data)
         print(f"mnist: {what}")
         n, passes = len(X), args.mnist_passes
         plan = dict(minisom_updates=sorted({k * n for k in args.minisom_passes}), online_updates=[n],
