@@ -223,9 +223,9 @@ def test_label_map_writes_majority_labels(iris_som):
 
 
 def test_som_plots_need_a_fitted_map():
-    from deepzoo import SelfOrganizingMap
-
     from sklearn.exceptions import NotFittedError
+
+    from deepzoo import SelfOrganizingMap
 
     with pytest.raises(NotFittedError, match="SelfOrganizingMap instance is not fitted yet"):
         plots.plot_umatrix(SelfOrganizingMap())
