@@ -85,9 +85,28 @@ def ranking_scores(X: torch.Tensor, W: torch.Tensor, metric: str) -> torch.Tenso
     return pairwise_distances(X, W, metric)
 
 
-def best_matching_units(X: torch.Tensor, W: torch.Tensor, metric: str) -> torch.Tensor:
-    """(N,) index of each sample's nearest unit."""
-    return ranking_scores(X, W, metric).argmin(1)
+def best_matching_units(
+    X: torch.Tensor, W: torch.Tensor, metric: str, *, exact: bool = False
+) -> torch.Tensor:
+    """(N,) index of each sample's nearest unit.
+
+    The Euclidean scores lose about sqrt(float32 eps) of a distance to cancellation, which is fine for a
+    training step; with ``exact``, rows whose two best scores are that close are decided again by exact
+    distances to their 8 best candidates (the lowest index wins a tie), so ``predict`` agrees with
+    ``transform``.
+    """
+    scores = ranking_scores(X, W, metric)
+    if not exact or metric != "euclidean" or len(W) < 2:
+        return scores.argmin(1)
+    values, candidates = scores.topk(min(8, len(W)), dim=1, largest=False)
+    bmu = candidates[:, 0].clone()
+    scale = (X * X).sum(1) + (W * W).sum(1).max()
+    rows = ((values[:, 1] - values[:, 0]) < 1e-4 * scale).nonzero()[:, 0]
+    if len(rows):
+        near = candidates[rows].sort(1).values
+        distances = (X[rows, None, :] - W[near]).norm(dim=2)  # (n, 8)
+        bmu[rows] = near.gather(1, distances.argmin(1, keepdim=True))[:, 0]
+    return bmu
 
 
 @contextlib.contextmanager
@@ -441,7 +460,7 @@ class SelfOrganizingMap(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Clust
         with _threads_for(work, X.device):
             for start in range(0, len(X), self.batch_size):
                 chunk = X[start : start + self.batch_size]
-                bmu = best_matching_units(chunk, module.weight, self.metric)
+                bmu = best_matching_units(chunk, module.weight, self.metric, exact=True)
                 distances.append((chunk - module.weight[bmu]).norm(dim=1))
                 bmus.append(bmu)
         return torch.cat(distances).cpu().numpy().astype(np.float64), torch.cat(bmus).cpu().numpy()
