@@ -35,12 +35,14 @@ def surprise_svd(train: pd.DataFrame, test: pd.DataFrame, seed: int, algorithm: 
     return pred, time.perf_counter() - started
 
 
-def quietly(fn, *args, **kwargs):
-    """Call ``fn`` counting ColdStartWarnings instead of printing them: (result, number of warnings)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ColdStartWarning)
-        result = fn(*args, **kwargs)
-    return result, sum(issubclass(w.category, ColdStartWarning) for w in caught)
+def quietly(recommender, test: pd.DataFrame):
+    """``recommender.evaluate(test)`` without printing its ColdStartWarning: (scores, number of test
+    pairs whose user or movie is absent from training)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ColdStartWarning)
+        scores = recommender.evaluate(test)
+    cold = ~test["user"].isin(recommender.users_) | ~test["item"].isin(recommender.items_)
+    return scores, int(cold.sum())
 
 
 def top_list(recommender, user, titles: pd.Series, train: pd.DataFrame, n: int) -> pd.DataFrame:

@@ -96,7 +96,7 @@ def run(config: Config, out_dir) -> dict:
     started = time.perf_counter()
     model.fit(train)
     fit_seconds = time.perf_counter() - started
-    scores, n_cold = movies_common.quietly(model.evaluate, test)
+    scores, n_cold = movies_common.quietly(model, test)
     metrics = {
         "test_accuracy": scores["accuracy"],
         "test_mae": scores["mae"],
@@ -124,7 +124,7 @@ def run(config: Config, out_dir) -> dict:
         accuracies = [scores["accuracy"]]
         for fold in movies_common.FOLDS[1:]:
             tr, te, _ = movies_common.load_fold(fold, config.data)
-            fold_scores, _ = movies_common.quietly(_model(config).fit(tr).evaluate, te)
+            fold_scores, _ = movies_common.quietly(_model(config).fit(tr), te)
             accuracies.append(fold_scores["accuracy"])
             rows.append(
                 {"fold": fold, "model": "RBM (deepzoo)", **{k: fold_scores[k] for k in ("accuracy", "mae")}}
