@@ -11,6 +11,8 @@ so that they share whatever load the machine has:
                        dropout 0.2, early stopping on 10% held out, patience 30, best weights restored);
 * ``sklearn``          sklearn.neural_network.MLPClassifier with the same layers, solver, learning
                        rate, alpha, batch size and number of epochs (its loss-plateau stop disabled);
+* ``sklearn-1t``       the same with its BLAS held to one thread (as deepzoo holds torch to one thread
+                       for a net this small): on a shared 2-core machine BLAS threads can spin-wait;
 * ``sklearn-b200``     the same at scikit-learn's default batch size (200);
 * ``keras-recipe``     the course's Keras network (2 x 6 ReLU, sigmoid output, Adam, batch 10,
                        100 epochs), written in plain PyTorch the way a Keras user writes it: a
@@ -78,6 +80,24 @@ def sklearn_model(epochs: int, batch_size: int) -> SkMLPClassifier:
         n_iter_no_change=epochs + 1,  # never stop on a loss plateau: exactly `epochs` epochs
         random_state=0,
     )
+
+
+class OneThread:
+    """A model whose fit runs with BLAS/OpenMP held to one thread."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def fit(self, X, y):
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            self.model.fit(X, y)
+        self.n_iter_ = self.model.n_iter_
+        return self
+
+    def predict_proba(self, X):
+        return self.model.predict_proba(X)
 
 
 class KerasRecipe:
@@ -158,6 +178,7 @@ def main() -> None:
         "deepzoo": (lambda: deepzoo_model(args.epochs), args.repeats),
         "deepzoo-case": (deepzoo_case_model, args.repeats),
         "sklearn": (lambda: sklearn_model(args.epochs, Config().batch_size), args.repeats),
+        "sklearn-1t": (lambda: OneThread(sklearn_model(args.epochs, Config().batch_size)), args.repeats),
         "sklearn-b200": (lambda: sklearn_model(args.epochs, 200), args.repeats),
     }
     if not args.no_recipe:
