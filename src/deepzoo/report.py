@@ -153,7 +153,7 @@ def _card_value(key: str, value) -> str:
     return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
-def _headline(metrics: Mapping, limit: int = MAX_CARDS, skip=()) -> list[tuple[str, str, str]]:
+def headline_metrics(metrics: Mapping, limit: int = MAX_CARDS, skip=()) -> list[tuple[str, str, str]]:
     """(label, value, note) of the metrics worth a card: the usual suspects first, then the rest."""
     numeric = [k for k, v in metrics.items() if _is_number(v) and k not in skip and not k.endswith("_std")]
     ordered = [k for k in HEADLINE if k in numeric] + [k for k in numeric if k not in HEADLINE]
@@ -552,7 +552,7 @@ class RunReport:
             f"<h1>{html.escape(self.title)}</h1>",
             f'<p class="lead">{html.escape(self.description)}</p>' if self.description else "",
             "</header>",
-            _cards_html(_headline(self.metrics)),
+            _cards_html(headline_metrics(self.metrics)),
         ]
         # consecutive figures share a responsive two-column grid; tables and text span the page
         figures: list[str] = []
@@ -636,7 +636,7 @@ def write_index(out_dir, entries: list[dict], title: str = "deepzoo tour") -> Pa
         link = str(entry.get("report") or f"{name}/report.html")
         href = quote(link.replace(os.sep, "/"), safe="/._-~#")
         metrics = to_jsonable(entry.get("metrics") or {})
-        shown = _headline(metrics, limit=3, skip={"fit_seconds", "run_seconds", "epochs"})
+        shown = headline_metrics(metrics, limit=3, skip={"fit_seconds", "run_seconds", "epochs"})
         seconds = entry.get("seconds")
         badges = "".join(
             f'<span class="badge">{html.escape(str(b))}</span>' for b in (entry.get("family"), name) if b
