@@ -95,7 +95,8 @@ def test_online_update_matches_minisom_rule(kind, metric):
 
 
 def test_online_matches_minisom_itself():
-    minisom = pytest.importorskip("minisom")
+    import minisom  # a test dependency (the .[test] extra): an oracle, never skipped
+
     init = RNG.random((12, 4)).astype(np.float32)
     ms = minisom.MiniSom(3, 4, 4, sigma=1.2, learning_rate=0.3, random_seed=0)
     ms._weights = init.reshape(3, 4, 4).astype(np.float64)  # MiniSom has no public setter
