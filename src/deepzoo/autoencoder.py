@@ -17,6 +17,7 @@ from sklearn.utils.validation import validate_data
 from torch import nn
 
 from .base import Interval, Options, TorchEstimator, local_torch_seed, numpy_out, resolve_device, seed_from
+from .mlp import _as_tuple
 from .training import fit_loop, predict_batches
 
 __all__ = ["AutoEncoder", "StackedAutoEncoder"]
@@ -211,8 +212,7 @@ class StackedAutoEncoder(TransformerMixin, TorchEstimator):
         self.random_state = random_state
 
     def _sizes(self) -> tuple:
-        sizes = self.hidden_layer_sizes
-        return (int(sizes),) if isinstance(sizes, numbers.Integral) else tuple(int(s) for s in sizes)
+        return _as_tuple(self.hidden_layer_sizes)
 
     def _build_module(self) -> AutoEncoder:
         return AutoEncoder(

@@ -7,7 +7,6 @@ runs distributed under torchrun by summing each process's share of the batch sta
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
 import warnings
@@ -21,7 +20,7 @@ from torch import nn
 
 from . import distributed
 from .base import Interval, Options, TorchEstimator, not_fitted_message, resolve_device, seed_from
-from .training import _progress
+from .training import _progress, cpu_threads_for
 
 __all__ = ["SOMGrid", "SelfOrganizingMap"]
 
@@ -109,18 +108,9 @@ def best_matching_units(
     return bmu
 
 
-@contextlib.contextmanager
 def _threads_for(work: float, device: torch.device):
-    """One CPU thread when a step is small (handing tiny products to threads costs more than it saves)."""
-    if device.type != "cpu" or work > 2e7:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    """One CPU thread when a SOM step is small (see ``training.cpu_threads_for``)."""
+    return cpu_threads_for(work, device, limit=2e7)
 
 
 class SOMGrid(nn.Module):

@@ -109,10 +109,10 @@ def _save_atomic(obj, path: Path) -> None:
 
 
 @contextlib.contextmanager
-def _cpu_threads_for(module: nn.Module, batch_size: int, device: torch.device):
-    """Use one CPU thread for tiny networks (thread hand-off costs more than it saves), then restore."""
-    n_params = sum(p.numel() for p in module.parameters())
-    if device.type != "cpu" or n_params * batch_size > 5e7:
+def cpu_threads_for(work: float, device: torch.device, limit: float = 5e7):
+    """Use one CPU thread while a step's ``work`` (e.g. parameters x batch size) is below ``limit``:
+    handing tiny products to threads costs more than it saves. Restores the thread count after."""
+    if device.type != "cpu" or work > limit:
         yield
         return
     before = torch.get_num_threads()
@@ -121,6 +121,11 @@ def _cpu_threads_for(module: nn.Module, batch_size: int, device: torch.device):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def _cpu_threads_for(module: nn.Module, batch_size: int, device: torch.device):
+    """``cpu_threads_for`` with the work of one step of ``module`` on ``batch_size`` samples."""
+    return cpu_threads_for(sum(p.numel() for p in module.parameters()) * batch_size, device)
 
 
 def _progress(verbose: bool, total: int, description: str):
