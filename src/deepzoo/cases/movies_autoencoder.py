@@ -62,12 +62,6 @@ class Config:
     """Fit Surprise's SVD on the same split when scikit-surprise is installed."""
 
 
-def _budget(config: Config) -> Config:
-    if not config.quick:
-        return config
-    return dataclasses.replace(config, max_iter=min(config.max_iter, 2), all_folds=False, compare_svd=False)
-
-
 def _model(config: Config) -> AutoEncoderRecommender:
     return AutoEncoderRecommender(
         config.kind,
@@ -85,7 +79,7 @@ def _model(config: Config) -> AutoEncoderRecommender:
 
 def run(config: Config, out_dir) -> dict:
     """Run the case study into ``out_dir``; return its metrics."""
-    config = _budget(config)
+    config = movies_common.quick_budget(config)
     out_dir = Path(out_dir)
     report = RunReport(
         out_dir,

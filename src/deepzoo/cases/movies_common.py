@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 
@@ -12,6 +13,13 @@ from ..data.ratings import load_movielens_100k
 from ..recommend import ColdStartWarning
 
 FOLDS = ("u1", "u2", "u3", "u4", "u5")
+
+
+def quick_budget(config):
+    """The quick setting shared by both movie cases: 2 epochs, the u1 fold only, no Surprise."""
+    if not config.quick:
+        return config
+    return dataclasses.replace(config, max_iter=min(config.max_iter, 2), all_folds=False, compare_svd=False)
 
 
 def load_fold(fold: str, data) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
