@@ -13,7 +13,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import TransformerMixin
-from sklearn.utils.validation import validate_data
 from torch import nn
 
 from .base import Interval, Options, TorchEstimator, local_torch_seed, numpy_out, resolve_device, seed_from
@@ -226,15 +225,7 @@ class StackedAutoEncoder(TransformerMixin, TorchEstimator):
         )
 
     def _validate_X(self, X, reset: bool) -> np.ndarray:
-        try:
-            return validate_data(self, X, reset=reset, dtype=np.float32, ensure_all_finite="allow-nan")
-        except ValueError as exc:
-            if "convert" in str(exc):
-                raise ValueError(
-                    f"StackedAutoEncoder expects numeric features; got non-numeric values ({exc}). "
-                    "Encode categorical columns first, e.g. with OneHotEncoder in a Pipeline."
-                ) from exc
-            raise
+        return self._validate_numeric(X, reset=reset, allow_nan=True)
 
     def _fit(self, X, incremental: bool):
         self._check_params()

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 __all__ = [
     "Interval",
@@ -219,6 +219,20 @@ class TorchEstimator(BaseEstimator):
 
     def _check_fitted(self, attribute: str = "module_") -> None:
         check_is_fitted(self, attribute)
+
+    def _validate_numeric(self, X, *, reset: bool, allow_nan: bool = False) -> np.ndarray:
+        """scikit-learn's ``validate_data`` to float32; text in X gets a message that names the fix."""
+        try:
+            return validate_data(
+                self, X, reset=reset, dtype=np.float32, ensure_all_finite="allow-nan" if allow_nan else True
+            )
+        except ValueError as exc:
+            if "convert" not in str(exc):
+                raise
+            raise ValueError(
+                f"{type(self).__name__} expects numeric features; got non-numeric values ({exc}). "
+                "Encode categorical columns first, e.g. with OneHotEncoder in a Pipeline."
+            ) from exc
 
     def save(self, path) -> None:
         """Save the fitted estimator to the folder ``path`` (JSON config + safetensors weights).

@@ -18,7 +18,6 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import validate_data
 from torch import nn
 
 from .base import Interval, Options, TorchEstimator, local_torch_seed, numpy_out, resolve_device, seed_from
@@ -201,14 +200,7 @@ class BernoulliRBM(TransformerMixin, TorchEstimator):
 
     # -- data and randomness ------------------------------------------------------------------------
     def _validate_X(self, X, reset: bool) -> np.ndarray:
-        try:
-            X = validate_data(self, X, reset=reset, dtype=np.float32, ensure_all_finite="allow-nan")
-        except ValueError as exc:
-            if "convert" in str(exc):
-                raise ValueError(
-                    f"BernoulliRBM expects numeric features; got non-numeric values ({exc})."
-                ) from exc
-            raise
+        X = self._validate_numeric(X, reset=reset, allow_nan=True)
         if self.visible == "bernoulli":
             observed = X[~np.isnan(X)]
             if observed.size and (observed.min() < 0 or observed.max() > 1):
