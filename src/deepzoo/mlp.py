@@ -258,6 +258,18 @@ class _BaseMLP(TorchEstimator):
         device = next(self.module_.parameters()).device
         return predict_batches(self.module_, torch.as_tensor(X, device=device))
 
+    # -- the explanation / export contract (deepzoo.audit.explain, deepzoo.export) ----------------
+    def _explain_inputs(self, X) -> torch.Tensor:
+        """X checked as ``predict`` checks it: float32 (N, n_features) on the module's device."""
+        self._check_fitted()
+        X = self._validate_X(X, reset=False)
+        return torch.as_tensor(X, device=next(self.module_.parameters()).device)
+
+    def _explain_forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Raw outputs (N, n_outputs): logits for classifiers (binary: 2 columns), predictions for
+        regressors; differentiable. The caller puts the module in eval mode."""
+        return self.module_(inputs)  # (N, n_features) -> (N, n_outputs)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
