@@ -1,0 +1,114 @@
+"""data/text.py: tokenizer, vocabulary, readers of raw corpora and their bad input."""
+
+import numpy as np
+import pytest
+
+from deepzoo.data.text import (
+    TextVectorizer,
+    read_aclimdb,
+    read_labeled_lines,
+    read_sms_spam,
+    read_text_csv,
+    tokenize,
+)
+
+
+def test_tokenize_words_punctuation_and_html():
+    assert tokenize("Hello, WORLD!<br /><br />It's fine") == ["hello", ",", "world", "!", "it's", "fine"]
+    assert tokenize("Ab c", level="char") == ["a", "b", " ", "c"]
+
+
+def test_vectorizer_vocabulary_padding_truncation():
+    vec = TextVectorizer(max_tokens=4, max_length=3).fit(["b a a", "a c b", "d"])
+    assert vec.vocabulary_ == ("<pad>", "<unk>", "a", "b")  # by frequency, capped at max_tokens
+    ids = vec.transform(["a b c d e", "b"])
+    assert ids.tolist() == [[2, 3, 1], [3, 0, 0]]
+    assert vec.inverse_transform(ids[1:]) == ["b"]
+
+
+def test_vectorizer_min_count_and_char_level():
+    vec = TextVectorizer(min_count=2).fit(["x y", "x z"])
+    assert vec.vocabulary_ == ("<pad>", "<unk>", "x")
+    chars = TextVectorizer(level="char", max_length=5).fit(["abba"])
+    assert chars.inverse_transform(chars.transform(["ab"])) == ["ab"]
+
+
+def test_empty_text_is_an_error():
+    with pytest.raises(ValueError, match=r"Document 1 is an empty text"):
+        TextVectorizer().fit(["fine", "   "])
+    with pytest.raises(ValueError, match="holds no documents"):
+        TextVectorizer().fit([])
+
+
+def test_non_utf8_bytes_document():
+    with pytest.raises(ValueError, match=r"Document 0 is not valid UTF-8.*latin-1"):
+        TextVectorizer().fit([b"caf\xe9"])
+    assert TextVectorizer().fit([b"caf\xc3\xa9"]).vocabulary_[2] == "café"
+
+
+def test_bad_parameters():
+    with pytest.raises(ValueError, match=r"'max_length' parameter of TextVectorizer must be an int"):
+        TextVectorizer(max_length=0).fit(["a"])
+    with pytest.raises(ValueError, match=r"'level' parameter.*Got 'chars'"):
+        TextVectorizer(level="chars").fit(["a"])
+
+
+def test_read_labeled_lines_first_tab_and_quotes(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text('ham\tsay "hi"\tthere\nspam\tWIN\n')
+    texts, labels = read_labeled_lines(path)
+    assert texts == ['say "hi"\tthere', "WIN"] and labels.tolist() == ["ham", "spam"]
+
+
+def test_non_utf8_file(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"ham\tok\nspam\tcaf\xe9\n")
+    with pytest.raises(ValueError, match=r"not valid UTF-8: byte 15 \(line 2\)"):
+        read_sms_spam(path)
+
+
+def test_missing_label_separator(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text("ham\tok\njust text without label\n")
+    with pytest.raises(ValueError, match=r"line 2: no '\\t' separating the label"):
+        read_labeled_lines(path)
+
+
+def test_csv_label_column_missing(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text('Category,Resume\nHR,"two\r\nlines"\n\n')
+    texts, labels = read_text_csv(path, text_column="Resume", label_column="Category")
+    assert texts == ["two\r\nlines"] and labels.tolist() == ["HR"]
+    with pytest.raises(
+        ValueError, match=r"no label column 'Label'; its columns are \['Category', 'Resume'\]"
+    ):
+        read_text_csv(path, text_column="Resume", label_column="Label")
+
+
+def test_aclimdb_layout(tmp_path):
+    for split in ("train",):
+        for name in ("pos", "neg"):
+            (tmp_path / split / name).mkdir(parents=True)
+    (tmp_path / "train/pos/10_8.txt").write_text("good<br />film")
+    (tmp_path / "train/pos/2_9.txt").write_text("great")
+    (tmp_path / "train/neg/0_1.txt").write_text("bad")
+    texts, y = read_aclimdb(tmp_path, "train")
+    assert texts == ["bad", "great", "good<br />film"] and y.tolist() == [0, 1, 1]
+    with pytest.raises(FileNotFoundError, match="aclImdb layout"):
+        read_aclimdb(tmp_path, "test")
+
+
+def test_real_sms_spam(shared_data_dir):
+    texts, y = read_sms_spam(shared_data_dir / "sms_spam" / "SMSSpamCollection")
+    assert len(texts) == 5574 and int(y.sum()) == 747
+    assert any('"' in t for t in texts)
+
+
+def test_real_resumes(shared_data_dir):
+    texts, labels = read_text_csv(
+        shared_data_dir / "resumes" / "UpdatedResumeDataSet.csv",
+        text_column="Resume",
+        label_column="Category",
+    )
+    assert len(texts) == 962 and len(set(labels)) == 25 and len(set(texts)) == 166
+    assert np.unique(labels).size == 25
