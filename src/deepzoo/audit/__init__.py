@@ -6,8 +6,11 @@ from .explain import (
     permutation_importance_table,
     standardized_coefficients,
 )
+from .fairness import FairnessReport, fairness_report
 
 __all__ = [
+    "FairnessReport",
+    "fairness_report",
     "input_gradients",
     "integrated_gradients",
     "permutation_importance_table",
