@@ -12,6 +12,7 @@ replacement ``n_bootstrap`` times, so groups keep their natural share of the sam
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -148,7 +149,8 @@ def _summary(rates: dict) -> dict[str, np.ndarray]:
     """DP and EO differences and ratios (fairlearn's 'between_groups', 'worst_case') from group rates."""
 
     def spread(values):
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a resample without positives in a group
             high, low = np.nanmax(values, axis=1), np.nanmin(values, axis=1)
             ratio = np.where(high > 0, low / high, np.where(high == 0, 1.0, np.nan))
         return high - low, ratio
@@ -258,7 +260,8 @@ def fairness_report(
             boot_summary = _summary(boot)
 
             def bounds(values):
-                with np.errstate(invalid="ignore"):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
                     return np.nanquantile(values, [tail, 1 - tail], axis=0)
 
         for g, label in enumerate(labels):
