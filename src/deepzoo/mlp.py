@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import _check_sample_weight, check_array, column_or_1d, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_array, column_or_1d
 from torch import nn
 
 from . import distributed
@@ -163,15 +163,7 @@ class _BaseMLP(TorchEstimator):
         )
 
     def _validate_X(self, X, reset: bool):
-        try:
-            return validate_data(self, X, reset=reset, dtype=np.float32)
-        except ValueError as exc:
-            if "could not convert" in str(exc) or "convert string" in str(exc):
-                raise ValueError(
-                    f"{type(self).__name__} expects numeric features; got non-numeric values ({exc}). "
-                    "Encode categorical columns first, e.g. with OneHotEncoder in a Pipeline."
-                ) from exc
-            raise
+        return self._validate_numeric(X, reset=reset)
 
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
         self._check_params()
