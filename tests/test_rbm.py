@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 
 import deepzoo
 from deepzoo import BernoulliRBM
-from deepzoo.rbm import RBM
+from deepzoo.rbm import RBM, sample_bernoulli
 
 
 def softplus(x):
@@ -86,6 +86,13 @@ def test_cd_gradient_matches_numpy_update():
     np.testing.assert_allclose(module.visible_bias.grad.numpy(), -(v0 - vk).sum(0) / n, rtol=1e-10)
 
 
+def test_sample_bernoulli_draws_ones_at_rate_p():
+    p = torch.tensor([0.0, 0.1, 0.5, 0.9, 1.0]).repeat(40_000, 1)
+    states = sample_bernoulli(p, torch.Generator().manual_seed(0))
+    assert states.dtype == p.dtype and set(states.unique().tolist()) <= {0.0, 1.0}
+    np.testing.assert_allclose(states.mean(0).numpy(), [0.0, 0.1, 0.5, 0.9, 1.0], atol=0.01)
+
+
 def test_cd_loss_runs_the_chain_from_the_data():
     """The estimator's loss is F(v0) - F(v1) with v1 drawn h0 ~ P(h|v0), v1 ~ P(v|h0)."""
     X = binary_digits(20)
@@ -96,8 +103,8 @@ def test_cd_loss_runs_the_chain_from_the_data():
         logits = module(v0)
         got = rbm._cd_loss(torch.Generator().manual_seed(5), has_missing=False)(logits, v0)
         gen = torch.Generator().manual_seed(5)
-        h0 = torch.bernoulli(torch.sigmoid(logits), generator=gen)
-        v1 = torch.bernoulli(module.visible_mean(h0), generator=gen)
+        h0 = sample_bernoulli(torch.sigmoid(logits), gen)
+        v1 = sample_bernoulli(module.visible_mean(h0), gen)
     W, b_h, b_v = params_of(module)
     expected = numpy_free_energy(X, W, b_h, b_v) - numpy_free_energy(v1.numpy(), W, b_h, b_v)
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-4, atol=1e-4)
