@@ -299,3 +299,38 @@ def test_cartpole_resume_of_a_finished_run_takes_no_further_step(tmp_path):
     assert again.exit_code == 0, again.output
     resumed = json.loads((tmp_path / "metrics.json").read_text())
     assert (resumed["env_steps"], resumed["mean_reward"]) == (metrics["env_steps"], metrics["mean_reward"])
+
+
+# -- audit (issue 7) -------------------------------------------------------------------------------------
+def test_audit_prints_groups_and_writes_report(tmp_path):
+    from tabular_model import saved_model
+
+    folder, frame, _ = saved_model(tmp_path)
+    out = tmp_path / "audit"
+    result = invoke(
+        "audit", folder, "--data", tmp_path / "customers.csv", "--group", "Gender", "--group", "Geography",
+        "--bootstrap", "20", "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Germany" in result.output and "demographic parity difference" in result.output
+    assert (out / "report.html").is_file() and (out / "figures" / "rates_Geography.png").is_file()
+
+
+def test_audit_bad_input_is_one_line(tmp_path):
+    from tabular_model import saved_model
+
+    folder, frame, _ = saved_model(tmp_path)
+    csv = tmp_path / "customers.csv"
+    line = one_line_error(invoke("audit", folder, "--data", csv, "--group", "Sex"))
+    assert "no column 'Sex' to group by" in line and "Gender" in line
+    frame.assign(Gender="Male").to_csv(tmp_path / "one.csv", index=False)
+    line = one_line_error(invoke("audit", folder, "--data", tmp_path / "one.csv", "--group", "Gender"))
+    assert "has only one group ('Male')" in line
+    frame.loc[[1, 2], "Gender"] = None
+    frame.to_csv(tmp_path / "missing.csv", index=False)
+    line = one_line_error(invoke("audit", folder, "--data", tmp_path / "missing.csv", "--group", "Gender"))
+    assert "has 2 missing values" in line
+    line = one_line_error(invoke("audit", tmp_path / "nowhere", "--data", csv, "--group", "Gender"))
+    assert "No saved model at" in line
+    line = one_line_error(invoke("audit", folder, "--data", csv))
+    assert "name at least one group column" in line

@@ -40,7 +40,12 @@ def test_classifier_round_trip(tmp_path, fitted_classifier):
     np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
     assert loaded.history_ == clf.history_ and loaded.n_iter_ == clf.n_iter_
-    assert sorted(os.listdir(tmp_path / "model")) == ["deepzoo.json", "weights.safetensors"]
+    assert sorted(os.listdir(tmp_path / "model")) == [
+        "MODEL_CARD.md",
+        "card.json",
+        "deepzoo.json",
+        "weights.safetensors",
+    ]
 
 
 def test_regressor_round_trip_with_object_labels_and_tuples(tmp_path):
@@ -104,7 +109,13 @@ def test_pipeline_with_column_transformer_round_trip(tmp_path):
     )
     pipe.fit(frame, y)
     deepzoo.save(pipe, tmp_path / "pipe")
-    assert sorted(os.listdir(tmp_path / "pipe")) == ["clf", "deepzoo.json", "prep.skops"]
+    assert sorted(os.listdir(tmp_path / "pipe")) == [
+        "MODEL_CARD.md",
+        "card.json",
+        "clf",
+        "deepzoo.json",
+        "prep.skops",
+    ]
     loaded = deepzoo.load(tmp_path / "pipe")
     assert isinstance(loaded, Pipeline) and [n for n, _ in loaded.steps] == ["prep", "clf"]
     np.testing.assert_array_equal(loaded.predict(frame), pipe.predict(frame))
@@ -241,6 +252,10 @@ class _RunsAShellCommand:
 def test_a_pickle_disguised_as_safetensors_is_not_executed(saved, tmp_path):
     marker = tmp_path / "PWNED"
     (saved / "weights.safetensors").write_bytes(pickle.dumps(_RunsAShellCommand(marker)))
+    with pytest.raises(ValueError, match="does not match the sha256 recorded"):
+        deepzoo.load(saved)
+    # an attacker who also strips the recorded checksums still meets the safetensors reader
+    edit_json(saved, lambda doc: doc.pop("checksums"))
     with pytest.raises(ValueError, match="is not a readable safetensors file"):
         deepzoo.load(saved)
     assert not marker.exists()
@@ -254,6 +269,7 @@ def test_a_torch_zip_disguised_as_safetensors_is_refused(saved, tmp_path):
 
     marker = tmp_path / "PWNED"
     torch.save({"w": _RunsAShellCommand(marker)}, saved / "weights.safetensors")
+    edit_json(saved, lambda doc: doc.pop("checksums"))  # past the sha256 check, to the reader
     with pytest.raises(ValueError, match="not a readable safetensors file"):
         deepzoo.load(saved)
     assert not marker.exists()
@@ -298,6 +314,9 @@ def test_a_skops_step_with_numpy_functions_loads(tmp_path):
 def test_a_damaged_skops_file_or_step_list_is_refused(tmp_path):
     folder, name = _save_pipeline(tmp_path, StandardScaler())
     (folder / f"{name}.skops").write_bytes(pickle.dumps(_RunsAShellCommand(tmp_path / "PWNED")))
+    with pytest.raises(ValueError, match="does not match the sha256 recorded"):
+        deepzoo.load(folder)
+    edit_json(folder, lambda doc: doc.pop("checksums"))  # past the sha256 check, to the skops reader
     with pytest.raises(ValueError, match="is not a readable skops file"):
         deepzoo.load(folder)
     assert not (tmp_path / "PWNED").exists()

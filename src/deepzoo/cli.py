@@ -300,6 +300,78 @@ def datasets() -> None:
         console.print("Set DEEPZOO_DATA_DIR to the folder holding the datasets (e.g. ../shared/datasets).")
 
 
+@app.command("audit")
+def audit(
+    model_dir: Path = typer.Argument(..., help="A model folder written by save (e.g. runs/churn/model)."),
+    data: Path = typer.Option(..., "--data", help="CSV with the model's inputs, the label and the groups."),
+    group: list[str] = typer.Option([], "--group", help="A sensitive column; repeat for several."),
+    target: str | None = typer.Option(None, "--target", help="Label column; default: the last unused one."),
+    threshold: float = typer.Option(0.5, "--threshold", help="Scores at or above it are positive."),
+    bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap resamples for the intervals."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+    out: Path | None = typer.Option(None, "--out", help="Also write fairness.json, CSVs and figures here."),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
+) -> None:
+    """Compare a saved binary classifier's scores and decisions across groups (fairness audit)."""
+
+    def action():
+        from .audit.fairness import audit_model
+        from .data.tabular import read_csv
+        from .persistence import load
+
+        if not group:
+            raise ConfigError("name at least one group column: --group Gender [--group Geography]")
+        model = load(model_dir)
+        report = audit_model(
+            model,
+            read_csv(data),
+            group,
+            target=target,
+            threshold=threshold,
+            n_bootstrap=bootstrap,
+            random_state=seed,
+        )
+        pct = int(round(report.confidence * 100))
+        table = Table(title=f"Scores by group (threshold {threshold:g}, {pct}% bootstrap CI)")
+        for column in ("attribute", "group", "n", "mean score", "selection rate", "TPR", "FPR", "KS p"):
+            table.add_column(column, justify="left" if column in ("attribute", "group") else "right")
+        for row in report.by_group.itertuples():
+            table.add_row(
+                row.attribute,
+                row.group,
+                str(row.count),
+                f"{row.mean_score:.3f}",
+                f"{row.selection_rate:.3f} [{row.selection_rate_low:.3f}, {row.selection_rate_high:.3f}]",
+                f"{row.tpr:.3f}",
+                f"{row.fpr:.3f}",
+                f"{row.ks_pvalue:.3g}",
+            )
+        console.print(table)
+        for row in report.summary.itertuples():
+            console.print(
+                f"{row.attribute}: demographic parity difference {row.demographic_parity_difference:.3f} "
+                f"(ratio {row.demographic_parity_ratio:.3f}), equalized odds difference "
+                f"{row.equalized_odds_difference:.3f} (ratio {row.equalized_odds_ratio:.3f})"
+            )
+        if out is not None:
+            from . import plots
+            from .report import RunReport
+
+            run = RunReport(out, f"Fairness audit of {model_dir}", {"data": str(data), "group": group})
+            summary = report.summary.itertuples()
+            run.add_metrics(
+                **{f"{r.attribute}_dp_difference": r.demographic_parity_difference for r in summary}
+            )
+            for attribute in report.attributes:
+                run.add_figure(f"rates_{attribute}", plots.plot_group_rates(report, attribute))
+            run.add_table("by_group", report.by_group.round(4))
+            run.add_table("summary", report.summary.round(4))
+            run.write()
+            console.print(f"Report: {out / 'report.html'}")
+
+    _guard(debug, action)
+
+
 def main() -> None:
     """Entry point of the ``deepzoo`` script and ``python -m deepzoo``."""
     import matplotlib

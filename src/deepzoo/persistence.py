@@ -153,9 +153,6 @@ def _fill_estimator(estimator, folder: Path) -> None:
     state = {k: v.detach().cpu().contiguous() for k, v in estimator.module_.state_dict().items()}
     save_file(state, str(folder / "weights.safetensors"))
     (folder / "deepzoo.json").write_text(json.dumps(doc, indent=1))
-    card = getattr(estimator, "_model_card", None)
-    if card is not None:
-        (folder / "MODEL_CARD.md").write_text(card())
 
 
 def _fill_pipeline(pipeline: Pipeline, folder: Path) -> None:
@@ -176,21 +173,93 @@ def _fill_pipeline(pipeline: Pipeline, folder: Path) -> None:
     (folder / "deepzoo.json").write_text(json.dumps(doc, indent=1))
 
 
-def save(estimator, path) -> Path:
+def _add_card(estimator, folder: Path, card: dict | None) -> None:
+    """Record the sha256 of every weights file in deepzoo.json; write MODEL_CARD.md and card.json."""
+    from .model_card import card_data, file_sha256, model_card_markdown
+
+    files = sorted(p for p in folder.rglob("*") if p.suffix in (".safetensors", ".skops") and p.is_file())
+    checksums = {p.relative_to(folder).as_posix(): file_sha256(p) for p in files}
+    data = card_data(estimator, card, checksums)
+    doc = json.loads((folder / "deepzoo.json").read_text())
+    doc["checksums"] = checksums
+    (folder / "deepzoo.json").write_text(json.dumps(doc, indent=1))
+    (folder / "card.json").write_text(json.dumps(data, indent=1))
+    text = model_card_markdown(data)
+    own = getattr(estimator, "_model_card", None)  # an estimator may add its own details
+    if own is not None:
+        text += "\n## Details from the estimator\n\n" + own()
+    (folder / "MODEL_CARD.md").write_text(text)
+
+
+def save(estimator, path, *, card: dict | None = None) -> Path:
     """Save a fitted deepzoo estimator, or a fitted Pipeline ending in one, to the folder ``path``.
 
-    The folder is written under a temporary name and renamed when complete.
+    The folder is written under a temporary name and renamed when complete. It always holds a
+    ``MODEL_CARD.md`` (and ``card.json``) and the sha256 of its weights files, which ``load`` checks.
+
+    Parameters
+    ----------
+    estimator : fitted deepzoo estimator or Pipeline
+    path : str or Path
+        The model folder (replaced if it holds an earlier saved model).
+    card : dict, optional
+        What the card should say beyond what the model itself tells: the keys of
+        :data:`deepzoo.model_card.CARD_FIELDS` (title, predicts, target, data, metrics, fairness,
+        intended_use, limitations).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sklearn.datasets import make_classification
+    >>> from deepzoo import MLPClassifier, load, save
+    >>> X, y = make_classification(60, 3, n_informative=2, n_redundant=0, random_state=0)
+    >>> clf = MLPClassifier((4,), max_iter=5, random_state=0).fit(X, y)
+    >>> folder = save(clf, pathlib.Path(tempfile.mkdtemp()) / "m", card={"predicts": "y"})
+    >>> (folder / "MODEL_CARD.md").is_file()
+    True
     """
     path = Path(path)
+    if card is not None and not isinstance(card, dict):
+        raise TypeError(f"card must be a dict of model card fields; got {type(card).__name__}.")
     if isinstance(estimator, Pipeline):
-        _write_folder(path, lambda folder: _fill_pipeline(estimator, folder))
+        fill = _fill_pipeline
     elif type(estimator).__name__ in _REGISTRY:
-        _write_folder(path, lambda folder: _fill_estimator(estimator, folder))
+        fill = _fill_estimator
     else:
         raise TypeError(
             f"deepzoo.save takes a fitted deepzoo estimator or a Pipeline; got {type(estimator).__name__}."
         )
+
+    def fill_and_card(folder):
+        fill(estimator, folder)
+        _add_card(estimator, folder, card)
+
+    _write_folder(path, fill_and_card)
     return path
+
+
+def _verify_checksums(folder: Path, doc: dict) -> None:
+    """Refuse a folder whose weights files differ from the sha256 recorded by ``save``."""
+    from .model_card import file_sha256
+
+    recorded = doc.get("checksums")
+    if recorded is None:
+        return  # saved before checksums existed
+    if not isinstance(recorded, dict):
+        raise ValueError(f"{folder / 'deepzoo.json'} has unreadable checksums; the model folder is damaged.")
+    for name, expected in recorded.items():
+        file = folder / name
+        if ".." in Path(name).parts or Path(name).is_absolute():
+            raise ValueError(f"{folder / 'deepzoo.json'} names an unsafe file {name!r}; refusing to load.")
+        if not file.is_file():
+            raise ValueError(f"{file} is missing from the saved model; refusing to load an incomplete model.")
+        actual = file_sha256(file)
+        if actual != expected:
+            raise ValueError(
+                f"{file} does not match the sha256 recorded when the model was saved (expected "
+                f"{str(expected)[:12]}..., found {actual[:12]}...): the file was changed or damaged; "
+                "refusing to load it. Restore the folder or save the model again."
+            )
 
 
 # -- loading ----------------------------------------------------------------------------------
@@ -335,12 +404,14 @@ def load(path, *, device=None):
     FileNotFoundError
         When the folder or its ``deepzoo.json`` is missing.
     ValueError
-        When a file is damaged, names a class that is not deepzoo's, or holds anything but data.
+        When a file is damaged or differs from its recorded sha256, names a class that is not
+        deepzoo's, or holds anything but data.
     """
     folder = Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(f"No saved model at {folder}: expected a folder written by estimator.save().")
     doc = _read_doc(folder)
+    _verify_checksums(folder, doc)
     if doc.get("class") == "Pipeline":
         return _load_pipeline(folder, doc, device)
     return _load_estimator(folder, doc, device)

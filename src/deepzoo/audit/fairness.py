@@ -288,3 +288,91 @@ def fairness_report(
         n_bootstrap=int(n_bootstrap),
         attributes=list(columns),
     )
+
+
+def _model_columns(model) -> list[str] | None:
+    """The input columns a fitted model (or the first step of a Pipeline) was fitted with, if named."""
+    first = model.steps[0][1] if hasattr(model, "steps") else model
+    names = getattr(first, "feature_names_in_", None)
+    return None if names is None else [str(c) for c in names]
+
+
+def audit_model(
+    model, data: pd.DataFrame, group_columns, *, target: str | None = None, **kwargs
+) -> FairnessReport:
+    """Score a table with a fitted binary classifier and compare the groups of ``group_columns``.
+
+    Parameters
+    ----------
+    model : fitted classifier or Pipeline with ``predict_proba`` and two ``classes_``
+    data : DataFrame
+        The model's input columns, the true label and the group columns (which may also be inputs).
+    group_columns : list of str
+    target : str, default=None
+        The label column; None takes the last column the model does not read (``Exited`` in
+        Churn_Modelling.csv).
+    **kwargs
+        Passed to :func:`fairness_report` (threshold, n_bootstrap, confidence, random_state).
+
+    Returns
+    -------
+    FairnessReport
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from deepzoo.audit.fairness import audit_model
+    >>> rng = np.random.default_rng(0)
+    >>> frame = pd.DataFrame({"x": rng.normal(size=200), "sex": rng.choice(["F", "M"], 200)})
+    >>> frame["y"] = (frame.x > 0).astype(int)
+    >>> model = LogisticRegression().fit(frame[["x"]], frame.y)
+    >>> audit_model(model, frame, ["sex"], n_bootstrap=0).attributes
+    ['sex']
+    """
+    group_columns = list(group_columns)
+    if not group_columns:
+        raise ValueError("Name at least one group column, e.g. --group Gender.")
+    missing = [c for c in group_columns if c not in data.columns]
+    if missing:
+        raise ValueError(
+            f"The data has no column {missing[0]!r} to group by; its columns are "
+            f"{', '.join(map(str, data.columns))}."
+        )
+    inputs = _model_columns(model)
+    if target is None:
+        unused = [
+            c for c in data.columns if inputs is not None and c not in inputs and c not in group_columns
+        ]
+        if not unused:
+            raise ValueError("Cannot tell which column holds the true labels; pass target= (--target NAME).")
+        target = unused[-1]
+    if target not in data.columns:
+        raise ValueError(
+            f"The data has no target column {target!r}; its columns are {', '.join(map(str, data.columns))}."
+        )
+    classes = getattr(model, "classes_", None)
+    if classes is None or len(classes) != 2 or not hasattr(model, "predict_proba"):
+        raise ValueError(
+            "A fairness audit needs a fitted binary classifier with predict_proba; got "
+            f"{type(model).__name__}" + ("" if classes is None else f" with classes {list(classes)}") + "."
+        )
+    if inputs is not None:
+        absent = [c for c in inputs if c not in data.columns]
+        if absent:
+            raise ValueError(
+                f"The data lacks the model's input columns {absent}; give every one of {inputs}."
+            )
+        X = data[inputs]
+    else:
+        X = data.drop(columns=[target])
+    labels = data[target].to_numpy()
+    unknown = np.setdiff1d(pd.unique(labels), classes)
+    if len(unknown):
+        raise ValueError(
+            f"The target column {target!r} holds {unknown.tolist()[:5]}, which are not the model's classes "
+            f"{list(classes)}."
+        )
+    y = (labels == classes[1]).astype(int)
+    scores = model.predict_proba(X)[:, 1]
+    return fairness_report(y, scores, data[group_columns], **kwargs)
