@@ -4,11 +4,15 @@ from . import persistence
 from .autoencoder import StackedAutoEncoder
 from .dqn import DQNAgent
 from .gan import GAN
+from .language_model import TextGenerator
 from .mlp import MLPClassifier, MLPRegressor
 from .persistence import load, save
 from .rbm import BernoulliRBM
 from .recommend import AutoEncoderRecommender, RBMRecommender
+from .recurrent import LSTMForecaster
 from .som import SelfOrganizingMap
+from .text_classifier import SequenceClassifier
+from .word2vec import Word2Vec
 
 __version__ = "0.1.0"
 
@@ -22,6 +26,10 @@ for _cls in (
     StackedAutoEncoder,
     RBMRecommender,
     AutoEncoderRecommender,
+    LSTMForecaster,
+    SequenceClassifier,
+    TextGenerator,
+    Word2Vec,
 ):
     persistence.register(_cls)
 
@@ -30,11 +38,15 @@ __all__ = [
     "BernoulliRBM",
     "DQNAgent",
     "GAN",
+    "LSTMForecaster",
     "MLPClassifier",
     "MLPRegressor",
     "RBMRecommender",
     "SelfOrganizingMap",
+    "SequenceClassifier",
     "StackedAutoEncoder",
+    "TextGenerator",
+    "Word2Vec",
     "load",
     "save",
     "__version__",

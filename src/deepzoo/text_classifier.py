@@ -1,0 +1,334 @@
+"""SequenceClassifier: classify token sequences or raw texts with an embedding and a conv/recurrent encoder.
+
+Deep Learning Illustrated's IMDB line-up (conv1d, lstm, gru, bilstm, stacked_bilstm, conv_lstm) after one
+embedding; outputs are max- and mean-pooled over the real tokens, padding (id 0, always at the end)
+masked. Its own module to keep recurrent.py short; it reuses recurrent.py's layers and training
+settings. Raw texts go through a vocabulary learned in ``fit`` and saved with the model.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.base import ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, column_or_1d
+from torch import nn
+
+from .base import Interval, Options, numpy_out
+from .data.text import TextVectorizer
+from .recurrent import _POSITIVE_INT, _TRAINING_FITTED, RecurrentStack, _RecurrentBase
+from .training import predict_batches
+
+__all__ = ["ARCHITECTURES", "SequenceClassifier", "TokenNet"]
+
+ARCHITECTURES = ("conv1d", "lstm", "gru", "bilstm", "stacked_bilstm", "conv_lstm")
+
+
+class TokenNet(nn.Module):
+    """Embedding -> conv1d | recurrent stack | both -> masked max+mean pooling -> dropout -> Linear."""
+
+    def __init__(
+        self, n_tokens, embedding_dim, architecture, hidden_size, n_filters, kernel_size, dropout, n_outputs
+    ):
+        super().__init__()
+        self.embedding = nn.Embedding(n_tokens, embedding_dim, padding_idx=0)
+        self.conv = None
+        width = embedding_dim
+        if architecture in ("conv1d", "conv_lstm"):
+            self.conv = nn.Conv1d(embedding_dim, n_filters, kernel_size, padding=kernel_size // 2)
+            width = n_filters
+        self.rnn = None
+        if architecture != "conv1d":
+            cell = "gru" if architecture == "gru" else "lstm"
+            layers = (hidden_size, hidden_size) if architecture == "stacked_bilstm" else (hidden_size,)
+            self.rnn = RecurrentStack(width, layers, cell, dropout, architecture.endswith("bilstm"))
+            width = self.rnn.n_outputs
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(2 * width, n_outputs)
+
+    def forward_embedded(self, e: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """(N, T, E) embeddings and (N, T) bool mask of real tokens -> (N, n_outputs) logits."""
+        lengths = mask.sum(1).clamp_min(1)
+        h = e
+        if self.conv is not None:
+            h = torch.relu(self.conv(h.transpose(1, 2))[:, :, : e.shape[1]]).transpose(1, 2)  # (N, T, C)
+        if self.rnn is not None:
+            h = self.rnn(h, lengths)  # (N, T, H)
+        m = mask[:, :, None].to(h.dtype)  # (N, T, 1)
+        mean = (h * m).sum(1) / lengths[:, None].to(h.dtype)  # (N, H)
+        peak = (h - (1 - m) * 1e4).amax(1)  # (N, H): padding never wins the max
+        return self.head(self.dropout(torch.cat([mean, peak], 1)))  # (N, n_outputs)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.forward_embedded(self.embedding(ids), ids != 0)  # (N, T) -> (N, n_outputs)
+
+
+class SequenceClassifier(ClassifierMixin, _RecurrentBase):
+    """Classify token sequences (or raw texts) with an embedding and a conv/recurrent encoder.
+
+    Parameters
+    ----------
+    architecture : {'conv1d', 'lstm', 'gru', 'bilstm', 'stacked_bilstm', 'conv_lstm'}, default='bilstm'
+        The encoder after the embedding (Deep Learning Illustrated's IMDB line-up); its outputs are
+        max- and mean-pooled over the real tokens (padding masked).
+    embedding_dim : int, default=64
+    hidden_size : int, default=64
+        Units of each recurrent direction.
+    n_filters, kernel_size : int, default=64, 3
+        The convolution of 'conv1d' and 'conv_lstm'.
+    max_tokens, max_length, lowercase : int, int, bool
+        The vocabulary learned when ``fit`` receives raw texts (see
+        :class:`~deepzoo.data.text.TextVectorizer`).
+    dropout, alpha, solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change,
+    early_stopping, validation_fraction, clip_grad_norm, warm_start, verbose, device, random_state
+        As in :class:`deepzoo.MLPClassifier`.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    vocabulary_ : tuple of str or None
+        Learned from raw texts (saved with the model); None when fitted on token ids.
+    n_tokens_ : int
+        Size of the embedding table; ids must be below it.
+
+    Examples
+    --------
+    >>> from deepzoo import SequenceClassifier
+    >>> texts = ["good film", "great film", "bad film", "awful film"] * 10
+    >>> clf = SequenceClassifier("conv1d", max_iter=30, learning_rate=0.01, random_state=0)
+    >>> clf.fit(texts, [1, 1, 0, 0] * 10).predict(["a great film", "an awful one"]).tolist()
+    [1, 0]
+    """
+
+    _parameter_constraints = {
+        **_RecurrentBase._parameter_constraints,
+        "architecture": [Options(*ARCHITECTURES)],
+        "embedding_dim": [_POSITIVE_INT],
+        "hidden_size": [_POSITIVE_INT],
+        "n_filters": [_POSITIVE_INT],
+        "kernel_size": [_POSITIVE_INT],
+        "max_tokens": [Interval(numbers.Integral, 3, None, closed="left")],
+        "max_length": [_POSITIVE_INT],
+        "lowercase": [bool],
+    }
+    _parameter_constraints.pop("cell")
+    _fitted_attributes = _TRAINING_FITTED | {"classes_", "vocabulary_", "n_tokens_", "n_pretrained_tokens_"}
+
+    def __init__(
+        self,
+        architecture="bilstm",
+        *,
+        embedding_dim=64,
+        hidden_size=64,
+        n_filters=64,
+        kernel_size=3,
+        max_tokens=20000,
+        max_length=200,
+        lowercase=True,
+        dropout=0.2,
+        alpha=0.0,
+        solver="adam",
+        learning_rate=1e-3,
+        batch_size=64,
+        max_iter=20,
+        tol=1e-4,
+        n_iter_no_change=3,
+        early_stopping=False,
+        validation_fraction=0.1,
+        clip_grad_norm=None,
+        warm_start=False,
+        verbose=False,
+        device="auto",
+        random_state=None,
+    ):
+        self.architecture = architecture
+        self.embedding_dim = embedding_dim
+        self.hidden_size = hidden_size
+        self.n_filters = n_filters
+        self.kernel_size = kernel_size
+        self.max_tokens = max_tokens
+        self.max_length = max_length
+        self.lowercase = lowercase
+        self.dropout = dropout
+        self.alpha = alpha
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.clip_grad_norm = clip_grad_norm
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.device = device
+        self.random_state = random_state
+
+    @staticmethod
+    def _score_fn(output, target):
+        return (output.argmax(1) == target).float().mean()
+
+    @staticmethod
+    def _loss(output, target):
+        return F.cross_entropy(output, target, reduction="none")
+
+    def _vectorizer(self) -> TextVectorizer:
+        vec = TextVectorizer(self.max_tokens, max_length=self.max_length, lowercase=self.lowercase)
+        vec.vocabulary_ = self.vocabulary_
+        return vec
+
+    @staticmethod
+    def _is_text(X) -> bool:
+        first = next(iter(np.asarray(X, dtype=object).ravel()), None) if len(X) else None
+        return isinstance(first, str | bytes)
+
+    def _ids(self, X, reset: bool) -> np.ndarray:
+        """Texts through the vocabulary, or token ids checked against the embedding table."""
+        name = type(self).__name__
+        if self._is_text(X):
+            if reset:
+                self.vocabulary_ = (
+                    TextVectorizer(self.max_tokens, max_length=self.max_length, lowercase=self.lowercase)
+                    .fit(X)
+                    .vocabulary_
+                )
+                self.n_tokens_ = len(self.vocabulary_)
+            elif self.vocabulary_ is None:
+                raise ValueError(
+                    f"This {name} was fitted on token ids, not texts, so it has no vocabulary to read texts "
+                    "with. Pass ids made by the vectorizer you trained it with."
+                )
+            return self._vectorizer().transform(X)
+        X = check_array(X, dtype=None, input_name="X")
+        if X.dtype.kind == "f":
+            if not np.all(np.isfinite(X)) or not np.all(X == np.round(X)):
+                raise ValueError(f"{name} expects integer token ids; got non-integer values such as floats.")
+        elif X.dtype.kind not in "iub":
+            raise ValueError(f"{name} expects token ids (integers) or texts; got values of dtype {X.dtype}.")
+        X = X.astype(np.int64)
+        if X.size and X.min() < 0:
+            raise ValueError(f"{name} expects token ids >= 0 (0 = padding); got {int(X.min())}.")
+        if reset:
+            self.vocabulary_ = None
+            self.n_tokens_ = max(int(X.max()) + 1 if X.size else 2, 2)
+        elif X.size and X.max() >= self.n_tokens_:
+            raise ValueError(
+                f"Token id {int(X.max())} is outside this model's vocabulary of {self.n_tokens_} ids: "
+                "the ids were probably made with a vocabulary from a different model. Encode texts with the "
+                "vocabulary the model was fitted with (or pass the raw texts)."
+            )
+        return X
+
+    def _build_module(self) -> TokenNet:
+        return TokenNet(
+            self.n_tokens_,
+            self.embedding_dim,
+            self.architecture,
+            self.hidden_size,
+            self.n_filters,
+            self.kernel_size,
+            self.dropout,
+            len(self.classes_),
+        )
+
+    def fit(self, X, y, *, word_vectors=None) -> SequenceClassifier:
+        """Fit on texts or token ids ``X`` and labels ``y``.
+
+        ``word_vectors`` (a fitted :class:`~deepzoo.word2vec.Word2Vec` or a mapping word -> vector of
+        length ``embedding_dim``) initialises the embedding rows of the words it knows.
+        """
+        self._check_params()
+        continuing = self.warm_start and hasattr(self, "module_")
+        if y is None:
+            raise ValueError("SequenceClassifier requires y to be passed, but the target y is None.")
+        ids = self._ids(X, reset=not continuing)
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if len(y) != len(ids):
+            raise ValueError(f"X and y have different numbers of samples: {len(ids)} and {len(y)}.")
+        if not continuing:
+            self.classes_ = np.unique(y)
+        elif not np.isin(y, self.classes_).all():
+            raise ValueError(f"y has labels unseen in the first fit; known: {self.classes_.tolist()}.")
+        y_t = torch.as_tensor(np.searchsorted(self.classes_, y), dtype=torch.long)
+        self._train(
+            torch.as_tensor(ids),
+            y_t,
+            continuing=continuing,
+            stratify=y,
+            build=lambda: self._with_vectors(self._build_module(), word_vectors),
+        )
+        return self
+
+    def _with_vectors(self, module: TokenNet, word_vectors) -> TokenNet:
+        self.n_pretrained_tokens_ = 0
+        if word_vectors is None:
+            return module
+        if self.vocabulary_ is None:
+            raise ValueError(
+                "word_vectors needs a model fitted on texts: token ids carry no words to look up."
+            )
+        if hasattr(word_vectors, "vocabulary_") and hasattr(word_vectors, "vectors_"):  # a fitted Word2Vec
+            lookup = dict(zip(word_vectors.vocabulary_, word_vectors.vectors_, strict=True))
+        else:
+            lookup = dict(word_vectors)
+        sizes = {len(v) for v in lookup.values()}
+        if sizes and sizes != {self.embedding_dim}:
+            raise ValueError(
+                f"word_vectors have {sorted(sizes)} dimensions but embedding_dim={self.embedding_dim}; "
+                "set embedding_dim to the vectors' size."
+            )
+        rows = [(i, lookup[w]) for i, w in enumerate(self.vocabulary_) if i >= 2 and w in lookup]
+        if rows:
+            with torch.no_grad():
+                index = torch.as_tensor([i for i, _ in rows])
+                values = torch.as_tensor(np.stack([np.asarray(v, dtype=np.float32) for _, v in rows]))
+                module.embedding.weight[index] = values
+        self.n_pretrained_tokens_ = len(rows)
+        return module
+
+    def decision_function(self, X) -> np.ndarray:
+        """Logits (n_samples, n_classes); for two classes the difference positive - negative."""
+        self._check_fitted()
+        ids = torch.as_tensor(self._ids(X, reset=False), device=self._device())
+        logits = numpy_out(predict_batches(self.module_, ids, batch_size=512))
+        return logits[:, 1] - logits[:, 0] if len(self.classes_) == 2 else logits
+
+    def predict_proba(self, X) -> np.ndarray:
+        self._check_fitted()
+        ids = torch.as_tensor(self._ids(X, reset=False), device=self._device())
+        return numpy_out(torch.softmax(predict_batches(self.module_, ids, batch_size=512), 1)).astype(
+            np.float64
+        )
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(1)]
+
+    def tokens(self, X) -> list[list[str]]:
+        """The tokens the model reads for each text (truncated to ``max_length``), for saliency plots."""
+        self._check_fitted()
+        ids = self._ids(X, reset=False)
+        vocab = self.vocabulary_
+        return [[vocab[i] if vocab else str(i) for i in row if i != 0] for row in ids]
+
+    def _explain_inputs(self, X) -> torch.Tensor:
+        """Token EMBEDDINGS (N, T, E), detached; padding positions are exact zero vectors."""
+        self._check_fitted()
+        ids = torch.as_tensor(self._ids(X, reset=False), device=self._device())
+        with torch.no_grad():
+            return self.module_.embedding(ids)
+
+    def _explain_forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Logits (N, n_classes; two columns for binary). The padding mask is recomputed from the inputs:
+        an all-zero embedding vector is padding (so an all-zero baseline reads as an empty text)."""
+        return self.module_.forward_embedded(inputs, inputs.abs().sum(2) > 0)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        return tags
