@@ -1,0 +1,501 @@
+"""Image data without torchvision: folders of JPEG/PNG files, MNIST's IDX files, ``.npz``/``.npy`` arrays,
+and the batch transforms (resize, normalise, augment) written once in torch.
+
+Readers return ``uint8`` arrays of shape (n_images, channels, height, width), labels, and class names:
+
+* :func:`read_idx` reads an IDX file (``*-ubyte`` or ``*-ubyte.gz``) and checks its header against its size;
+* :func:`read_arrays` reads ``.npy`` (one array) or ``.npz`` (a dict of arrays);
+* :func:`list_image_folder` finds ``root/<class>/*.jpg|png`` files, :func:`find_splits` the
+  ``training_set/`` + ``test_set/`` or ``train/`` + ``test/`` sub-folders;
+* :func:`load_image_folder` decodes a folder (in worker processes through a ``DataLoader``) into one
+  tensor; :class:`ImageFileDataset` decodes one file at a time, for folders streamed in batches.
+
+A corrupt or non-image file is reported by name: ``on_error="raise"`` stops, ``"warn"`` skips it with a
+warning. Mixed colour modes (grayscale, RGBA, 16-bit next to RGB) and mixed sizes stop with a message that
+names two offending files and the option that fixes it (``mode="RGB"``, ``image_size=(H, W)``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "ImageFileDataset",
+    "augment",
+    "decode_image",
+    "find_splits",
+    "list_image_folder",
+    "load_image_folder",
+    "normalize",
+    "read_arrays",
+    "read_idx",
+    "resize",
+]
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+# IDX type codes -> NumPy big-endian dtypes (the format of LeCun's MNIST files)
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_SPLITS = (("training_set", "test_set"), ("train", "test"))
+
+
+# -- IDX and NumPy arrays ---------------------------------------------------------------------------
+def read_idx(path) -> np.ndarray:
+    """Read an IDX file (MNIST's format), gzip-compressed or not.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``*-ubyte`` or ``*-ubyte.gz`` file.
+
+    Returns
+    -------
+    array : ndarray
+        Of the shape and dtype the header declares, e.g. (60000, 28, 28) uint8.
+
+    Raises
+    ------
+    ValueError
+        When the magic number is not IDX's or the header declares more or fewer values than the file holds.
+
+    Examples
+    --------
+    >>> import gzip, os, tempfile
+    >>> import numpy as np
+    >>> from deepzoo.data.images import read_idx
+    >>> path = os.path.join(tempfile.mkdtemp(), "labels-idx1-ubyte.gz")
+    >>> with gzip.open(path, "wb") as f:
+    ...     _ = f.write(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]))
+    >>> read_idx(path)
+    array([7, 2, 1], dtype=uint8)
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+        raise ValueError(
+            f"Cannot read the IDX file {path}: {exc}. Check that the download is complete."
+        ) from exc
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
+        raise ValueError(
+            f"{path} is not an IDX file: its first bytes {data[:4].hex()} are not an IDX magic number "
+            "(00 00 <type> <ndim>). Pass MNIST's *-ubyte or *-ubyte.gz files."
+        )
+    dtype, ndim = np.dtype(_IDX_TYPES[data[2]]), data[3]
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise ValueError(
+            f"{path} is truncated: its header declares {ndim} dimensions but the file ends first."
+        )
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = math.prod(shape) * dtype.itemsize
+    if len(data) - header != expected:
+        raise ValueError(
+            f"The header of {path} declares shape {shape} ({expected:,} bytes of data) but the file holds "
+            f"{len(data) - header:,} bytes after the header; the file is truncated or not what it claims. "
+            "Download it again."
+        )
+    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def read_arrays(path):
+    """Read a ``.npy`` file (one array) or a ``.npz`` file (a dict of arrays); pickled objects are refused.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from deepzoo.data.images import read_arrays
+    >>> path = os.path.join(tempfile.mkdtemp(), "images.npz")
+    >>> np.savez(path, images=np.zeros((2, 8, 8), np.uint8))
+    >>> read_arrays(path)["images"].shape
+    (2, 8, 8)
+    """
+    path = Path(path)
+    if path.suffix not in (".npy", ".npz"):
+        raise ValueError(f"read_arrays reads .npy and .npz files; got {path.name!r}.")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise ValueError(
+            f"{path} holds pickled Python objects, which deepzoo does not load (they can run code); "
+            "save plain numeric arrays."
+        ) from exc
+    except (OSError, EOFError) as exc:
+        raise ValueError(f"Cannot read {path}: {exc}. Is the file complete?") from exc
+    if isinstance(loaded, np.ndarray):
+        return loaded
+    with loaded:
+        return {key: loaded[key] for key in loaded.files}
+
+
+# -- image folders ----------------------------------------------------------------------------------
+def find_splits(root) -> dict[str, Path]:
+    """The train and test sub-folders of ``root``: ``training_set``/``test_set`` or ``train``/``test``.
+
+    Returns ``{"train": Path, "test": Path}``; raises ``FileNotFoundError`` naming what was looked for.
+    """
+    root = Path(root)
+    for train, test in _SPLITS:
+        if (root / train).is_dir() and (root / test).is_dir():
+            return {"train": root / train, "test": root / test}
+    raise FileNotFoundError(
+        f"{root} has no train/test split: expected the sub-folders training_set/ and test_set/, or train/ "
+        f"and test/, each with one folder per class. Found: {sorted(p.name for p in root.iterdir())[:10]}."
+        if root.is_dir()
+        else f"The image folder {root} does not exist."
+    )
+
+
+def list_image_folder(root, classes=None) -> tuple[list[Path], np.ndarray, list[str]]:
+    """The image files of ``root/<class>/*`` in sorted order, their class names, and the classes.
+
+    Parameters
+    ----------
+    root : str or Path
+        A folder with one sub-folder per class.
+    classes : list of str, default=None
+        Expected class folders (those of the training folder when listing a test folder); None takes
+        every sub-folder.
+
+    Returns
+    -------
+    paths : list of Path
+    labels : ndarray of str, shape (n_images,)
+    classes : list of str, sorted
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"The image folder {root} does not exist.")
+    found = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not found:
+        loose = [p.name for p in root.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS][:3]
+        raise ValueError(
+            f"The image folder {root} has no class sub-folders"
+            + (f" (it holds images directly, e.g. {loose})" if loose else "")
+            + ". Put the images of each class in their own folder: root/<class>/<image>.jpg."
+        )
+    if classes is not None:
+        missing = sorted(set(classes) - set(found))
+        extra = sorted(set(found) - set(classes))
+        if extra:
+            raise ValueError(
+                f"{root} has class folders {extra} that the model was not trained on "
+                f"(classes: {list(classes)})."
+            )
+        if missing:
+            warnings.warn(f"{root} has no folder for the classes {missing}.", stacklevel=2)
+        found = [c for c in classes if c in found]
+    paths, labels = [], []
+    for name in found:
+        files = sorted(
+            p for p in (root / name).iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
+        )
+        if not files:
+            raise ValueError(
+                f"The class folder {root / name} holds no image files ({', '.join(IMAGE_EXTENSIONS)}); "
+                "add images or remove the folder."
+            )
+        paths += files
+        labels += [name] * len(files)
+    return paths, np.asarray(labels), list(classes) if classes is not None else found
+
+
+def _to_mode(image, mode: str):
+    """Convert a Pillow image to ``mode``; 16/32-bit grayscale is scaled down to 8 bits first."""
+    from PIL import Image
+
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        array = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") or array.max() > 255 else 255.0
+        image = Image.fromarray(np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    if image.mode == "RGBA" and mode == "RGB":  # transparent pixels become white, not black
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image, mask=image.getchannel("A"))
+        return background
+    return image if image.mode == mode else image.convert(mode)
+
+
+def _fit_size(image, size: tuple[int, int]):
+    """Scale the shorter side to fit ``size`` (aspect kept), then centre-crop to exactly ``size``."""
+    from PIL import Image
+
+    height, width = size
+    scale = max(height / image.height, width / image.width)
+    new = (max(width, round(image.width * scale)), max(height, round(image.height * scale)))
+    if new != image.size:
+        image = image.resize(new, Image.BILINEAR, reducing_gap=3.0)
+    left, top = (image.width - width) // 2, (image.height - height) // 2
+    return image.crop((left, top, left + width, top + height))
+
+
+def decode_image(path, mode: str = "RGB", image_size: tuple[int, int] | None = None) -> np.ndarray:
+    """Decode one image file into a ``uint8`` array of shape (channels, height, width).
+
+    Raises ``ValueError`` naming the file when Pillow cannot decode it (corrupt, truncated, not an image).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.load()  # decode now: a truncated JPEG fails here, not later
+            image = _to_mode(image, mode)
+            if image_size is not None:
+                image = _fit_size(image, tuple(image_size))
+            array = np.array(image, dtype=np.uint8)  # a writable copy
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValueError(f"Cannot decode the image {path}: {exc}. Remove or replace the file.") from exc
+    return array[None] if array.ndim == 2 else np.ascontiguousarray(array.transpose(2, 0, 1))
+
+
+def _probe(path) -> tuple[str, tuple[int, int]] | None:
+    """(mode, (height, width)) from the header alone; None when Pillow cannot identify the file."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return image.mode, (image.height, image.width)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return None
+
+
+class ImageFileDataset(torch.utils.data.Dataset):
+    """One decoded image per index: ``(uint8 tensor (C, H, W), index)``; a file that fails gives None.
+
+    For a ``DataLoader`` with workers; use :func:`collate_images` as its ``collate_fn``.
+    """
+
+    def __init__(self, paths, mode: str = "RGB", image_size=None):
+        self.paths = list(paths)
+        self.mode = mode
+        self.image_size = image_size
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index: int):
+        try:
+            return torch.from_numpy(decode_image(self.paths[index], self.mode, self.image_size)), index, None
+        except ValueError as exc:
+            return None, index, str(exc)
+
+
+def collate_images(items):
+    """Stack the decoded images of a batch; keep the indices and the errors of those that failed."""
+    good = [(image, index) for image, index, _ in items if image is not None]
+    errors = [(index, error) for image, index, error in items if image is None]
+    images = torch.stack([g[0] for g in good]) if good else None
+    return images, [g[1] for g in good], errors
+
+
+def _num_workers(n_files: int) -> int:
+    return 0 if n_files < 256 else min(4, os.cpu_count() or 1)
+
+
+def load_image_folder(
+    root,
+    *,
+    image_size=None,
+    mode: str = "auto",
+    on_error: str = "raise",
+    classes=None,
+    num_workers: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Decode every image of ``root/<class>/*`` into one ``uint8`` array (n, C, H, W).
+
+    Parameters
+    ----------
+    root : str or Path
+        Folder with one sub-folder per class.
+    image_size : (height, width) or int, default=None
+        Resize every image (shorter side scaled to fit, then centre-cropped). None requires all images
+        to have the same size.
+    mode : {'auto', 'RGB', 'L'}, default='auto'
+        'auto' keeps the images' common mode (RGB or grayscale) and refuses a mix; 'RGB' or 'L'
+        converts every image (RGBA, palette and 16-bit images included).
+    on_error : {'raise', 'warn'}, default='raise'
+        What a corrupt or non-image file does: stop with its name, or skip it with a warning.
+    classes : list of str, default=None
+        The class folders to expect (those of the training folder when reading a test folder).
+    num_workers : int, default=None
+        Decoding processes; None uses up to 4 for folders of 256+ files.
+
+    Returns
+    -------
+    X : ndarray of uint8, shape (n_images, channels, height, width)
+    y : ndarray of str, shape (n_images,)
+        The class folder of each image.
+    classes : list of str
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from deepzoo.data.images import load_image_folder
+    >>> root = tempfile.mkdtemp()
+    >>> for name in ("cat", "dog"):
+    ...     os.makedirs(os.path.join(root, name))
+    ...     Image.new("RGB", (12, 10)).save(os.path.join(root, name, "a.png"))
+    >>> X, y, classes = load_image_folder(root, image_size=8)
+    >>> X.shape, y.tolist(), classes
+    ((2, 3, 8, 8), ['cat', 'dog'], ['cat', 'dog'])
+    """
+    if on_error not in ("raise", "warn"):
+        raise ValueError(f"on_error must be 'raise' or 'warn'; got {on_error!r}.")
+    if mode not in ("auto", "RGB", "L"):
+        raise ValueError(f"mode must be 'auto', 'RGB' or 'L'; got {mode!r}.")
+    if isinstance(image_size, int):
+        image_size = (image_size, image_size)
+    paths, labels, classes = list_image_folder(root, classes)
+    keep = np.ones(len(paths), bool)
+
+    def bad(index: int, message: str) -> None:
+        if on_error == "raise":
+            raise ValueError(message + " Pass on_error='warn' to skip such files.")
+        warnings.warn(message + " Skipped.", stacklevel=3)
+        keep[index] = False
+
+    # the headers first: mixed modes and sizes are found before any decoding work
+    probes = [_probe(p) for p in paths]
+    for index, probe in enumerate(probes):
+        if probe is None:
+            bad(index, f"Cannot decode the image {paths[index]}: not an image file or corrupt.")
+    if mode == "auto":
+        by_mode = {}
+        for index, probe in enumerate(probes):
+            if probe is not None and keep[index]:
+                kind = "RGB" if probe[0] in ("RGB", "YCbCr", "CMYK") else probe[0]
+                by_mode.setdefault(kind, paths[index])
+        if len(by_mode) > 1:
+            listed = ", ".join(f"{p.name} is {m}" for m, p in list(by_mode.items())[:3])
+            raise ValueError(
+                f"The images in {root} have different colour modes ({listed}). Pass mode='RGB' "
+                "(or mode='L' for grayscale) to convert every image to one mode."
+            )
+        found = next(iter(by_mode), "RGB")
+        mode = "L" if found in ("L", "1") else "RGB"
+    if image_size is None:
+        sizes = Counter(p[1] for i, p in enumerate(probes) if p is not None and keep[i])
+        if len(sizes) > 1:
+            (common, _), (other, _) = sizes.most_common(2)
+            first = next(paths[i] for i, p in enumerate(probes) if p is not None and p[1] == other)
+            raise ValueError(
+                f"The images in {root} have different sizes ({len(sizes)} sizes; most are "
+                f"{common[0]}x{common[1]} but {first.name} is {other[0]}x{other[1]}, height x width). "
+                "Pass image_size=(height, width) to resize them all."
+            )
+    todo = np.flatnonzero(keep)
+    dataset = ImageFileDataset([paths[i] for i in todo], mode, image_size)
+    workers = _num_workers(len(todo)) if num_workers is None else num_workers
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=64, num_workers=workers, collate_fn=collate_images, shuffle=False
+    )
+    images: list[torch.Tensor] = []
+    decoded = np.zeros(len(todo), bool)
+    for batch, indices, errors in loader:
+        for index, error in errors:
+            bad(todo[index], error)
+        if batch is not None:
+            images.append(batch)
+            decoded[indices] = True
+    if not images:
+        raise ValueError(f"No image of {root} could be decoded.")
+    kept = todo[decoded]
+    return torch.cat(images).numpy(), labels[kept], classes
+
+
+# -- batch transforms in torch ----------------------------------------------------------------------
+def resize(images: torch.Tensor, size) -> torch.Tensor:
+    """Bilinear resize of a float batch (N, C, H, W) to ``size`` = (height, width) or an int."""
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    if tuple(images.shape[-2:]) == size:
+        return images
+    return F.interpolate(images, size=size, mode="bilinear", align_corners=False, antialias=True)
+
+
+def normalize(images: torch.Tensor, mean, std) -> torch.Tensor:
+    """``(images - mean) / std`` per channel, for a float batch (N, C, H, W)."""
+    mean = torch.as_tensor(mean, dtype=images.dtype, device=images.device).reshape(1, -1, 1, 1)
+    std = torch.as_tensor(std, dtype=images.dtype, device=images.device).reshape(1, -1, 1, 1)
+    return (images - mean) / std
+
+
+def augment(
+    images: torch.Tensor,
+    *,
+    shift: float = 0.0,
+    flip: bool = False,
+    rotation: float = 0.0,
+    scale: float = 0.0,
+    color: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Random crop (as a shift), horizontal flip, small rotation and zoom, and colour jitter on a batch.
+
+    All geometric changes are one affine warp per image (a single ``grid_sample`` call for the batch).
+
+    Parameters
+    ----------
+    images : float tensor (N, C, H, W)
+    shift : float
+        Largest translation, as a fraction of the image side (0.1 = up to 10%).
+    flip : bool
+        Mirror half of the images left-right.
+    rotation : float
+        Largest rotation in degrees, either way.
+    scale : float
+        Largest zoom in or out, as a fraction (0.1 = 0.9x to 1.1x).
+    color : float
+        Largest relative change of brightness and contrast (per image) and saturation (RGB).
+    generator : torch.Generator, optional
+        On the images' device; None uses torch's global generator.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from deepzoo.data.images import augment
+    >>> augment(torch.rand(4, 3, 16, 16), shift=0.1, flip=True, rotation=10).shape
+    torch.Size([4, 3, 16, 16])
+    """
+    n, device, dtype = len(images), images.device, images.dtype
+
+    def uniform(low: float, high: float) -> torch.Tensor:
+        return torch.rand(n, device=device, generator=generator, dtype=dtype) * (high - low) + low
+
+    if shift or flip or rotation or scale:
+        angle = uniform(-rotation, rotation) * (math.pi / 180.0)
+        zoom = uniform(1.0 - scale, 1.0 + scale)
+        mirror = torch.ones(n, device=device, dtype=dtype)
+        if flip:
+            mirror = torch.where(uniform(0, 1) < 0.5, -mirror, mirror)
+        cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+        theta = torch.stack(
+            [
+                torch.stack([cos * mirror, -sin, uniform(-2 * shift, 2 * shift)], 1),
+                torch.stack([sin * mirror, cos, uniform(-2 * shift, 2 * shift)], 1),
+            ],
+            1,
+        )  # (N, 2, 3); grid coordinates span [-1, 1], so a shift of s sides is 2s
+        grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+        images = F.grid_sample(images, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    if color:
+        brightness = uniform(1 - color, 1 + color).reshape(n, 1, 1, 1)
+        contrast = uniform(1 - color, 1 + color).reshape(n, 1, 1, 1)
+        mean = images.mean(dim=(1, 2, 3), keepdim=True)
+        images = (images - mean) * contrast + mean * brightness
+        if images.shape[1] == 3:
+            gray = images.mean(dim=1, keepdim=True)
+            images = gray + (images - gray) * uniform(1 - color, 1 + color).reshape(n, 1, 1, 1)
+    return images
