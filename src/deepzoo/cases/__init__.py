@@ -111,5 +111,13 @@ CASES: dict[str, CaseStudy] = {
             "deepzoo.cases.som_digits",
             tour={"max_iter": 30},
         ),
+        CaseStudy(
+            "stock",
+            "LSTM",
+            "Tomorrow's Google opening price beside persistence (goog.npz; --data: the course's files)",
+            None,
+            "deepzoo.cases.stock",
+            tour={"course_recipe": False, "max_iter": 20},
+        ),
     ]
 }

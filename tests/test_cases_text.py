@@ -1,0 +1,39 @@
+"""Case studies of the recurrent family smoke-run with --quick through the CLI and write their files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from deepzoo import cli
+
+runner = CliRunner()
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def _run(name, out, *extra):
+    result = runner.invoke(cli.app, ["run", name, "--quick", "--out", str(out), "--quiet", *map(str, extra)])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (out / "config.json").is_file() and (out / "report.html").is_file()
+    return metrics
+
+
+@pytest.mark.slow
+def test_stock_offline_goog(tmp_path):
+    metrics = _run("stock", tmp_path)
+    for key in ("rmse", "mae", "persistence_rmse", "direction_accuracy"):
+        assert key in metrics
+    assert (tmp_path / "figures" / "forecast.png").is_file()
+    assert metrics["n_test_days"] == 20
+
+
+@pytest.mark.slow
+def test_stock_course_files(shared_data_dir, tmp_path):
+    metrics = _run("stock", tmp_path, "--data", shared_data_dir / "google_stock")
+    assert metrics["n_train_days"] == 1258 and metrics["n_test_days"] == 20
+    assert "course_rmse" in metrics and metrics["persistence_rmse"] > 0
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["data"].endswith("google_stock")
