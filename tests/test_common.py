@@ -3,7 +3,14 @@
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from deepzoo import BernoulliRBM, MLPClassifier, MLPRegressor, SelfOrganizingMap, StackedAutoEncoder
+from deepzoo import (
+    BernoulliRBM,
+    ConvNetClassifier,
+    MLPClassifier,
+    MLPRegressor,
+    SelfOrganizingMap,
+    StackedAutoEncoder,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -14,6 +21,8 @@ ESTIMATORS = [
     BernoulliRBM(n_components=4, max_iter=2, random_state=0),
     StackedAutoEncoder(hidden_layer_sizes=(4,), max_iter=5, random_state=0),
     SelfOrganizingMap((3, 3), max_iter=10, random_state=0),
+    # 2-D X is read as 1-pixel-high images; a quarter-width small_vgg learns the checks' problems
+    ConvNetClassifier("small_vgg", width=0.25, max_iter=10, learning_rate=0.01, random_state=0),
 ]
 
 # Both come from float32 arithmetic, not from a wrong result: the checks compare to rtol=1e-7, about

