@@ -37,3 +37,12 @@ def test_stock_course_files(shared_data_dir, tmp_path):
     assert "course_rmse" in metrics and metrics["persistence_rmse"] > 0
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["data"].endswith("google_stock")
+
+
+@pytest.mark.slow
+def test_sms_spam_quick(shared_data_dir, tmp_path):
+    metrics = _run("sms_spam", tmp_path)
+    assert {"f1", "roc_auc", "precision", "recall", "tfidf_f1"} <= set(metrics)
+    assert (tmp_path / "tables" / "mistakes.csv").is_file()
+    assert list((tmp_path / "figures").glob("saliency_*.png"))
+    assert (tmp_path / "model" / "deepzoo.json").is_file()

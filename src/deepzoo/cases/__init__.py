@@ -119,5 +119,12 @@ CASES: dict[str, CaseStudy] = {
             "deepzoo.cases.stock",
             tour={"course_recipe": False, "max_iter": 20},
         ),
+        CaseStudy(
+            "sms_spam",
+            "SequenceClassifier",
+            "Is this text message spam? (UCI SMS Spam Collection, 5,574 raw messages)",
+            "sms_spam",
+            "deepzoo.cases.sms_spam",
+        ),
     ]
 }
