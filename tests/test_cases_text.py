@@ -46,3 +46,11 @@ def test_sms_spam_quick(shared_data_dir, tmp_path):
     assert (tmp_path / "tables" / "mistakes.csv").is_file()
     assert list((tmp_path / "figures").glob("saliency_*.png"))
     assert (tmp_path / "model" / "deepzoo.json").is_file()
+
+
+@pytest.mark.slow
+def test_imdb_quick(shared_data_dir, tmp_path):
+    metrics = _run("imdb", tmp_path)
+    assert {"roc_auc", "tfidf_roc_auc", "pretrained_tokens"} <= set(metrics)
+    assert metrics["pretrained_tokens"] > 0
+    assert (tmp_path / "figures" / "word_vectors.png").is_file()

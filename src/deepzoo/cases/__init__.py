@@ -126,5 +126,12 @@ CASES: dict[str, CaseStudy] = {
             "sms_spam",
             "deepzoo.cases.sms_spam",
         ),
+        CaseStudy(
+            "imdb",
+            "SequenceClassifier",
+            "Is this movie review positive? (aclImdb raw reviews, 5,000 train / 5,000 test)",
+            "imdb",
+            "deepzoo.cases.imdb",
+        ),
     ]
 }
