@@ -372,6 +372,45 @@ def audit(
     _guard(debug, action)
 
 
+@app.command("serve")
+def serve_command(
+    model_dir: Path = typer.Argument(..., help="A model folder written by save (e.g. runs/churn/model)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface; 0.0.0.0 exposes it to the network."),
+    port: int = typer.Option(8000, "--port", help="TCP port."),
+    api_key: str | None = typer.Option(
+        None, "--api-key", help="Key required on all routes but /health; default: $DEEPZOO_API_KEY."
+    ),
+    max_body_bytes: int = typer.Option(8 * 1024 * 1024, "--max-body-bytes", help="Largest request body."),
+    max_batch_rows: int = typer.Option(10_000, "--max-batch-rows", help="Most rows in one request."),
+    log: Path | None = typer.Option(None, "--log", help="Append one JSON line per answered request."),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
+) -> None:
+    """Serve a saved model over HTTP: /health, /metadata, POST /predict, a form at /, OpenAPI at /docs."""
+
+    def action():
+        from .serve import Limits, serve
+
+        limits = Limits(max_body_bytes=max_body_bytes, max_batch_rows=max_batch_rows)
+        where = f"http://{host}:{port}/"
+
+        def announce():
+            console.print(
+                f"[bold]deepzoo serve[/] {model_dir} on {where} (docs: {where}docs); Ctrl+C stops it"
+            )
+
+        serve(
+            model_dir,
+            host=host,
+            port=port,
+            api_key=api_key,
+            limits=limits,
+            prediction_log=log,
+            announce=announce,
+        )
+
+    _guard(debug, action)
+
+
 def main() -> None:
     """Entry point of the ``deepzoo`` script and ``python -m deepzoo``."""
     import matplotlib

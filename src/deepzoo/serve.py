@@ -1,0 +1,551 @@
+"""The prediction server for a saved model: ``deepzoo serve MODEL_DIR``.
+
+FastAPI + uvicorn, on 127.0.0.1 by default:
+
+* ``GET /health`` -- liveness, never behind the API key;
+* ``GET /metadata`` -- model class, input schema, classes, metrics, provenance, fairness (the model card);
+* ``POST /predict`` -- JSON rows, one or a batch: ``{"rows": [{"Age": 40, ...}, ...]}`` for tabular
+  models fitted on named columns, ``{"rows": [[0.1, 2.3, ...], ...]}`` for models fitted on arrays;
+* ``POST /predict/image`` -- one uploaded image (multipart field ``file``) for image models (ConvNets);
+* ``GET /`` -- a page with a form for one customer (or an image upload) showing the prediction;
+* ``GET /docs``, ``GET /openapi.json`` -- the OpenAPI schema, with the request model built from the
+  model's own input schema.
+
+Each field is validated by pydantic against the schema read from the fitted model: a missing or extra
+field, a wrong type, NaN or infinity, an unknown category or a string over ``max_string_length`` is a
+422 answer naming the field. Bodies over ``max_body_bytes`` are refused with 413 from their
+``Content-Length`` (or, when streamed, as soon as the limit is passed), without reading the rest.
+With an API key (``--api-key`` or ``$DEEPZOO_API_KEY``) every route but ``/health`` answers 401
+unless the request carries the key in the ``X-API-Key`` header (or ``?api_key=`` for the page).
+
+Models are read only through :func:`deepzoo.load` (JSON + safetensors + skops, never pickle).
+Concurrent requests are answered from one model call: requests waiting while the model runs are
+gathered into the next batch, so 32 clients cost one call per batch, not 32.
+"""
+
+import asyncio
+import hmac
+import io
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Limits", "create_app", "serve"]
+
+API_KEY_ENV = "DEEPZOO_API_KEY"
+PAGE = Path(__file__).with_name("serve_page.html")
+
+
+class Limits:
+    """Size limits of the server (bytes, rows, characters); the defaults suit tabular models."""
+
+    def __init__(
+        self,
+        max_body_bytes: int = 8 * 1024 * 1024,
+        max_batch_rows: int = 10_000,
+        max_string_length: int = 200,
+        max_image_pixels: int = 4096 * 4096,
+    ):
+        self.max_body_bytes = int(max_body_bytes)
+        self.max_batch_rows = int(max_batch_rows)
+        self.max_string_length = int(max_string_length)
+        self.max_image_pixels = int(max_image_pixels)
+
+    def as_dict(self) -> dict:
+        return dict(vars(self))
+
+
+# -- the model behind the server ------------------------------------------------------------------
+class _Model:
+    """A loaded model, its input schema and a thread-safe batch prediction."""
+
+    def __init__(self, model_dir, device: str | None = None):
+        from .model_card import describe_inputs, read_card
+        from .persistence import load
+
+        folder = Path(model_dir)
+        if not folder.is_dir():
+            raise FileNotFoundError(
+                f"No saved model at {folder}: expected a folder written by deepzoo.save "
+                "(e.g. runs/churn/model)."
+            )
+        self.folder = folder
+        self.model = load(folder, device=device or "cpu")
+        self.card = read_card(folder)
+        self.final = self.model.steps[-1][1] if hasattr(self.model, "steps") else self.model
+        self.classes = getattr(self.final, "classes_", None)
+        self.has_proba = self.classes is not None and hasattr(self.model, "predict_proba")
+        raw_shape = getattr(self.final, "raw_shape_", None)
+        self.image_shape = tuple(int(v) for v in raw_shape) if raw_shape is not None else None
+        schema = describe_inputs(self.model)
+        self.named = (
+            schema
+            and getattr(
+                self.model.steps[0][1] if hasattr(self.model, "steps") else self.model,
+                "feature_names_in_",
+                None,
+            )
+            is not None
+        )
+        self.schema = schema
+        self.columns = [c["name"] for c in schema]
+        self.numeric = [c["name"] for c in schema if c["kind"] == "number"]
+
+    def predict(self, rows) -> dict:
+        """Predictions (and probabilities) of a list of validated rows."""
+        if self.named:
+            frame = pd.DataFrame.from_records(rows, columns=self.columns)
+            if self.numeric:
+                frame[self.numeric] = frame[self.numeric].astype(float)
+            X = frame
+        else:
+            X = np.asarray(rows, dtype=np.float32)
+        return self._answer(X)
+
+    def predict_images(self, images: np.ndarray) -> dict:
+        return self._answer(images)
+
+    def _answer(self, X) -> dict:
+        if self.has_proba:
+            proba = np.asarray(self.model.predict_proba(X), dtype=float)
+            labels = np.asarray(self.classes)[proba.argmax(axis=1)]
+            return {"predictions": _plain_list(labels), "probabilities": proba.round(6).tolist()}
+        return {"predictions": _plain_list(np.asarray(self.model.predict(X)))}
+
+    def metadata(self, limits: Limits) -> dict:
+        card = {k: v for k, v in self.card.items() if k not in ("checksums",)}
+        kind = "image" if self.image_shape is not None else ("rows" if self.named else "array")
+        return {
+            "model_class": type(self.model).__name__,
+            "estimator": type(self.final).__name__,
+            "input": {
+                "kind": kind,
+                "columns": self.schema if kind == "rows" else None,
+                "n_features": len(self.schema) if kind == "array" else None,
+                "image_shape": list(self.image_shape) if self.image_shape else None,
+            },
+            "classes": _plain_list(np.asarray(self.classes)) if self.classes is not None else None,
+            "metrics": card.get("metrics") or {},
+            "data_provenance": card.get("data"),
+            "predicts": card.get("predicts"),
+            "target": card.get("target"),
+            "intended_use": card.get("intended_use"),
+            "limitations": card.get("limitations"),
+            "fairness": card.get("fairness"),
+            "model_card": _read_text(self.folder / "MODEL_CARD.md"),
+            "checksums": self.card.get("checksums"),
+            "limits": limits.as_dict(),
+        }
+
+
+def _plain_list(values: np.ndarray) -> list:
+    return [v.item() if isinstance(v, np.generic) else v for v in values.tolist()]
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError:
+        return None
+
+
+# -- request models built from the schema -----------------------------------------------------------
+def _request_model(served: _Model, limits: Limits):
+    """The pydantic body of POST /predict for this model."""
+    from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+
+    finite = Annotated[float, Field(allow_inf_nan=False)]
+    if served.named:
+        fields: dict[str, Any] = {}
+        for column in served.schema:
+            if column["kind"] == "category":
+                categories = tuple(column["categories"])
+                if all(isinstance(c, str) for c in categories):
+                    kind = Annotated[
+                        Literal[categories],  # type: ignore[valid-type]
+                        StringConstraints(max_length=limits.max_string_length),
+                    ]
+                else:  # numeric categories (e.g. 0/1 codes) are numbers
+                    kind = Literal[categories]  # type: ignore[valid-type]
+            else:
+                kind = finite
+            fields[column["name"]] = (kind, ...)
+        row = create_model(
+            "Row", __config__=ConfigDict(extra="forbid", str_max_length=limits.max_string_length), **fields
+        )
+    else:
+        n = len(served.schema)
+        row = Annotated[list[finite], Field(min_length=n, max_length=n)]
+
+    class PredictRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        rows: Annotated[list[row], Field(min_length=1, max_length=limits.max_batch_rows)]  # type: ignore[valid-type]
+
+    return PredictRequest
+
+
+# -- batching concurrent requests into one model call ----------------------------------------------
+class _Batcher:
+    """Requests that arrive while the model is busy are answered together by its next call."""
+
+    def __init__(self, served: _Model, max_rows: int):
+        self.served = served
+        self.max_rows = max_rows
+        self.queue: asyncio.Queue | None = None
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="deepzoo-predict")
+        self.task = None
+
+    def start(self) -> None:
+        self.queue = asyncio.Queue()
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    async def predict(self, rows: list) -> dict:
+        future = asyncio.get_running_loop().create_future()
+        await self.queue.put((rows, future))
+        return await future
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            items = [await self.queue.get()]
+            n = len(items[0][0])
+            while n < self.max_rows and not self.queue.empty():
+                items.append(self.queue.get_nowait())
+                n += len(items[-1][0])
+            rows = [row for item_rows, _ in items for row in item_rows]
+            try:
+                answer = await loop.run_in_executor(self.executor, self.served.predict, rows)
+            except Exception:
+                # one bad request must not fail its neighbours: answer each on its own
+                for item_rows, future in items:
+                    try:
+                        result = await loop.run_in_executor(self.executor, self.served.predict, item_rows)
+                        _settle(future, result=result)
+                    except Exception as exc:  # reported to that request only
+                        _settle(future, error=exc)
+                continue
+            start = 0
+            for item_rows, future in items:
+                stop = start + len(item_rows)
+                _settle(future, result={key: value[start:stop] for key, value in answer.items()})
+                start = stop
+
+
+def _settle(future, result=None, error=None) -> None:
+    if future.done():  # the client went away
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+# -- body size and API key, checked before any body is read -----------------------------------------
+class _Guard:
+    """ASGI middleware: 401 without the right API key (all routes but /health), 413 for bodies over the
+    limit, from Content-Length or while the body streams in."""
+
+    def __init__(self, app, api_key: str | None, max_body_bytes: int):
+        self.app = app
+        self.api_key = api_key.encode() if api_key else None
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        if self.api_key is not None and scope["path"] != "/health" and not self._authorised(scope, headers):
+            return await _send_json(
+                send,
+                401,
+                {"detail": "Missing or wrong API key: send it in the X-API-Key header."},
+                extra=[(b"www-authenticate", b"X-API-Key")],
+            )
+        length = headers.get(b"content-length")
+        if length is not None:
+            try:
+                size = int(length)
+            except ValueError:
+                return await _send_json(send, 400, {"detail": "Content-Length is not a number."})
+            if size > self.max_body_bytes:
+                return await _send_json(send, 413, _too_large(size, self.max_body_bytes), extra=_CLOSE)
+        received = 0
+        started = refused = False
+
+        async def counted_receive():
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    # answer now and tell the app the client left: the rest is never read
+                    if not started:
+                        await _send_json(send, 413, _too_large(None, self.max_body_bytes), extra=_CLOSE)
+                    refused = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracked_send(message):
+            nonlocal started
+            if refused:
+                return  # the 413 answer has been sent; what the app says after is dropped
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracked_send)
+        except Exception:
+            if not refused:
+                raise
+
+    def _authorised(self, scope, headers) -> bool:
+        given = headers.get(b"x-api-key")
+        if given is None:
+            from urllib.parse import parse_qs
+
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            given = query.get("api_key", [""])[0].encode()
+        return hmac.compare_digest(given, self.api_key)
+
+
+# close the connection after a 413: otherwise the server keeps draining the unwanted body
+_CLOSE = [(b"connection", b"close")]
+
+
+def _too_large(size, limit) -> dict:
+    got = f"{size:,} bytes" if size is not None else "more than that"
+    return {
+        "detail": f"Request body too large: the limit is {limit:,} bytes, got {got}. Send fewer rows per "
+        "request (split the batch) or start the server with a larger --max-body-bytes."
+    }
+
+
+async def _send_json(send, status: int, body: dict, extra=()) -> None:
+    data = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers + list(extra)})
+    await send({"type": "http.response.body", "body": data})
+
+
+# -- the application --------------------------------------------------------------------------------
+def create_app(
+    model_dir,
+    *,
+    api_key: str | None = None,
+    limits: Limits | None = None,
+    prediction_log=None,
+    device: str | None = None,
+):
+    """The FastAPI application serving the model saved in ``model_dir``.
+
+    Parameters
+    ----------
+    model_dir : str or Path
+        A folder written by :func:`deepzoo.save`; read with :func:`deepzoo.load` (checksums verified).
+    api_key : str, default=None
+        Required on every route but ``/health`` when given; ``$DEEPZOO_API_KEY`` is used when None.
+    limits : Limits, default=None
+        Body size, batch size, string length and image size limits.
+    prediction_log : str or Path, default=None
+        Append one JSON line per answered request (time, rows, predictions), written with a single
+        ``write`` on an ``O_APPEND`` file before the answer is sent: a killed server leaves only
+        whole lines, and every answered request is in it.
+    device : str, default=None
+        Where the network runs; CPU by default.
+
+    Returns
+    -------
+    fastapi.FastAPI, wrapped in the size/API-key guard (an ASGI application)
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sklearn.datasets import make_classification
+    >>> from fastapi.testclient import TestClient
+    >>> from deepzoo import MLPClassifier, save
+    >>> from deepzoo.serve import create_app
+    >>> X, y = make_classification(60, 3, n_informative=2, n_redundant=0, random_state=0)
+    >>> folder = save(MLPClassifier((4,), max_iter=5).fit(X, y), pathlib.Path(tempfile.mkdtemp()) / "m")
+    >>> with TestClient(create_app(folder)) as client:
+    ...     client.post("/predict", json={"rows": X[:2].tolist()}).status_code
+    200
+    """
+    from fastapi import FastAPI, File, HTTPException, UploadFile
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import HTMLResponse, JSONResponse
+
+    limits = limits or Limits()
+    api_key = api_key if api_key is not None else (os.environ.get(API_KEY_ENV) or None)
+    served = _Model(model_dir, device=device)
+    PredictRequest = _request_model(served, limits)
+    batcher = _Batcher(served, max_rows=max(limits.max_batch_rows, 1))
+    log_fd = None
+    if prediction_log is not None:
+        log_fd = os.open(os.fspath(prediction_log), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(app):
+        batcher.start()
+        yield
+        await batcher.stop()
+        if log_fd is not None:
+            os.close(log_fd)
+
+    title = served.card.get("title") or f"deepzoo: {type(served.final).__name__}"
+    app = FastAPI(title=title, version="1", lifespan=lifespan, description=served.card.get("predicts") or "")
+    metadata = served.metadata(limits)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request, exc: RequestValidationError):
+        # the offending input is not echoed back: it may be NaN (not JSON) or megabytes long
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()[:50]
+        ]
+        where = [".".join(str(p) for p in e["loc"] if p != "body") or "body" for e in errors]
+        message = "; ".join(f"{w}: {e['msg']}" for w, e in zip(where[:5], errors[:5]))
+        return JSONResponse({"detail": errors, "message": message}, status_code=422)
+
+    def log(rows, answer) -> None:
+        if log_fd is not None:
+            line = json.dumps({"time": time.time(), "rows": rows, **answer}, separators=(",", ":")) + "\n"
+            os.write(log_fd, line.encode())
+
+    @app.get("/health")
+    async def health() -> dict:
+        """Liveness: the model is loaded and the server answers."""
+        return {"status": "ok", "model": type(served.final).__name__}
+
+    @app.get("/metadata")
+    async def get_metadata() -> dict:
+        """Model class, input schema, classes, metrics, data provenance, fairness and the model card."""
+        return metadata
+
+    @app.post("/predict")
+    async def predict(request: PredictRequest) -> dict:  # type: ignore[valid-type]
+        """Predict one row or a batch; classifiers also give each class's probability."""
+        if served.image_shape is not None:
+            raise HTTPException(415, "This model takes images: POST them to /predict/image as 'file'.")
+        rows = [r.model_dump() if hasattr(r, "model_dump") else r for r in request.rows]
+        try:
+            answer = await batcher.predict(rows)
+        except ValueError as exc:
+            raise HTTPException(422, f"The model refused the rows: {exc}") from None
+        log(rows, answer)
+        return {**answer, "classes": metadata["classes"]} if served.has_proba else answer
+
+    @app.post("/predict/image")
+    async def predict_image(file: UploadFile = File(...)) -> dict:  # noqa: B008
+        """Predict the class of one uploaded image (PNG, JPEG, ...)."""
+        if served.image_shape is None:
+            raise HTTPException(415, "This model takes rows, not images: POST JSON rows to /predict.")
+        images = _image_array(await file.read(), served.image_shape, limits, file.filename)
+        loop = asyncio.get_running_loop()
+        try:
+            answer = await loop.run_in_executor(batcher.executor, served.predict_images, images)
+        except ValueError as exc:
+            raise HTTPException(422, f"The model refused the image: {exc}") from None
+        log([file.filename], answer)
+        return {**answer, "classes": metadata["classes"]} if served.has_proba else answer
+
+    @app.get("/", response_class=HTMLResponse)
+    async def page() -> str:
+        """A form for one row (or an image upload) that shows the prediction."""
+        return PAGE.read_text()
+
+    return _Guard(app, api_key, limits.max_body_bytes)
+
+
+def _image_array(data: bytes, shape: tuple, limits: Limits, name) -> np.ndarray:
+    """One uploaded image as the (1, C, H, W) uint8 array the model takes, or a 415/422 answer."""
+    from fastapi import HTTPException
+    from PIL import Image, UnidentifiedImageError
+
+    channels, height, width = shape
+    modes = {1: ("L",), 3: ("RGB",)}.get(channels, ())
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            probe.verify()
+        image = Image.open(io.BytesIO(data))
+        if image.width * image.height > limits.max_image_pixels:
+            raise HTTPException(
+                413,
+                f"The image has {image.width}x{image.height} pixels; "
+                f"the limit is {limits.max_image_pixels:,}.",
+            )
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise HTTPException(
+            415,
+            f"The upload {name!r} is not an image PIL can read ({type(exc).__name__}); send a PNG or JPEG.",
+        ) from None
+    if image.mode not in modes:
+        wanted = " or ".join(repr(m) for m in modes) or f"{channels} channels"
+        raise HTTPException(
+            422,
+            f"The image has mode {image.mode!r} but the model takes {wanted} images "
+            f"({channels} channel{'s' if channels > 1 else ''}); convert it first, "
+            f"e.g. image.convert({(modes or ('RGB',))[0]!r}).",
+        )
+    if image.size != (width, height):
+        image = image.resize((width, height), Image.Resampling.BILINEAR)
+    array = np.asarray(image, dtype=np.uint8)
+    array = array[None, None] if array.ndim == 2 else array.transpose(2, 0, 1)[None]
+    return np.ascontiguousarray(array)
+
+
+def serve(
+    model_dir,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    api_key: str | None = None,
+    limits: Limits | None = None,
+    prediction_log=None,
+    log_level: str = "warning",
+    announce=None,
+) -> None:
+    """Load the model (errors raise before the port opens) and serve it with uvicorn until stopped.
+
+    Examples
+    --------
+    >>> from deepzoo.serve import serve
+    >>> serve("runs/churn/model", port=8000)  # doctest: +SKIP
+    """
+    import uvicorn
+
+    if not (isinstance(port, int) and 0 <= port <= 65535):
+        raise ValueError(f"port must be an int in [0, 65535]; got {port!r}.")
+    import torch
+
+    app = create_app(model_dir, api_key=api_key, limits=limits, prediction_log=prediction_log)
+    # small batches gain nothing from intra-op threads, and on a busy machine the threads' spinning
+    # costs more than it brings; HTTP parsing needs the other core
+    torch.set_num_threads(1)
+    if announce is not None:
+        announce()
+    loop = "uvloop" if _importable("uvloop") else "asyncio"
+    http = "httptools" if _importable("httptools") else "h11"
+    uvicorn.run(app, host=host, port=port, log_level=log_level, loop=loop, http=http, access_log=False)
+
+
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None

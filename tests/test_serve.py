@@ -1,0 +1,358 @@
+"""The prediction server as a user meets it: started for real with `deepzoo serve` in a subprocess on a
+free loopback port, called over HTTP with httpx; each bad input of the issue; a kill under load; the page
+at / driven in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+from tabular_model import saved_model
+
+import deepzoo
+
+KEY = "s3cret-key"
+ROW = {"Geography": "Germany", "Gender": "Female", "Age": 52, "Balance": 120000.0}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(model: Path, port: int, *extra: str, env: dict | None = None) -> subprocess.Popen:
+    command = [sys.executable, "-m", "deepzoo", "serve", str(model), "--port", str(port), *extra]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+    )
+    deadline = time.monotonic() + 120  # a loaded 2-core machine imports torch slowly
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited: {process.stdout.read().decode()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the server did not answer /health within 120 s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("serve")
+    model_dir, frame, model = saved_model(folder, card={"predicts": "whether a customer leaves"})
+    port = free_port()
+    process = start_server(
+        model_dir,
+        port,
+        "--max-body-bytes",
+        "1000000",
+        "--max-batch-rows",
+        "100",
+        env={"DEEPZOO_API_KEY": KEY},
+    )
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": KEY}, timeout=30)
+    yield {"client": client, "model": model, "frame": frame, "port": port, "model_dir": model_dir}
+    client.close()
+    stop(process)
+
+
+def still_up(client) -> None:
+    assert client.get("/health").json()["status"] == "ok"
+
+
+def test_health_metadata_and_openapi(server):
+    client = server["client"]
+    assert httpx.get(f"http://127.0.0.1:{server['port']}/health").status_code == 200  # no key needed
+    meta = client.get("/metadata").json()
+    assert meta["estimator"] == "MLPClassifier" and meta["classes"] == [0, 1]
+    assert meta["input"]["kind"] == "rows"
+    columns = {c["name"]: c for c in meta["input"]["columns"]}
+    assert columns["Geography"]["categories"] == ["France", "Germany", "Spain"]
+    assert columns["Age"]["kind"] == "number"
+    assert meta["predicts"] == "whether a customer leaves"
+    assert meta["model_card"].startswith("# Model card") and "sha256" in meta["model_card"]
+    schema = client.get("/openapi.json").json()
+    assert "/predict" in schema["paths"] and "/predict/image" in schema["paths"]
+    assert "Germany" in json.dumps(schema["components"])
+
+
+def test_predictions_equal_the_model(server):
+    client, model, frame = server["client"], server["model"], server["frame"]
+    rows = frame.drop(columns="Exited").head(50)
+    answer = client.post("/predict", json={"rows": rows.to_dict("records")})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    np.testing.assert_allclose(body["probabilities"], model.predict_proba(rows), atol=1e-6)
+    assert body["predictions"] == model.predict(rows).tolist() and body["classes"] == [0, 1]
+    one = client.post("/predict", json={"rows": [ROW]}).json()
+    np.testing.assert_allclose(
+        one["probabilities"][0], model.predict_proba(pd.DataFrame([ROW]))[0], atol=1e-6
+    )
+
+
+def test_api_key_is_required_everywhere_but_health(server):
+    base = f"http://127.0.0.1:{server['port']}"
+    for path in ("/metadata", "/", "/docs", "/openapi.json"):
+        assert httpx.get(base + path).status_code == 401, path
+    wrong = httpx.post(base + "/predict", json={"rows": [ROW]}, headers={"X-API-Key": "guess"})
+    assert wrong.status_code == 401 and "API key" in wrong.json()["detail"]
+    assert httpx.get(base + f"/?api_key={KEY}").status_code == 200
+    still_up(server["client"])
+
+
+@pytest.mark.parametrize(
+    "row, where, message",
+    [
+        ({k: v for k, v in ROW.items() if k != "Age"}, "rows.0.Age", "Field required"),
+        ({**ROW, "Surname": "Smith"}, "rows.0.Surname", "Extra inputs are not permitted"),
+        ({**ROW, "Age": "forty"}, "rows.0.Age", "valid number"),
+        ({**ROW, "Age": [40]}, "rows.0.Age", "valid number"),
+        ({**ROW, "Geography": "Italy"}, "rows.0.Geography", "'France', 'Germany' or 'Spain'"),
+        ({**ROW, "Gender": "F" * 5000}, "rows.0.Gender", ""),
+    ],
+)
+def test_bad_rows_get_422_naming_the_field(server, row, where, message):
+    answer = server["client"].post("/predict", json={"rows": [row]})
+    assert answer.status_code == 422
+    assert where in answer.json()["message"] and message in answer.json()["message"]
+    assert "F" * 300 not in answer.text  # a long input is not echoed back
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_nan_and_inf_are_refused(server, literal):
+    body = json.dumps({"rows": [{**ROW, "Balance": 0}]}).replace('"Balance": 0', f'"Balance": {literal}')
+    answer = server["client"].post("/predict", content=body, headers={"Content-Type": "application/json"})
+    assert (
+        answer.status_code == 422
+        and "rows.0.Balance: Input should be a finite number" in answer.json()["message"]
+    )
+
+
+def test_batch_limits_and_malformed_bodies(server):
+    client = server["client"]
+    too_many = client.post("/predict", json={"rows": [ROW] * 101})
+    assert too_many.status_code == 422 and "at most 100 items" in too_many.json()["message"]
+    assert client.post("/predict", json={"rows": []}).status_code == 422
+    assert client.post("/predict", json=[ROW]).status_code == 422
+    broken = client.post("/predict", content=b'{"rows": [', headers={"Content-Type": "application/json"})
+    assert broken.status_code == 422 and "JSON" in broken.json()["message"]
+    upload = client.post("/predict/image", files={"file": ("x.png", b"\x89PNG", "image/png")})
+    assert upload.status_code == 415 and "takes rows, not images" in upload.json()["detail"]
+    still_up(client)
+
+
+def test_a_50_mb_body_is_refused_without_reading_it(server):
+    port, size = server["port"], 50 * 1024 * 1024
+    # declared length: the answer comes before the body is sent
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            f"POST /predict HTTP/1.1\r\nHost: x\r\nX-API-Key: {KEY}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {size}\r\n\r\n".encode()
+            + b'{"rows": ['
+        )
+        reply = b""
+        while b"bytes" not in reply:  # headers and body may come in separate packets
+            data = sock.recv(4096)
+            if not data:
+                break
+            reply += data
+        reply = reply.decode()
+    assert reply.startswith("HTTP/1.1 413") and "limit is 1,000,000 bytes" in reply
+    # streamed without a length: refused once the limit is passed, long before 50 MB arrive
+    sent = 0
+
+    def chunks():
+        nonlocal sent
+        block = b" " * 65536
+        while sent < size:
+            sent += len(block)
+            yield block
+
+    try:
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/predict",
+            content=chunks(),
+            headers={"X-API-Key": KEY, "Content-Type": "application/json"},
+            timeout=30,
+        )
+        assert answer.status_code == 413
+    except httpx.HTTPError:
+        pass  # the server may close the connection before the client finishes sending
+    assert sent < size / 2
+    still_up(server["client"])
+
+
+def test_unknown_model_folder_and_tampered_weights_fail_at_start(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "deepzoo", "serve", str(tmp_path / "nothing"), "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "No saved model at" in result.stderr
+    assert "Traceback" not in result.stderr
+    model_dir, _, _ = saved_model(tmp_path)
+    with open(model_dir / "mlp" / "weights.safetensors", "r+b") as handle:
+        handle.seek(-1, os.SEEK_END)
+        last = handle.read(1)
+        handle.seek(-1, os.SEEK_END)
+        handle.write(bytes([last[0] ^ 1]))
+    result = subprocess.run(
+        [sys.executable, "-m", "deepzoo", "serve", str(model_dir), "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "does not match the sha256 recorded" in result.stderr
+
+
+@pytest.mark.slow
+def test_sigkill_under_load_loses_nothing_and_restarts(tmp_path):
+    model_dir, frame, model = saved_model(tmp_path)
+    before = {p: p.read_bytes() for p in model_dir.rglob("*") if p.is_file()}
+    log = tmp_path / "predictions.jsonl"
+    port = free_port()
+    process = start_server(model_dir, port, "--log", str(log))
+    answered, stop_sending = [], threading.Event()
+
+    def client_loop(worker: int):
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            for i in range(100_000):
+                if stop_sending.is_set():
+                    return
+                tag = worker * 1_000_000 + i  # Balance identifies the request in the log
+                try:
+                    answer = client.post("/predict", json={"rows": [{**ROW, "Balance": float(tag)}]})
+                except httpx.HTTPError:
+                    return
+                if answer.status_code == 200:
+                    answered.append(tag)
+
+    threads = [threading.Thread(target=client_loop, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 60
+    while len(answered) < 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    stop_sending.set()
+    for thread in threads:
+        thread.join()
+    assert len(answered) >= 200
+    # every answered request is in the log, and the log holds only whole JSON lines
+    logged = set()
+    for line in log.read_text().splitlines():
+        record = json.loads(line)
+        logged.update(int(row["Balance"]) for row in record["rows"])
+    assert set(answered) <= logged
+    # the model folder is untouched and still loads (its checksums verify)
+    assert {p: p.read_bytes() for p in model_dir.rglob("*") if p.is_file()} == before
+    deepzoo.load(model_dir)
+    # restarted on the same port, it answers again and appends to the same log
+    process = start_server(model_dir, port, "--log", str(log))
+    try:
+        answer = httpx.post(f"http://127.0.0.1:{port}/predict", json={"rows": [ROW]}, timeout=30)
+        assert answer.status_code == 200
+        np.testing.assert_allclose(
+            answer.json()["probabilities"][0], model.predict_proba(pd.DataFrame([ROW]))[0], atol=1e-6
+        )
+    finally:
+        stop(process)
+    assert json.loads(log.read_text().splitlines()[-1])["rows"] == [ROW]
+
+
+@pytest.mark.slow
+def test_page_form_in_headless_chromium(server):
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    browser_path, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (browser_path and driver_path):
+        message = "Debian's chromium and chromium-driver are needed (.ci/run installs them)"
+        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser_path
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(flag)
+    from selenium.webdriver.chrome.service import Service
+
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        driver.get(f"http://127.0.0.1:{server['port']}/?api_key={KEY}")
+        wait = WebDriverWait(driver, 30)
+        wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1")
+        Select(driver.find_element(By.ID, "f_Geography")).select_by_visible_text(ROW["Geography"])
+        Select(driver.find_element(By.ID, "f_Gender")).select_by_visible_text(ROW["Gender"])
+        for name in ("Age", "Balance"):
+            driver.find_element(By.ID, f"f_{name}").send_keys(str(ROW[name]))
+        driver.find_element(By.ID, "submit").click()
+        heading = wait.until(lambda d: d.find_elements(By.ID, "prediction"))[0]
+        expected = server["model"].predict_proba(pd.DataFrame([ROW]))[0]
+        assert heading.text == f"Prediction: {int(expected.argmax())}"
+        cells = driver.find_elements(By.CSS_SELECTOR, "#probabilities td")
+        shown = [float(cells[i].text) for i in (1, 3)]
+        np.testing.assert_allclose(shown, expected, atol=1e-4)
+        # the page shows the server's refusals: here, a wrong API key
+        driver.execute_script("headers['X-API-Key'] = 'wrong'; init();")
+        error = wait.until(lambda d: d.find_elements(By.ID, "error"))[0]
+        assert "401" in error.text
+    finally:
+        driver.quit()
+
+
+def _png(mode: str, size=(12, 10)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new(mode, size, color=0).save(buffer, format="PNG" if mode != "CMYK" else "JPEG")
+    return buffer.getvalue()
+
+
+def test_image_uploads_are_checked_before_the_model():
+    from fastapi import HTTPException
+
+    from deepzoo.serve import Limits, _image_array
+
+    limits = Limits()
+    array = _image_array(_png("RGB"), (3, 8, 8), limits, "cat.png")
+    assert array.shape == (1, 3, 8, 8) and array.dtype == np.uint8  # resized to the model's size
+    assert _image_array(_png("L"), (1, 28, 28), limits, "digit.png").shape == (1, 1, 28, 28)
+    with pytest.raises(HTTPException) as not_image:
+        _image_array(b"%PDF-1.4 not an image", (3, 8, 8), limits, "report.pdf")
+    assert not_image.value.status_code == 415 and "'report.pdf' is not an image" in not_image.value.detail
+    for mode, shape in (("CMYK", (3, 8, 8)), ("RGBA", (3, 8, 8)), ("RGB", (1, 8, 8))):
+        with pytest.raises(HTTPException) as wrong_mode:
+            _image_array(_png(mode), shape, limits, "x")
+        assert wrong_mode.value.status_code == 422 and f"has mode {mode!r}" in wrong_mode.value.detail
+    with pytest.raises(HTTPException) as huge:
+        _image_array(_png("RGB", (200, 200)), (3, 8, 8), Limits(max_image_pixels=100), "big.png")
+    assert huge.value.status_code == 413
