@@ -411,6 +411,39 @@ def serve_command(
     _guard(debug, action)
 
 
+@app.command("export")
+def export_command(
+    model_dir: Path = typer.Argument(..., help="A model folder written by save (e.g. runs/churn/model)."),
+    format_: str = typer.Option("onnx", "--format", help="Export format; onnx is the one there is."),
+    out: Path | None = typer.Option(None, "--out", help="The file to write; default MODEL_DIR/model.onnx."),
+    opset: int = typer.Option(17, "--opset", help="ONNX opset version."),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
+) -> None:
+    """Export a saved model's network to ONNX, checked with onnxruntime against PyTorch (1e-5)."""
+
+    def action():
+        if format_ != "onnx":
+            raise ConfigError(f"--format must be 'onnx'; got {format_!r}.")
+        from .export import export_onnx
+        from .persistence import load
+
+        result = export_onnx(load(model_dir), out or Path(model_dir) / "model.onnx", opset=opset)
+        console.print(
+            f"Wrote {result.path}: input (batch, {', '.join(map(str, result.input_shape))}) -> "
+            f"{', '.join(result.outputs)}; onnxruntime matches PyTorch within "
+            f"{result.max_abs_difference:.1e}."
+        )
+        if result.folded_scaler:
+            console.print("The Pipeline's StandardScaler is folded into the graph.")
+        if result.steps_outside:
+            console.print(
+                f"Not in the graph: the Pipeline steps {', '.join(result.steps_outside)}; run them "
+                f"first (model[:{len(result.steps_outside)}].transform(X)) and feed the result."
+            )
+
+    _guard(debug, action)
+
+
 def main() -> None:
     """Entry point of the ``deepzoo`` script and ``python -m deepzoo``."""
     import matplotlib
