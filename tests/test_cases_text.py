@@ -54,3 +54,24 @@ def test_imdb_quick(shared_data_dir, tmp_path):
     assert {"roc_auc", "tfidf_roc_auc", "pretrained_tokens"} <= set(metrics)
     assert metrics["pretrained_tokens"] > 0
     assert (tmp_path / "figures" / "word_vectors.png").is_file()
+
+
+@pytest.mark.slow
+def test_resumes_quick_splits_by_distinct_text(shared_data_dir, tmp_path):
+    metrics = _run("resumes", tmp_path)
+    assert {"accuracy", "precision_at_10", "tfidf_precision_at_10"} <= set(metrics)
+    assert metrics["n_rows"] == 962 and metrics["n_distinct"] == 166
+    assert metrics["n_train"] + metrics["n_test"] == 166
+    assert (tmp_path / "tables" / "job_descriptions.csv").is_file()
+
+
+def test_precision_at_k_against_hand_count():
+    import numpy as np
+
+    from deepzoo.cases.resumes import precision_at_k
+
+    pool = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]])
+    labels = np.array(["a", "a", "b"])
+    queries = np.array([[1.0, 0.05], [0.1, 1.0]])
+    # query 1: nearest two are both 'a' (2/2); query 2 ('b'): nearest 'b' then an 'a' (1/2)
+    assert precision_at_k(queries, pool, np.array(["a", "b"]), labels, 2) == 0.75

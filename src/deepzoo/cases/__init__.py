@@ -133,5 +133,41 @@ CASES: dict[str, CaseStudy] = {
             "imdb",
             "deepzoo.cases.imdb",
         ),
+        CaseStudy(
+            "resumes",
+            "SequenceClassifier",
+            "Which resumes fit this job? (962 resumes, 25 categories, 166 distinct texts)",
+            "resumes",
+            "deepzoo.cases.resumes",
+        ),
+        CaseStudy(
+            "digits",
+            "ConvNet",
+            "A small ConvNet reads handwritten digits (scikit-learn's bundled 8x8 digits)",
+            None,
+            "deepzoo.cases.digits",
+            tour={"max_iter": 4},
+        ),
+        CaseStudy(
+            "mnist",
+            "ConvNet",
+            "LeNet-5 reads handwritten digits (MNIST, 60,000 train / 10,000 test, 28x28)",
+            "mnist",
+            "deepzoo.cases.mnist",
+        ),
+        CaseStudy(
+            "cats_dogs",
+            "ConvNet",
+            "Cat or dog? ImageNet EfficientNet-Lite0 or from scratch (8,000 / 2,000 photos)",
+            "cats_and_dogs",
+            "deepzoo.cases.cats_dogs",
+        ),
+        CaseStudy(
+            "hotdog",
+            "ConvNet",
+            "Hot dog or not? Transfer learning from ImageNet (~500 + ~500 28x28 thumbnails)",
+            "hotdog",
+            "deepzoo.cases.hotdog",
+        ),
     ]
 }
