@@ -311,6 +311,7 @@ def load_image_folder(
     on_error: str = "raise",
     classes=None,
     num_workers: int | None = None,
+    max_per_class: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Decode every image of ``root/<class>/*`` into one ``uint8`` array (n, C, H, W).
 
@@ -330,6 +331,8 @@ def load_image_folder(
         The class folders to expect (those of the training folder when reading a test folder).
     num_workers : int, default=None
         Decoding processes; None uses up to 4 for folders of 256+ files.
+    max_per_class : int, default=None
+        Read only the first ``max_per_class`` files (in sorted order) of each class, for quick runs.
 
     Returns
     -------
@@ -359,6 +362,9 @@ def load_image_folder(
     if isinstance(image_size, int):
         image_size = (image_size, image_size)
     paths, labels, classes = list_image_folder(root, classes)
+    if max_per_class is not None:
+        chosen = np.concatenate([np.flatnonzero(labels == c)[:max_per_class] for c in classes])
+        paths, labels = [paths[i] for i in chosen], labels[chosen]
     keep = np.ones(len(paths), bool)
 
     def bad(index: int, message: str) -> None:

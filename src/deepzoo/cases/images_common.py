@@ -1,0 +1,70 @@
+"""What the image case studies share: the report's pictures and the test-set figures of a ConvNet."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+from sklearn.metrics import accuracy_score
+
+from .. import plots
+from ..audit.explain import input_gradients
+from ..report import RunReport
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Run with ``n`` CPU threads for torch (None: leave torch's setting); restore the count after.
+
+    On a shared, loaded CPU one thread per process avoids the threads waiting on each other and is
+    several times faster for these small networks; on an idle machine more threads may pay.
+    """
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def evaluate(clf, X_test, y_test) -> tuple[dict, np.ndarray]:
+    """Test accuracy (and the predictions) of a fitted classifier."""
+    y_pred = clf.predict(X_test)
+    return {"accuracy": float(accuracy_score(y_test, y_pred)), "n_test": len(y_test)}, y_pred
+
+
+def add_pictures(report: RunReport, clf, X_test, y_test, y_pred, *, class_names=None, n_saliency=6) -> None:
+    """Learning curves, confusion matrix, predictions (mistakes first), first-layer filters, saliency."""
+    report.add_history(clf.history_)
+    report.add_figure("learning_curves", plots.plot_loss(clf), "Training loss and accuracy per epoch.")
+    report.add_figure(
+        "confusion_matrix",
+        plots.plot_confusion_matrix(y_test, y_pred, labels=class_names),
+        "Test images: rows are the true class, columns the predicted one.",
+    )
+    report.add_figure(
+        "predictions",
+        plots.plot_predictions(X_test, y_test, y_pred, n=24),
+        "Test images titled 'predicted (true)'; the mistakes come first, framed in red.",
+    )
+    report.add_figure(
+        "first_layer_filters",
+        plots.plot_conv_filters(clf),
+        "The kernels of the first convolution: edge, blob and colour detectors after training.",
+    )
+    wrong = np.flatnonzero(np.asarray(y_test) != np.asarray(y_pred))
+    right = np.flatnonzero(np.asarray(y_test) == np.asarray(y_pred))
+    chosen = np.concatenate([wrong[: n_saliency // 2], right])[:n_saliency]
+    saliency = np.abs(input_gradients(clf, X_test[chosen])).sum(axis=1, keepdims=True)  # (n, 1, h, w)
+    size = np.shape(X_test)[-2:]
+    if saliency.shape[-2:] != size:  # the network saw resized images: map back to the shown ones
+        saliency = torch.nn.functional.interpolate(torch.as_tensor(saliency), size=size, mode="area").numpy()
+    labels = [f"{y_pred[i]} ({y_test[i]})" for i in chosen]
+    report.add_figure(
+        "saliency",
+        plots.plot_saliency(X_test[chosen], saliency, labels=labels, n=n_saliency),
+        "Input gradients of the predicted class's score: the pixels that move the decision most "
+        "(a few mistakes first, then correct answers).",
+    )
