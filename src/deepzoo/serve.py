@@ -61,6 +61,115 @@ class Limits:
         return dict(vars(self))
 
 
+# -- a NumPy fast path for the usual tabular preprocessing ------------------------------------------
+# scikit-learn's ColumnTransformer costs milliseconds per call whatever the number of rows (pandas
+# column selection, joblib dispatch); a server answering single rows pays that on every batch. The
+# fitted encoders of a typical Pipeline are tiny tables, so the same arithmetic in NumPy is computed here
+# and checked against scikit-learn at start-up; any other transformer, or any disagreement, keeps the
+# scikit-learn path.
+def _compile(step, frame_level: bool):
+    """A function computing ``step.transform``: of a {column: array} dict when ``frame_level``, else of
+    a float matrix; None when the step is not one this fast path knows."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import (
+        Binarizer,
+        FunctionTransformer,
+        OneHotEncoder,
+        OrdinalEncoder,
+        StandardScaler,
+    )
+
+    if isinstance(step, ColumnTransformer):
+        if not frame_level:
+            return None
+        parts = []
+        for _, transformer, columns in step.transformers_:
+            if isinstance(transformer, str) and transformer == "drop":
+                continue
+            if not isinstance(columns, (list, tuple)) or not all(isinstance(c, str) for c in columns):
+                return None
+            columns = list(columns)
+            if isinstance(transformer, str) and transformer == "passthrough":
+                parts.append(
+                    lambda cols, names=columns: np.column_stack([cols[n] for n in names]).astype(float)
+                )
+                continue
+            if isinstance(transformer, ColumnTransformer):
+                inner = _compile(transformer, frame_level=True)
+                if inner is None:
+                    return None
+                parts.append(lambda cols, f=inner, names=columns: f({n: cols[n] for n in names}))
+                continue
+            leaf = _compile(transformer, frame_level=False)
+            if leaf is None:
+                return None
+            parts.append(lambda cols, f=leaf, names=columns: f(np.column_stack([cols[n] for n in names])))
+        return lambda cols: np.hstack([part(cols) for part in parts]) if parts else None
+    if isinstance(step, OneHotEncoder):
+        if step.drop is not None or getattr(step, "infrequent_categories_", None) is not None:
+            return None
+        if step.handle_unknown != "ignore" or getattr(step, "sparse_output", True):
+            return None
+        categories = [np.asarray(c, dtype=object) for c in step.categories_]
+        return lambda X: np.hstack(
+            [(X[:, [j]] == cats[None, :]).astype(float) for j, cats in enumerate(categories)]
+        )
+    if isinstance(step, OrdinalEncoder):
+        if step.handle_unknown != "use_encoded_value":
+            return None
+        tables = [{v: float(i) for i, v in enumerate(c)} for c in step.categories_]
+        unknown = float(step.unknown_value)
+        return lambda X: np.column_stack(
+            [[table.get(v, unknown) for v in X[:, j]] for j, table in enumerate(tables)]
+        ).astype(float)
+    if isinstance(step, FunctionTransformer) and step.func is None:  # how a fitted 'passthrough' looks
+        return lambda X: X.astype(float)
+    if isinstance(step, Binarizer):
+        return lambda X: (X.astype(float) > step.threshold).astype(float)
+    if isinstance(step, StandardScaler):
+        mean = step.mean_ if step.with_mean else 0.0
+        scale = step.scale_ if step.with_std else 1.0
+        return lambda X: (X.astype(float) - mean) / scale
+    return None
+
+
+def _fast_preprocessing(model, schema: list[dict]):
+    """The Pipeline's steps before its estimator as one NumPy function of {column: array}, verified
+    against scikit-learn on rows made from the schema; None when that is not possible."""
+    if not hasattr(model, "steps") or len(model.steps) < 2 or not schema:
+        return None
+    functions = [_compile(model.steps[0][1], frame_level=True)]
+    functions += [_compile(step, frame_level=False) for _, step in model.steps[1:-1]]
+    if any(f is None for f in functions):
+        return None
+
+    def transform(cols: dict) -> np.ndarray:
+        X = functions[0](cols)
+        for f in functions[1:]:
+            X = f(X)
+        return X
+
+    rng = np.random.default_rng(0)
+    probe = {}
+    for column in schema:  # every category several times, numbers over several scales
+        if column["kind"] == "category":
+            probe[column["name"]] = np.asarray(column["categories"], dtype=object)[
+                np.arange(64) % len(column["categories"])
+            ]
+        else:
+            probe[column["name"]] = np.round(rng.normal(size=64) * 10.0 ** rng.integers(0, 5, 64), 2)
+    try:
+        expected = np.asarray(model[:-1].transform(pd.DataFrame(probe)), dtype=float)
+        got = transform(
+            {k: np.asarray(v, dtype=object) if v.dtype == object else v for k, v in probe.items()}
+        )
+    except Exception:  # any surprise: keep scikit-learn's path
+        return None
+    if got is None or got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-12, atol=1e-12):
+        return None
+    return transform
+
+
 # -- the model behind the server ------------------------------------------------------------------
 class _Model:
     """A loaded model, its input schema and a thread-safe batch prediction."""
@@ -96,9 +205,17 @@ class _Model:
         self.schema = schema
         self.columns = [c["name"] for c in schema]
         self.numeric = [c["name"] for c in schema if c["kind"] == "number"]
+        self.fast = _fast_preprocessing(self.model, schema) if self.named else None
 
     def predict(self, rows) -> dict:
         """Predictions (and probabilities) of a list of validated rows."""
+        if self.fast is not None:
+            cols = {}
+            for column in self.schema:
+                values = [row[column["name"]] for row in rows]
+                kind = object if column["kind"] == "category" else float
+                cols[column["name"]] = np.asarray(values, dtype=kind)
+            return self._answer(self.fast(cols), self.final)
         if self.named:
             frame = pd.DataFrame.from_records(rows, columns=self.columns)
             if self.numeric:
@@ -111,12 +228,13 @@ class _Model:
     def predict_images(self, images: np.ndarray) -> dict:
         return self._answer(images)
 
-    def _answer(self, X) -> dict:
+    def _answer(self, X, model=None) -> dict:
+        model = self.model if model is None else model
         if self.has_proba:
-            proba = np.asarray(self.model.predict_proba(X), dtype=float)
+            proba = np.asarray(model.predict_proba(X), dtype=float)
             labels = np.asarray(self.classes)[proba.argmax(axis=1)]
             return {"predictions": _plain_list(labels), "probabilities": proba.round(6).tolist()}
-        return {"predictions": _plain_list(np.asarray(self.model.predict(X)))}
+        return {"predictions": _plain_list(np.asarray(model.predict(X)))}
 
     def metadata(self, limits: Limits) -> dict:
         card = {k: v for k, v in self.card.items() if k not in ("checksums",)}
@@ -158,7 +276,8 @@ def _read_text(path: Path) -> str | None:
 # -- request models built from the schema -----------------------------------------------------------
 def _request_model(served: _Model, limits: Limits):
     """The pydantic body of POST /predict for this model."""
-    from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+    from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, create_model
+    from typing_extensions import TypedDict
 
     finite = Annotated[float, Field(allow_inf_nan=False)]
     if served.named:
@@ -187,7 +306,19 @@ def _request_model(served: _Model, limits: Limits):
         model_config = ConfigDict(extra="forbid")
         rows: Annotated[list[row], Field(min_length=1, max_length=limits.max_batch_rows)]  # type: ignore[valid-type]
 
-    return PredictRequest
+    # the same checks as TypedDicts, validated straight from the JSON bytes by pydantic-core: rows come
+    # out as plain dicts, without the model objects and model_dump of the documented class
+    if served.named:
+        row_dict = TypedDict("Row", {name: kind for name, (kind, _) in fields.items()})  # type: ignore[misc]
+        row_dict.__pydantic_config__ = ConfigDict(extra="forbid", str_max_length=limits.max_string_length)
+    else:
+        row_dict = row
+
+    class PredictBody(TypedDict):
+        rows: Annotated[list[row_dict], Field(min_length=1, max_length=limits.max_batch_rows)]  # type: ignore[valid-type]
+
+    PredictBody.__pydantic_config__ = ConfigDict(extra="forbid")
+    return PredictRequest, TypeAdapter(PredictBody)
 
 
 # -- batching concurrent requests into one model call ----------------------------------------------
@@ -384,14 +515,16 @@ def create_app(
     ...     client.post("/predict", json={"rows": X[:2].tolist()}).status_code
     200
     """
-    from fastapi import FastAPI, File, HTTPException, UploadFile
+    from fastapi import FastAPI, File, HTTPException, Request, Response, UploadFile
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import HTMLResponse, JSONResponse
+    from fastapi.openapi.utils import get_openapi
+    from fastapi.responses import HTMLResponse
+    from pydantic import ValidationError
 
     limits = limits or Limits()
     api_key = api_key if api_key is not None else (os.environ.get(API_KEY_ENV) or None)
     served = _Model(model_dir, device=device)
-    PredictRequest = _request_model(served, limits)
+    PredictRequest, validate_body = _request_model(served, limits)
     batcher = _Batcher(served, max_rows=max(limits.max_batch_rows, 1))
     log_fd = None
     if prediction_log is not None:
@@ -413,14 +546,7 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request, exc: RequestValidationError):
-        # the offending input is not echoed back: it may be NaN (not JSON) or megabytes long
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()[:50]
-        ]
-        where = [".".join(str(p) for p in e["loc"] if p != "body") or "body" for e in errors]
-        message = "; ".join(f"{w}: {e['msg']}" for w, e in zip(where[:5], errors[:5]))
-        return JSONResponse({"detail": errors, "message": message}, status_code=422)
+        return _invalid(exc.errors())
 
     def log(rows, answer) -> None:
         if log_fd is not None:
@@ -437,18 +563,47 @@ def create_app(
         """Model class, input schema, classes, metrics, data provenance, fairness and the model card."""
         return metadata
 
-    @app.post("/predict")
-    async def predict(request: PredictRequest) -> dict:  # type: ignore[valid-type]
-        """Predict one row or a batch; classifiers also give each class's probability."""
+    body_schema = PredictRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    body_defs = body_schema.pop("$defs", {})
+
+    @app.post(
+        "/predict",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}}},
+            }
+        },
+    )
+    async def predict(request: Request) -> Response:
+        """Predict one row or a batch (body: PredictRequest); classifiers also give each class's
+        probability."""
         if served.image_shape is not None:
             raise HTTPException(415, "This model takes images: POST them to /predict/image as 'file'.")
-        rows = [r.model_dump() if hasattr(r, "model_dump") else r for r in request.rows]
+        try:
+            rows = validate_body.validate_json(await request.body())["rows"]
+        except ValidationError as exc:
+            return _invalid([{**e, "loc": ("body", *e.get("loc", ()))} for e in exc.errors()])
         try:
             answer = await batcher.predict(rows)
         except ValueError as exc:
             raise HTTPException(422, f"The model refused the rows: {exc}") from None
         log(rows, answer)
-        return {**answer, "classes": metadata["classes"]} if served.has_proba else answer
+        if served.has_proba:
+            answer = {**answer, "classes": metadata["classes"]}
+        return Response(_dumps(answer), media_type="application/json")
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update({"PredictRequest": body_schema, **body_defs})
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi
 
     @app.post("/predict/image")
     async def predict_image(file: UploadFile = File(...)) -> dict:  # noqa: B008
@@ -470,6 +625,29 @@ def create_app(
         return PAGE.read_text()
 
     return _Guard(app, api_key, limits.max_body_bytes)
+
+
+def _invalid(errors):
+    """The 422 answer: where and what, for each problem (the offending input is not echoed back: it may
+    be NaN, which is not JSON, or megabytes long)."""
+    from fastapi.responses import JSONResponse
+
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in errors[:50]
+    ]
+    where = [".".join(str(p) for p in e["loc"] if p != "body") or "body" for e in errors]
+    message = "; ".join(f"{w}: {e['msg']}" for w, e in zip(where[:5], errors[:5]))
+    return JSONResponse({"detail": errors, "message": message}, status_code=422)
+
+
+def _dumps(answer: dict) -> bytes:
+    try:
+        import orjson
+
+        return orjson.dumps(answer)
+    except ImportError:  # orjson is optional: the standard library is slower, not different
+        return json.dumps(answer, separators=(",", ":")).encode()
 
 
 def _image_array(data: bytes, shape: tuple, limits: Limits, name) -> np.ndarray:
