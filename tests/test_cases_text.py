@@ -75,3 +75,11 @@ def test_precision_at_k_against_hand_count():
     queries = np.array([[1.0, 0.05], [0.1, 1.0]])
     # query 1: nearest two are both 'a' (2/2); query 2 ('b'): nearest 'b' then an 'a' (1/2)
     assert precision_at_k(queries, pool, np.array(["a", "b"]), labels, 2) == 0.75
+
+
+@pytest.mark.slow
+def test_text_generation_quick(shared_data_dir, tmp_path):
+    metrics = _run("text_generation", tmp_path)
+    assert metrics["perplexity"] > 1 and metrics["unigram_perplexity"] > 1
+    table = (tmp_path / "tables" / "continuations.csv").read_text()
+    assert "i will call you" in table

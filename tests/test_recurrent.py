@@ -229,3 +229,11 @@ def test_text_generator_char_level_and_bad_prompts():
         gen.generate("ab", temperature=0)
     with pytest.raises(ValueError, match="fewer than n_timesteps"):
         TextGenerator(n_timesteps=50, max_iter=1).fit(["too short"])
+
+
+def test_text_generator_perplexity_drops_with_training():
+    corpus = ["the cat sat on the mat", "the dog sat on the log"] * 10
+    small = dict(n_timesteps=4, embedding_dim=8, hidden_layer_sizes=(16,), learning_rate=0.02, random_state=0)
+    early = TextGenerator(max_iter=1, **small).fit(corpus).perplexity(corpus)
+    late = TextGenerator(max_iter=40, n_iter_no_change=40, **small).fit(corpus).perplexity(corpus)
+    assert late < early / 2 and late >= 1.0

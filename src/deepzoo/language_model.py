@@ -143,6 +143,11 @@ class TextGenerator(_RecurrentBase):
                     counts[t] = counts.get(t, 0) + 1
             ranked = sorted(counts, key=lambda t: (-counts[t], t))[: self.max_tokens - 3]
             self.vocabulary_ = ("<pad>", "<unk>", "<eos>", *ranked)
+        X_t, y_t = self._windows(docs)
+        return self._train(X_t, y_t, continuing=continuing, build=self._build_module)
+
+    def _windows(self, docs) -> tuple[torch.Tensor, torch.Tensor]:
+        """Half-overlapping windows of the token stream and the tokens that follow each position."""
         index = {t: i for i, t in enumerate(self.vocabulary_)}
         stream = np.asarray([index.get(t, 1) for doc in docs for t in (*doc, "<eos>")], dtype=np.int64)
         T = self.n_timesteps
@@ -151,10 +156,22 @@ class TextGenerator(_RecurrentBase):
                 f"The texts hold {len(stream)} tokens, fewer than n_timesteps + 1 = {T + 1}. "
                 "Give more text or a smaller n_timesteps."
             )
-        starts = np.arange(0, len(stream) - T, max(1, T // 2))  # half-overlapping windows
+        starts = np.arange(0, len(stream) - T, max(1, T // 2))
         windows = stream[starts[:, None] + np.arange(T + 1)]  # (n, T + 1)
-        X_t, y_t = torch.as_tensor(windows[:, :-1]), torch.as_tensor(windows[:, 1:])
-        return self._train(X_t, y_t, continuing=continuing, build=self._build_module)
+        return torch.as_tensor(windows[:, :-1]), torch.as_tensor(windows[:, 1:])
+
+    def perplexity(self, X) -> float:
+        """exp(mean cross-entropy of each next token) over the texts ``X``; lower is better."""
+        self._check_fitted()
+        inputs, targets = self._windows([self._tokenize(d) for d in _documents(X)])
+        device = self._device()
+        self.module_.eval()
+        with torch.no_grad():
+            losses = [
+                self._loss(self.module_(a.to(device)), b.to(device))
+                for a, b in zip(inputs.split(256), targets.split(256), strict=True)
+            ]
+        return float(torch.exp(torch.cat(losses).mean()))
 
     def generate(
         self,

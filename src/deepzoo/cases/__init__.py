@@ -141,6 +141,13 @@ CASES: dict[str, CaseStudy] = {
             "deepzoo.cases.resumes",
         ),
         CaseStudy(
+            "text_generation",
+            "TextGenerator",
+            "A recurrent language model writes text messages (SMS Spam Collection's ham messages)",
+            "sms_spam",
+            "deepzoo.cases.text_generation",
+        ),
+        CaseStudy(
             "digits",
             "ConvNet",
             "A small ConvNet reads handwritten digits (scikit-learn's bundled 8x8 digits)",
