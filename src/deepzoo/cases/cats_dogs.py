@@ -132,13 +132,15 @@ def run(config: Config, out_dir) -> dict:
     # fit
     clf = make_model(config)
     with images_common.torch_threads(config.threads):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         clf.fit(X_train, y_train)
         fit_seconds = time.perf_counter() - started
+        fit_cpu_seconds = time.process_time() - cpu_started
         metrics, y_pred = images_common.evaluate(clf, X_test, y_test)
     metrics.update(
         approach=config.approach,
         fit_seconds=fit_seconds,
+        fit_cpu_seconds=fit_cpu_seconds,
         epochs=clf.n_iter_,
         n_train=len(y_train),
         image_size=config.image_size,
