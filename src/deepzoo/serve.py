@@ -641,13 +641,16 @@ def _invalid(errors):
     return JSONResponse({"detail": errors, "message": message}, status_code=422)
 
 
-def _dumps(answer: dict) -> bytes:
-    try:
-        import orjson
+try:  # orjson is optional: the standard library is slower, not different
+    from orjson import dumps as _orjson_dumps
+except ImportError:
+    _orjson_dumps = None
 
-        return orjson.dumps(answer)
-    except ImportError:  # orjson is optional: the standard library is slower, not different
-        return json.dumps(answer, separators=(",", ":")).encode()
+
+def _dumps(answer: dict) -> bytes:
+    if _orjson_dumps is not None:
+        return _orjson_dumps(answer)
+    return json.dumps(answer, separators=(",", ":")).encode()
 
 
 def _image_array(data: bytes, shape: tuple, limits: Limits, name) -> np.ndarray:
