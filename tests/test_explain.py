@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import make_classification, make_regression
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -156,3 +157,49 @@ def test_standardized_coefficients_put_the_signal_first():
     assert table.feature.tolist() == ["signal", "noise"] and table.coefficient[0] > 0
     with pytest.raises(ValueError, match="got NaN or infinite features"):
         standardized_coefficients(np.c_[X[:, :1], np.full(300, np.nan)], y)
+
+
+# -- the other families on the same contract: per pixel and per token -------------------------------------
+def test_convnet_per_pixel_attributions_are_complete():
+    from sklearn.datasets import load_digits
+
+    from deepzoo import ConvNetClassifier
+
+    digits = load_digits()
+    X = (digits.images[:150] * 16).astype(np.uint8)[:, None]
+    clf = ConvNetClassifier("lenet5", max_iter=2, random_state=0, device="cpu").fit(X, digits.target[:150])
+    saliency = input_gradients(clf, X[:4])
+    assert saliency.shape == (4, *clf.input_shape_)
+    attr, delta = integrated_gradients(clf, X[:4], n_steps=128, return_convergence_delta=True)
+    inputs = clf._explain_inputs(X[:4])
+    logits = clf._explain_forward(inputs).detach().numpy()
+    base = clf._explain_forward(inputs * 0).detach().numpy()
+    target = logits[:, : len(clf.classes_)].argmax(1)
+    gap = logits[np.arange(4), target] - base[np.arange(4), target]
+    np.testing.assert_allclose(attr.reshape(4, -1).sum(1), gap, atol=0.02 * np.abs(gap).max() + 1e-4)
+    np.testing.assert_allclose(delta, attr.reshape(4, -1).sum(1) - gap, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_sequence_classifier_per_token_attributions_are_complete():
+    from deepzoo import SequenceClassifier
+
+    texts = ["good film", "great fun film", "bad film", "awful boring film"] * 10
+    clf = SequenceClassifier("lstm", max_iter=5, random_state=0).fit(texts, [1, 1, 0, 0] * 10)
+    inputs = clf._explain_inputs(texts[:4]).numpy()
+    # SequenceClassifier reads an all-zero embedding as padding, so the all-zero baseline (the empty
+    # text) is a jump at the path's start that no quadrature sees; a baseline of scaled-down embeddings
+    # keeps every token position and makes the path continuous
+    baseline = 0.01 * inputs
+    attr, delta = integrated_gradients(
+        clf, texts[:4], baseline=baseline, n_steps=32, return_convergence_delta=True
+    )
+    per_token = attr.sum(axis=2)  # (N, T): one figure per token
+    logits = clf._explain_forward(torch.as_tensor(inputs)).detach().numpy()
+    base = clf._explain_forward(torch.as_tensor(baseline)).detach().numpy()
+    target = logits.argmax(1)
+    gap = logits[np.arange(4), target] - base[np.arange(4), target]
+    np.testing.assert_allclose(per_token.sum(1), gap, atol=1e-3 * max(1.0, np.abs(gap).max()))
+    assert np.abs(delta).max() < 1e-3 * max(1.0, np.abs(gap).max())
+    padding = np.abs(inputs).sum(2) == 0
+    np.testing.assert_array_equal(per_token[padding], 0.0)  # padding gets no attribution

@@ -356,3 +356,88 @@ def test_image_uploads_are_checked_before_the_model():
     with pytest.raises(HTTPException) as huge:
         _image_array(_png("RGB", (200, 200)), (3, 8, 8), Limits(max_image_pixels=100), "big.png")
     assert huge.value.status_code == 413
+
+
+# -- the other families, in process (the HTTP layer is the same as above) ---------------------------------
+@pytest.fixture
+def client_for(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from deepzoo.serve import create_app
+
+    clients = []
+
+    def make(model):
+        deepzoo.save(model, tmp_path / "m")
+        client = TestClient(create_app(tmp_path / "m"))
+        clients.append(client.__enter__())
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_convnet_image_upload(client_for):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    X = (digits.images[:120] * 16).astype(np.uint8)[:, None]
+    clf = deepzoo.ConvNetClassifier("lenet5", max_iter=1, random_state=0, device="cpu").fit(
+        X, digits.target[:120]
+    )
+    client = client_for(clf)
+    meta = client.get("/metadata").json()
+    assert meta["input"]["kind"] == "image" and meta["input"]["image_shape"] == [1, 8, 8]
+    assert "An image" in meta["model_card"]
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(X[5, 0]).save(buffer, format="PNG")
+    answer = client.post("/predict/image", files={"file": ("five.png", buffer.getvalue(), "image/png")})
+    assert answer.status_code == 200, answer.text
+    np.testing.assert_allclose(answer.json()["probabilities"][0], clf.predict_proba(X[5:6])[0], atol=1e-6)
+    rgb = client.post("/predict/image", files={"file": ("rgb.png", _png("RGB", (8, 8)), "image/png")})
+    assert rgb.status_code == 422 and "has mode 'RGB'" in rgb.json()["detail"]
+    text = client.post("/predict/image", files={"file": ("notes.txt", b"hello", "text/plain")})
+    assert text.status_code == 415 and "not an image" in text.json()["detail"]
+    rows = client.post("/predict", json={"rows": [[[0.0]]]})
+    assert rows.status_code == 415 and "/predict/image" in rows.json()["detail"]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_sequence_classifier_text_rows(client_for):
+    texts = ["good film", "great fun film", "bad film", "awful boring film"] * 10
+    clf = deepzoo.SequenceClassifier("conv1d", max_iter=3, random_state=0).fit(
+        texts, ["pos", "pos", "neg", "neg"] * 10
+    )
+    client = client_for(clf)
+    assert client.get("/metadata").json()["input"]["kind"] == "text"
+    answer = client.post("/predict", json={"rows": ["a great film", "boring"]})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["classes"] == ["neg", "pos"]
+    np.testing.assert_allclose(
+        body["probabilities"], clf.predict_proba(["a great film", "boring"]), atol=1e-6
+    )
+    for bad, message in (([""], "at least 1 character"), ([3], "valid string"), (["x" * 20_001], "at most")):
+        refused = client.post("/predict", json={"rows": bad})
+        assert refused.status_code == 422 and "rows.0" in refused.json()["message"]
+        assert message in refused.json()["message"]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_forecaster_window_rows(client_for):
+    series = np.sin(np.arange(120) / 5)
+    X = np.stack([series[i : i + 10] for i in range(100)])[:, :, None]
+    model = deepzoo.LSTMForecaster((8,), max_iter=2, random_state=0).fit(X, series[10:110])
+    client = client_for(model)
+    assert client.get("/metadata").json()["input"]["kind"] == "windows"
+    answer = client.post("/predict", json={"rows": X[:3].tolist()})
+    assert answer.status_code == 200, answer.text
+    np.testing.assert_allclose(answer.json()["predictions"], model.predict(X[:3]), atol=1e-6)
+    ragged = client.post("/predict", json={"rows": [X[0].tolist(), X[1, :4].tolist()]})
+    assert ragged.status_code == 422 and "The model refused the rows" in ragged.json()["detail"]

@@ -42,9 +42,28 @@ def _final(model):
     return model.steps[-1][1] if hasattr(model, "steps") else model
 
 
+def input_kind(model) -> str:
+    """'image' (ConvNets), 'text' (token models), 'windows' (sequences of feature vectors), else 'rows'."""
+    final = _final(model)
+    if getattr(final, "raw_shape_", None) is not None:
+        return "image"
+    try:
+        tags = final.__sklearn_tags__().input_tags
+    except AttributeError:
+        return "rows"
+    if tags.string:
+        return "text"
+    if getattr(tags, "three_d_array", False):
+        return "windows"
+    return "rows"
+
+
 def describe_inputs(model) -> list[dict]:
     """The input schema: one entry per input column with its kind ('number' or 'category' with the
-    categories an encoder knows), read from the fitted model; ``[]`` when the inputs are not columns."""
+    categories an encoder knows), read from the fitted model; ``[]`` when the inputs are not columns
+    (images, texts, windows)."""
+    if input_kind(model) != "rows":
+        return []
     first = model.steps[0][1] if hasattr(model, "steps") else model
     names = getattr(first, "feature_names_in_", None)
     if names is None:
@@ -94,6 +113,7 @@ def card_data(model, card: dict | None, checksums: dict[str, str]) -> dict:
         "model_class": type(model).__name__,
         "estimator": type(final).__name__,
         "steps": [name for name, _ in model.steps] if hasattr(model, "steps") else None,
+        "input_kind": input_kind(model),
         "inputs": describe_inputs(model),
         "classes": _plain(np.asarray(final.classes_).tolist()) if hasattr(final, "classes_") else None,
         "params": _plain({k: v for k, v in final.get_params(deep=False).items() if not callable(v)}),
@@ -134,7 +154,13 @@ def model_card_markdown(data: dict) -> str:
             extra = f" ({', '.join(map(str, column['categories']))})" if column["kind"] == "category" else ""
             lines.append(f"- `{column['name']}`: {column['kind']}{extra}")
     else:
-        lines.append("An array (see the estimator's documentation for its shape).")
+        lines.append(
+            {
+                "image": "An image (channels, height, width) as the estimator's predict takes it.",
+                "text": "Raw text, one string per sample.",
+                "windows": "Windows of shape (n_timesteps, n_features) per sample.",
+            }.get(data.get("input_kind"), "An array (see the estimator's documentation for its shape).")
+        )
     lines += ["", "## Data and provenance", "", data.get("data") or "Not recorded when the model was saved."]
     lines += ["", "## Metrics", ""]
     if data["metrics"]:

@@ -5,7 +5,9 @@ FastAPI + uvicorn, on 127.0.0.1 by default:
 * ``GET /health`` -- liveness, never behind the API key;
 * ``GET /metadata`` -- model class, input schema, classes, metrics, provenance, fairness (the model card);
 * ``POST /predict`` -- JSON rows, one or a batch: ``{"rows": [{"Age": 40, ...}, ...]}`` for tabular
-  models fitted on named columns, ``{"rows": [[0.1, 2.3, ...], ...]}`` for models fitted on arrays;
+  models fitted on named columns, ``{"rows": [[0.1, 2.3, ...], ...]}`` for models fitted on arrays,
+  ``{"rows": ["a text", ...]}`` for token models, ``{"rows": [[[x11, x12], ...], ...]}`` (windows of
+  shape (n_timesteps, n_features)) for forecasters;
 * ``POST /predict/image`` -- one uploaded image (multipart field ``file``) for image models (ConvNets);
 * ``GET /`` -- a page with a form for one customer (or an image upload) showing the prediction;
 * ``GET /docs``, ``GET /openapi.json`` -- the OpenAPI schema, with the request model built from the
@@ -51,11 +53,13 @@ class Limits:
         max_batch_rows: int = 10_000,
         max_string_length: int = 200,
         max_image_pixels: int = 4096 * 4096,
+        max_text_length: int = 20_000,
     ):
         self.max_body_bytes = int(max_body_bytes)
         self.max_batch_rows = int(max_batch_rows)
         self.max_string_length = int(max_string_length)
         self.max_image_pixels = int(max_image_pixels)
+        self.max_text_length = int(max_text_length)
 
     def as_dict(self) -> dict:
         return dict(vars(self))
@@ -175,7 +179,7 @@ class _Model:
     """A loaded model, its input schema and a thread-safe batch prediction."""
 
     def __init__(self, model_dir, device: str | None = None):
-        from .model_card import describe_inputs, read_card
+        from .model_card import describe_inputs, input_kind, read_card
         from .persistence import load
 
         folder = Path(model_dir)
@@ -206,6 +210,8 @@ class _Model:
         self.columns = [c["name"] for c in schema]
         self.numeric = [c["name"] for c in schema if c["kind"] == "number"]
         self.fast = _fast_preprocessing(self.model, schema) if self.named else None
+        kind = input_kind(self.model)
+        self.kind = "array" if kind == "rows" and not self.named else kind
 
     def predict(self, rows) -> dict:
         """Predictions (and probabilities) of a list of validated rows."""
@@ -221,8 +227,10 @@ class _Model:
             if self.numeric:
                 frame[self.numeric] = frame[self.numeric].astype(float)
             X = frame
+        elif self.kind == "text":
+            X = list(rows)
         else:
-            X = np.asarray(rows, dtype=np.float32)
+            X = np.asarray(rows, dtype=np.float32)  # ragged windows: NumPy's ValueError, a 422
         return self._answer(X)
 
     def predict_images(self, images: np.ndarray) -> dict:
@@ -238,7 +246,7 @@ class _Model:
 
     def metadata(self, limits: Limits) -> dict:
         card = {k: v for k, v in self.card.items() if k not in ("checksums",)}
-        kind = "image" if self.image_shape is not None else ("rows" if self.named else "array")
+        kind = self.kind
         return {
             "model_class": type(self.model).__name__,
             "estimator": type(self.final).__name__,
@@ -298,6 +306,10 @@ def _request_model(served: _Model, limits: Limits):
         row = create_model(
             "Row", __config__=ConfigDict(extra="forbid", str_max_length=limits.max_string_length), **fields
         )
+    elif served.kind == "text":  # one raw text per row
+        row = Annotated[str, StringConstraints(min_length=1, max_length=limits.max_text_length)]
+    elif served.kind in ("windows", "image"):  # (n_timesteps, n_features) numbers; the model checks the shape
+        row = Annotated[list[Annotated[list[finite], Field(min_length=1)]], Field(min_length=1)]
     else:
         n = len(served.schema)
         row = Annotated[list[finite], Field(min_length=n, max_length=n)]
