@@ -377,8 +377,8 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
         A local state dict (torchvision's layout for resnet18, e.g. ``resnet18-f37072fd.pth``); implies
         ``pretrained``.
     freeze : {'backbone'} or None, default=None
-        'backbone' trains only the new last layer (the features are computed once when no augmentation
-        is asked for); then ``fine_tune_iter`` epochs train the whole network.
+        'backbone' trains only the new last layer, on features computed once (so without
+        augmentation); then ``fine_tune_iter`` epochs train the whole network (with ``augment``).
     fine_tune_iter : int, default=0
     fine_tune_learning_rate : float, default=1e-4
     image_shape : (channels, height, width), default=None
@@ -386,8 +386,9 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
     image_size : (height, width) or int, default=None
         Resize every image to this size (bilinear); None keeps the size of the training images.
     augment : dict, default=None
-        Random changes of each training batch, keys of :func:`deepzoo.data.images.augment`: ``shift``,
-        ``flip``, ``rotation``, ``scale``, ``color``; e.g. ``{"shift": 0.1, "flip": True}``.
+        Random changes of each training batch while the whole network trains, keys of
+        :func:`deepzoo.data.images.augment`: ``shift``, ``flip``, ``rotation``, ``scale``, ``color``;
+        e.g. ``{"shift": 0.1, "flip": True}``.
     alpha : float, default=0.0
         L2 penalty (weight decay) on the weights.
     solver : {'adam', 'adamw', 'sgd'}, default='adam'
@@ -714,7 +715,7 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
                 self.history_, self.n_iter_, self.optimizer_ = {}, 0, None
             frozen = self.freeze == "backbone"
             self.module_.freeze_backbone(frozen)
-            if frozen and not self.augment:
+            if frozen:
                 # the backbone never changes: compute its features once and train the last layer on them
                 features = predict_batches(_Features(self.module_), X_t, batch_size=256)
                 self._train(self.module_.head(), features, y_t, seed, self.max_iter, self.learning_rate)

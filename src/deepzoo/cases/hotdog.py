@@ -96,6 +96,9 @@ def run(config: Config, out_dir) -> dict:
         batch_size=64,
         fine_tune_iter=config.fine_tune_iter,
         fine_tune_learning_rate=config.fine_tune_learning_rate,
+        augment={"shift": 0.1, "flip": True, "rotation": 10.0, "scale": 0.1}
+        if config.fine_tune_iter
+        else None,
         device=config.device,
         verbose=config.verbose,
         random_state=config.seed,
