@@ -114,3 +114,24 @@ def test_models_without_a_network_are_refused(tmp_path):
     with pytest.raises(TypeError, match="LogisticRegression cannot be exported to ONNX"):
         export_onnx(LogisticRegression().fit(X, y), tmp_path / "lr.onnx")
     assert not (tmp_path / "lr.onnx").exists()
+
+
+def test_cli_exports_saved_recurrent_models_with_any_length(tmp_path):
+    import deepzoo
+
+    series = np.sin(np.arange(200) / 5)
+    X = np.stack([series[i : i + 12] for i in range(150)])[:, :, None]
+    forecaster = LSTMForecaster((8,), max_iter=2, random_state=0).fit(X, series[12:162])
+    texts = ["good film", "great fun film", "bad film", "awful boring film"] * 10
+    classifier = SequenceClassifier("gru", max_iter=2, random_state=0).fit(texts, [1, 1, 0, 0] * 10)
+    for name, model in (("lstm", forecaster), ("seq", classifier)):
+        deepzoo.save(model, tmp_path / name)
+        result = CliRunner().invoke(
+            cli.app, ["export", str(tmp_path / name), "--out", str(tmp_path / f"{name}.onnx")]
+        )
+        assert result.exit_code == 0, result.output
+    windows = np.stack([series[i : i + 30] for i in range(5)])[:, :, None]  # longer than trained on
+    (pred,) = run(tmp_path / "lstm.onnx", windows)
+    np.testing.assert_allclose(pred[:, 0], forecaster.predict(windows), atol=TOL)
+    _, proba = run(tmp_path / "seq.onnx", classifier._explain_inputs(texts[:6]).numpy())
+    np.testing.assert_allclose(proba, classifier.predict_proba(texts[:6]), atol=TOL)

@@ -125,6 +125,10 @@ def export_onnx(model, path, *, X=None, opset: int = 17, check: bool = True) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     example_t = torch.as_tensor(example, dtype=torch.float32)
+    from .model_card import input_kind
+
+    # sequences: any length, not only the example's
+    input_axes = {0: "batch", 1: "time"} if input_kind(final) in ("windows", "text") else {0: "batch"}
     try:
         with torch.no_grad():
             torch.onnx.export(
@@ -133,7 +137,7 @@ def export_onnx(model, path, *, X=None, opset: int = 17, check: bool = True) -> 
                 str(tmp),
                 input_names=["input"],
                 output_names=outputs,
-                dynamic_axes={"input": {0: "batch"}, **{name: {0: "batch"} for name in outputs}},
+                dynamic_axes={"input": input_axes, **{name: {0: "batch"} for name in outputs}},
                 opset_version=opset,
                 dynamo=False,
             )
@@ -162,13 +166,18 @@ def _example(final, outside, scaler, X) -> np.ndarray:
         if scaler is not None:
             return np.asarray(X, dtype=np.float32)
         return final._explain_inputs(X).detach().cpu().numpy()
+    from .model_card import input_kind
+
+    kind = input_kind(final)
     shape = getattr(final, "input_shape_", None)
-    if (
-        shape is None
-        and getattr(final, "n_features_in_", None) is not None
-        and type(final).__name__.startswith("MLP")
-    ):
-        shape = (final.n_features_in_,)
+    n_features = getattr(final, "n_features_in_", None)
+    embedding = getattr(final.module_, "embedding", None)
+    if shape is None and kind == "windows" and n_features is not None:
+        shape = (16, n_features)  # (T, F); the time axis is dynamic in the graph
+    elif shape is None and kind == "text" and hasattr(embedding, "embedding_dim"):
+        shape = (16, embedding.embedding_dim)  # (T, E) token embeddings, T dynamic
+    elif shape is None and n_features is not None and type(final).__name__.startswith("MLP"):
+        shape = (n_features,)
     if shape is None:
         raise ValueError(
             f"Cannot tell the input shape of {type(final).__name__}'s network; pass example rows with "
