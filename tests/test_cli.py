@@ -314,6 +314,7 @@ def test_audit_prints_groups_and_writes_report(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Germany" in result.output and "demographic parity difference" in result.output
     assert (out / "report.html").is_file() and (out / "figures" / "rates_Geography.png").is_file()
+    assert (out / "figures" / "ecdf_Gender.png").is_file()
 
 
 def test_audit_bad_input_is_one_line(tmp_path):

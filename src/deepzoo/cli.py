@@ -364,6 +364,8 @@ def audit(
             )
             for attribute in report.attributes:
                 run.add_figure(f"rates_{attribute}", plots.plot_group_rates(report, attribute))
+                ecdf = plots.plot_score_ecdf(report.scores, report.groups[attribute])
+                run.add_figure(f"ecdf_{attribute}", ecdf, f"Score ECDF by {attribute}.")
             run.add_table("by_group", report.by_group.round(4))
             run.add_table("summary", report.summary.round(4))
             run.write()

@@ -49,6 +49,10 @@ class FairnessReport:
     confidence: float
     n_bootstrap: int
     attributes: list = field(default_factory=list)
+    scores: np.ndarray | None = field(default=None, repr=False)
+    """The scores compared (for ECDF plots); not part of ``to_dict``."""
+    groups: dict | None = field(default=None, repr=False)
+    """{attribute: group of each row}; not part of ``to_dict``."""
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data (NaN becomes None)."""
@@ -287,6 +291,8 @@ def fairness_report(
         confidence=float(confidence),
         n_bootstrap=int(n_bootstrap),
         attributes=list(columns),
+        scores=score,
+        groups=columns,
     )
 
 
