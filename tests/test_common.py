@@ -6,9 +6,11 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from deepzoo import (
     BernoulliRBM,
     ConvNetClassifier,
+    LSTMForecaster,
     MLPClassifier,
     MLPRegressor,
     SelfOrganizingMap,
+    SequenceClassifier,
     StackedAutoEncoder,
 )
 
@@ -23,6 +25,10 @@ ESTIMATORS = [
     SelfOrganizingMap((3, 3), max_iter=10, random_state=0),
     # 2-D X is read as 1-pixel-high images; a quarter-width small_vgg learns the checks' problems
     ConvNetClassifier("small_vgg", width=0.25, max_iter=10, learning_rate=0.01, random_state=0),
+    # 2-D X is read as windows (n_samples, n_timesteps) of one feature
+    LSTMForecaster((16,), max_iter=40, learning_rate=0.02, random_state=0),
+    # the checks' float features are not token ids: most checks stop at that error (listed below)
+    SequenceClassifier("conv1d", embedding_dim=4, n_filters=4, max_length=8, max_iter=5, random_state=0),
 ]
 
 # Both come from float32 arithmetic, not from a wrong result: the checks compare to rtol=1e-7, about
@@ -40,7 +46,31 @@ _PSEUDO_LIKELIHOOD = (
     "score_samples flips one randomly chosen unit per row (scikit-learn's pseudo-likelihood, same draw "
     "as its BernoulliRBM): reordering or subsetting the rows changes which unit each row gets."
 )
+_N_TIMESTEPS = (
+    "n_features_in_ counts features per time step; a 2-D X is (n_samples, n_timesteps) windows of ONE "
+    "feature, so it is 1, not X.shape[1]; test_recurrent.py checks the feature-count message."
+)
+_TOKEN_IDS = (
+    "SequenceClassifier reads token ids (non-negative integers) or texts; the check passes continuous "
+    "features, which it refuses with 'expects integer token ids'. test_recurrent.py covers the same "
+    "behaviour (fit/predict, pickle, clone, same seed, bad input) on token ids and texts."
+)
+_TOKEN_ID_CHECKS = (
+    "check_fit_score_takes_y check_estimators_overwrite_params check_dont_overwrite_parameters "
+    "check_estimators_fit_returns_self check_readonly_memmap_input check_n_features_in_after_fitting "
+    "check_estimators_dtypes check_dtype_object check_pipeline_consistency check_estimators_nan_inf "
+    "check_estimators_pickle check_f_contiguous_array_estimator check_classifiers_classes "
+    "check_classifiers_train check_supervised_y_2d check_non_transformer_estimators_n_iter "
+    "check_decision_proba_consistency check_methods_sample_order_invariance check_methods_subset_invariance "
+    "check_fit2d_1feature check_dict_unchanged check_fit_idempotent "
+    "check_fit_check_is_fitted check_n_features_in check_fit2d_predict1d"
+).split()
 EXPECTED_FAILURES = {
+    "LSTMForecaster": {
+        "check_n_features_in_after_fitting": _N_TIMESTEPS,
+        "check_n_features_in": _N_TIMESTEPS,
+    },
+    "SequenceClassifier": dict.fromkeys(_TOKEN_ID_CHECKS, _TOKEN_IDS),
     "SelfOrganizingMap": {
         "check_clustering": "labels_ are grid positions (unit indices): a unit that wins no sample leaves a "
         "gap, so the labels are not always 0..k-1 consecutive as the check asks; test_som.py checks them.",

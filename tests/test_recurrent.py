@@ -83,7 +83,7 @@ def test_forecaster_same_seed_same_predictions_clone_pickle(sine, tmp_path):
 def test_forecaster_bad_input(sine):
     X, y = sine
     with pytest.raises(
-        ValueError, match=r"expects X of shape \(n_samples, n_timesteps, n_features\); got \(280,\)"
+        ValueError, match=r"expects X of shape \(n_samples, n_timesteps, n_features\); got \(280,\). Reshape"
     ):
         _forecaster().fit(y, y)
     with pytest.raises(ValueError, match="NaN"):
@@ -165,8 +165,12 @@ def test_classifier_bad_input():
     clf = SequenceClassifier("conv1d", max_length=6, max_iter=1)
     with pytest.raises(ValueError, match="Document 1 is an empty text"):
         clf.fit(["good", ""], [0, 1])
-    with pytest.raises(ValueError, match="expects token ids >= 0"):
-        clf.fit(np.array([[1, -2]]), [0])
+    with pytest.raises(ValueError, match=r"at least 2 classes in the data, but the data contains 1 class"):
+        clf.fit(np.array([[1, 2], [3, 4]]), [0, 0])
+    with pytest.raises(ValueError, match="expects integer token ids; got non-integer values"):
+        clf.fit(np.array([[1.5, 2.0], [3.0, 4.0]]), [0, 1])
+    with pytest.raises(ValueError, match="Negative values in data passed to SequenceClassifier"):
+        clf.fit(np.array([[1, -2], [3, 4]]), [0, 1])
     with pytest.raises(
         ValueError, match="'architecture' parameter of SequenceClassifier.*Did you mean 'bilstm'"
     ):

@@ -15,11 +15,13 @@ batches; ``_RecurrentBase`` holds their shared training settings.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import RegressorMixin
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import check_array
 from torch import nn
 
@@ -261,7 +263,7 @@ class LSTMForecaster(RegressorMixin, _RecurrentBase):
         if shape is not None and len(shape) not in (2, 3):
             raise ValueError(
                 f"{name} expects X of shape (n_samples, n_timesteps, n_features); got {tuple(shape)}. "
-                "Cut a series into windows with deepzoo.data.sequences.make_windows."
+                "Reshape your data, e.g. cut a series into windows with deepzoo.data.sequences.make_windows."
             )
         X = check_array(X, allow_nd=True, dtype=np.float32, input_name="X")
         if X.ndim == 2:  # (n_samples, n_timesteps): one feature
@@ -305,6 +307,13 @@ class LSTMForecaster(RegressorMixin, _RecurrentBase):
         if y is None:
             raise ValueError("LSTMForecaster requires y to be passed, but the target y is None.")
         y = check_array(y, ensure_2d=False, dtype=np.float32, input_name="y")
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please change the shape of y "
+                "to (n_samples,), for example using ravel().",
+                DataConversionWarning,
+                stacklevel=2,
+            )
         y = y[:, None] if y.ndim == 1 else y
         if len(y) != len(X):
             raise ValueError(f"X and y have different numbers of samples: {len(X)} and {len(y)}.")

@@ -52,6 +52,10 @@ class TokenNet(nn.Module):
 
     def forward_embedded(self, e: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """(N, T, E) embeddings and (N, T) bool mask of real tokens -> (N, n_outputs) logits."""
+        return self.head(self.dropout(self.pooled(e, mask)))  # (N, n_outputs)
+
+    def pooled(self, e: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The document vector the head reads: (N, T, E), (N, T) -> (N, 2 * width)."""
         lengths = mask.sum(1).clamp_min(1)
         h = e
         if self.conv is not None:
@@ -61,7 +65,7 @@ class TokenNet(nn.Module):
         m = mask[:, :, None].to(h.dtype)  # (N, T, 1)
         mean = (h * m).sum(1) / lengths[:, None].to(h.dtype)  # (N, H)
         peak = (h - (1 - m) * 1e4).amax(1)  # (N, H): padding never wins the max
-        return self.head(self.dropout(torch.cat([mean, peak], 1)))  # (N, n_outputs)
+        return torch.cat([mean, peak], 1)  # (N, 2H)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         return self.forward_embedded(self.embedding(ids), ids != 0)  # (N, T) -> (N, n_outputs)
@@ -184,7 +188,8 @@ class SequenceClassifier(ClassifierMixin, _RecurrentBase):
 
     @staticmethod
     def _is_text(X) -> bool:
-        first = next(iter(np.asarray(X, dtype=object).ravel()), None) if len(X) else None
+        array = np.asarray(X, dtype=object)
+        first = next(iter(array.ravel()), None) if array.size else None
         return isinstance(first, str | bytes)
 
     def _ids(self, X, reset: bool) -> np.ndarray:
@@ -205,14 +210,19 @@ class SequenceClassifier(ClassifierMixin, _RecurrentBase):
                 )
             return self._vectorizer().transform(X)
         X = check_array(X, dtype=None, input_name="X")
-        if X.dtype.kind == "f":
-            if not np.all(np.isfinite(X)) or not np.all(X == np.round(X)):
-                raise ValueError(f"{name} expects integer token ids; got non-integer values such as floats.")
-        elif X.dtype.kind not in "iub":
+        if X.dtype.kind not in "iubf":
             raise ValueError(f"{name} expects token ids (integers) or texts; got values of dtype {X.dtype}.")
-        X = X.astype(np.int64)
         if X.size and X.min() < 0:
-            raise ValueError(f"{name} expects token ids >= 0 (0 = padding); got {int(X.min())}.")
+            raise ValueError(
+                f"Negative values in data passed to {name}: token ids must be >= 0 (0 = padding); "
+                f"got {X.min()}."
+            )
+        if X.dtype.kind == "f" and not np.all(X == np.round(X)):
+            raise ValueError(
+                f"{name} expects integer token ids; got non-integer values such as floats. Encode texts with "
+                "deepzoo.data.text.TextVectorizer, or pass the raw texts."
+            )
+        X = X.astype(np.int64)
         if reset:
             self.vocabulary_ = None
             self.n_tokens_ = max(int(X.max()) + 1 if X.size else 2, 2)
@@ -246,9 +256,14 @@ class SequenceClassifier(ClassifierMixin, _RecurrentBase):
         continuing = self.warm_start and hasattr(self, "module_")
         if y is None:
             raise ValueError("SequenceClassifier requires y to be passed, but the target y is None.")
-        ids = self._ids(X, reset=not continuing)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
+        if not continuing and len(np.unique(y)) < 2:
+            raise ValueError(
+                "SequenceClassifier needs samples of at least 2 classes in the data, but the data contains "
+                f"{len(np.unique(y))} class(es): {np.unique(y).tolist()}."
+            )
+        ids = self._ids(X, reset=not continuing)
         if len(y) != len(ids):
             raise ValueError(f"X and y have different numbers of samples: {len(ids)} and {len(y)}.")
         if not continuing:
@@ -307,7 +322,22 @@ class SequenceClassifier(ClassifierMixin, _RecurrentBase):
         )
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(1)]
+        proba = self.predict_proba(X)  # checks fitted first
+        return self.classes_[proba.argmax(1)]
+
+    def document_vectors(self, X) -> np.ndarray:
+        """The pooled encoder outputs the last layer reads, one vector per document: (n_samples, 2 * width).
+
+        Useful to rank documents by cosine similarity (e.g. resumes for a job description).
+        """
+        self._check_fitted()
+        ids = torch.as_tensor(self._ids(X, reset=False), device=self._device())
+        self.module_.eval()
+        with torch.no_grad():
+            parts = [
+                self.module_.pooled(self.module_.embedding(chunk), chunk != 0) for chunk in ids.split(256)
+            ]
+        return numpy_out(torch.cat(parts))
 
     def tokens(self, X) -> list[list[str]]:
         """The tokens the model reads for each text (truncated to ``max_length``), for saliency plots."""
@@ -331,4 +361,5 @@ class SequenceClassifier(ClassifierMixin, _RecurrentBase):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
+        tags.input_tags.positive_only = True  # token ids
         return tags

@@ -139,7 +139,7 @@ def run(config: Config, out_dir) -> dict:
     accuracy = float(np.mean(clf.predict(list(X_test)) == y_test))
     tfidf_accuracy = float(np.mean(baseline.predict(X_test) == y_test))
     # evaluate: ranking held-out resumes against the training resumes
-    emb_train, emb_test = clf.transform(list(X_train)), clf.transform(list(X_test))
+    emb_train, emb_test = clf.document_vectors(list(X_train)), clf.document_vectors(list(X_test))
     tfidf = TfidfVectorizer(sublinear_tf=True).fit(X_train)
     tf_train, tf_test = tfidf.transform(X_train).toarray(), tfidf.transform(X_test).toarray()
     k = 10
@@ -183,7 +183,7 @@ def run(config: Config, out_dir) -> dict:
         ]
     )
     # free-text job descriptions
-    job_vectors = clf.transform(list(jobs[:5]))
+    job_vectors = clf.document_vectors(list(jobs[:5]))
     job_sims = (job_vectors / np.linalg.norm(job_vectors, axis=1, keepdims=True)) @ (
         emb_train / np.linalg.norm(emb_train, axis=1, keepdims=True)
     ).T
