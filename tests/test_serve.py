@@ -441,3 +441,41 @@ def test_forecaster_window_rows(client_for):
     np.testing.assert_allclose(answer.json()["predictions"], model.predict(X[:3]), atol=1e-6)
     ragged = client.post("/predict", json={"rows": [X[0].tolist(), X[1, :4].tolist()]})
     assert ragged.status_code == 422 and "The model refused the rows" in ragged.json()["detail"]
+
+
+def test_numpy_fast_path_equals_scikit_learn_or_steps_aside():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures
+    from tabular_model import churn_like, tabular_pipeline
+
+    from deepzoo.model_card import describe_inputs
+    from deepzoo.serve import _fast_preprocessing
+
+    frame = churn_like()
+    model = tabular_pipeline(frame)
+    fast = _fast_preprocessing(model, describe_inputs(model))
+    X = frame.drop(columns="Exited")
+    numeric = pd.api.types.is_numeric_dtype
+    columns = {c: X[c].to_numpy(dtype=float if numeric(X[c]) else object) for c in X.columns}
+    np.testing.assert_allclose(fast(columns), model[:-1].transform(X), rtol=0, atol=1e-12)
+    # a transformer the fast path does not know: scikit-learn's path is kept
+    odd = Pipeline(
+        [
+            ("encode", ColumnTransformer([("poly", PolynomialFeatures(2), ["Age", "Balance"])])),
+            ("mlp", deepzoo.MLPClassifier((4,), max_iter=2, random_state=0)),
+        ]
+    )
+    with pytest.warns(Warning):
+        odd.fit(X, frame.Exited)
+    assert _fast_preprocessing(odd, describe_inputs(odd)) is None
+    # an encoder that raises on unknown categories: also kept on scikit-learn's path
+    strict = Pipeline(
+        [
+            ("encode", ColumnTransformer([("cat", OneHotEncoder(sparse_output=False), ["Geography"])])),
+            ("mlp", deepzoo.MLPClassifier((4,), max_iter=2, random_state=0)),
+        ]
+    )
+    with pytest.warns(Warning):
+        strict.fit(X, frame.Exited)
+    assert _fast_preprocessing(strict, describe_inputs(strict)) is None

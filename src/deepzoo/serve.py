@@ -21,8 +21,12 @@ With an API key (``--api-key`` or ``$DEEPZOO_API_KEY``) every route but ``/healt
 unless the request carries the key in the ``X-API-Key`` header (or ``?api_key=`` for the page).
 
 Models are read only through :func:`deepzoo.load` (JSON + safetensors + skops, never pickle).
-Concurrent requests are answered from one model call: requests waiting while the model runs are
-gathered into the next batch, so 32 clients cost one call per batch, not 32.
+
+Speed (figures in benchmarks/RESULTS.md): concurrent requests are answered from one model call
+(requests waiting while the model runs are gathered into the next batch); the usual fitted encoders
+and scalers of a tabular Pipeline run as NumPy arithmetic checked against scikit-learn at start-up;
+``POST /predict`` is answered in the ASGI layer below FastAPI (which still documents it), its body
+validated from the JSON bytes by pydantic-core.
 """
 
 import asyncio
