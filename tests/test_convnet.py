@@ -117,6 +117,9 @@ def test_fit_folder_and_predict_paths(tmp_path):
     assert clf.classes_.tolist() == ["dark", "light"]
     assert (clf.predict(tmp_path / "light") == "light").mean() > 0.9
     assert clf.predict([tmp_path / "dark" / "0.png"]).tolist() == ["dark"]
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    with pytest.raises(ValueError, match=r"Cannot decode the image .*bad.png"):
+        clf.predict([tmp_path / "bad.png"])
 
 
 # -- pretrained weights ----------------------------------------------------------------------------

@@ -779,21 +779,39 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
         return self.fit(X, y)
 
     # -- prediction -------------------------------------------------------------------------------
-    def _images(self, X):
-        """File paths (a folder, one file, or a list of files) decode to an array; arrays pass through."""
+    @staticmethod
+    def _paths(X) -> list[Path] | None:
+        """The image files ``X`` names (a folder, one file or a list of files); None for arrays."""
         if isinstance(X, (str, os.PathLike)):
             path = Path(X)
-            paths = [path]
-            if path.is_dir():  # the images in it, else those of its class folders
-                paths = sorted(p for p in path.iterdir() if p.suffix.lower() in image_io.IMAGE_EXTENSIONS)
-                paths = paths or image_io.list_image_folder(path)[0]
-        elif isinstance(X, (list, tuple)) and X and isinstance(X[0], (str, os.PathLike)):
-            paths = [Path(p) for p in X]
-        else:
+            if not path.is_dir():
+                return [path]
+            # the images in the folder, else those of its class folders
+            paths = sorted(p for p in path.iterdir() if p.suffix.lower() in image_io.IMAGE_EXTENSIONS)
+            return paths or image_io.list_image_folder(path)[0]
+        if isinstance(X, (list, tuple)) and X and isinstance(X[0], (str, os.PathLike)):
+            return [Path(p) for p in X]
+        return None
+
+    def _images(self, X):
+        """File paths decode to an array (in worker processes for many files); arrays pass through."""
+        paths = self._paths(X)
+        if paths is None:
             return X
         size = self._image_size() or self.raw_shape_[1:]
         mode = "L" if self.raw_shape_[0] == 1 else "RGB"
-        return np.stack([image_io.decode_image(p, mode, size) for p in paths])
+        loader = torch.utils.data.DataLoader(
+            image_io.ImageFileDataset(paths, mode, size),
+            batch_size=64,
+            num_workers=image_io._num_workers(len(paths)),
+            collate_fn=image_io.collate_images,
+        )
+        images = []
+        for batch, _, errors in loader:
+            if errors:
+                raise ValueError(errors[0][1])
+            images.append(batch.numpy())
+        return np.concatenate(images)
 
     def _explain_inputs(self, X) -> torch.Tensor:
         """The normalised images (N, C, H, W) that ``module_`` starts from, as ``predict`` computes them."""
@@ -807,6 +825,9 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
 
     def _logits(self, X) -> np.ndarray:
         self._check_fitted()
+        paths = self._paths(X)
+        if paths is not None and len(paths) > 1024:  # a large folder streams through in chunks
+            return np.concatenate([self._logits(paths[i : i + 1024]) for i in range(0, len(paths), 1024)])
         inputs = self._explain_inputs(X)
         return numpy_out(predict_batches(self.module_, inputs, batch_size=512))[:, : len(self.classes_)]
 
