@@ -85,6 +85,7 @@ def still_up(client) -> None:
     assert client.get("/health").json()["status"] == "ok"
 
 
+@pytest.mark.slow  # starts a real server process: ~30 s on a busy 2-core machine
 def test_health_metadata_and_openapi(server):
     client = server["client"]
     assert httpx.get(f"http://127.0.0.1:{server['port']}/health").status_code == 200  # no key needed
@@ -101,6 +102,7 @@ def test_health_metadata_and_openapi(server):
     assert "Germany" in json.dumps(schema["components"])
 
 
+@pytest.mark.slow  # starts a real server process: ~30 s on a busy 2-core machine
 def test_predictions_equal_the_model(server):
     client, model, frame = server["client"], server["model"], server["frame"]
     rows = frame.drop(columns="Exited").head(50)
@@ -115,6 +117,7 @@ def test_predictions_equal_the_model(server):
     )
 
 
+@pytest.mark.slow  # starts a real server process: ~30 s on a busy 2-core machine
 def test_api_key_is_required_everywhere_but_health(server):
     base = f"http://127.0.0.1:{server['port']}"
     for path in ("/metadata", "/", "/docs", "/openapi.json"):
@@ -136,6 +139,7 @@ def test_api_key_is_required_everywhere_but_health(server):
         ({**ROW, "Gender": "F" * 5000}, "rows.0.Gender", ""),
     ],
 )
+@pytest.mark.slow  # starts a real server process: ~30 s on a busy 2-core machine
 def test_bad_rows_get_422_naming_the_field(server, row, where, message):
     answer = server["client"].post("/predict", json={"rows": [row]})
     assert answer.status_code == 422
@@ -143,6 +147,7 @@ def test_bad_rows_get_422_naming_the_field(server, row, where, message):
     assert "F" * 300 not in answer.text  # a long input is not echoed back
 
 
+@pytest.mark.slow  # starts a real server process: ~30 s on a busy 2-core machine
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
 def test_nan_and_inf_are_refused(server, literal):
     body = json.dumps({"rows": [{**ROW, "Balance": 0}]}).replace('"Balance": 0', f'"Balance": {literal}')
@@ -153,6 +158,7 @@ def test_nan_and_inf_are_refused(server, literal):
     )
 
 
+@pytest.mark.slow  # starts a real server process: ~30 s on a busy 2-core machine
 def test_batch_limits_and_malformed_bodies(server):
     client = server["client"]
     too_many = client.post("/predict", json={"rows": [ROW] * 101})
@@ -166,6 +172,7 @@ def test_batch_limits_and_malformed_bodies(server):
     still_up(client)
 
 
+@pytest.mark.slow  # starts a real server process: ~30 s on a busy 2-core machine
 def test_a_50_mb_body_is_refused_without_reading_it(server):
     port, size = server["port"], 50 * 1024 * 1024
     # declared length: the answer comes before the body is sent
@@ -207,6 +214,7 @@ def test_a_50_mb_body_is_refused_without_reading_it(server):
     still_up(server["client"])
 
 
+@pytest.mark.slow  # starts a real server process: ~30 s on a busy 2-core machine
 def test_unknown_model_folder_and_tampered_weights_fail_at_start(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "deepzoo", "serve", str(tmp_path / "nothing"), "--port", str(free_port())],
