@@ -42,8 +42,9 @@ def test_forecaster_learns_a_sine(sine):
 @pytest.mark.parametrize("cell", ["gru", "rnn"])
 def test_forecaster_cells_bidirectional_skip(sine, cell):
     X, y = sine
-    model = LSTMForecaster((8, 8), cell=cell, bidirectional=True, persistence_skip=True, max_iter=3,
-                           random_state=0).fit(X[:, :, 0], y)  # fmt: skip
+    model = LSTMForecaster(
+        (8, 8), cell=cell, bidirectional=True, persistence_skip=True, max_iter=3, random_state=0
+    ).fit(X[:, :, 0], y)
     assert model.predict(X[:3]).shape == (3,) and np.isfinite(model.loss_)
 
 
@@ -210,8 +211,14 @@ def test_classifier_word_vectors_initialise_embedding():
 
 
 def test_text_generator_learns_and_samples(tmp_path):
-    gen = TextGenerator(n_timesteps=4, embedding_dim=16, hidden_layer_sizes=(32,), max_iter=60,
-                        learning_rate=0.02, random_state=0).fit(["the cat sat on the mat"] * 20)  # fmt: skip
+    gen = TextGenerator(
+        n_timesteps=4,
+        embedding_dim=16,
+        hidden_layer_sizes=(32,),
+        max_iter=60,
+        learning_rate=0.02,
+        random_state=0,
+    ).fit(["the cat sat on the mat"] * 20)
     assert gen.generate("the cat", 4, temperature=0.01) == "the cat sat on the mat"
     sampled = gen.generate("the", 10, temperature=1.5, top_k=3, random_state=1)
     assert sampled.startswith("the") and sampled == gen.generate(
@@ -222,8 +229,9 @@ def test_text_generator_learns_and_samples(tmp_path):
 
 
 def test_text_generator_char_level_and_bad_prompts():
-    gen = TextGenerator("char", n_timesteps=6, embedding_dim=8, hidden_layer_sizes=(16,), max_iter=2,
-                        random_state=0).fit(["abcabcabc"] * 5)  # fmt: skip
+    gen = TextGenerator(
+        "char", n_timesteps=6, embedding_dim=8, hidden_layer_sizes=(16,), max_iter=2, random_state=0
+    ).fit(["abcabcabc"] * 5)
     assert gen.generate("ab", 3, random_state=0).startswith("ab")
     with pytest.raises(
         ValueError, match=r"None of the prompt's tokens \['x', 'y', 'z'\] is in the model's vocabulary"
@@ -241,3 +249,20 @@ def test_text_generator_perplexity_drops_with_training():
     early = TextGenerator(max_iter=1, **small).fit(corpus).perplexity(corpus)
     late = TextGenerator(max_iter=40, n_iter_no_change=40, **small).fit(corpus).perplexity(corpus)
     assert late < early / 2 and late >= 1.0
+
+
+def test_classifier_document_vectors_rank_same_class_first():
+    clf = SequenceClassifier(
+        "conv1d",
+        max_length=6,
+        embedding_dim=8,
+        n_filters=8,
+        max_iter=30,
+        n_iter_no_change=30,
+        learning_rate=0.02,
+        random_state=0,
+    ).fit(TEXTS, LABELS)
+    vectors = clf.document_vectors(["great film", "good film", "awful film"])
+    assert vectors.shape == (3, 16)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    assert unit[0] @ unit[1] > unit[0] @ unit[2]
