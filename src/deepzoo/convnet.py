@@ -619,7 +619,10 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
         mean, std = self.mean_, self.std_
         out = []
         for start in range(0, len(X), chunk):
-            x = torch.as_tensor(X[start : start + chunk], device=device)
+            part = X[start : start + chunk]
+            if not part.flags.writeable:  # a read-only view (memmap): torch would warn on sharing it
+                part = part.copy()
+            x = torch.as_tensor(part, device=device)
             x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
             if x.shape[1] == 1 and self.input_shape_[0] == 3:
                 x = x.expand(-1, 3, -1, -1)  # grayscale into a network pretrained on RGB
