@@ -53,8 +53,9 @@ class Config:
     """Learning rate while fine-tuning."""
     max_per_class: int | None = None
     """Read only this many images per class and split (None: all)."""
-    threads: int | None = 1
-    """CPU threads for torch; 1 is fastest on a shared, loaded CPU (None: torch's default)."""
+    threads: int | None = None
+    """CPU threads for torch (None: torch's default, every core); 1 is faster on a CPU that other jobs
+    keep busy (the figures in benchmarks/RESULTS.md were taken so)."""
 
 
 def _settle(config: Config) -> Config:

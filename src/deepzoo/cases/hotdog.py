@@ -52,8 +52,9 @@ class Config:
     """Epochs of fine-tuning the whole network afterwards (0: keep the backbone frozen)."""
     fine_tune_learning_rate: float = 1e-4
     """Learning rate while fine-tuning."""
-    threads: int | None = 1
-    """CPU threads for torch; 1 is fastest on a shared, loaded CPU (None: torch's default)."""
+    threads: int | None = None
+    """CPU threads for torch (None: torch's default, every core); 1 is faster on a CPU that other jobs
+    keep busy (the figures in benchmarks/RESULTS.md were taken so)."""
 
 
 def _budget(config: Config) -> Config:
