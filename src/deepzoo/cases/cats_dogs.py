@@ -10,15 +10,12 @@ course's small VGG-style network with augmentation, for a bounded number of epoc
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import distributed
 from ..convnet import ConvNetClassifier
 from ..data import registry
 from ..data.images import find_splits, load_image_folder
-from ..persistence import save
 from ..report import RunReport
 from . import images_common
 
@@ -131,25 +128,12 @@ def run(config: Config, out_dir) -> dict:
     X_test, y_test, _ = load_image_folder(
         splits["test"], image_size=size, mode="RGB", classes=classes, max_per_class=config.max_per_class
     )
-    # fit
-    clf = make_model(config)
-    with images_common.torch_threads(config.threads):
-        started, cpu_started = time.perf_counter(), time.process_time()
-        clf.fit(X_train, y_train)
-        fit_seconds = time.perf_counter() - started
-        fit_cpu_seconds = time.process_time() - cpu_started
-        metrics, y_pred = images_common.evaluate(clf, X_test, y_test)
-    metrics.update(
-        approach=config.approach,
-        fit_seconds=fit_seconds,
-        fit_cpu_seconds=fit_cpu_seconds,
-        epochs=clf.n_iter_,
-        n_train=len(y_train),
-        image_size=config.image_size,
+    # fit -> evaluate -> plot -> write
+    return images_common.fit_and_report(
+        report,
+        make_model(config),
+        (X_train, y_train, X_test, y_test),
+        out_dir,
+        threads=config.threads,
+        extra={"approach": config.approach, "image_size": config.image_size},
     )
-    report.add_metrics(**metrics)
-    images_common.add_pictures(report, clf, X_test, y_test, y_pred)
-    if distributed.is_main_process():
-        save(clf, out_dir / "model")
-    report.write()
-    return metrics

@@ -7,16 +7,13 @@ evaluate (test accuracy) -> plot (learning curves, confusion matrix, mistakes, f
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from .. import distributed
 from ..convnet import ConvNetClassifier
-from ..persistence import save
 from ..report import RunReport
 from . import images_common
 
@@ -69,7 +66,7 @@ def run(config: Config, out_dir) -> dict:
     X_train, X_test, y_train, y_test = train_test_split(
         X, digits.target, test_size=config.test_size, stratify=digits.target, random_state=config.seed
     )
-    # fit
+    # the model
     clf = ConvNetClassifier(
         config.architecture,
         width=config.width,
@@ -82,18 +79,5 @@ def run(config: Config, out_dir) -> dict:
         verbose=config.verbose,
         random_state=config.seed,
     )
-    started, cpu_started = time.perf_counter(), time.process_time()
-    clf.fit(X_train, y_train)
-    fit_seconds = time.perf_counter() - started
-    fit_cpu_seconds = time.process_time() - cpu_started
-    # evaluate, plot, write
-    metrics, y_pred = images_common.evaluate(clf, X_test, y_test)
-    metrics.update(
-        fit_seconds=fit_seconds, fit_cpu_seconds=fit_cpu_seconds, epochs=clf.n_iter_, n_train=len(y_train)
-    )
-    report.add_metrics(**metrics)
-    images_common.add_pictures(report, clf, X_test, y_test, y_pred)
-    if distributed.is_main_process():
-        save(clf, out_dir / "model")
-    report.write()
-    return metrics
+    # fit -> evaluate -> plot -> write
+    return images_common.fit_and_report(report, clf, (X_train, y_train, X_test, y_test), out_dir)

@@ -8,15 +8,12 @@ ConvNetClassifier (batch norm, dropout, light shifts/rotations, a cosine learnin
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import distributed
 from ..convnet import ConvNetClassifier
 from ..data import registry
 from ..data.images import read_idx
-from ..persistence import save
 from ..report import RunReport
 from . import images_common
 
@@ -92,7 +89,7 @@ def run(config: Config, out_dir) -> dict:
         X_train, y_train = X_train[: config.n_train], y_train[: config.n_train]
     if config.quick:
         X_test, y_test = X_test[:1000], y_test[:1000]
-    # fit
+    # the model
     clf = ConvNetClassifier(
         config.architecture,
         width=config.width,
@@ -106,24 +103,7 @@ def run(config: Config, out_dir) -> dict:
         verbose=config.verbose,
         random_state=config.seed,
     )
-    with images_common.torch_threads(config.threads):
-        started, cpu_started = time.perf_counter(), time.process_time()
-        clf.fit(X_train, y_train)
-        fit_seconds = time.perf_counter() - started
-        fit_cpu_seconds = time.process_time() - cpu_started
-    # evaluate, plot, write
-    metrics, y_pred = images_common.evaluate(clf, X_test, y_test)
-    metrics.update(
-        fit_seconds=fit_seconds,
-        fit_cpu_seconds=fit_cpu_seconds,
-        seconds_per_epoch=fit_seconds / clf.n_iter_,
-        epochs=clf.n_iter_,
-        n_train=len(y_train),
-        test_errors=int((y_pred != y_test).sum()),
+    # fit -> evaluate -> plot -> write
+    return images_common.fit_and_report(
+        report, clf, (X_train, y_train, X_test, y_test), out_dir, threads=config.threads
     )
-    report.add_metrics(**metrics)
-    images_common.add_pictures(report, clf, X_test, y_test, y_pred)
-    if distributed.is_main_process():
-        save(clf, out_dir / "model")
-    report.write()
-    return metrics
