@@ -37,7 +37,8 @@ class Config:
     approach: str = "pretrained"
     """'pretrained' (ImageNet EfficientNet-Lite0, new last layer) or 'scratch' (small_vgg, random start)."""
     image_size: int | None = None
-    """Side of the square images the network sees; None: 128 pretrained, 64 from scratch."""
+    """Side of the square images the network sees; None: 224 pretrained (EfficientNet-Lite0's own size:
+    97.9% against 95.6% at 128, for about 4x the feature time), 64 from scratch."""
     max_iter: int | None = None
     """Epochs (of the last layer when pretrained); None: 30 pretrained, 25 from scratch."""
     learning_rate: float | None = None
@@ -62,7 +63,7 @@ def _settle(config: Config) -> Config:
     pretrained = config.approach == "pretrained"
     config = dataclasses.replace(
         config,
-        image_size=config.image_size or (128 if pretrained else 64),
+        image_size=config.image_size or (224 if pretrained else 64),
         max_iter=config.max_iter or (30 if pretrained else 25),
         # from scratch, 2e-3 collapsed to one class on the 64-px set; 5e-4 learns
         learning_rate=config.learning_rate or (3e-3 if pretrained else 5e-4),
