@@ -310,6 +310,9 @@ class BernoulliRBM(TransformerMixin, TorchEstimator):
                     verbose=bool(self.verbose),
                     description="BernoulliRBM",
                     warn_on_max_iter=False,
+                    # a CD step is ~5 products the size of the weights: threads pay from ~5e6
+                    # (MNIST, 256 units, batch 64: 2.3x faster with 2 threads on an idle 2-core CPU)
+                    one_thread_below=5e6,
                 )
             finally:
                 self.module_.chains = self.module_.chains[:0]  # chains are training state only

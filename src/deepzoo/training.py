@@ -123,9 +123,9 @@ def cpu_threads_for(work: float, device: torch.device, limit: float = 5e7):
         torch.set_num_threads(before)
 
 
-def _cpu_threads_for(module: nn.Module, batch_size: int, device: torch.device):
+def _cpu_threads_for(module: nn.Module, batch_size: int, device: torch.device, limit: float = 5e7):
     """``cpu_threads_for`` with the work of one step of ``module`` on ``batch_size`` samples."""
-    return cpu_threads_for(sum(p.numel() for p in module.parameters()) * batch_size, device)
+    return cpu_threads_for(sum(p.numel() for p in module.parameters()) * batch_size, device, limit)
 
 
 def _progress(verbose: bool, total: int, description: str):
@@ -173,6 +173,7 @@ def fit_loop(
     resume: bool = False,
     description: str = "training",
     warn_on_max_iter: bool = True,
+    one_thread_below: float = 5e7,
 ) -> tuple[FitResult, torch.optim.Optimizer]:
     """Train ``module`` in place by minibatch gradient descent and return ``(FitResult, optimizer)``.
 
@@ -191,6 +192,9 @@ def fit_loop(
         (running over the epoch's batches) and ``val_score``.
     checkpoint, resume : write ``checkpoint`` atomically after every epoch; with ``resume`` continue
         from it when it exists and belongs to the same data and settings.
+    one_thread_below : on the CPU, train with one thread while parameters x batch size is below this
+        (tiny products lose more to thread hand-offs than they gain); a model whose step does more
+        work per parameter (the RBM's Gibbs chain) passes a lower bound.
 
     Raises
     ------
@@ -308,7 +312,7 @@ def fit_loop(
     if progress is not None:
         progress.update(progress.task_ids[0], completed=start_epoch)
     try:
-        with _cpu_threads_for(module, batch_size, device):
+        with _cpu_threads_for(module, batch_size, device, one_thread_below):
             for epoch in range(start_epoch, max_iter):
                 # tested first, so that resuming a run that had already stopped trains no extra epoch
                 if no_improve >= n_iter_no_change:
