@@ -123,6 +123,22 @@ def cpu_threads_for(work: float, device: torch.device, limit: float = 5e7):
         torch.set_num_threads(before)
 
 
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Run with ``n`` CPU threads for torch (None or 0: leave torch's setting); restore the count after.
+
+    The case studies expose it as a ``threads`` setting: on a CPU that other jobs keep busy, one
+    thread per process avoids threads waiting on each other; on an idle machine more threads pay.
+    """
+    before = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def _cpu_threads_for(module: nn.Module, batch_size: int, device: torch.device, limit: float = 5e7):
     """``cpu_threads_for`` with the work of one step of ``module`` on ``batch_size`` samples."""
     return cpu_threads_for(sum(p.numel() for p in module.parameters()) * batch_size, device, limit)

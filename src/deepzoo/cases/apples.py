@@ -23,6 +23,7 @@ from ..gan import GAN
 from ..gan_metrics import FrechetEvaluator, fit_feature_classifier
 from ..persistence import save
 from ..report import RunReport
+from ..training import torch_threads
 from . import gan_common
 
 
@@ -157,13 +158,8 @@ def load_classifier_data(config: Config) -> tuple[np.ndarray, np.ndarray, np.nda
 def run(config: Config, out_dir) -> dict:
     """Run the apples case study into ``out_dir``; return its metrics."""
     config = _budget(config)
-    before = torch.get_num_threads()
-    if config.threads > 0:
-        torch.set_num_threads(config.threads)
-    try:
+    with torch_threads(config.threads):
         return _run(config, Path(out_dir))
-    finally:
-        torch.set_num_threads(before)
 
 
 def _run(config: Config, out_dir: Path) -> dict:

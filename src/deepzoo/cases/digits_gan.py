@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from matplotlib.figure import Figure
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
@@ -23,6 +22,7 @@ from ..gan import GAN
 from ..gan_metrics import FrechetEvaluator, fit_feature_classifier
 from ..persistence import save
 from ..report import RunReport
+from ..training import torch_threads
 from . import gan_common
 
 
@@ -105,13 +105,8 @@ def plot_digit_classes(generated: np.ndarray, real: np.ndarray) -> Figure:
 def run(config: Config, out_dir) -> dict:
     """Run the digits GAN case study into ``out_dir``; return its metrics."""
     config = _budget(config)
-    before = torch.get_num_threads()
-    if config.threads > 0:
-        torch.set_num_threads(config.threads)
-    try:
+    with torch_threads(config.threads):
         return _run(config, Path(out_dir))
-    finally:
-        torch.set_num_threads(before)
 
 
 def _run(config: Config, out_dir: Path) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from pathlib import Path
 
@@ -14,22 +13,7 @@ from .. import distributed, plots
 from ..audit.explain import input_gradients
 from ..persistence import save
 from ..report import RunReport
-
-
-@contextlib.contextmanager
-def torch_threads(n: int | None):
-    """Run with ``n`` CPU threads for torch (None: leave torch's setting); restore the count after.
-
-    On a shared, loaded CPU one thread per process avoids the threads waiting on each other and is
-    several times faster for these small networks; on an idle machine more threads may pay.
-    """
-    before = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+from ..training import torch_threads
 
 
 def evaluate(clf, X_test, y_test) -> tuple[dict, np.ndarray]:
