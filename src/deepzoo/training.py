@@ -109,21 +109,6 @@ def _save_atomic(obj, path: Path) -> None:
 
 
 @contextlib.contextmanager
-def cpu_threads_for(work: float, device: torch.device, limit: float = 5e7):
-    """Use one CPU thread while a step's ``work`` (e.g. parameters x batch size) is below ``limit``:
-    handing tiny products to threads costs more than it saves. Restores the thread count after."""
-    if device.type != "cpu" or work > limit:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-@contextlib.contextmanager
 def torch_threads(n: int | None):
     """Run with ``n`` CPU threads for torch (None or 0: leave torch's setting); restore the count after.
 
@@ -137,6 +122,12 @@ def torch_threads(n: int | None):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def cpu_threads_for(work: float, device: torch.device, limit: float = 5e7):
+    """One CPU thread while a step's ``work`` (e.g. parameters x batch size) is below ``limit``:
+    handing tiny products to threads costs more than it saves. Restores the thread count after."""
+    return torch_threads(1 if device.type == "cpu" and work <= limit else None)
 
 
 def _cpu_threads_for(module: nn.Module, batch_size: int, device: torch.device, limit: float = 5e7):
