@@ -34,7 +34,7 @@ from .convnet_architectures import (
     pretrained_path,
 )
 from .data import images as image_io
-from .training import fit_loop, predict_batches
+from .training import fit_loop, multiply_adds, predict_batches
 
 __all__ = ["ARCHITECTURES", "ConvNetClassifier", "build_network", "load_pretrained"]
 
@@ -441,6 +441,7 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
             solver=self.solver, weight_decay=self.alpha, batch_size=min(self.batch_size, len(X_t)),
             validation_fraction=self.validation_fraction, tol=self.tol, score_fn=self._accuracy,
             stratify=y_t.cpu().numpy(), verbose=bool(self.verbose), description=type(self).__name__,
+            work_per_sample=multiply_adds(module, X_t[:1]),  # convolutions: threads pay from LeNet up
         )  # fmt: skip
         if self.lr_schedule == "cosine":
             # one fit_loop call per epoch with the same optimizer; the rate follows a half cosine

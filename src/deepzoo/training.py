@@ -130,9 +130,45 @@ def cpu_threads_for(work: float, device: torch.device, limit: float = 5e7):
     return torch_threads(1 if device.type == "cpu" and work <= limit else None)
 
 
-def _cpu_threads_for(module: nn.Module, batch_size: int, device: torch.device, limit: float = 5e7):
-    """``cpu_threads_for`` with the work of one step of ``module`` on ``batch_size`` samples."""
-    return cpu_threads_for(sum(p.numel() for p in module.parameters()) * batch_size, device, limit)
+def _cpu_threads_for(
+    module: nn.Module,
+    batch_size: int,
+    device: torch.device,
+    limit: float = 5e7,
+    work_per_sample: float | None = None,
+):
+    """``cpu_threads_for`` with the work of one step of ``module`` on ``batch_size`` samples: the
+    multiply-adds of one sample's forward pass when known, else the parameter count (which is that
+    number for dense layers, but not for convolutions, whose weights are reused at every position)."""
+    if work_per_sample is None:
+        work_per_sample = sum(p.numel() for p in module.parameters())
+    return cpu_threads_for(work_per_sample * batch_size, device, limit)
+
+
+def multiply_adds(module: nn.Module, sample: torch.Tensor) -> int:
+    """Multiply-adds of ``module``'s convolutions and dense layers on one ``sample`` (batch of 1),
+    counted with forward hooks on a no-grad, eval-mode pass that leaves the random streams alone."""
+    total = 0
+
+    def count(layer, inputs, output):
+        nonlocal total
+        if isinstance(layer, nn.modules.conv._ConvNd):  # each output value: in/groups x kernel taps
+            total += output[0].numel() * layer.weight[0].numel()
+        else:
+            total += output[0].numel() * layer.in_features
+
+    layers = [m for m in module.modules() if isinstance(m, (nn.Linear, nn.modules.conv._ConvNd))]
+    handles = [layer.register_forward_hook(count) for layer in layers]
+    was_training = module.training
+    try:
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
+            module.eval()
+            module(sample[:1])
+    finally:
+        module.train(was_training)
+        for handle in handles:
+            handle.remove()
+    return total
 
 
 def _progress(verbose: bool, total: int, description: str):
@@ -181,6 +217,7 @@ def fit_loop(
     description: str = "training",
     warn_on_max_iter: bool = True,
     one_thread_below: float = 5e7,
+    work_per_sample: float | None = None,
 ) -> tuple[FitResult, torch.optim.Optimizer]:
     """Train ``module`` in place by minibatch gradient descent and return ``(FitResult, optimizer)``.
 
@@ -199,9 +236,11 @@ def fit_loop(
         (running over the epoch's batches) and ``val_score``.
     checkpoint, resume : write ``checkpoint`` atomically after every epoch; with ``resume`` continue
         from it when it exists and belongs to the same data and settings.
-    one_thread_below : on the CPU, train with one thread while parameters x batch size is below this
-        (tiny products lose more to thread hand-offs than they gain); a model whose step does more
-        work per parameter (the RBM's Gibbs chain) passes a lower bound.
+    one_thread_below : on the CPU, train with one thread while ``work_per_sample`` x batch size is below
+        this (tiny products lose more to thread hand-offs than they gain); a model whose step does
+        more work per parameter (the RBM's Gibbs chain) passes a lower bound.
+    work_per_sample : multiply-adds of one sample's forward pass (see :func:`multiply_adds`); default
+        the parameter count, which is right for dense layers and far too low for convolutions.
 
     Raises
     ------
@@ -319,7 +358,7 @@ def fit_loop(
     if progress is not None:
         progress.update(progress.task_ids[0], completed=start_epoch)
     try:
-        with _cpu_threads_for(module, batch_size, device, one_thread_below):
+        with _cpu_threads_for(module, batch_size, device, one_thread_below, work_per_sample):
             for epoch in range(start_epoch, max_iter):
                 # tested first, so that resuming a run that had already stopped trains no extra epoch
                 if no_improve >= n_iter_no_change:
