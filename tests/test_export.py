@@ -100,7 +100,7 @@ def test_lstm_forecaster_matches(tmp_path):
     np.testing.assert_allclose(pred[:, 0], model.predict(X[:31]), atol=TOL)
 
 
-@pytest.mark.parametrize("architecture", ["conv1d", "lstm"])
+@pytest.mark.parametrize("architecture", ["conv1d", "lstm", "bag"])
 def test_sequence_classifier_matches_on_embeddings(tmp_path, architecture):
     texts = ["good film", "great fun film", "bad film", "awful boring film"] * 10
     clf = SequenceClassifier(architecture, max_iter=3, random_state=0).fit(texts, [1, 1, 0, 0] * 10)

@@ -117,7 +117,9 @@ def test_reverse_padded_and_masking():
     assert torch.allclose(short, padded[:, :2], atol=1e-6)
 
 
-@pytest.mark.parametrize("architecture", ["conv1d", "lstm", "gru", "bilstm", "stacked_bilstm", "conv_lstm"])
+@pytest.mark.parametrize(
+    "architecture", ["conv1d", "lstm", "gru", "bilstm", "stacked_bilstm", "conv_lstm", "bag"]
+)
 def test_classifier_architectures_learn(architecture):
     small = dict(max_length=6, embedding_dim=8, hidden_size=8, n_filters=8)
     clf = SequenceClassifier(
@@ -127,6 +129,38 @@ def test_classifier_architectures_learn(architecture):
     assert clf.predict(["a great film", "an awful one"]).tolist() == [1, 0]
     proba = clf.predict_proba(TEXTS[:4])
     assert np.allclose(proba.sum(1), 1)
+
+
+def test_bag_weights_are_scikit_learns_sublinear_tfidf(tmp_path):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = ["the cat sat on the mat the end", "a dog and a cat", "dogs bark at the mail man", "cat cat dog"]
+    clf = SequenceClassifier("bag", max_length=12, embedding_dim=4, max_iter=1, random_state=0)
+    clf.fit(texts, [0, 1, 0, 1])
+    ids = torch.as_tensor(clf._ids(texts, reset=False))
+    weights = clf.module_.token_weights(ids)  # (N, T): a word's weight spread over its positions
+    per_word = torch.zeros(len(texts), clf.n_tokens_).scatter_add_(1, ids, weights).numpy()
+    oracle = TfidfVectorizer(sublinear_tf=True, token_pattern=r"\S+").fit(texts)
+    expected = oracle.transform(texts).toarray()
+    columns = [clf.vocabulary_.index(word) for word in oracle.get_feature_names_out()]
+    np.testing.assert_allclose(per_word[:, columns], expected, atol=1e-6)
+    assert np.allclose(per_word.sum(1), per_word[:, columns].sum(1))  # no weight on padding or unknowns
+    # the document vector is that weighted sum of word vectors, and the frequencies are saved with it
+    table = clf.module_.embedding.weight.detach().numpy()
+    np.testing.assert_allclose(clf.document_vectors(texts), per_word @ table, atol=1e-5)
+    clf.save(tmp_path / "bag")
+    np.testing.assert_allclose(deepzoo.load(tmp_path / "bag").predict_proba(texts), clf.predict_proba(texts))
+
+
+def test_bag_integrated_gradients_complete_from_an_empty_text():
+    clf = SequenceClassifier("bag", max_length=6, embedding_dim=8, max_iter=20, random_state=0)
+    clf.fit(TEXTS, LABELS)
+    attributions = integrated_gradients(clf, ["a great film"], n_steps=16).sum(axis=(1, 2))
+    inputs = clf._explain_inputs(["a great film"])
+    with torch.no_grad():
+        gap = clf._explain_forward(inputs) - clf._explain_forward(torch.zeros_like(inputs))
+    predicted = int(clf.predict_proba(["a great film"]).argmax())
+    assert attributions[0] == pytest.approx(float(gap[0, predicted]), rel=1e-3, abs=1e-5)
 
 
 def test_classifier_padding_does_not_change_predictions():

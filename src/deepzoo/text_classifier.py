@@ -13,6 +13,7 @@ import numbers
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy import sparse
 from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
@@ -25,37 +26,61 @@ from .training import predict_batches
 
 __all__ = ["ARCHITECTURES", "SequenceClassifier", "TokenNet"]
 
-ARCHITECTURES = ("conv1d", "lstm", "gru", "bilstm", "stacked_bilstm", "conv_lstm")
+ARCHITECTURES = ("conv1d", "lstm", "gru", "bilstm", "stacked_bilstm", "conv_lstm", "bag")
 
 
 class TokenNet(nn.Module):
-    """Embedding -> conv1d | recurrent stack | both -> masked max+mean pooling -> dropout -> Linear."""
+    """Embedding -> conv1d | recurrent stack | both -> masked max+mean pooling -> dropout -> Linear;
+    or, for 'bag', the TF-IDF-weighted sum of the embeddings -> dropout -> Linear."""
 
     def __init__(
         self, n_tokens, embedding_dim, architecture, hidden_size, n_filters, kernel_size, dropout, n_outputs
     ):
         super().__init__()
         self.embedding = nn.Embedding(n_tokens, embedding_dim, padding_idx=0)
+        self.bag = architecture == "bag"
+        if self.bag:  # inverse document frequencies of the training texts, set by the estimator's fit
+            self.register_buffer("idf", torch.ones(n_tokens))
         self.conv = None
         width = embedding_dim
         if architecture in ("conv1d", "conv_lstm"):
             self.conv = nn.Conv1d(embedding_dim, n_filters, kernel_size, padding=kernel_size // 2)
             width = n_filters
         self.rnn = None
-        if architecture != "conv1d":
+        if architecture not in ("conv1d", "bag"):
             cell = "gru" if architecture == "gru" else "lstm"
             layers = (hidden_size, hidden_size) if architecture == "stacked_bilstm" else (hidden_size,)
             self.rnn = RecurrentStack(width, layers, cell, dropout, architecture.endswith("bilstm"))
             width = self.rnn.n_outputs
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(2 * width, n_outputs)
+        self.head = nn.Linear(width if self.bag else 2 * width, n_outputs)
+
+    def token_weights(self, ids: torch.Tensor) -> torch.Tensor:
+        """(N, T) ids -> (N, T) weight of each position in a 'bag' document vector: a word seen c times
+        gets (1 + ln c) x idf in all, shared by its c positions, and each document's weights have unit
+        L2 norm over its distinct words (scikit-learn's sublinear TF-IDF); padding gets 0."""
+        counts = torch.zeros(len(ids), len(self.idf), device=ids.device).scatter_add_(
+            1, ids, torch.ones(ids.shape, device=ids.device)
+        )  # (N, V) occurrences of each word
+        counts[:, 0] = 0  # padding
+        per_word = torch.where(counts > 0, (1 + counts.clamp_min(1).log()) * self.idf, 0.0)  # (N, V)
+        norm = per_word.norm(dim=1, keepdim=True).clamp_min(1e-12)  # (N, 1)
+        return (per_word / norm / counts.clamp_min(1)).gather(1, ids)  # (N, T)
+
+    def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        """(N, T) ids -> (N, T, E) the vectors the encoder reads; for 'bag', already TF-IDF weighted."""
+        e = self.embedding(ids)
+        return e * self.token_weights(ids)[:, :, None] if self.bag else e
 
     def forward_embedded(self, e: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """(N, T, E) embeddings and (N, T) bool mask of real tokens -> (N, n_outputs) logits."""
         return self.head(self.dropout(self.pooled(e, mask)))  # (N, n_outputs)
 
     def pooled(self, e: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """The document vector the head reads: (N, T, E), (N, T) -> (N, 2 * width)."""
+        """The document vector the head reads: (N, T, E), (N, T) -> (N, 2 * width), or (N, E) for 'bag'
+        (the sum of the weighted embeddings; padding rows are zero)."""
+        if self.bag:
+            return e.sum(1)
         lengths = mask.sum(1).clamp_min(1)
         h = e
         if self.conv is not None:
@@ -68,7 +93,7 @@ class TokenNet(nn.Module):
         return torch.cat([mean, peak], 1)  # (N, 2H)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.forward_embedded(self.embedding(ids), ids != 0)  # (N, T) -> (N, n_outputs)
+        return self.forward_embedded(self.embed(ids), ids != 0)  # (N, T) -> (N, n_outputs)
 
 
 class SequenceClassifier(ClassifierMixin, _RecurrentBase):
@@ -76,9 +101,12 @@ class SequenceClassifier(ClassifierMixin, _RecurrentBase):
 
     Parameters
     ----------
-    architecture : {'conv1d', 'lstm', 'gru', 'bilstm', 'stacked_bilstm', 'conv_lstm'}, default='bilstm'
+    architecture : {'conv1d', 'lstm', 'gru', 'bilstm', 'stacked_bilstm', 'conv_lstm', 'bag'}, \
+default='bilstm'
         The encoder after the embedding (Deep Learning Illustrated's IMDB line-up); its outputs are
-        max- and mean-pooled over the real tokens (padding masked).
+        max- and mean-pooled over the real tokens (padding masked). 'bag' reads no word order: the
+        document vector is the sum of its word vectors weighted by sublinear TF-IDF (inverse document
+        frequencies of the training texts), which learns well from a few hundred documents.
     embedding_dim : int, default=64
     hidden_size : int, default=64
         Units of each recurrent direction.
@@ -276,9 +304,23 @@ class SequenceClassifier(ClassifierMixin, _RecurrentBase):
             y_t,
             continuing=continuing,
             stratify=y,
-            build=lambda: self._with_vectors(self._build_module(), word_vectors),
+            build=lambda: self._with_vectors(self._with_idf(self._build_module(), ids), word_vectors),
         )
         return self
+
+    @staticmethod
+    def _with_idf(module: TokenNet, ids: np.ndarray) -> TokenNet:
+        """Set a 'bag' network's inverse document frequencies from the training ids (smoothed as in
+        scikit-learn's TfidfVectorizer: ln((1 + n) / (1 + df)) + 1)."""
+        if module.bag:
+            rows = np.repeat(np.arange(len(ids)), ids.shape[1])
+            present = sparse.csr_matrix(
+                (np.ones(ids.size, dtype=bool), (rows, ids.ravel())), shape=(len(ids), module.idf.numel())
+            )  # duplicates summed: a word's count in each document
+            df = np.asarray((present[:, 1:] > 0).sum(0)).ravel()
+            with torch.no_grad():
+                module.idf[1:] = torch.as_tensor(np.log((1 + len(ids)) / (1 + df)) + 1, dtype=torch.float32)
+        return module
 
     def _with_vectors(self, module: TokenNet, word_vectors) -> TokenNet:
         self.n_pretrained_tokens_ = 0
@@ -334,9 +376,7 @@ class SequenceClassifier(ClassifierMixin, _RecurrentBase):
         ids = torch.as_tensor(self._ids(X, reset=False), device=self._device())
         self.module_.eval()
         with torch.no_grad():
-            parts = [
-                self.module_.pooled(self.module_.embedding(chunk), chunk != 0) for chunk in ids.split(256)
-            ]
+            parts = [self.module_.pooled(self.module_.embed(chunk), chunk != 0) for chunk in ids.split(256)]
         return numpy_out(torch.cat(parts))
 
     def tokens(self, X) -> list[list[str]]:
@@ -347,11 +387,12 @@ class SequenceClassifier(ClassifierMixin, _RecurrentBase):
         return [[vocab[i] if vocab else str(i) for i in row if i != 0] for row in ids]
 
     def _explain_inputs(self, X) -> torch.Tensor:
-        """Token EMBEDDINGS (N, T, E), detached; padding positions are exact zero vectors."""
+        """Token EMBEDDINGS (N, T, E), detached (for 'bag', already TF-IDF weighted); padding positions are
+        exact zero vectors."""
         self._check_fitted()
         ids = torch.as_tensor(self._ids(X, reset=False), device=self._device())
         with torch.no_grad():
-            return self.module_.embedding(ids)
+            return self.module_.embed(ids)
 
     def _explain_forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """Logits (N, n_classes; two columns for binary). The padding mask is recomputed from the inputs:
