@@ -45,23 +45,27 @@ class Config:
     """Tiny budgets for tests and smoke runs."""
     test_size: float = 0.3
     """Share of the DISTINCT resume texts held out (stratified by category)."""
-    architecture: str = "conv1d"
-    """conv1d, lstm, gru, bilstm, stacked_bilstm or conv_lstm."""
-    max_length: int = 400
-    """Tokens read per resume."""
-    embedding_dim: int = 64
+    architecture: str = "bag"
+    """bag (TF-IDF-weighted word vectors), conv1d, lstm, gru, bilstm, stacked_bilstm or conv_lstm. With
+    116 training texts, 'bag' reached 0.84 held-out accuracy where conv1d reached 0.46."""
+    max_length: int = 2000
+    """Tokens read per resume (the longest has ~2,150 words; the median ~320)."""
+    embedding_dim: int = 128
     """Size of each word vector."""
     n_filters: int = 128
-    """Convolution filters."""
+    """Convolution filters (conv1d, conv_lstm)."""
     kernel_size: int = 1
-    """Convolution width (1: a learned bag of words)."""
-    dropout: float = 0.5
+    """Convolution width (conv1d, conv_lstm)."""
+    dropout: float = 0.3
     """Dropout before the output layer."""
+    alpha: float = 3e-4
+    """L2 penalty. alpha, dropout, embedding_dim and max_iter were chosen by 3-fold cross-validation
+    on the training texts only (benchmarks/tune_resumes.py), never on the held-out ones."""
     learning_rate: float = 1e-2
     """Adam's learning rate."""
     batch_size: int = 16
     """Resumes per gradient step."""
-    max_iter: int = 30
+    max_iter: int = 100
     """Epochs."""
     verbose: bool = False
     """Show progress bars while training."""
@@ -123,6 +127,7 @@ def run(config: Config, out_dir) -> dict:
         kernel_size=config.kernel_size,
         max_length=config.max_length,
         dropout=config.dropout,
+        alpha=config.alpha,
         learning_rate=config.learning_rate,
         batch_size=config.batch_size,
         max_iter=config.max_iter,
