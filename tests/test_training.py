@@ -341,3 +341,18 @@ def test_resume_after_sigkill_matches_an_uninterrupted_fit(tmp_path):
     assert resumed.n_iter_ == uninterrupted.n_iter_ == params["max_iter"]
     np.testing.assert_allclose(resumed.history_["loss"], uninterrupted.history_["loss"], rtol=1e-5)
     np.testing.assert_allclose(resumed.predict_proba(X), uninterrupted.predict_proba(X), atol=1e-6)
+
+
+def test_multiply_adds_counts_convolutions_per_position_and_leaves_the_module_alone():
+    layers = [nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.Dropout(0.5), nn.Flatten()]
+    net = nn.Sequential(*layers, nn.Linear(4 * 8 * 8, 10))
+    net.train()
+    before = torch.get_rng_state()
+    macs = training.multiply_adds(net, torch.zeros(5, 1, 8, 8))
+    # the convolution: 4 x 8 x 8 outputs, each 1 x 3 x 3 taps; the dense layer: 10 outputs x 256 inputs
+    assert macs == 4 * 8 * 8 * 9 + 10 * 256
+    assert net.training and torch.equal(torch.get_rng_state(), before)
+    assert net[1].num_batches_tracked.item() == 0  # evaluated in eval mode: batch-norm statistics untouched
+    assert not any(m._forward_hooks for m in net.modules())
+    # fit_loop's thread choice reads that work: a convolution's weights alone would say "tiny"
+    assert sum(p.numel() for p in net.parameters()) < macs
