@@ -303,6 +303,70 @@ def _num_workers(n_files: int) -> int:
     return 0 if n_files < 256 else min(4, os.cpu_count() or 1)
 
 
+def scan_image_folder(
+    root, *, image_size=None, mode: str = "auto", on_error: str = "raise", classes=None, max_per_class=None
+) -> tuple[list[Path], np.ndarray, list[str], str, tuple[int, int] | None]:
+    """The files of ``root/<class>/*`` checked from their headers alone, without decoding them.
+
+    Unreadable files stop with their name or are dropped with a warning (``on_error``); mixed colour
+    modes (with ``mode='auto'``) and mixed sizes (without ``image_size``) stop with the fix. Returns
+    ``(paths, labels, classes, mode, image_size)``: the mode settled to 'RGB' or 'L', and the size every
+    image will have, (height, width), or None for an empty folder. Arguments as in
+    :func:`load_image_folder`.
+    """
+    if on_error not in ("raise", "warn"):
+        raise ValueError(f"on_error must be 'raise' or 'warn'; got {on_error!r}.")
+    if mode not in ("auto", "RGB", "L"):
+        raise ValueError(f"mode must be 'auto', 'RGB' or 'L'; got {mode!r}.")
+    if isinstance(image_size, int):
+        image_size = (image_size, image_size)
+    paths, labels, classes = list_image_folder(root, classes)
+    if max_per_class is not None:
+        chosen = np.concatenate([np.flatnonzero(labels == c)[:max_per_class] for c in classes])
+        paths, labels = [paths[i] for i in chosen], labels[chosen]
+    keep = np.ones(len(paths), bool)
+
+    def bad(index: int, message: str) -> None:
+        if on_error == "raise":
+            raise ValueError(message + " Pass on_error='warn' to skip such files.")
+        warnings.warn(message + " Skipped.", stacklevel=3)
+        keep[index] = False
+
+    # the headers first: mixed modes and sizes are found before any decoding work
+    probes = [_probe(p) for p in paths]
+    for index, probe in enumerate(probes):
+        if probe is None:
+            bad(index, f"Cannot decode the image {paths[index]}: not an image file or corrupt.")
+    if mode == "auto":
+        by_mode = {}
+        for index, probe in enumerate(probes):
+            if probe is not None and keep[index]:
+                kind = "RGB" if probe[0] in ("RGB", "YCbCr", "CMYK") else probe[0]
+                by_mode.setdefault(kind, paths[index])
+        if len(by_mode) > 1:
+            listed = ", ".join(f"{p.name} is {m}" for m, p in list(by_mode.items())[:3])
+            raise ValueError(
+                f"The images in {root} have different colour modes ({listed}). Pass mode='RGB' "
+                "(or mode='L' for grayscale) to convert every image to one mode."
+            )
+        found = next(iter(by_mode), "RGB")
+        mode = "L" if found in ("L", "1") else "RGB"
+    if image_size is None:
+        sizes = Counter(p[1] for i, p in enumerate(probes) if p is not None and keep[i])
+        if len(sizes) > 1:
+            (common, _), (other, _) = sizes.most_common(2)
+            first = next(paths[i] for i, p in enumerate(probes) if p is not None and p[1] == other)
+            raise ValueError(
+                f"The images in {root} have different sizes ({len(sizes)} sizes; most are "
+                f"{common[0]}x{common[1]} but {first.name} is {other[0]}x{other[1]}, height x width). "
+                "Pass image_size=(height, width) to resize them all."
+            )
+    kept = np.flatnonzero(keep)
+    if image_size is None:
+        image_size = next((probes[i][1] for i in kept), None)
+    return [paths[i] for i in kept], labels[kept], classes, mode, image_size
+
+
 def load_image_folder(
     root,
     *,
@@ -355,16 +419,15 @@ def load_image_folder(
     >>> X.shape, y.tolist(), classes
     ((2, 3, 8, 8), ['cat', 'dog'], ['cat', 'dog'])
     """
-    if on_error not in ("raise", "warn"):
-        raise ValueError(f"on_error must be 'raise' or 'warn'; got {on_error!r}.")
-    if mode not in ("auto", "RGB", "L"):
-        raise ValueError(f"mode must be 'auto', 'RGB' or 'L'; got {mode!r}.")
-    if isinstance(image_size, int):
-        image_size = (image_size, image_size)
-    paths, labels, classes = list_image_folder(root, classes)
-    if max_per_class is not None:
-        chosen = np.concatenate([np.flatnonzero(labels == c)[:max_per_class] for c in classes])
-        paths, labels = [paths[i] for i in chosen], labels[chosen]
+    paths, labels, classes, mode, size = scan_image_folder(
+        root,
+        image_size=image_size,
+        mode=mode,
+        on_error=on_error,
+        classes=classes,
+        max_per_class=max_per_class,
+    )
+    image_size = None if image_size is None else size  # images of one size are decoded as they are
     keep = np.ones(len(paths), bool)
 
     def bad(index: int, message: str) -> None:
@@ -373,35 +436,6 @@ def load_image_folder(
         warnings.warn(message + " Skipped.", stacklevel=3)
         keep[index] = False
 
-    # the headers first: mixed modes and sizes are found before any decoding work
-    probes = [_probe(p) for p in paths]
-    for index, probe in enumerate(probes):
-        if probe is None:
-            bad(index, f"Cannot decode the image {paths[index]}: not an image file or corrupt.")
-    if mode == "auto":
-        by_mode = {}
-        for index, probe in enumerate(probes):
-            if probe is not None and keep[index]:
-                kind = "RGB" if probe[0] in ("RGB", "YCbCr", "CMYK") else probe[0]
-                by_mode.setdefault(kind, paths[index])
-        if len(by_mode) > 1:
-            listed = ", ".join(f"{p.name} is {m}" for m, p in list(by_mode.items())[:3])
-            raise ValueError(
-                f"The images in {root} have different colour modes ({listed}). Pass mode='RGB' "
-                "(or mode='L' for grayscale) to convert every image to one mode."
-            )
-        found = next(iter(by_mode), "RGB")
-        mode = "L" if found in ("L", "1") else "RGB"
-    if image_size is None:
-        sizes = Counter(p[1] for i, p in enumerate(probes) if p is not None and keep[i])
-        if len(sizes) > 1:
-            (common, _), (other, _) = sizes.most_common(2)
-            first = next(paths[i] for i, p in enumerate(probes) if p is not None and p[1] == other)
-            raise ValueError(
-                f"The images in {root} have different sizes ({len(sizes)} sizes; most are "
-                f"{common[0]}x{common[1]} but {first.name} is {other[0]}x{other[1]}, height x width). "
-                "Pass image_size=(height, width) to resize them all."
-            )
     todo = np.flatnonzero(keep)
     dataset = ImageFileDataset([paths[i] for i in todo], mode, image_size)
     workers = _num_workers(len(todo)) if num_workers is None else num_workers
@@ -420,6 +454,85 @@ def load_image_folder(
         raise ValueError(f"No image of {root} could be decoded.")
     kept = todo[decoded]
     return torch.cat(images).numpy(), labels[kept], classes
+
+
+class ImageStream:
+    """Image files read on demand, for folders too large to hold decoded in memory.
+
+    It looks like the uint8 array (n, C, H, W) that :func:`load_image_folder` would return (``len``,
+    ``shape``, ``dtype``, ``ndim``), but ``stream[indices]`` decodes only those files, in a pool of
+    threads (Pillow releases the GIL while decoding), and returns them as a uint8 array. A file that
+    fails to decode stops with its name. Build it from :func:`scan_image_folder`'s paths, settled mode
+    and size.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from PIL import Image
+    >>> from deepzoo.data.images import ImageStream, scan_image_folder
+    >>> root = tempfile.mkdtemp()
+    >>> for name in ("cat", "dog"):
+    ...     os.makedirs(os.path.join(root, name))
+    ...     Image.new("RGB", (12, 10)).save(os.path.join(root, name, "a.png"))
+    >>> paths, labels, classes, mode, size = scan_image_folder(root, image_size=8)
+    >>> stream = ImageStream(paths, mode, size)
+    >>> stream.shape, stream[[1]].shape
+    ((2, 3, 8, 8), (1, 3, 8, 8))
+    """
+
+    dtype = np.dtype(np.uint8)
+    ndim = 4
+
+    def __init__(self, paths, mode: str, image_size: tuple[int, int], threads: int | None = None):
+        if mode not in ("RGB", "L"):
+            raise ValueError(f"mode must be 'RGB' or 'L' (settled by scan_image_folder); got {mode!r}.")
+        self.paths = list(paths)
+        self.mode = mode
+        self.image_size = tuple(image_size)
+        self.threads = threads or min(8, 2 * (os.cpu_count() or 1))
+        self._pool = None
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return (len(self.paths), 1 if self.mode == "L" else 3, *self.image_size)
+
+    def __getitem__(self, index) -> np.ndarray:
+        if isinstance(index, torch.Tensor):
+            index = index.cpu().numpy()
+        rows = np.arange(len(self.paths))[index]
+        if rows.ndim == 0:
+            return self[[int(rows)]][0]
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="deepzoo-decode")
+        decode = lambda i: decode_image(self.paths[i], self.mode, self.image_size)  # noqa: E731
+        images = list(self._pool.map(decode, rows.tolist()))
+        return np.stack(images) if images else np.empty((0, *self.shape[1:]), np.uint8)
+
+    def __getstate__(self):  # the thread pool stays behind when pickled
+        return {**self.__dict__, "_pool": None}
+
+
+class BatchSource:
+    """A random-access source of training batches for :func:`deepzoo.training.fit_loop`: ``source[rows]``
+    is ``transform(images[rows])`` on ``device`` (e.g. an :class:`ImageStream` normalised batch by
+    batch). ``shape`` is that of the transformed whole."""
+
+    def __init__(self, images, transform, device, item_shape: tuple):
+        self.images, self.transform, self.device = images, transform, torch.device(device)
+        self.shape = (len(images), *item_shape)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index) -> torch.Tensor:
+        if isinstance(index, slice):
+            index = np.arange(len(self.images))[index]
+        return self.transform(self.images[index])
 
 
 # -- batch transforms in torch ----------------------------------------------------------------------
