@@ -84,6 +84,20 @@ def predict_batches(module: nn.Module, X: torch.Tensor, batch_size: int = 4096) 
     return torch.cat(outputs) if outputs else torch.empty(0)
 
 
+def _streamed_batches(X, order: torch.Tensor, bounds: list[tuple[int, int]]):
+    """``X[order[start:stop]]`` for each batch of a streamed source, the next batch read in a thread
+    while the caller trains on the current one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="deepzoo-prefetch") as pool:
+        pending = pool.submit(X.__getitem__, order[slice(*bounds[0])]) if bounds else None
+        for k in range(len(bounds)):
+            batch = pending.result()
+            if k + 1 < len(bounds):
+                pending = pool.submit(X.__getitem__, order[slice(*bounds[k + 1])])
+            yield batch
+
+
 def _fingerprint(X: torch.Tensor, y: torch.Tensor | None, settings: dict) -> str:
     """A short hash of the data shape, a data sample and the settings, to refuse a foreign checkpoint."""
     h = hashlib.sha256(repr(sorted(settings.items())).encode())
@@ -226,7 +240,9 @@ def fit_loop(
     module : nn.Module already on the device of ``X``.
     loss_fn : ``loss_fn(output, y_batch)`` -> per-sample losses of shape (batch,). ``y`` may be None
         (autoencoders, RBMs): then ``loss_fn(output, x_batch)`` receives the inputs.
-    X, y : tensors on the training device; ``len(X) == len(y)``.
+    X, y : tensors on the training device; ``len(X) == len(y)``. ``X`` may also be a random-access
+        source too large for memory (:class:`deepzoo.data.images.BatchSource`): ``X[rows]`` gives a
+        batch tensor, read for each batch (the next one while the current one trains).
     sample_weight : optional (n_samples,) weights; the batch loss is the weighted mean.
     optimizer : continue with this optimizer (``warm_start`` / ``partial_fit``) instead of a new one.
     early_stopping : hold out ``validation_fraction`` (stratified on ``stratify`` when given), stop when
@@ -250,6 +266,7 @@ def fit_loop(
         When ``resume`` finds a checkpoint written for other data or settings.
     """
     device = X.device
+    streamed = not isinstance(X, torch.Tensor)  # e.g. data.images.BatchSource over files on disk
     world, rank = distributed.world_size(), distributed.rank()
     n_samples = len(X)
     targets = X if y is None else y
@@ -373,13 +390,19 @@ def fit_loop(
                     if shuffle
                     else train_idx
                 )
-                # one gather per epoch, then every batch is a view; under DDP each rank keeps its share
-                X_epoch, t_epoch = X[order], targets[order]
+                # one gather per epoch, then every batch is a view; under DDP each rank keeps its share.
+                # A streamed source is read batch by batch instead, the next batch while this one trains
+                t_epoch = targets[order]
+                batches = (
+                    _streamed_batches(X, order, bounds)
+                    if streamed
+                    else (X_epoch[start:stop] for X_epoch in (X[order],) for start, stop in bounds)
+                )
                 w_epoch = None if sample_weight is None else sample_weight[order]
                 loss_sum = torch.zeros((), device=device)
                 score_sum = torch.zeros((), device=device)
-                for start, stop in bounds:
-                    xb, tb = X_epoch[start:stop], t_epoch[start:stop]
+                for (start, stop), xb in zip(bounds, batches, strict=True):
+                    tb = t_epoch[start:stop]
                     wb = None if w_epoch is None else w_epoch[start:stop]
                     # the weight of the whole global batch normalises the loss, so that the
                     # gradients DDP averages equal those of one process on the same batch; a batch
