@@ -122,6 +122,53 @@ def test_fit_folder_and_predict_paths(tmp_path):
         clf.predict([tmp_path / "bad.png"])
 
 
+def _two_class_folder(root, n=12, size=12):
+    rng = np.random.default_rng(0)
+    for name, base in (("dark", 40), ("light", 200)):
+        (root / name).mkdir()
+        for i in range(n):
+            pixels = np.clip(base + rng.normal(0, 20, (size, size, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(root / name / f"{i}.png")
+    return root
+
+
+def test_streamed_folder_trains_like_the_folder_in_memory(tmp_path):
+    root = _two_class_folder(tmp_path)
+    settings = dict(width=0.25, max_iter=3, batch_size=8, learning_rate=1e-2, random_state=0)
+    held = ConvNetClassifier("small_vgg", **settings).fit_folder(root, stream=False)
+    streamed = ConvNetClassifier("small_vgg", **settings).fit_folder(root, stream=True)
+    np.testing.assert_allclose(streamed.history_["loss"], held.history_["loss"], rtol=1e-5)
+    np.testing.assert_allclose(streamed.predict_proba(root), held.predict_proba(root), atol=1e-5)
+    # early stopping holds out part of the stream; a frozen backbone computes features from it once
+    ConvNetClassifier("small_vgg", early_stopping=True, **settings).fit_folder(root, stream=True)
+    lite = dict(pretrained=True, freeze="backbone", image_size=32, max_iter=3, random_state=0)
+    frozen = ConvNetClassifier("efficientnet_lite0", **lite).fit_folder(root, stream=True)
+    in_memory = ConvNetClassifier("efficientnet_lite0", **lite).fit_folder(root, stream=False)
+    np.testing.assert_allclose(frozen.predict_proba(root), in_memory.predict_proba(root), atol=1e-5)
+
+
+def test_auto_streams_a_folder_larger_than_memory(tmp_path, monkeypatch):
+    from deepzoo import convnet
+    from deepzoo.data import images
+
+    root = _two_class_folder(tmp_path, n=4)
+    monkeypatch.setattr(convnet, "_available_memory", lambda: 1000)  # bytes: far less than 8 images
+    monkeypatch.setattr(images, "load_image_folder", lambda *a, **k: pytest.fail("decoded it all"))
+    clf = ConvNetClassifier("small_vgg", width=0.25, max_iter=1, batch_size=4, random_state=0)
+    assert clf.fit_folder(root).predict(root).shape == (8,)
+    with pytest.raises(ValueError, match="stream must be 'auto', True or False"):
+        clf.fit_folder(root, stream="yes")
+
+
+def test_streamed_file_that_fails_to_decode_is_named(tmp_path):
+    root = _two_class_folder(tmp_path, n=4)
+    whole = (root / "dark" / "0.png").read_bytes()
+    (root / "dark" / "0.png").write_bytes(whole[: len(whole) // 2])  # the header reads, the pixels do not
+    clf = ConvNetClassifier("small_vgg", width=0.25, max_iter=1, batch_size=4, random_state=0)
+    with pytest.raises(ValueError, match=r"Cannot decode the image .*0\.png: image file is truncated"):
+        clf.fit_folder(root, stream=True)
+
+
 # -- pretrained weights ----------------------------------------------------------------------------
 def test_resnet18_matches_torchvision_published_shapes():
     # oracle: torchvision's resnet18 has 11,689,512 parameters; a few of its published shapes

@@ -39,6 +39,14 @@ from .training import fit_loop, multiply_adds, predict_batches
 __all__ = ["ARCHITECTURES", "ConvNetClassifier", "build_network", "load_pretrained"]
 
 
+def _available_memory() -> int:
+    """Bytes of memory available now (Linux and macOS); a large figure where the system cannot say."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 62
+
+
 # -- the estimator -----------------------------------------------------------------------------------
 class _Augmented(nn.Module):
     """Applies ``data.images.augment`` to each training batch; in eval mode it is the bare network."""
@@ -314,25 +322,30 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
                 )
         return X
 
-    def _to_tensor(self, X: np.ndarray, device: torch.device, chunk: int = 2048) -> torch.Tensor:
-        """uint8 or float images -> normalised float32 tensor (N, C, H, W) on ``device``, resized if asked."""
-        mean, std = self.mean_, self.std_
-        out = []
-        for start in range(0, len(X), chunk):
-            part = X[start : start + chunk]
-            if not part.flags.writeable:  # a read-only view (memmap): torch would warn on sharing it
-                part = part.copy()
-            x = torch.as_tensor(part, device=device)
-            x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
-            if x.shape[1] == 1 and self.input_shape_[0] == 3:
-                x = x.expand(-1, 3, -1, -1)  # grayscale into a network pretrained on RGB
-            elif x.shape[1] == 4 and self.input_shape_[0] == 3:
-                x = x[:, :3]
-            if self._image_size() is not None:
-                x = image_io.resize(x, self._image_size())
-            out.append(image_io.normalize(x, mean, std))
-        tensor = torch.cat(out) if out else torch.empty((0, *self.input_shape_), device=device)
-        return tensor.contiguous(memory_format=torch.channels_last) if device.type == "cuda" else tensor
+    def _to_tensor(self, X, device: torch.device, chunk: int = 2048):
+        """uint8 or float images -> normalised float32 tensor (N, C, H, W) on ``device``, resized if asked.
+        An ImageStream becomes a BatchSource that does the same batch by batch, as training reads it."""
+        if isinstance(X, image_io.ImageStream):
+            return image_io.BatchSource(
+                X, lambda part: self._prepare(part, device), device, self.input_shape_
+            )
+        out = [self._prepare(X[start : start + chunk], device) for start in range(0, len(X), chunk)]
+        return torch.cat(out) if out else torch.empty((0, *self.input_shape_), device=device)
+
+    def _prepare(self, part: np.ndarray, device: torch.device) -> torch.Tensor:
+        """One chunk of uint8 or float images -> the normalised float32 tensor the network reads."""
+        if not part.flags.writeable:  # a read-only view (memmap): torch would warn on sharing it
+            part = part.copy()
+        x = torch.as_tensor(part, device=device)
+        x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+        if x.shape[1] == 1 and self.input_shape_[0] == 3:
+            x = x.expand(-1, 3, -1, -1)  # grayscale into a network pretrained on RGB
+        elif x.shape[1] == 4 and self.input_shape_[0] == 3:
+            x = x[:, :3]
+        if self._image_size() is not None:
+            x = image_io.resize(x, self._image_size())
+        x = image_io.normalize(x, self.mean_, self.std_)
+        return x.contiguous(memory_format=torch.channels_last) if device.type == "cuda" else x
 
     def _build_module(self, load_weights: bool = False) -> _Net:
         net = build_network(
@@ -382,7 +395,10 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
         continuing = self.warm_start and hasattr(self, "module_")
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
-        X = self._validate_X(X, reset=not continuing)
+        return self._fit(self._validate_X(X, reset=not continuing), y, continuing)
+
+    def _fit(self, X, y, continuing: bool):
+        """``fit`` after the images are checked: ``X`` is an array (n, C, H, W) or an ImageStream."""
         y = np.asarray(y)
         if len(X) < 2:
             raise ValueError(
@@ -469,18 +485,48 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
         self.best_epoch_ = None if result.best_epoch is None else self.n_iter_ + result.best_epoch
         self.n_iter_ += result.n_iter
 
-    def fit_folder(self, path, *, on_error: str = "raise"):
+    def fit_folder(self, path, *, on_error: str = "raise", stream="auto"):
         """Train on an image folder ``path/<class>/*.jpg``; ``classes_`` are the folder names.
 
-        Images are decoded once (in worker processes) and held in memory as uint8; ``image_size``
-        resizes them while decoding (else they must all have one size).
+        ``image_size`` resizes the images while decoding (else they must all have one size). Small
+        folders are decoded once (in worker processes) and held in memory as uint8. With
+        ``stream=True``, or with ``'auto'`` when the images as float32 would take more than half of the
+        memory available now, they are read from disk batch by batch instead (decoded in threads,
+        the next batch while the current one trains): slower per epoch, but any size fits.
+        ``on_error`` ('raise' or 'warn') is for files whose header cannot be read; when streaming, a file
+        that passes that check but fails to decode later stops training with its name.
         """
         self._check_params()
+        if stream not in ("auto", True, False):
+            raise ValueError(f"stream must be 'auto', True or False; got {stream!r}.")
         mode = "RGB" if self._uses_pretrained else "auto"
-        X, y, _ = image_io.load_image_folder(
+        if stream is False:
+            X, y, _ = image_io.load_image_folder(
+                path, image_size=self._image_size(), mode=mode, on_error=on_error
+            )
+            return self.fit(X, y)
+        paths, y, _, mode, size = image_io.scan_image_folder(
             path, image_size=self._image_size(), mode=mode, on_error=on_error
         )
-        return self.fit(X, y)
+        if not paths:
+            raise ValueError(f"No image of {path} could be read.")
+        images = image_io.ImageStream(paths, mode, size)
+        if stream == "auto" and math.prod(images.shape) * 4 < _available_memory() // 2:
+            X, y, _ = image_io.load_image_folder(
+                path, image_size=self._image_size(), mode=mode, on_error=on_error
+            )
+            return self.fit(X, y)
+        continuing = self.warm_start and hasattr(self, "module_")
+        if not continuing:
+            self.n_features_in_ = int(math.prod(images.shape[1:]))
+        elif images.shape[1] != self.raw_shape_[0] or (
+            self._image_size() is None and images.shape[2:] != self.raw_shape_[1:]
+        ):
+            raise ValueError(
+                f"The images of {path} have shape {images.shape[1:]} but {type(self).__name__} was fitted on "
+                f"{tuple(self.raw_shape_)} (channels, height, width)."
+            )
+        return self._fit(images, y, continuing)
 
     # -- prediction -------------------------------------------------------------------------------
     @staticmethod
