@@ -283,3 +283,33 @@ def test_unknown_augment_key():
 def test_bad_image_shape_for_rows():
     with pytest.raises(ValueError, match=r"image_shape=\(1, 8, 7\) holds 56 pixels but X has 64"):
         small(image_shape=(1, 8, 7)).fit(np.zeros((4, 64)), [0, 1, 0, 1])
+
+
+def test_interrupted_fit_resumes_from_its_checkpoint(digits, tmp_path, monkeypatch):
+    X, y = digits
+    settings = dict(
+        architecture="lenet5", max_iter=4, batch_size=64, learning_rate=3e-3, lr_schedule="cosine",
+        augment={"shift": 0.1}, random_state=0,
+    )  # fmt: skip
+    reference = ConvNetClassifier(**settings).fit(X[:400], y[:400])
+    path = tmp_path / "convnet.ckpt"
+    calls = {"n": 0}
+    original = ConvNetClassifier._loss
+
+    def interrupting(self, output, target):
+        calls["n"] += 1
+        if calls["n"] == 15:  # in the third epoch: Ctrl-C
+            raise KeyboardInterrupt
+        return original(self, output, target)
+
+    monkeypatch.setattr(ConvNetClassifier, "_loss", interrupting)
+    with pytest.raises(KeyboardInterrupt):
+        ConvNetClassifier(**settings, checkpoint=path).fit(X[:400], y[:400])
+    monkeypatch.setattr(ConvNetClassifier, "_loss", original)
+    assert torch.load(path, weights_only=True)["epoch"] == 2
+    torch.manual_seed(123)  # the rest of the run's randomness must come from the checkpoint
+    resumed = ConvNetClassifier(**settings, checkpoint=path, resume=True).fit(X[:400], y[:400])
+    assert resumed.history_["loss"] == pytest.approx(reference.history_["loss"], rel=1e-6)
+    np.testing.assert_allclose(
+        resumed.predict_proba(X[400:450]), reference.predict_proba(X[400:450]), atol=1e-6
+    )

@@ -109,6 +109,11 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
         Epochs at most.
     tol, n_iter_no_change, early_stopping, validation_fraction : as in :class:`deepzoo.MLPClassifier`
     warm_start : bool, default=False
+    checkpoint : str or path, default=None
+        File written atomically after every epoch; with ``resume=True`` a killed fit continues from it
+        (needs a fixed ``random_state``). Fine-tuning (``fine_tune_iter``) keeps its own file beside it,
+        ``<checkpoint>.fine_tune``.
+    resume : bool, default=False
     verbose : bool, default=False
     device : str, default='auto'
         'auto' picks CUDA (bf16 autocast, channels_last) when present, else CPU.
@@ -162,6 +167,8 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
         "early_stopping": [bool],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "warm_start": [bool],
+        "checkpoint": [str, "pathlike", None],
+        "resume": [bool],
         "verbose": [bool, Interval(numbers.Integral, 0, None, closed="left")],
         "device": ["device"],
         "random_state": ["random_state"],
@@ -198,6 +205,8 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
         early_stopping=False,
         validation_fraction=0.1,
         warm_start=False,
+        checkpoint=None,
+        resume=False,
         verbose=False,
         device="auto",
         random_state=None,
@@ -226,6 +235,8 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.warm_start = warm_start
+        self.checkpoint = checkpoint
+        self.resume = resume
         self.verbose = verbose
         self.device = device
         self.random_state = random_state
@@ -444,38 +455,31 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
                 self.module_.freeze_backbone(False)
                 self.optimizer_ = None
                 self._train(
-                    self.module_, X_t, y_t, seed + 1, self.fine_tune_iter, self.fine_tune_learning_rate
-                )
+                    self.module_, X_t, y_t, seed + 1, self.fine_tune_iter, self.fine_tune_learning_rate,
+                    phase=".fine_tune",
+                )  # fmt: skip
         self.module_.frozen = False
         self.module_.eval()
         return self
 
-    def _train(self, module, X_t, y_t, seed, max_iter, learning_rate) -> None:
+    def _train(self, module, X_t, y_t, seed, max_iter, learning_rate, phase: str = "") -> None:
         """fit_loop over ``module`` (with augmentation when asked), extending ``history_``."""
         net = _Augmented(module, dict(self.augment)) if self.augment and module is self.module_ else module
-        common = dict(
-            solver=self.solver, weight_decay=self.alpha, batch_size=min(self.batch_size, len(X_t)),
-            validation_fraction=self.validation_fraction, tol=self.tol, score_fn=self._accuracy,
-            stratify=y_t.cpu().numpy(), verbose=bool(self.verbose), description=type(self).__name__,
-            work_per_sample=multiply_adds(module, X_t[:1]),  # convolutions: threads pay from LeNet up
-        )  # fmt: skip
-        if self.lr_schedule == "cosine":
-            # one fit_loop call per epoch with the same optimizer; the rate follows a half cosine
-            for epoch in range(max_iter):
-                rate = learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / max_iter))
-                if self.optimizer_ is not None:
-                    for group in self.optimizer_.param_groups:
-                        group["lr"] = rate
-                result, self.optimizer_ = fit_loop(
-                    net, self._loss, X_t, y_t, optimizer=self.optimizer_, learning_rate=rate,
-                    max_iter=1, warn_on_max_iter=False, seed=seed + self.n_iter_, **common,
-                )  # fmt: skip
-                self._record(result)
-            return
+        schedule, stop_after = None, self.n_iter_no_change
+        if self.lr_schedule == "cosine":  # a half cosine from learning_rate to 0 over max_iter epochs
+            schedule = lambda epoch: learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / max_iter))  # noqa: E731
+            stop_after = max_iter + 1  # the schedule sets the length: no stop on the training loss
+        checkpoint = None if self.checkpoint is None else str(self.checkpoint) + phase
         result, self.optimizer_ = fit_loop(
-            net, self._loss, X_t, y_t, optimizer=self.optimizer_, learning_rate=learning_rate,
-            max_iter=max_iter, early_stopping=self.early_stopping, n_iter_no_change=self.n_iter_no_change,
-            seed=seed + self.n_iter_, **common,
+            net, self._loss, X_t, y_t, optimizer=self.optimizer_, solver=self.solver,
+            learning_rate=learning_rate, weight_decay=self.alpha, batch_size=min(self.batch_size, len(X_t)),
+            max_iter=max_iter, early_stopping=self.early_stopping,
+            validation_fraction=self.validation_fraction, n_iter_no_change=stop_after, tol=self.tol,
+            score_fn=self._accuracy, stratify=y_t.cpu().numpy(), seed=seed + self.n_iter_,
+            verbose=bool(self.verbose), description=type(self).__name__,
+            work_per_sample=multiply_adds(module, X_t[:1]),  # convolutions: threads pay from LeNet up
+            lr_schedule=schedule, warn_on_max_iter=schedule is None,
+            checkpoint=checkpoint, resume=self.resume,
         )  # fmt: skip
         self._record(result)
 

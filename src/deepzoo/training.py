@@ -232,6 +232,7 @@ def fit_loop(
     warn_on_max_iter: bool = True,
     one_thread_below: float = 5e7,
     work_per_sample: float | None = None,
+    lr_schedule: Callable[[int], float] | None = None,
 ) -> tuple[FitResult, torch.optim.Optimizer]:
     """Train ``module`` in place by minibatch gradient descent and return ``(FitResult, optimizer)``.
 
@@ -255,6 +256,8 @@ def fit_loop(
     one_thread_below : on the CPU, train with one thread while ``work_per_sample`` x batch size is below
         this (tiny products lose more to thread hand-offs than they gain); a model whose step does
         more work per parameter (the RBM's Gibbs chain) passes a lower bound.
+    lr_schedule : ``lr_schedule(epoch)`` -> the learning rate of that epoch (0-based, counted across a
+        resume), set on every parameter group at the epoch's start; None keeps ``learning_rate``.
     work_per_sample : multiply-adds of one sample's forward pass (see :func:`multiply_adds`); default
         the parameter count, which is right for dense layers and far too low for convolutions.
 
@@ -384,6 +387,9 @@ def fit_loop(
                     # each process its own dropout masks, a function of (seed, epoch, rank) alone so
                     # that a resumed run draws the same ones; one process keeps the caller's stream
                     torch.manual_seed((seed * 1_000_003 + epoch * world + rank) % 2**63)
+                if lr_schedule is not None:
+                    for group in optimizer.param_groups:
+                        group["lr"] = lr_schedule(epoch)
                 module.train()
                 order = (
                     train_idx[torch.randperm(n_train, generator=generator).to(device)]
