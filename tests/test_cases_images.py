@@ -42,6 +42,11 @@ def test_cases_are_registered_with_a_documented_config():
 def test_digits_quick_writes_report(tmp_path):
     metrics = run_quick("digits", tmp_path / "digits")
     assert metrics["accuracy"] > 0.5  # two epochs; chance is 0.1
+    # the run left its checkpoint; --resume finds the fit finished and gives the same model
+    assert (tmp_path / "digits" / "checkpoints" / "convnet.ckpt").is_file()
+    again = run_quick("digits", tmp_path / "digits", "--resume")
+    assert again["accuracy"] == metrics["accuracy"] and again["epochs"] == metrics["epochs"]
+    assert deepzoo.load(tmp_path / "digits" / "model").get_params()["checkpoint"] is None
 
 
 @pytest.mark.slow

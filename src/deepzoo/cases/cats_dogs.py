@@ -34,6 +34,8 @@ class Config:
     """Tiny budgets (20 images per class, 32x32, one epoch) for tests and smoke runs."""
     verbose: bool = False
     """Show progress bars while training."""
+    resume: bool = False
+    """Continue an interrupted fit from the checkpoint in the run folder (same settings and seed)."""
     approach: str = "pretrained"
     """'pretrained' (ImageNet EfficientNet-Lite0, new last layer) or 'scratch' (small_vgg, random start)."""
     image_size: int | None = None
@@ -136,5 +138,6 @@ def run(config: Config, out_dir) -> dict:
         (X_train, y_train, X_test, y_test),
         out_dir,
         threads=config.threads,
+        resume=config.resume,
         extra={"approach": config.approach, "image_size": config.image_size},
     )

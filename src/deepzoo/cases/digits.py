@@ -30,6 +30,8 @@ class Config:
     """Tiny budgets (two epochs) for tests and smoke runs."""
     verbose: bool = False
     """Show a progress bar while training."""
+    resume: bool = False
+    """Continue an interrupted fit from the checkpoint in the run folder (same settings and seed)."""
     architecture: str = "small_vgg"
     """lenet5, small_vgg, resnet18, mobilenet_v2 or efficientnet_lite0."""
     width: float = 1.0
@@ -80,4 +82,6 @@ def run(config: Config, out_dir) -> dict:
         random_state=config.seed,
     )
     # fit -> evaluate -> plot -> write
-    return images_common.fit_and_report(report, clf, (X_train, y_train, X_test, y_test), out_dir)
+    return images_common.fit_and_report(
+        report, clf, (X_train, y_train, X_test, y_test), out_dir, resume=config.resume
+    )

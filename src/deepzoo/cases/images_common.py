@@ -58,15 +58,26 @@ def add_pictures(report: RunReport, clf, X_test, y_test, y_pred, *, class_names=
 
 
 def fit_and_report(
-    report: RunReport, clf, data, out_dir, *, threads: int | None = None, extra: dict | None = None
+    report: RunReport,
+    clf,
+    data,
+    out_dir,
+    *,
+    threads: int | None = None,
+    extra: dict | None = None,
+    resume: bool = False,
 ) -> dict:
-    """The tail every image case shares: fit (timed in wall and CPU seconds) -> test accuracy -> the
-    pictures -> save the model (rank 0) -> write the report. ``data`` is (X_train, y_train, X_test,
-    y_test); ``extra`` holds the case's own metrics to add. Returns the metrics."""
+    """The tail every image case shares: fit (timed in wall and CPU seconds; a checkpoint after every
+    epoch in ``out_dir/checkpoints``, continued from with ``resume``) -> test accuracy -> the pictures ->
+    save the model (rank 0) -> write the report. ``data`` is (X_train, y_train, X_test, y_test);
+    ``extra`` holds the case's own metrics to add. Returns the metrics."""
     X_train, y_train, X_test, y_test = data
+    checkpoint = Path(out_dir) / "checkpoints" / "convnet.ckpt" if distributed.is_main_process() else None
+    clf.set_params(checkpoint=None if checkpoint is None else str(checkpoint), resume=resume)
     with torch_threads(threads):
         started, cpu_started = time.perf_counter(), time.process_time()
         clf.fit(X_train, y_train)
+        clf.set_params(checkpoint=None, resume=False)  # the saved model keeps no run-folder path
         fit_seconds = time.perf_counter() - started
         fit_cpu_seconds = time.process_time() - cpu_started
         metrics, y_pred = evaluate(clf, X_test, y_test)

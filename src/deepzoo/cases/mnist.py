@@ -37,6 +37,8 @@ class Config:
     """Tiny budgets (2,000 training images, one epoch) for tests and smoke runs."""
     verbose: bool = False
     """Show a progress bar while training."""
+    resume: bool = False
+    """Continue an interrupted fit from the checkpoint in the run folder (same settings and seed)."""
     architecture: str = "lenet5"
     """lenet5 (the book's network), small_vgg, resnet18, mobilenet_v2 or efficientnet_lite0."""
     width: float = 2.0
@@ -105,5 +107,5 @@ def run(config: Config, out_dir) -> dict:
     )
     # fit -> evaluate -> plot -> write
     return images_common.fit_and_report(
-        report, clf, (X_train, y_train, X_test, y_test), out_dir, threads=config.threads
+        report, clf, (X_train, y_train, X_test, y_test), out_dir, threads=config.threads, resume=config.resume
     )
