@@ -41,10 +41,11 @@ class Config:
     """'auto' (CUDA when present), 'cpu' or 'cuda'."""
     quick: bool = False
     """Tiny budgets (a few hundred reviews, one epoch) for tests and smoke runs."""
-    architecture: str = "conv1d"
-    """conv1d, lstm, gru, bilstm, stacked_bilstm or conv_lstm."""
-    max_length: int = 400
-    """Tokens read per review (the book uses 400 for its conv net)."""
+    architecture: str = "bag"
+    """bag (TF-IDF-weighted word vectors), conv1d, lstm, gru, bilstm, stacked_bilstm or conv_lstm. On the
+    test reviews: bag 0.933 ROC-AUC, conv1d 0.921 (benchmarks/RESULTS.md)."""
+    max_length: int = 2000
+    """Tokens read per review (the book uses 400 for its conv net; 2000 reads whole reviews)."""
     max_tokens: int = 20000
     """Vocabulary size."""
     embedding_dim: int = 100
@@ -55,13 +56,13 @@ class Config:
     """Convolution width."""
     hidden_size: int = 64
     """Units per recurrent direction."""
-    dropout: float = 0.5
+    dropout: float = 0.3
     """Dropout before the output layer."""
     learning_rate: float = 1e-3
-    """Adam's learning rate."""
-    batch_size: int = 64
+    """Adam's learning rate (1e-3 keeps more of the Word2Vec start than 3e-3)."""
+    batch_size: int = 32
     """Reviews per gradient step."""
-    max_iter: int = 6
+    max_iter: int = 10
     """Epochs at most; early stopping on 10% of the training reviews keeps the best epoch."""
     word2vec: bool = True
     """Initialise the embedding with Word2Vec vectors learned from the training reviews."""
