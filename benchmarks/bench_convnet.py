@@ -110,6 +110,12 @@ def keras_recipe(X, y, X_test, y_test, epochs, width, seed, augment=False):
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     data = MnistDataset(X, y, mean, std, augment=augment, seed=seed)
     loader = torch.utils.data.DataLoader(data, batch_size=128, shuffle=True)
+    test = torch.utils.data.DataLoader(MnistDataset(X_test, y_test, mean, std), batch_size=1000)
+    return usual_loop(model, optimizer, loader, test, epochs)
+
+
+def usual_loop(model, optimizer, loader, test, epochs) -> tuple[float, float]:
+    """The training loop every PyTorch tutorial shows; returns (training seconds, test accuracy)."""
     started = time.perf_counter()
     for _ in range(epochs):
         model.train()
@@ -120,10 +126,9 @@ def keras_recipe(X, y, X_test, y_test, epochs, width, seed, augment=False):
             optimizer.step()
     seconds = time.perf_counter() - started
     model.eval()
-    test = torch.utils.data.DataLoader(MnistDataset(X_test, y_test, mean, std), batch_size=1000)
     with torch.no_grad():
         correct = sum(int((model(xb).argmax(1) == yb).sum()) for xb, yb in test)
-    return seconds, correct / len(y_test)
+    return seconds, correct / len(test.dataset)
 
 
 def deepzoo_fit(X, y, X_test, y_test, epochs, width, seed, augment=False):
@@ -167,20 +172,8 @@ def transfer_recipe(X, y, X_test, y_test, epochs, size, seed):
          {"params": [p for p in head if p.ndim <= 1]}], lr=3e-3,
     )  # fmt: skip
     loader = torch.utils.data.DataLoader(PhotoDataset(X, y, size), batch_size=64, shuffle=True)
-    started = time.perf_counter()
-    for _ in range(epochs):
-        net.train()
-        for xb, yb in loader:
-            optimizer.zero_grad()
-            loss = F.cross_entropy(net(xb), yb)
-            loss.backward()
-            optimizer.step()
-    seconds = time.perf_counter() - started
-    net.eval()
     test = torch.utils.data.DataLoader(PhotoDataset(X_test, y_test, size), batch_size=128)
-    with torch.no_grad():
-        correct = sum(int((net(xb).argmax(1) == yb).sum()) for xb, yb in test)
-    return seconds, correct / len(y_test)
+    return usual_loop(net, optimizer, loader, test, epochs)  # net.train() keeps the frozen part in eval
 
 
 def transfer_deepzoo(X, y, X_test, y_test, epochs, size, seed):

@@ -303,6 +303,18 @@ def _num_workers(n_files: int) -> int:
     return 0 if n_files < 256 else min(4, os.cpu_count() or 1)
 
 
+def _bad_file_handler(on_error: str, keep: np.ndarray):
+    """``bad(index, message)``: stop with the message (``on_error='raise'``) or warn and clear ``keep``."""
+
+    def bad(index: int, message: str) -> None:
+        if on_error == "raise":
+            raise ValueError(message + " Pass on_error='warn' to skip such files.")
+        warnings.warn(message + " Skipped.", stacklevel=4)
+        keep[index] = False
+
+    return bad
+
+
 def scan_image_folder(
     root, *, image_size=None, mode: str = "auto", on_error: str = "raise", classes=None, max_per_class=None
 ) -> tuple[list[Path], np.ndarray, list[str], str, tuple[int, int] | None]:
@@ -325,12 +337,7 @@ def scan_image_folder(
         chosen = np.concatenate([np.flatnonzero(labels == c)[:max_per_class] for c in classes])
         paths, labels = [paths[i] for i in chosen], labels[chosen]
     keep = np.ones(len(paths), bool)
-
-    def bad(index: int, message: str) -> None:
-        if on_error == "raise":
-            raise ValueError(message + " Pass on_error='warn' to skip such files.")
-        warnings.warn(message + " Skipped.", stacklevel=3)
-        keep[index] = False
+    bad = _bad_file_handler(on_error, keep)
 
     # the headers first: mixed modes and sizes are found before any decoding work
     probes = [_probe(p) for p in paths]
@@ -429,12 +436,7 @@ def load_image_folder(
     )
     image_size = None if image_size is None else size  # images of one size are decoded as they are
     keep = np.ones(len(paths), bool)
-
-    def bad(index: int, message: str) -> None:
-        if on_error == "raise":
-            raise ValueError(message + " Pass on_error='warn' to skip such files.")
-        warnings.warn(message + " Skipped.", stacklevel=3)
-        keep[index] = False
+    bad = _bad_file_handler(on_error, keep)
 
     todo = np.flatnonzero(keep)
     dataset = ImageFileDataset([paths[i] for i in todo], mode, image_size)
