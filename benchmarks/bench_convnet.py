@@ -131,16 +131,21 @@ def usual_loop(model, optimizer, loader, test, epochs) -> tuple[float, float]:
     return seconds, correct / len(test.dataset)
 
 
+def timed_fit(clf, X, y, X_test, y_test, epochs) -> tuple[float, float]:
+    """Fit ``clf`` for exactly ``epochs`` epochs; returns (training seconds, test accuracy)."""
+    clf.set_params(n_iter_no_change=epochs + 1)  # no stop on the training loss before `epochs`
+    started = time.perf_counter()
+    clf.fit(X, y)
+    seconds = time.perf_counter() - started
+    return seconds, clf.score(X_test, y_test)
+
+
 def deepzoo_fit(X, y, X_test, y_test, epochs, width, seed, augment=False):
     clf = ConvNetClassifier(
         "lenet5", width=width, learning_rate=1e-3, batch_size=128, max_iter=epochs, random_state=seed,
         augment=dict(AUGMENT) if augment else None,
     )  # fmt: skip
-    clf.set_params(n_iter_no_change=epochs + 1)  # exactly `epochs` epochs
-    started = time.perf_counter()
-    clf.fit(X, y)
-    seconds = time.perf_counter() - started
-    return seconds, clf.score(X_test, y_test)
+    return timed_fit(clf, X, y, X_test, y_test, epochs)
 
 
 LITE_MEAN, LITE_STD = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)  # EfficientNet-Lite0's input scaling
@@ -181,11 +186,7 @@ def transfer_deepzoo(X, y, X_test, y_test, epochs, size, seed):
         "efficientnet_lite0", pretrained=True, freeze="backbone", image_size=size, dropout=0.3, alpha=1e-3,
         learning_rate=3e-3, batch_size=64, max_iter=epochs, random_state=seed,
     )  # fmt: skip
-    clf.set_params(n_iter_no_change=epochs + 1)  # exactly `epochs` epochs
-    started = time.perf_counter()
-    clf.fit(X, y)
-    seconds = time.perf_counter() - started
-    return seconds, clf.score(X_test, y_test)
+    return timed_fit(clf, X, y, X_test, y_test, epochs)
 
 
 def main():
