@@ -313,3 +313,20 @@ def test_interrupted_fit_resumes_from_its_checkpoint(digits, tmp_path, monkeypat
     np.testing.assert_allclose(
         resumed.predict_proba(X[400:450]), reference.predict_proba(X[400:450]), atol=1e-6
     )
+
+
+def test_sample_weight_scales_each_images_loss(digits):
+    X, y = digits
+    settings = dict(architecture="lenet5", max_iter=2, batch_size=64, learning_rate=3e-3, random_state=0)
+    plain = ConvNetClassifier(**settings).fit(X[:300], y[:300])
+    tripled = ConvNetClassifier(**settings).fit(X[:300], y[:300], sample_weight=np.full(300, 3.0))
+    np.testing.assert_allclose(tripled.predict_proba(X[300:340]), plain.predict_proba(X[300:340]), atol=1e-5)
+    heavy = np.where(y[:300] == 0, 50.0, 1.0)  # weighting a class pulls predictions towards it
+    weighted = ConvNetClassifier(**settings).fit(X[:300], y[:300], sample_weight=heavy)
+    assert (weighted.predict(X[300:]) == 0).sum() > (plain.predict(X[300:]) == 0).sum()
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        ConvNetClassifier(**settings).fit(X[:20], y[:20], sample_weight=-np.ones(20))
+    with pytest.raises(ValueError, match="Sample weights must contain at least one non-zero number"):
+        ConvNetClassifier(**settings).fit(X[:20], y[:20], sample_weight=np.zeros(20))
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(10,\), expected \(20,\)"):
+        ConvNetClassifier(**settings).fit(X[:20], y[:20], sample_weight=np.ones(10))

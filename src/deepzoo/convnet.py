@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from scipy import sparse
 from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_array, column_or_1d, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_array, column_or_1d, validate_data
 from torch import nn
 
 from .base import Interval, Options, TorchEstimator, local_torch_seed, numpy_out, resolve_device, seed_from
@@ -400,15 +400,16 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
     def _accuracy(output, target):
         return (output.argmax(1) == target).float().mean()
 
-    def fit(self, X, y):
-        """Train on images ``X`` (n, C, H, W), (n, H, W) or rows (n, n_pixels) and labels ``y``."""
+    def fit(self, X, y, sample_weight=None):
+        """Train on images ``X`` (n, C, H, W), (n, H, W) or rows (n, n_pixels) and labels ``y``;
+        ``sample_weight`` (non-negative, one per image) weights each image's loss."""
         self._check_params()
         continuing = self.warm_start and hasattr(self, "module_")
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
-        return self._fit(self._validate_X(X, reset=not continuing), y, continuing)
+        return self._fit(self._validate_X(X, reset=not continuing), y, continuing, sample_weight)
 
-    def _fit(self, X, y, continuing: bool):
+    def _fit(self, X, y, continuing: bool, sample_weight=None):
         """``fit`` after the images are checked: ``X`` is an array (n, C, H, W) or an ImageStream."""
         y = np.asarray(y)
         if len(X) < 2:
@@ -422,6 +423,12 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
             )
         y_t = self._encode_y(y, first_call=not continuing)
         device = resolve_device(self.device)
+        weights = None
+        if sample_weight is not None:
+            weights = _check_sample_weight(
+                sample_weight, np.empty(len(X)), dtype=np.float32, ensure_non_negative=True
+            )
+            weights = torch.as_tensor(weights, device=device)
         seed = seed_from(self.random_state)
         if not continuing:
             self.raw_shape_ = tuple(X.shape[1:])
@@ -448,21 +455,29 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
             if frozen:
                 # the backbone never changes: compute its features once and train the last layer on them
                 features = predict_batches(_Features(self.module_), X_t, batch_size=256)
-                self._train(self.module_.head(), features, y_t, seed, self.max_iter, self.learning_rate)
+                self._train(
+                    self.module_.head(),
+                    features,
+                    y_t,
+                    seed,
+                    self.max_iter,
+                    self.learning_rate,
+                    weights=weights,
+                )
             else:
-                self._train(self.module_, X_t, y_t, seed, self.max_iter, self.learning_rate)
+                self._train(self.module_, X_t, y_t, seed, self.max_iter, self.learning_rate, weights=weights)
             if self.fine_tune_iter:
                 self.module_.freeze_backbone(False)
                 self.optimizer_ = None
                 self._train(
                     self.module_, X_t, y_t, seed + 1, self.fine_tune_iter, self.fine_tune_learning_rate,
-                    phase=".fine_tune",
+                    phase=".fine_tune", weights=weights,
                 )  # fmt: skip
         self.module_.frozen = False
         self.module_.eval()
         return self
 
-    def _train(self, module, X_t, y_t, seed, max_iter, learning_rate, phase: str = "") -> None:
+    def _train(self, module, X_t, y_t, seed, max_iter, learning_rate, phase: str = "", weights=None) -> None:
         """fit_loop over ``module`` (with augmentation when asked), extending ``history_``."""
         net = _Augmented(module, dict(self.augment)) if self.augment and module is self.module_ else module
         schedule, stop_after = None, self.n_iter_no_change
@@ -479,7 +494,7 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
             verbose=bool(self.verbose), description=type(self).__name__,
             work_per_sample=multiply_adds(module, X_t[:1]),  # convolutions: threads pay from LeNet up
             lr_schedule=schedule, warn_on_max_iter=schedule is None,
-            checkpoint=checkpoint, resume=self.resume,
+            checkpoint=checkpoint, resume=self.resume, sample_weight=weights,
         )  # fmt: skip
         self._record(result)
 
