@@ -229,3 +229,22 @@ def test_som_plots_need_a_fitted_map():
 
     with pytest.raises(NotFittedError, match="SelfOrganizingMap instance is not fitted yet"):
         plots.plot_umatrix(SelfOrganizingMap())
+
+
+def test_conv_filters_drawn_in_colour_or_per_channel_on_one_mosaic():
+    from types import SimpleNamespace
+
+    import torch
+
+    from deepzoo.plots import plot_conv_filters
+
+    torch.manual_seed(0)
+    rgb = SimpleNamespace(module_=torch.nn.Sequential(torch.nn.Conv2d(3, 6, 5)))
+    canvas = np.asarray(plot_conv_filters(rgb).images[0].get_array())
+    assert canvas.shape == (2 * 6 - 1, 4 * 6 - 1, 3)  # 6 filters, 4 per row, 5x5 tiles and 1-pixel gaps
+    assert canvas.min() >= 0 and canvas.max() <= 1 and np.all(canvas[5, :, :] == 1.0)  # white gap row
+    gray = SimpleNamespace(module_=torch.nn.Sequential(torch.nn.Conv2d(1, 6, 5)))
+    tiles = plot_conv_filters(gray).images[0].get_array()
+    assert tiles.shape == (11, 23) and tiles.mask[5].all()  # background gap between single-channel tiles
+    with pytest.raises(TypeError, match="expects a fitted ConvNetClassifier"):
+        plot_conv_filters(object())

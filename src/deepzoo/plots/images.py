@@ -97,24 +97,9 @@ def plot_conv_filters(estimator, ax: Axes | None = None, *, n: int = 32) -> Axes
         raise ValueError("plot_conv_filters found no Conv2d layer in the network.")
     weights = conv.weight.detach().float().cpu().numpy()[:n]  # (n, C, k, k)
     ax = _axes(ax, figsize=(6.0, 3.4))
-    if weights.shape[1] == 3:
-        low = weights.min(axis=(1, 2, 3), keepdims=True)
-        high = weights.max(axis=(1, 2, 3), keepdims=True)
-        tiles = ((weights - low) / np.maximum(high - low, 1e-12)).transpose(0, 2, 3, 1)
-        n_cols = int(np.ceil(np.sqrt(len(tiles) * 2)))
-        k = tiles.shape[1]
-        n_rows = int(np.ceil(len(tiles) / n_cols))
-        canvas = np.ones((n_rows * (k + 1) - 1, n_cols * (k + 1) - 1, 3))
-        for i, tile in enumerate(tiles):
-            r, c = divmod(i, n_cols)
-            canvas[r * (k + 1) : r * (k + 1) + k, c * (k + 1) : c * (k + 1) + k] = tile
-        ax.imshow(canvas, interpolation="nearest")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(f"First-layer filters ({len(tiles)} of {conv.out_channels})", loc="left", fontsize=12)
-        return ax
+    colour = weights.shape[1] == 3  # (n, k, k, 3) tiles, each scaled to [0, 1] over its three channels
     return plot_image_grid(
-        weights[:, 0],
+        weights.transpose(0, 2, 3, 1) if colour else weights[:, 0],
         ax=ax,
         n_cols=int(np.ceil(np.sqrt(len(weights) * 2))),
         title=f"First-layer filters ({len(weights)} of {conv.out_channels})",

@@ -9,11 +9,13 @@ from ._common import _PALETTE, _axes, _style, _wrap_label
 
 
 def _mosaic(images: np.ndarray, n_cols: int, normalise_each: bool) -> np.ndarray:
-    """Tile (n, h, w) images into one array with a 1-pixel gap; NaN gaps draw as background."""
-    n, h, w = images.shape
+    """Tile (n, h, w) images, or (n, h, w, 3) colour ones, into one array with a 1-pixel gap: NaN gaps
+    (drawn as background) between single-channel images, white ones between colour images."""
+    n, h, w = images.shape[:3]
     n_cols = max(1, min(n_cols, n))
     n_rows = int(np.ceil(n / n_cols))
-    canvas = np.full((n_rows * (h + 1) - 1, n_cols * (w + 1) - 1), np.nan)
+    gap = np.nan if images.ndim == 3 else 1.0
+    canvas = np.full((n_rows * (h + 1) - 1, n_cols * (w + 1) - 1, *images.shape[3:]), gap)
     for k, image in enumerate(images):
         if normalise_each:
             low, high = np.nanmin(image), np.nanmax(image)
@@ -37,7 +39,7 @@ def plot_image_grid(
 
     Parameters
     ----------
-    images : array of shape (n, h * w) or (n, h, w)
+    images : array of shape (n, h * w), (n, h, w) or (n, h, w, 3) (colour, values in [0, 1])
     image_shape : (h, w), default=None
         Needed for flat rows; a square is assumed when None.
     ax : matplotlib Axes, default=None
@@ -75,14 +77,18 @@ def plot_image_grid(
                 f"rows have {images.shape[1]}."
             )
         images = images.reshape(len(images), *image_shape)
-    if images.ndim != 3 or len(images) == 0:
+    colour = images.ndim == 4 and images.shape[-1] == 3
+    if not (images.ndim == 3 or colour) or len(images) == 0:
         raise ValueError(
-            f"plot_image_grid expects (n, h*w) or (n, h, w) images, n >= 1; got shape {images.shape}."
+            "plot_image_grid expects (n, h*w), (n, h, w) or colour (n, h, w, 3) images, n >= 1; got shape "
+            f"{images.shape}."
         )
     canvas = _mosaic(images, n_cols, normalise_each)
     width = min(1.0 * min(n_cols, len(images)), 10)
     ax = _axes(ax, figsize=(width, width * canvas.shape[0] / canvas.shape[1] + 0.6))
-    ax.imshow(np.ma.masked_invalid(canvas), cmap=cmap, interpolation="nearest")
+    ax.imshow(
+        np.clip(canvas, 0, 1) if colour else np.ma.masked_invalid(canvas), cmap=cmap, interpolation="nearest"
+    )
     ax.set_xticks([])
     ax.set_yticks([])
     for side in ax.spines.values():
