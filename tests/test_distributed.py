@@ -12,6 +12,7 @@ import torch
 from sklearn.datasets import make_classification
 
 from deepzoo import MLPClassifier, distributed
+from deepzoo.training import fit_loop
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -118,6 +119,35 @@ fit_loop(torch.nn.Sequential(layer, torch.nn.Dropout(0.5)), recording_loss, torc
          torch.zeros(128, dtype=torch.long), batch_size=128, max_iter=1, warn_on_max_iter=False)
 np.save(os.path.join(out, f"mask-{distributed.rank()}.npy"), masks[0])
 
+# a streamed source (images on disk, say): each process reads only its share of every batch
+from deepzoo.data.images import BatchSource
+
+read_rows = []
+
+
+class Rows:
+    def __init__(self, data):
+        self.data = data
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, rows):
+        read_rows.extend(np.asarray(rows).tolist())
+        return self.data[np.asarray(rows)]
+
+
+X3, y3 = make_classification(200, n_features=6, random_state=2)
+source = BatchSource(Rows(X3.astype(np.float32)), torch.as_tensor, "cpu", (6,))
+torch.manual_seed(0)
+streamed_net = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+result, _ = fit_loop(streamed_net, lambda o, t: torch.nn.functional.cross_entropy(o, t, reduction="none"),
+                     source, torch.as_tensor(y3), batch_size=50, max_iter=3, learning_rate=0.05,
+                     warn_on_max_iter=False)
+np.save(os.path.join(out, f"streamed-rows-{distributed.rank()}.npy"), np.array(read_rows))
+if distributed.is_main_process():
+    np.save(os.path.join(out, "streamed-loss.npy"), np.array(result.history["loss"]))
+
 # every rank says it finished, so the test can tell a crash on rank 1 from one on rank 0
 open(os.path.join(out, f"done-{distributed.rank()}"), "w").close()
 dist.barrier()
@@ -172,6 +202,19 @@ def test_two_processes_under_torchrun_match_one_process(tmp_path):
     np.testing.assert_allclose(np.load(tmp_path / "weighted.npy"), weighted.predict_proba(X2), atol=1e-5)
     mask0, mask1 = np.load(tmp_path / "mask-0.npy"), np.load(tmp_path / "mask-1.npy")
     assert mask0.shape == mask1.shape == (64, 2) and mask0.any() and not np.array_equal(mask0, mask1)
+    # streamed: the two processes read disjoint halves of every epoch and train like one process
+    rows0, rows1 = np.load(tmp_path / "streamed-rows-0.npy"), np.load(tmp_path / "streamed-rows-1.npy")
+    assert len(rows0) == len(rows1) == 300  # 200 rows x 3 epochs, halved
+    assert sorted(np.concatenate([rows0[:100], rows1[:100]]).tolist()) == list(range(200))
+    X3, y3 = make_classification(200, n_features=6, random_state=2)
+    torch.manual_seed(0)
+    one = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    result, _ = fit_loop(
+        one, lambda o, t: torch.nn.functional.cross_entropy(o, t, reduction="none"),
+        torch.as_tensor(X3, dtype=torch.float32), torch.as_tensor(y3), batch_size=50, max_iter=3,
+        learning_rate=0.05, warn_on_max_iter=False,
+    )  # fmt: skip
+    np.testing.assert_allclose(np.load(tmp_path / "streamed-loss.npy"), result.history["loss"], rtol=1e-5)
     # the checkpoint written by rank 0 holds the whole run
     state = torch.load(tmp_path / "ckpt.pt", weights_only=True)
     assert state["epoch"] == SETTINGS["max_iter"]

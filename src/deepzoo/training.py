@@ -84,17 +84,20 @@ def predict_batches(module: nn.Module, X: torch.Tensor, batch_size: int = 4096) 
     return torch.cat(outputs) if outputs else torch.empty(0)
 
 
-def _streamed_batches(X, order: torch.Tensor, bounds: list[tuple[int, int]]):
-    """``X[order[start:stop]]`` for each batch of a streamed source, the next batch read in a thread
-    while the caller trains on the current one."""
+def _streamed_batches(X, order: torch.Tensor, bounds: list[tuple[int, int]], rank: int = 0, world: int = 1):
+    """``X[order[start:stop]]`` for each batch of a streamed source (only this process's share,
+    ``[rank::world]``, under DDP), the next batch read in a thread while the caller trains on this one."""
     from concurrent.futures import ThreadPoolExecutor
 
+    def rows(k: int) -> torch.Tensor:
+        return order[slice(*bounds[k])][rank::world]
+
     with ThreadPoolExecutor(1, thread_name_prefix="deepzoo-prefetch") as pool:
-        pending = pool.submit(X.__getitem__, order[slice(*bounds[0])]) if bounds else None
+        pending = pool.submit(X.__getitem__, rows(0)) if bounds else None
         for k in range(len(bounds)):
             batch = pending.result()
             if k + 1 < len(bounds):
-                pending = pool.submit(X.__getitem__, order[slice(*bounds[k + 1])])
+                pending = pool.submit(X.__getitem__, rows(k + 1))
             yield batch
 
 
@@ -400,7 +403,7 @@ def fit_loop(
                 # A streamed source is read batch by batch instead, the next batch while this one trains
                 t_epoch = targets[order]
                 batches = (
-                    _streamed_batches(X, order, bounds)
+                    _streamed_batches(X, order, bounds, rank, world)  # each process reads its share
                     if streamed
                     else (X_epoch[start:stop] for X_epoch in (X[order],) for start, stop in bounds)
                 )
@@ -415,7 +418,8 @@ def fit_loop(
                     # whose weights are all zero then gives a zero loss instead of 0/0
                     total_weight = (stop - start) if wb is None else wb.sum().clamp_min(1e-12)
                     if world > 1:
-                        xb, tb = xb[rank::world], tb[rank::world]
+                        xb = xb if streamed else xb[rank::world]
+                        tb = tb[rank::world]
                         wb = None if wb is None else wb[rank::world]
                     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                         output = net(xb)
