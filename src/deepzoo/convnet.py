@@ -324,14 +324,21 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
         if reset and ndim != 2:
             self.n_features_in_ = int(math.prod(X.shape[1:]))
         elif not reset:
-            expected = self.raw_shape_
-            if X.shape[1] != expected[0] or (self._image_size() is None and X.shape[2:] != expected[1:]):
-                raise ValueError(
-                    f"X has images of shape {X.shape[1:]} but {name} was fitted on {tuple(expected)} "
-                    "(channels, height, width). Pass images of that shape, or fit with image_size=(H, W) "
-                    "to resize any input."
-                )
+            self._check_fitted_shape(X.shape[1:])
         return X
+
+    def _check_fitted_shape(self, shape) -> None:
+        """Refuse images of shape (C, H, W) that the fitted network cannot take (H, W only matter
+        without ``image_size``, which resizes any input)."""
+        expected = self.raw_shape_
+        if shape[0] != expected[0] or (
+            self._image_size() is None and tuple(shape[1:]) != tuple(expected[1:])
+        ):
+            raise ValueError(
+                f"X has images of shape {tuple(shape)} but {type(self).__name__} was fitted on "
+                f"{tuple(expected)} (channels, height, width). Pass images of that shape, or fit with "
+                "image_size=(H, W) to resize any input."
+            )
 
     def _to_tensor(self, X, device: torch.device, chunk: int = 2048):
         """uint8 or float images -> normalised float32 tensor (N, C, H, W) on ``device``, resized if asked.
@@ -518,33 +525,29 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
         self._check_params()
         if stream not in ("auto", True, False):
             raise ValueError(f"stream must be 'auto', True or False; got {stream!r}.")
-        mode = "RGB" if self._uses_pretrained else "auto"
-        if stream is False:
-            X, y, _ = image_io.load_image_folder(
-                path, image_size=self._image_size(), mode=mode, on_error=on_error
-            )
-            return self.fit(X, y)
+        # the headers once: classes, mode and size settle before any decoding
         paths, y, _, mode, size = image_io.scan_image_folder(
-            path, image_size=self._image_size(), mode=mode, on_error=on_error
+            path,
+            image_size=self._image_size(),
+            mode="RGB" if self._uses_pretrained else "auto",
+            on_error=on_error,
         )
         if not paths:
             raise ValueError(f"No image of {path} could be read.")
         images = image_io.ImageStream(paths, mode, size)
-        if stream == "auto" and math.prod(images.shape) * 4 < _available_memory() // 2:
-            X, y, _ = image_io.load_image_folder(
-                path, image_size=self._image_size(), mode=mode, on_error=on_error
+        if stream is False or (stream == "auto" and math.prod(images.shape) * 4 < _available_memory() // 2):
+            # images of one size are decoded as they are; image_size resizes while decoding
+            X, kept = image_io.decode_files(
+                paths, mode, size if self._image_size() else None, on_error=on_error
             )
-            return self.fit(X, y)
+            if X is None:
+                raise ValueError(f"No image of {path} could be decoded.")
+            return self.fit(X, y[kept])
         continuing = self.warm_start and hasattr(self, "module_")
         if not continuing:
             self.n_features_in_ = int(math.prod(images.shape[1:]))
-        elif images.shape[1] != self.raw_shape_[0] or (
-            self._image_size() is None and images.shape[2:] != self.raw_shape_[1:]
-        ):
-            raise ValueError(
-                f"The images of {path} have shape {images.shape[1:]} but {type(self).__name__} was fitted on "
-                f"{tuple(self.raw_shape_)} (channels, height, width)."
-            )
+        else:
+            self._check_fitted_shape(images.shape[1:])
         return self._fit(images, y, continuing)
 
     # -- prediction -------------------------------------------------------------------------------
@@ -569,18 +572,7 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
             return X
         size = self._image_size() or self.raw_shape_[1:]
         mode = "L" if self.raw_shape_[0] == 1 else "RGB"
-        loader = torch.utils.data.DataLoader(
-            image_io.ImageFileDataset(paths, mode, size),
-            batch_size=64,
-            num_workers=image_io._num_workers(len(paths)),
-            collate_fn=image_io.collate_images,
-        )
-        images = []
-        for batch, _, errors in loader:
-            if errors:
-                raise ValueError(errors[0][1])
-            images.append(batch.numpy())
-        return np.concatenate(images)
+        return image_io.decode_files(paths, mode, size)[0]  # a file that fails stops with its name
 
     def _explain_inputs(self, X) -> torch.Tensor:
         """The normalised images (N, C, H, W) that ``module_`` starts from, as ``predict`` computes them."""

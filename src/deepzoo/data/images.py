@@ -435,27 +435,39 @@ def load_image_folder(
         max_per_class=max_per_class,
     )
     image_size = None if image_size is None else size  # images of one size are decoded as they are
-    keep = np.ones(len(paths), bool)
-    bad = _bad_file_handler(on_error, keep)
+    images, kept = decode_files(paths, mode, image_size, on_error=on_error, num_workers=num_workers)
+    if images is None:
+        raise ValueError(f"No image of {root} could be decoded.")
+    return images, labels[kept], classes
 
-    todo = np.flatnonzero(keep)
-    dataset = ImageFileDataset([paths[i] for i in todo], mode, image_size)
-    workers = _num_workers(len(todo)) if num_workers is None else num_workers
+
+def decode_files(
+    paths, mode: str, image_size=None, *, on_error: str | None = None, num_workers: int | None = None
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Decode image files (in worker processes for 256+ files) into one uint8 array (n, C, H, W).
+
+    ``mode`` is 'RGB' or 'L'; ``image_size`` (height, width) resizes, None needs one size for all. A file
+    that fails stops with its name (``on_error=None``, or 'raise' which also names the option to skip
+    it) or is skipped with a warning ('warn'). Returns the array (None when no file decoded) and the
+    indices of the files it holds.
+    """
+    keep = np.ones(len(paths), bool)
+    bad = _bad_file_handler(on_error, keep) if on_error is not None else None
+    dataset = ImageFileDataset(paths, mode, image_size)
+    workers = _num_workers(len(paths)) if num_workers is None else num_workers
     loader = torch.utils.data.DataLoader(
         dataset, batch_size=64, num_workers=workers, collate_fn=collate_images, shuffle=False
     )
     images: list[torch.Tensor] = []
-    decoded = np.zeros(len(todo), bool)
-    for batch, indices, errors in loader:
+    for batch, _, errors in loader:
         for index, error in errors:
-            bad(todo[index], error)
+            if bad is None:
+                raise ValueError(error)
+            bad(index, error)
         if batch is not None:
             images.append(batch)
-            decoded[indices] = True
-    if not images:
-        raise ValueError(f"No image of {root} could be decoded.")
-    kept = todo[decoded]
-    return torch.cat(images).numpy(), labels[kept], classes
+    kept = np.flatnonzero(keep)
+    return (torch.cat(images).numpy() if images else None), kept
 
 
 class ImageStream:
