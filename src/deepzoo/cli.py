@@ -283,6 +283,129 @@ def tour(
     _guard(debug, action, out=out)
 
 
+def _setting(text: str):
+    """A --set value: a Python literal when it reads as one (numbers, tuples, true/false), else text."""
+    import ast
+
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    try:
+        return ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError):
+        return text.strip()
+
+
+def _names(values: list[str]) -> tuple:
+    """Repeated options and comma-separated lists alike: --drop a --drop b == --drop a,b."""
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+@app.command("fit")
+def fit_command(
+    data: str | None = typer.Argument(None, help="A table (CSV/TSV/Parquet), an image or text folder."),
+    target: str | None = typer.Option(
+        None, "--target", help="The column to predict (headerless: 0, 1, ...)."
+    ),
+    task: str | None = typer.Option(
+        None, "--task", help="auto, classify, regress, forecast, recommend, cluster, images, text, segment."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Run folder; default runs/<data name>."),
+    time_limit: float | None = typer.Option(None, "--time-limit", help="Seconds the deep model may train."),
+    seed: int | None = typer.Option(None, "--seed", help="Seed of the split and the networks."),
+    device: str | None = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N."),
+    set_: list[str] = typer.Option([], "--set", help="A deep-model parameter: --set max_iter=50."),
+    drop: list[str] = typer.Option([], "--drop", help="Columns to leave out."),
+    categorical: list[str] = typer.Option([], "--categorical", help="Columns to treat as categories."),
+    numeric: list[str] = typer.Option([], "--numeric", help="Columns to treat as numbers."),
+    text: list[str] = typer.Option([], "--text", help="Columns to treat as free text."),
+    date: list[str] = typer.Option([], "--date", help="Columns to treat as dates."),
+    group: list[str] = typer.Option([], "--group", help="A column to audit for fairness in the report."),
+    test_size: float | None = typer.Option(None, "--test-size", help="Share of rows held out (default 0.2)."),
+    config: Path | None = typer.Option(None, "--config", help="A run's config.json: run it again."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted fit from its checkpoint."),
+    quiet: bool = typer.Option(False, "--quiet", help="No schema table, no progress bars."),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
+) -> None:
+    """Train a deep model on your own data beside the classical baselines; write a report and the model."""
+
+    def action():
+        from .tasks import FitConfig, fit
+
+        problems = []
+        if config is not None:
+            try:
+                base = FitConfig.from_dict(json.loads(Path(config).read_text()))
+            except FileNotFoundError:
+                raise ConfigError(f"--config {config}: no such file") from None
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"--config {config} is not valid JSON ({exc})") from None
+        else:
+            if data is None:
+                raise ConfigError("give the data to fit: deepzoo fit DATA [--target COLUMN]")
+            base = FitConfig(out=str(Path("runs") / (Path(data).stem or "fit")))
+        settings = dict(base.settings)
+        for item in set_:
+            key, sep, raw = item.partition("=")
+            if not sep or not key.strip():
+                problems.append(f"--set expects KEY=VALUE, got {item!r}")
+            else:
+                settings[key.strip().replace("-", "_")] = _setting(raw)
+        if problems:
+            raise ConfigError("; ".join(problems))
+        given = {
+            "data": data,
+            "target": target,
+            "task": task,
+            "out": None if out is None else str(out),
+            "time_limit": time_limit,
+            "seed": seed,
+            "device": device,
+            "test_size": test_size,
+            "drop": _names(drop) or None,
+            "categorical": _names(categorical) or None,
+            "numeric": _names(numeric) or None,
+            "text": _names(text) or None,
+            "date": _names(date) or None,
+            "group": _names(group) or None,
+        }
+        run_config = dataclasses.replace(
+            base,
+            **{k: v for k, v in given.items() if v is not None},
+            settings=settings,
+            resume=resume,
+            verbose=not quiet,
+        )
+        fit(run_config.data, config=run_config)
+
+    _guard(debug, action, out=out)
+
+
+@app.command("predict")
+def predict_command(
+    model_dir: Path = typer.Argument(..., help="A model folder (e.g. runs/mydata/model)."),
+    data: Path = typer.Argument(..., help="The rows to score: a table with the training columns."),
+    out: Path = typer.Option(Path("predictions.csv"), "--out", help="The CSV to write."),
+    chunksize: int = typer.Option(100_000, "--chunksize", help="Rows read and scored at a time."),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
+) -> None:
+    """Score new data with a saved model: one CSV row per input row, in input order."""
+
+    def action():
+        from .tasks.predict import predict_to_csv
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            path, n_rows = predict_to_csv(model_dir, data, out, chunksize=chunksize)
+        for warning in caught:
+            err.print(f"[yellow]warning:[/] {warning.message}", highlight=False)
+        console.print(f"Wrote {n_rows:,} predictions to {path}")
+
+    _guard(debug, action)
+
+
 @app.command("datasets")
 def datasets() -> None:
     """List the named datasets, where each was found, and whether its files match their checksums."""

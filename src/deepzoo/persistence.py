@@ -150,8 +150,9 @@ def _fill_estimator(estimator, folder: Path) -> None:
         "params": _encode(params),
         "fitted": _encode(fitted),
     }
-    state = {k: v.detach().cpu().contiguous() for k, v in estimator.module_.state_dict().items()}
-    save_file(state, str(folder / "weights.safetensors"))
+    if hasattr(estimator, "module_"):  # a transformer such as TableEncoder is JSON alone
+        state = {k: v.detach().cpu().contiguous() for k, v in estimator.module_.state_dict().items()}
+        save_file(state, str(folder / "weights.safetensors"))
     (folder / "deepzoo.json").write_text(json.dumps(doc, indent=1))
 
 
@@ -177,7 +178,13 @@ def _add_card(estimator, folder: Path, card: dict | None) -> None:
     """Record the sha256 of every weights file in deepzoo.json; write MODEL_CARD.md and card.json."""
     from .model_card import card_data, file_sha256, model_card_markdown
 
-    files = sorted(p for p in folder.rglob("*") if p.suffix in (".safetensors", ".skops") and p.is_file())
+    # the weights, and the JSON state of steps without weights (a TableEncoder's medians and categories)
+    files = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and (p.suffix in (".safetensors", ".skops") or (p.name == "deepzoo.json" and p.parent != folder))
+    )
     checksums = {p.relative_to(folder).as_posix(): file_sha256(p) for p in files}
     data = card_data(estimator, card, checksums)
     doc = json.loads((folder / "deepzoo.json").read_text())
@@ -308,6 +315,8 @@ def _load_estimator(folder: Path, doc: dict, device):
         if not expected:
             raise ValueError(f"{meta} holds an unexpected attribute {key!r}; refusing to load it.")
         setattr(estimator, key, value)
+    if not hasattr(estimator, "_build_module"):  # no network: the JSON state is the whole model
+        return estimator
     try:
         state = load_file(str(folder / "weights.safetensors"), device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:

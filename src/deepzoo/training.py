@@ -17,9 +17,11 @@ with its module and a per-sample loss. The loop owns what they share:
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy
 import hashlib
 import os
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +35,7 @@ from torch import nn
 
 from . import distributed
 
-__all__ = ["FitResult", "fit_loop", "make_optimizer", "predict_batches"]
+__all__ = ["FitResult", "TimeLimitError", "fit_loop", "make_optimizer", "predict_batches", "time_limit"]
 
 SOLVERS = ("adam", "adamw", "sgd")
 
@@ -123,6 +125,25 @@ def _save_atomic(obj, path: Path) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("deepzoo_deadline", default=None)
+
+
+class TimeLimitError(ValueError):
+    """The time limit ran out before the first epoch of a fit ended: no model could be kept."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None):
+    """Every ``fit_loop`` inside the block stops at the end of the epoch during which ``seconds`` (from
+    now) run out, keeping the best weights so far; a fit whose first epoch outlasts the limit raises
+    :class:`TimeLimitError`. None: no limit. ``deepzoo fit --time-limit`` is this."""
+    token = _DEADLINE.set(None if seconds is None else time.monotonic() + float(seconds))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
 
 
 @contextlib.contextmanager
@@ -377,6 +398,7 @@ def fit_loop(
         for stale in checkpoint.parent.glob(checkpoint.name + ".tmp*"):
             stale.unlink(missing_ok=True)
 
+    timed_out = False
     progress = _progress(verbose, max_iter, description)
     if progress is not None:
         progress.update(progress.task_ids[0], completed=start_epoch)
@@ -496,6 +518,18 @@ def fit_loop(
                         },
                         checkpoint,
                     )
+                deadline = _DEADLINE.get()
+                late = deadline is not None and time.monotonic() > deadline
+                if deadline is not None and world > 1:  # every process stops at the same epoch
+                    late = bool(distributed.all_reduce_sum(torch.tensor([float(late)], device=device)) > 0)
+                if late:
+                    if epoch == start_epoch:
+                        raise TimeLimitError(
+                            f"The time limit ran out before the first epoch of {description} ended; allow "
+                            "more time (--time-limit), or train on fewer rows."
+                        )
+                    no_improve = n_iter_no_change  # stop here, as if converged, keeping the best weights
+                    timed_out = True
                 if progress is not None:
                     status = f"loss {epoch_loss:.4f}"
                     if early_stopping:
@@ -505,11 +539,11 @@ def fit_loop(
         if progress is not None:
             progress.stop()
 
-    converged = no_improve >= n_iter_no_change
+    converged = no_improve >= n_iter_no_change and not timed_out
     if early_stopping and best_state is not None:
         module.load_state_dict(best_state)
     n_iter = len(history["loss"])
-    if not converged and warn_on_max_iter and n_iter >= max_iter:
+    if not converged and warn_on_max_iter and n_iter >= max_iter and not timed_out:
         warnings.warn(
             f"Stochastic optimizer: maximum iterations ({max_iter}) reached and the optimization "
             "hasn't converged yet. Raise max_iter or set early_stopping=True.",

@@ -5,6 +5,7 @@ Each error names the file or column, says what was wrong and how to fix it, in o
 
 from __future__ import annotations
 
+import csv
 import difflib
 import os
 from pathlib import Path
@@ -227,3 +228,279 @@ def check_numeric(df: pd.DataFrame) -> None:
     if problems:
         source = df.attrs.get("source", "The data")
         raise ValueError(f"{source} has " + ". It has ".join(problems) + ".")
+
+
+# -- a user's own table: sniffed, cleaned ------------------------------------------------------------
+# Cells read as missing (after stripping spaces, case-insensitive): blank or whitespace-only cells, and
+# the usual spellings of "not available" (UCI's '?', R's 'NA', databases' 'NULL').
+MISSING_TOKENS = frozenset({"", "?", "na", "n/a", "nan", "null", "none", "#n/a", "missing"})
+# The separators tried, in order of preference when several split the lines equally well.
+_SEPARATORS = (",", "\t", ";", "|")
+_SNIFF_LINES = 200
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+# '1,234', '-1,234,567.89', '$1,234': thousands separators and a leading currency sign
+_THOUSANDS = r"^[-+]?[$€£¥]?\d{1,3}(,\d{3})+(\.\d*)?$"
+_CURRENCY = r"^[-+]?[$€£¥]\d+(\.\d*)?$"
+
+
+def _decode_head(file: Path) -> tuple[str, str]:
+    """The first lines of a text file and the encoding to read it with (UTF-8, with or without a BOM,
+    else Latin-1, which decodes any byte)."""
+    with open(file, "rb") as stream:
+        head = stream.read(256 * 1024)
+    if head.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    else:
+        encoding = "utf-8"
+    try:
+        text = head.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
+            encoding = "latin-1"
+        text = head.decode(encoding, errors="ignore")
+    return text, encoding
+
+
+def _split_counts(lines: list[str], sep: str) -> list[int]:
+    """How many fields each line has when split on ``sep`` (quotes respected)."""
+    try:
+        return [len(row) for row in csv.reader(lines, delimiter=sep)]
+    except csv.Error:
+        return []
+
+
+def sniff_separator(lines: list[str]) -> str:
+    """The separator that splits the sample lines into the same number (> 1) of fields most often;
+    ``r"\\s+"`` for whitespace-aligned files; ``","`` for a single column."""
+    lines = [line for line in lines if line.strip()][:_SNIFF_LINES]
+    best, best_score = ",", (0.0, 0)
+    for sep in _SEPARATORS:
+        counts = _split_counts(lines, sep)
+        if not counts:
+            continue
+        mode = max(set(counts), key=counts.count)
+        if mode < 2:
+            continue
+        score = (counts.count(mode) / len(counts), mode)
+        if score > best_score:
+            best, best_score = sep, score
+    if best_score[0] < 0.9:
+        widths = [len(line.split()) for line in lines]
+        mode = max(set(widths), key=widths.count) if widths else 1
+        if mode > 1 and widths.count(mode) / len(widths) >= max(0.9, best_score[0]):
+            return r"\s+"
+    return best
+
+
+def _sample_rows(lines: list[str], sep: str) -> list[list[str]]:
+    """The sample lines split into fields as pandas will split them."""
+    if sep == r"\s+":
+        return [line.split() for line in lines]
+    try:
+        return list(csv.reader(lines, delimiter=sep))
+    except csv.Error:
+        return [line.split(sep) for line in lines]
+
+
+def _count_lines(file: Path) -> int:
+    """Non-empty lines of a file, counted in 1 MiB blocks."""
+    count, last = 0, b"\n"
+    with open(file, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            count += block.count(b"\n") - block.count(b"\n\n")
+            last = block[-1:]
+    return count + (last != b"\n")
+
+
+def _looks_numeric(value: str) -> bool:
+    return parse_numbers(pd.Series([value], dtype=object)).notna().iloc[0]
+
+
+def _has_header(rows: list[list[str]]) -> bool:
+    """Whether the first row names the columns: in some column the first value is a word where the
+    values below are numbers, or (all text) the first row's values never occur again below."""
+    if len(rows) < 2:
+        return True
+    first, rest = rows[0], rows[1:]
+    if any(_looks_numeric(v) for v in first if v.strip().lower() not in MISSING_TOKENS):
+        return False  # a header holds names, not numbers
+    width = len(first)
+    for j in range(width):
+        below = [r[j] for r in rest if j < len(r) and r[j].strip().lower() not in MISSING_TOKENS]
+        if below and np.mean([_looks_numeric(v) for v in below]) >= 0.9:
+            return True  # a word above numbers
+    # every column is text: a header if its values are unlike the rows below (never repeated there)
+    repeated = sum(any(j < len(r) and r[j] == first[j] for r in rest) for j in range(width))
+    return repeated == 0
+
+
+def read_table(
+    path: str | os.PathLike, *, sep: str | None = None, header: bool | None = None, nrows: int | None = None
+) -> pd.DataFrame:
+    """Read a user's table, whatever its dialect, into a DataFrame of cleaned columns.
+
+    The separator (comma, tab, semicolon, pipe or runs of whitespace) and whether the first row is a
+    header are sniffed from the first lines; a file without a header gets the columns ``"0"``,
+    ``"1"``, ... (as pandas numbers them, as strings, so that ``target="7"`` names one). A UTF-8 byte
+    order mark is skipped, and a file that is not UTF-8 is read as Latin-1. Blank and whitespace-only
+    cells and the tokens of :data:`MISSING_TOKENS` (``?``, ``NA``, ``NULL``, ...) become missing; text
+    columns whose values are numbers with thousands separators or a currency sign (``"7,380,500"``,
+    ``"$1,234.50"``) become numbers. Parquet files (``.parquet``) are read with pyarrow when installed.
+
+    What was sniffed is kept in ``frame.attrs``: ``source``, ``separator``, ``header``, ``encoding``.
+
+    Parameters
+    ----------
+    path : str or path-like
+    sep : str, optional
+        The separator; None sniffs it.
+    header : bool, optional
+        Whether the first row names the columns; None sniffs it.
+    nrows : int, optional
+        Read only the first ``nrows`` data rows.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As :func:`read_csv` (missing, a folder, binary, empty, ragged rows), and for a Parquet file
+        without pyarrow.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from deepzoo.data.tabular import read_table
+    >>> csv = pathlib.Path(tempfile.mkdtemp()) / "toy.csv"
+    >>> _ = csv.write_text('plan;total\\nbasic;"1,200.5"\\npro; \\nmax;?\\n')
+    >>> frame = read_table(csv)
+    >>> frame["total"].tolist(), frame.attrs["separator"]
+    ([1200.5, nan, nan], ';')
+    """
+    file = Path(path).expanduser()
+    if file.suffix.lower() in _PARQUET_SUFFIXES:
+        return _read_parquet(file)
+    options = _table_options(file, sep, header)
+    frame = read_csv(file, **options, nrows=nrows)
+    if options["sep"] == "\t" and nrows is None:
+        # tab-separated text rarely quotes: a stray '"' would swallow the lines up to the next one
+        n_lines = _count_lines(file) - (options["skiprows"] or 0) - (options["header"] == 0)
+        if len(frame) < n_lines:
+            unquoted = read_csv(file, **options, quoting=csv.QUOTE_NONE)
+            if len(unquoted) == n_lines:
+                frame = unquoted
+    return _finish(frame, file, options)
+
+
+def iter_table(path: str | os.PathLike, chunksize: int = 100_000, *, sep=None, header=None):
+    """:func:`read_table` chunk by chunk (``chunksize`` rows each), for files larger than memory: the
+    dialect is sniffed once, every chunk is cleaned the same way. Parquet files come in one piece."""
+    file = Path(path).expanduser()
+    if file.suffix.lower() in _PARQUET_SUFFIXES:
+        yield _read_parquet(file)
+        return
+    options = _table_options(file, sep, header)
+    for chunk in read_csv(file, **options, chunksize=chunksize):
+        yield _finish(chunk, file, options)
+
+
+def _table_options(file: Path, sep, header) -> dict:
+    """pandas.read_csv's options for a user's table: separator, header and encoding sniffed from its
+    first lines, leading preamble lines skipped, the missing-value tokens."""
+    if file.is_file() and file.stat().st_size == 0:
+        raise ValueError(f"Cannot read {file} as a table: the file is empty.")
+    if not file.exists() or file.is_dir():
+        read_csv(file)  # raises its messages: not found, a folder
+    text, encoding = _decode_head(file)
+    lines = text.splitlines()[: _SNIFF_LINES + 1]
+    if len(lines) > _SNIFF_LINES:
+        lines = lines[:-1]  # the last line of the sample may be cut
+    if sep is None:
+        sep = sniff_separator(lines)
+    rows = _sample_rows(lines, sep)
+    # a preamble (UCI's adult.test starts with '|1x3 Cross validator'): leading lines whose number of
+    # fields differs from the table's are skipped
+    widths = [len(r) for r in rows if r]
+    mode = max(set(widths), key=widths.count) if widths else 1
+    skip = 0
+    while skip < len(rows) and rows[skip] and len(rows[skip]) != mode and mode > 1:
+        skip += 1
+    if header is None:
+        header = _has_header([r for r in rows[skip:] if r])
+    return dict(
+        sep=sep,
+        header=0 if header else None,
+        encoding=encoding,
+        na_values=sorted({v for t in MISSING_TOKENS for v in (t, t.upper(), t.title())}),
+        keep_default_na=True,
+        skipinitialspace=sep != r"\s+",
+        skiprows=skip or None,
+    )
+
+
+def _finish(frame: pd.DataFrame, file: Path, options: dict) -> pd.DataFrame:
+    """Column names as stripped strings, cells cleaned, the sniffed dialect in ``attrs``."""
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = clean_frame(frame)
+    frame.attrs.update(
+        source=str(file),
+        separator=options["sep"],
+        header=options["header"] == 0,
+        encoding=options["encoding"],
+    )
+    return frame
+
+
+def _read_parquet(file: Path) -> pd.DataFrame:
+    if not file.is_file():
+        raise FileNotFoundError(f"Parquet file not found: {file}")
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise ValueError(
+            f"Cannot read {file}: Parquet files need pyarrow (pip install pyarrow), or save the table as CSV."
+        ) from None
+    try:
+        frame = pd.read_parquet(file)
+    except Exception as exc:  # pyarrow's many error types: one message
+        raise ValueError(f"Cannot read {file} as Parquet: {exc}") from None
+    frame.columns = [str(c) for c in frame.columns]
+    frame = clean_frame(frame)
+    frame.attrs.update(source=str(file), separator=None, header=True, encoding=None)
+    return frame
+
+
+def _is_text(series: pd.Series) -> bool:
+    return not is_numeric_dtype(series) and not pd.api.types.is_datetime64_any_dtype(series)
+
+
+def clean_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Strip the text cells, turn :data:`MISSING_TOKENS` into missing, and text columns that are all
+    numbers (thousands separators, currency signs) into numbers. Other columns are left as they are."""
+    frame = frame.copy()
+    for column in frame.columns:
+        series = frame[column]
+        if not _is_text(series) or isinstance(series.dtype, pd.CategoricalDtype):
+            continue
+        text = series.astype("string").str.strip()
+        text = text.mask(text.str.lower().isin(MISSING_TOKENS))
+        numbers_ = parse_numbers(text)
+        present = text.notna()
+        if present.any() and numbers_[present].notna().all():
+            frame[column] = numbers_
+        else:
+            frame[column] = text.astype(object).where(text.notna(), np.nan)
+    return frame
+
+
+def parse_numbers(values: pd.Series) -> pd.Series:
+    """Floats from text cells: plain numbers, and numbers with thousands separators or a leading
+    currency sign; anything else (words, missing) becomes NaN."""
+    if is_numeric_dtype(values):
+        return values.astype("float64")
+    text = values.astype("string").str.strip()
+    plain = pd.to_numeric(text, errors="coerce")
+    grouped = text.str.match(_THOUSANDS, na=False) | text.str.match(_CURRENCY, na=False)
+    if grouped.any():
+        stripped = text[grouped].str.replace(r"[,$€£¥]", "", regex=True)
+        plain = plain.astype("float64")
+        plain[grouped] = pd.to_numeric(stripped, errors="coerce")
+    return pd.Series(np.asarray(plain, dtype="float64"), index=values.index, name=values.name)

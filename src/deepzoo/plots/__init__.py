@@ -21,6 +21,7 @@ from .metrics import (
     plot_loss,
     plot_model_comparison,
     plot_precision_recall,
+    plot_predicted_vs_actual,
     plot_roc,
     plot_score_distribution,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "plot_loss",
     "plot_model_comparison",
     "plot_precision_recall",
+    "plot_predicted_vs_actual",
     "plot_predictions",
     "plot_rbm_filters",
     "plot_recommendations",

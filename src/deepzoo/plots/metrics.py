@@ -484,3 +484,41 @@ def plot_model_comparison(
         ax.margins(y=0.15)
     ax.legend(loc="upper right", ncol=len(metrics), frameon=False, fontsize=9)
     return ax
+
+
+def plot_predicted_vs_actual(y_true, y_pred, ax: Axes | None = None, *, max_points: int = 5000) -> Axes:
+    """Predicted against true values of a regression, with the diagonal where they agree.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+    ax : matplotlib Axes, default=None
+    max_points : int, default=5000
+        At most this many points are drawn (an evenly spaced subset), so that large tests stay readable.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> from deepzoo.plots import plot_predicted_vs_actual
+    >>> ax = plot_predicted_vs_actual([1.0, 2.0, 3.0], [1.1, 1.9, 3.2])
+    >>> len(ax.lines)
+    1
+    """
+    y_true = np.asarray(y_true, dtype=float).ravel()
+    y_pred = np.asarray(y_pred, dtype=float).ravel()
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred differ in length: {len(y_true)} and {len(y_pred)}.")
+    step = max(1, len(y_true) // max_points)
+    ax = _axes(ax, figsize=(4.6, 4.2))
+    ax.scatter(y_true[::step], y_pred[::step], s=8, alpha=0.45, color=_PALETTE[0], edgecolors="none")
+    finite = np.isfinite(y_true) & np.isfinite(y_pred)
+    if finite.any():
+        low = float(min(y_true[finite].min(), y_pred[finite].min()))
+        high = float(max(y_true[finite].max(), y_pred[finite].max()))
+        ax.plot([low, high], [low, high], color="0.35", lw=1, ls="--", label="prediction = truth")
+    _style(ax, "Predicted vs actual (test)", "actual", "predicted")
+    ax.legend(loc="upper left", frameon=False, fontsize=9)
+    return ax

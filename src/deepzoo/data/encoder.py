@@ -1,0 +1,349 @@
+"""TableEncoder: a user's raw table columns -> the float32 features a network reads.
+
+It is the first step of every model ``deepzoo fit`` trains on a table, so that the saved model takes
+raw rows as they come (text categories, ``"1,234"`` numbers, blank cells, dates as text) in
+``predict``, ``deepzoo predict`` and ``deepzoo serve``. Its fitted state is plain data (medians,
+scales, category lists, date formats), saved as JSON beside the network: no pickle.
+
+Per role (see :mod:`deepzoo.data.schema`):
+
+* numeric: parsed (thousands separators, currency signs), missing -> the training median plus a 0/1
+  "was missing" column when the training data had gaps, standardised, clipped to the training range;
+* binary: 0/1 (the first of the two sorted values is 0); missing or unseen -> 0.5;
+* categorical: one-hot of the values seen at least ``min_frequency`` times (at most ``max_categories``),
+  plus an "other" column for the rest, unseen values and missing cells;
+* date: year (standardised) and the day of the year, day of the week and time of day as points on a
+  circle (sin, cos), each only where it varies in the training data;
+* text: 0/1 presence of the ``max_words`` most frequent words (in at least 2 rows).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import NotFittedError
+
+from .schema import parse_dates
+from .tabular import MISSING_TOKENS, parse_numbers
+
+__all__ = ["TableEncoder"]
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Stripped strings with the missing tokens as NA."""
+    text = values.astype("string").str.strip()
+    return text.mask(text.str.lower().isin(MISSING_TOKENS))
+
+
+def _date_format(values: pd.Series) -> str | None:
+    """The strptime format :func:`parse_dates` settles on for these values (None: pandas' guess)."""
+    from .schema import _DATE_FORMATS
+
+    text = values.dropna().astype(str).str.strip()
+    sample = text.iloc[:: max(1, len(text) // 500)]
+    for fmt in _DATE_FORMATS:
+        if len(sample) and pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean() >= 0.95:
+            return fmt
+    return None
+
+
+def _dates(values: pd.Series, fmt: str | None) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    text = values.astype("string").str.strip()
+    if fmt is None:
+        return parse_dates(values)
+    return pd.to_datetime(text, format=fmt, errors="coerce")
+
+
+def _circle(values: np.ndarray, period: float) -> list[np.ndarray]:
+    angle = 2 * np.pi * values / period
+    return [np.sin(angle), np.cos(angle)]
+
+
+class TableEncoder(TransformerMixin, BaseEstimator):
+    """Encode raw table columns (numbers, binaries, categories, dates, text) as float32 features.
+
+    Parameters
+    ----------
+    numeric, binary, categorical, dates, text : tuple of str, default=()
+        The columns of each role; other columns of X are ignored (with a warning at ``transform``).
+    min_frequency : int, default=5
+        Categories seen fewer times join "other".
+    max_categories : int, default=50
+        At most this many categories per column get their own feature (the most frequent).
+    max_words : int, default=100
+        Words per text column.
+
+    Attributes
+    ----------
+    feature_names_in_ : ndarray of str
+        The columns ``transform`` needs, in order.
+    n_features_out_ : int
+    medians_, means_, scales_, lows_, highs_, has_missing_ : dict
+        Numeric and date statistics of the training data, per column.
+    binary_values_, categories_, date_formats_, date_parts_, vocabulary_ : dict
+        What was learned for the other roles, per column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from deepzoo.data.encoder import TableEncoder
+    >>> X = pd.DataFrame({"plan": ["a", "b", "a", "a"], "total": ["1,200", " ", "300", "?"]})
+    >>> enc = TableEncoder(numeric=("total",), categorical=("plan",), min_frequency=1).fit(X)
+    >>> enc.get_feature_names_out().tolist()
+    ['total', 'total_missing', 'plan=a', 'plan=b', 'plan=other']
+    >>> enc.transform(X).shape
+    (4, 5)
+    """
+
+    def __init__(
+        self,
+        numeric=(),
+        binary=(),
+        categorical=(),
+        dates=(),
+        text=(),
+        *,
+        min_frequency: int = 5,
+        max_categories: int = 50,
+        max_words: int = 100,
+    ):
+        self.numeric = numeric
+        self.binary = binary
+        self.categorical = categorical
+        self.dates = dates
+        self.text = text
+        self.min_frequency = min_frequency
+        self.max_categories = max_categories
+        self.max_words = max_words
+
+    def _columns(self) -> list[str]:
+        return [
+            str(c)
+            for group in (self.numeric, self.binary, self.categorical, self.dates, self.text)
+            for c in group
+        ]
+
+    def _frame(self, X) -> pd.DataFrame:
+        if isinstance(X, pd.DataFrame):
+            return X
+        if isinstance(X, dict):
+            return pd.DataFrame(X)
+        X = np.asarray(X, dtype=object)
+        if X.ndim != 2:
+            raise ValueError(f"TableEncoder expects a table (a DataFrame or 2-D rows); got shape {X.shape}.")
+        names = self._columns() if not hasattr(self, "feature_names_in_") else list(self.feature_names_in_)
+        if X.shape[1] != len(names):
+            raise ValueError(
+                f"TableEncoder expects {len(names)} columns ({', '.join(names)}) or a DataFrame; got "
+                f"{X.shape[1]} unnamed columns."
+            )
+        return pd.DataFrame(X, columns=names)
+
+    def fit(self, X, y=None):
+        """Learn the statistics of each column from the training table ``X``."""
+        frame = self._frame(X)
+        names = self._columns()
+        if len(set(names)) != len(names):
+            raise ValueError(
+                f"A column has two roles in TableEncoder: {sorted(n for n in names if names.count(n) > 1)}."
+            )
+        missing = [c for c in names if c not in frame.columns]
+        if missing:
+            raise ValueError(f"X lacks the columns {missing}; it has {list(map(str, frame.columns))}.")
+        if not names:
+            raise ValueError(
+                "TableEncoder has no column to encode: give at least one of numeric, binary, "
+                "categorical, dates or text."
+            )
+        if len(frame) == 0:
+            raise ValueError("TableEncoder cannot fit an empty table (0 rows).")
+        self.medians_, self.means_, self.scales_, self.lows_, self.highs_, self.has_missing_ = (
+            {},
+            {},
+            {},
+            {},
+            {},
+            {},
+        )
+        for column in self.numeric:
+            values = parse_numbers(frame[column]).to_numpy(dtype=float)
+            self._fit_number(column, values)
+        self.binary_values_ = {}
+        for column in self.binary:
+            values = self._binary_values(frame[column])
+            self.binary_values_[column] = sorted(values.dropna().unique().tolist())[:2]
+            self.has_missing_[column] = bool(values.isna().any())
+        self.categories_ = {}
+        for column in self.categorical:
+            counts = _text(frame[column]).value_counts()
+            kept = counts[counts >= self.min_frequency].index[: self.max_categories]
+            self.categories_[column] = sorted(str(v) for v in kept)
+        self.date_formats_, self.date_parts_ = {}, {}
+        for column in self.dates:
+            self.date_formats_[column] = _date_format(frame[column])
+            stamps = _dates(frame[column], self.date_formats_[column])
+            parts = self._date_values(stamps)
+            varying = [part for part, v in parts.items() if np.nanstd(v) > 0]
+            self.date_parts_[column] = varying
+            if "year" in varying:
+                self._fit_number(f"{column}.year", parts["year"])
+            else:
+                self.has_missing_[f"{column}.year"] = bool(np.isnan(parts["year"]).any())
+        self.vocabulary_ = {}
+        for column in self.text:
+            docs = _text(frame[column]).fillna("").str.lower().map(lambda t: set(_WORD.findall(t)))
+            counts = pd.Series([w for words in docs for w in words]).value_counts()
+            self.vocabulary_[column] = sorted(counts[counts >= 2].index[: self.max_words].tolist())
+        self.feature_names_in_ = np.asarray(names, dtype=object)
+        self.n_features_out_ = len(self.get_feature_names_out())
+        return self
+
+    def _fit_number(self, name: str, values: np.ndarray) -> None:
+        present = values[np.isfinite(values)]
+        median = float(np.median(present)) if len(present) else 0.0
+        filled = np.where(np.isfinite(values), values, median)
+        scale = float(filled.std())
+        self.medians_[name] = median
+        self.means_[name] = float(filled.mean())
+        self.scales_[name] = scale if scale > 0 else 1.0
+        self.lows_[name] = float(filled.min())
+        self.highs_[name] = float(filled.max())
+        self.has_missing_[name] = bool(not np.isfinite(values).all())
+
+    @staticmethod
+    def _binary_values(values: pd.Series, numeric: bool | None = None) -> pd.Series:
+        """Numbers for a column of numbers (so that 1 and '1.0' agree), else stripped strings."""
+        if numeric is None:
+            numeric = pd.api.types.is_numeric_dtype(values)
+        return parse_numbers(values) if numeric else _text(values)
+
+    @staticmethod
+    def _date_values(stamps: pd.Series) -> dict[str, np.ndarray]:
+        def part(values) -> np.ndarray:
+            return np.asarray(values, dtype=float)
+
+        return {
+            "year": part(stamps.dt.year),
+            "day_of_year": part(stamps.dt.dayofyear - 1),
+            "day_of_week": part(stamps.dt.dayofweek),
+            "time_of_day": part(stamps.dt.hour * 3600 + stamps.dt.minute * 60 + stamps.dt.second),
+        }
+
+    def _number(self, name: str, values: np.ndarray) -> list[np.ndarray]:
+        missing = ~np.isfinite(values)
+        filled = np.clip(np.where(missing, self.medians_[name], values), self.lows_[name], self.highs_[name])
+        out = [(filled - self.means_[name]) / self.scales_[name]]
+        if self.has_missing_[name]:
+            out.append(missing.astype(float))
+        return out
+
+    def transform(self, X) -> np.ndarray:
+        """The float32 features of the raw table ``X`` (n_samples, n_features_out_)."""
+        if not hasattr(self, "feature_names_in_"):
+            raise NotFittedError("This TableEncoder instance is not fitted yet. Call 'fit' first.")
+        frame = self._frame(X)
+        names = list(self.feature_names_in_)
+        missing = [c for c in names if c not in frame.columns]
+        if missing:
+            raise ValueError(
+                f"The table lacks the columns {missing} that the model was trained on; add them (blank "
+                f"cells are fine: they count as missing). Expected: {', '.join(names)}."
+            )
+        extra = [str(c) for c in frame.columns if c not in set(names)]
+        if extra:
+            shown = ", ".join(extra[:10]) + (f" and {len(extra) - 10} more" if len(extra) > 10 else "")
+            warnings.warn(f"Ignoring the columns the model does not use: {shown}.", UserWarning, stacklevel=2)
+        blocks: list[np.ndarray] = []
+        for column in self.numeric:
+            blocks += self._number(column, parse_numbers(frame[column]).to_numpy(dtype=float))
+        for column in self.binary:
+            known = self.binary_values_[column]
+            values = self._binary_values(frame[column], numeric=bool(known) and not isinstance(known[0], str))
+            code = np.full(len(frame), 0.5)
+            for value, bit in zip(known, (0.0, 1.0)):
+                code[(values == value).fillna(False).to_numpy(dtype=bool)] = bit
+            blocks.append(code)
+        for column in self.categorical:
+            text = _text(frame[column]).astype(object).to_numpy()
+            known = self.categories_[column]
+            onehot = np.zeros((len(frame), len(known) + 1))
+            index = {v: i for i, v in enumerate(known)}
+            rows = np.array(
+                [index.get(str(v), len(known)) if v is not pd.NA and v == v else len(known) for v in text],
+                dtype=int,
+            )
+            onehot[np.arange(len(frame)), rows] = 1.0
+            blocks += list(onehot.T)
+        for column in self.dates:
+            parts = self._date_values(_dates(frame[column], self.date_formats_[column]))
+            for part in self.date_parts_[column]:
+                if part == "year":
+                    blocks += self._number(f"{column}.year", parts["year"])
+                    continue
+                period = {"day_of_year": 365.25, "day_of_week": 7.0, "time_of_day": 86400.0}[part]
+                values = np.nan_to_num(parts[part], nan=0.0)
+                blocks += _circle(values, period)
+        for column in self.text:
+            docs = _text(frame[column]).fillna("").str.lower().map(lambda t: set(_WORD.findall(t)))
+            for word in self.vocabulary_[column]:
+                blocks.append(np.fromiter((word in d for d in docs), dtype=float, count=len(docs)))
+        if not blocks:
+            return np.zeros((len(frame), 0), dtype=np.float32)
+        return np.column_stack(blocks).astype(np.float32)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        names: list[str] = []
+        for column in self.numeric:
+            names += [column] + ([f"{column}_missing"] if self.has_missing_[column] else [])
+        names += list(self.binary)
+        for column in self.categorical:
+            names += [f"{column}={v}" for v in self.categories_[column]] + [f"{column}=other"]
+        for column in self.dates:
+            for part in self.date_parts_[column]:
+                if part == "year":
+                    key = f"{column}.year"
+                    names += [key] + ([f"{key}_missing"] if self.has_missing_[key] else [])
+                else:
+                    names += [f"{column}.{part}_sin", f"{column}.{part}_cos"]
+        for column in self.text:
+            names += [f"{column}:{w}" for w in self.vocabulary_[column]]
+        return np.asarray(names, dtype=object)
+
+    def input_schema(self) -> list[dict]:
+        """What a served model takes: one entry per input column with its kind (number, binary,
+        category, date, text) and, for binaries and categories, the values seen in training."""
+        if not hasattr(self, "feature_names_in_"):
+            raise NotFittedError("This TableEncoder instance is not fitted yet. Call 'fit' first.")
+        schema = []
+        for column in self.numeric:
+            schema.append({"name": column, "kind": "number", "nullable": True})
+        for column in self.binary:
+            schema.append({"name": column, "kind": "binary", "categories": list(self.binary_values_[column])})
+        for column in self.categorical:
+            schema.append(
+                {
+                    "name": column,
+                    "kind": "category",
+                    "categories": list(self.categories_[column]),
+                    "open": True,
+                }
+            )
+        for column in self.dates:
+            schema.append({"name": column, "kind": "date", "format": self.date_formats_[column]})
+        for column in self.text:
+            schema.append({"name": column, "kind": "text"})
+        return schema
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = True
+        return tags

@@ -1,0 +1,401 @@
+"""The schema of a user's table: what each column is, which one is the target, and which task follows.
+
+Every decision comes with the rule that made it, so that it can be printed before any training, written to
+``config.json`` and overridden (``--drop``, ``--categorical``, ``--numeric``, ``--text``, ``--date``,
+``--task``). The rules, column by column (the target excluded):
+
+========== ===================================================================================================
+role        rule
+========== ===================================================================================================
+empty       every value is missing -> dropped
+constant    one distinct value -> dropped
+identifier  a distinct value in (nearly) every row and either a name such as ``id``, ``*_id``, ``RowNumber``,
+            consecutive integers, or short text (names, ticket codes) -> dropped
+date        text that reads as dates (any common format, ``M/D/YYYY HH:MM:SS`` included) -> calendar features
+binary      two distinct values -> one 0/1 feature
+numeric     numbers (after thousands separators and currency signs are removed)
+categorical text with few distinct values (or numbers overridden with ``--categorical``) -> one-hot
+text        long text (several words a cell, mostly distinct) -> word counts
+========== ===================================================================================================
+
+A column that is mostly numbers with a few words (``12, 7, unknown``) stops the run with a message that
+names the column and the words: guessing either way would lose information silently.
+
+The target decides the task, as AutoGluon's ``infer_problem_type`` and Ludwig's type inference do, with
+one difference: an integer target with a handful of values (ratings 1-5) is said to be ambiguous in the
+printed rule rather than silently called classes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import is_numeric_dtype
+
+from .tabular import _list, _nearest, parse_numbers
+
+__all__ = ["ColumnInfo", "Schema", "infer_schema", "parse_dates"]
+
+ROLES = ("numeric", "categorical", "binary", "date", "text", "identifier", "constant", "empty", "dropped")
+FEATURE_ROLES = ("numeric", "categorical", "binary", "date", "text")
+TASKS = ("classify", "regress")
+# a name that says "identifier": id, ID, Id, customer_id, CustomerId, row_number, RowNumber, index, key, uuid
+_ID_NAME = re.compile(
+    r"(^|[_\s.-])(id|uuid|key|index)$|^(row_?number|id|idx|index|uuid)$|[a-z]I[dD]$|^ID", re.I
+)
+_TARGET_NAMES = ("target", "label", "labels", "class", "y", "outcome")
+# at most this many distinct values (and this share of the rows) make a text column categorical
+_MAX_CATEGORIES = 100
+_MAX_CATEGORY_SHARE = 0.5
+# an integer target with at most this many distinct values is taken as classes
+_MAX_INTEGER_CLASSES = 20
+_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m",
+    "%m/%d/%Y",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y",
+    "%d/%m/%Y %H:%M:%S",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%d-%b-%Y",
+    "%b %d, %Y",
+    "%Y%m%d",
+)
+
+
+@dataclass
+class ColumnInfo:
+    """One column of the table: its role, why, and what it holds."""
+
+    name: str
+    role: str
+    reason: str
+    dtype: str
+    n_missing: int
+    n_unique: int
+    example: str
+
+
+@dataclass
+class Schema:
+    """Every column's role, the target and the task, each with the rule that chose it."""
+
+    columns: list[ColumnInfo]
+    target: str | None
+    task: str | None
+    task_reason: str
+    n_rows: int
+    classes: list | None = None
+    notes: list[str] = field(default_factory=list)
+    n_target_values: int = 0
+
+    def names(self, *roles: str) -> list[str]:
+        """The columns with one of ``roles``, in table order."""
+        return [c.name for c in self.columns if c.role in roles]
+
+    @property
+    def features(self) -> list[str]:
+        return self.names(*FEATURE_ROLES)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per column: name, role, rule, dtype, missing, distinct, example."""
+        rows = [asdict(c) for c in self.columns]
+        if self.target is not None:
+            rows.append(
+                {
+                    "name": self.target,
+                    "role": "target",
+                    "reason": self.task_reason,
+                    "dtype": "",
+                    "n_missing": 0,
+                    "n_unique": self.n_target_values,
+                    "example": "",
+                }
+            )
+        return pd.DataFrame(
+            rows, columns=["name", "role", "reason", "dtype", "n_missing", "n_unique", "example"]
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "target": self.target,
+            "task": self.task,
+            "task_reason": self.task_reason,
+            "n_rows": self.n_rows,
+            "classes": self.classes,
+            "columns": {c.name: {"role": c.role, "reason": c.reason} for c in self.columns},
+            "notes": list(self.notes),
+        }
+
+
+def _example(values: pd.Series) -> str:
+    present = values.dropna()
+    if present.empty:
+        return ""
+    text = str(present.iloc[0])
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Datetimes from text cells: the first common format that reads at least 95% of the present
+    values, else pandas' own guess; cells that do not read become NaT."""
+    text = values.dropna().astype(str).str.strip()
+    if text.empty:
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    sample = text.iloc[:: max(1, len(text) // 500)]
+    for fmt in _DATE_FORMATS:
+        if pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean() >= 0.95:
+            return pd.to_datetime(values.astype("string").str.strip(), format=fmt, errors="coerce")
+    return pd.to_datetime(values.astype("string").str.strip(), errors="coerce", format="mixed")
+
+
+def _reads_as_dates(values: pd.Series) -> bool:
+    """Text whose values mostly read as dates: digits and separators, at least one of - / . or a month."""
+    text = values.dropna().astype(str).str.strip()
+    if text.empty or not text.str.contains(r"\d").all():
+        return False
+    sample = text.iloc[:: max(1, len(text) // 500)]
+    if not sample.str.contains(r"[-/.:]|[A-Za-z]{3}").mean() > 0.95:
+        return False
+    if sample.str.len().max() > 40:
+        return False
+    return parse_dates(sample).notna().mean() >= 0.95
+
+
+def _mean_words(values: pd.Series) -> float:
+    text = values.dropna().astype(str)
+    sample = text.iloc[:: max(1, len(text) // 1000)]
+    return float(sample.str.split().str.len().mean()) if len(sample) else 0.0
+
+
+def _role(name: str, values: pd.Series, n_rows: int) -> tuple[str, str]:
+    """The role of one column and the rule that gave it."""
+    present = values.dropna()
+    if present.empty:
+        return "empty", "every value is missing"
+    n_unique = int(present.nunique())
+    if n_unique == 1:
+        return "constant", f"one value ({_example(present)})"
+    unique_share = n_unique / max(len(present), 1)
+    if is_numeric_dtype(values):
+        integers = np.allclose(present, np.round(present))
+        if unique_share > 0.99 and integers and (_ID_NAME.search(name) or _consecutive(present)):
+            why = "a name of an identifier" if _ID_NAME.search(name) else "consecutive integers"
+            return "identifier", f"a distinct integer in every row and {why}"
+        if n_unique == 2:
+            return "binary", f"two values ({', '.join(map(str, sorted(present.unique())[:2]))})"
+        return "numeric", "numbers"
+    if n_unique == 2:
+        return "binary", f"two values ({', '.join(map(str, sorted(present.astype(str).unique())[:2]))})"
+    if _reads_as_dates(present):
+        return "date", "text that reads as dates"
+    numbers = parse_numbers(present.astype(str))
+    share = float(numbers.notna().mean())
+    if share >= 0.8:
+        words = present[numbers.isna()].astype(str).unique()[:5]
+        raise ValueError(
+            f"Column {name!r} mixes numbers ({share:.0%} of its values) with words such as "
+            f"{', '.join(repr(w) for w in words)}. Pass --numeric {name} to read the words as missing, "
+            f"--categorical {name} to treat every value as a category, or --drop {name}."
+        )
+    words = _mean_words(present)
+    if n_unique <= _MAX_CATEGORIES and unique_share <= _MAX_CATEGORY_SHARE:
+        return "categorical", f"text with {n_unique} distinct values"
+    if words >= 5:
+        return "text", f"long text ({words:.0f} words a value on average)"
+    if unique_share >= 0.2:
+        return "identifier", f"short text, distinct in {unique_share:.0%} of the rows (names, codes)"
+    return "categorical", f"text with {n_unique} distinct values (rare ones grouped)"
+
+
+def _consecutive(values: pd.Series) -> bool:
+    ordered = np.sort(values.to_numpy(dtype=float))
+    return len(ordered) > 2 and bool(np.all(np.diff(ordered) == 1))
+
+
+def _target_task(y: pd.Series, name: str, n_rows: int) -> tuple[str, str]:
+    """(task, rule) for the target column ``y`` (missing values already dropped)."""
+    n_unique = int(y.nunique())
+    if n_unique < 2:
+        value = _example(y) or "nothing"
+        raise ValueError(
+            f"The target {name!r} has one value ({value}) in every row with a target: there is nothing to "
+            "learn. Pick another column with --target."
+        )
+    if not is_numeric_dtype(y):
+        if n_unique > 0.5 * len(y) and n_unique > 20:
+            raise ValueError(
+                f"The target {name!r} has {n_unique:,} distinct values in {len(y):,} rows, nearly one class "
+                "a row: it is probably an identifier or free text, not something to predict. Pick another "
+                "column with --target."
+            )
+        return "classify", f"text target with {n_unique} classes"
+    values = y.to_numpy(dtype=float)
+    integers = bool(np.allclose(values, np.round(values)))
+    if n_unique == 2:
+        return "classify", f"two values ({', '.join(map(str, sorted(y.unique())))}): binary classification"
+    if not integers:
+        return "regress", "numbers with fractions: regression"
+    if n_unique <= _MAX_INTEGER_CLASSES and n_unique <= 0.05 * len(y) + 2:
+        low, high = int(values.min()), int(values.max())
+        if high - low + 1 == n_unique and n_unique <= 10:
+            return "classify", (
+                f"ambiguous: {n_unique} integers {low}..{high} can be classes or a scale; taken as classes "
+                "(--task regress to predict it as a number)"
+            )
+        return "classify", f"{n_unique} distinct integers: classes (--task regress to predict a number)"
+    return "regress", f"{n_unique} distinct integers: regression"
+
+
+def find_target(frame: pd.DataFrame) -> str | None:
+    """A column named like a target (target, label, class, y, outcome), else None."""
+    by_lower = {str(c).lower(): str(c) for c in frame.columns}
+    for name in _TARGET_NAMES:
+        if name in by_lower:
+            return by_lower[name]
+    return None
+
+
+def check_column(frame: pd.DataFrame, name, what: str = "--target") -> str:
+    """``name`` as a column of ``frame`` (ints match headerless columns ``"0"``, ``"1"``...), or a
+    ValueError that lists the columns and suggests the nearest."""
+    name = str(name)
+    if name in frame.columns:
+        return name
+    nearest = _nearest(name, frame.columns)
+    hint = f" Did you mean {nearest!r}?" if nearest else ""
+    source = frame.attrs.get("source", "the data")
+    raise ValueError(f"{what} {name!r} is not a column of {source}; columns: {_list(frame.columns)}.{hint}")
+
+
+def infer_schema(
+    frame: pd.DataFrame,
+    target=None,
+    *,
+    task: str = "auto",
+    drop=(),
+    categorical=(),
+    numeric=(),
+    text=(),
+    date=(),
+) -> Schema:
+    """Decide each column's role and the task, with the rule behind each decision.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table, e.g. from :func:`deepzoo.data.tabular.read_table`.
+    target : str, optional
+        The column to predict; None looks for a column named target, label, class, y or outcome, and
+        without one the schema has no target (clustering).
+    task : {'auto', 'classify', 'regress'}
+        Overrides the task the target suggests.
+    drop, categorical, numeric, text, date : sequence of str
+        Override the inferred role of these columns.
+
+    Returns
+    -------
+    Schema
+
+    Raises
+    ------
+    ValueError
+        A table with one column; a target or override that is not a column (the message lists the
+        columns and suggests the nearest); a target with one class, all missing, or nearly one class a
+        row; a column that mixes numbers and words.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from deepzoo.data.schema import infer_schema
+    >>> frame = pd.DataFrame({"id": range(8), "plan": list("abcabcab"), "monthly": [1.5, 2, 3, 4, 5, 6, 7, 8],
+    ...                       "left": ["yes", "no"] * 4})
+    >>> schema = infer_schema(frame, "left")
+    >>> schema.task, schema.names("identifier"), schema.names("categorical")
+    ('classify', ['id'], ['plan'])
+    """
+    if frame.shape[1] < 2:
+        source = frame.attrs.get("source", "The table")
+        raise ValueError(
+            f"{source} has one column ({_list(frame.columns)}): deepzoo fit needs a target and at least one "
+            "feature. Check the separator, or add the columns to predict from."
+        )
+    overrides = {}
+    for role, names in (
+        ("dropped", drop),
+        ("categorical", categorical),
+        ("numeric", numeric),
+        ("text", text),
+        ("date", date),
+    ):
+        for name in (names,) if isinstance(names, str) else names:
+            overrides[check_column(frame, name, f"--{'drop' if role == 'dropped' else role}")] = role
+    notes = []
+    if target is None:
+        target = find_target(frame)
+        if target is not None:
+            notes.append(f"target {target!r}: the column named like a target")
+    else:
+        target = check_column(frame, target)
+    task_reason = "no target: clustering and anomaly scores"
+    chosen, classes = None, None
+    n_rows = len(frame)
+    if target is not None:
+        y = frame[target]
+        n_missing = int(y.isna().sum())
+        if n_missing == len(y):
+            raise ValueError(
+                f"The target {target!r} is missing in every row; pick another column with --target."
+            )
+        if n_missing:
+            notes.append(f"{n_missing:,} rows without a target {target!r} are left out")
+        y = y.dropna()
+        n_rows = len(y)
+        chosen, task_reason = _target_task(y, target, len(y))
+        if task not in ("auto", None) and task != chosen:
+            if task == "regress" and not is_numeric_dtype(y):
+                raise ValueError(
+                    f"--task regress needs a numeric target; {target!r} holds text ({_example(y)})."
+                )
+            task_reason = f"--task {task} (the data suggested {chosen}: {task_reason})"
+            chosen = task
+        if chosen == "classify":
+            classes = sorted(y.unique().tolist(), key=str)
+    columns = []
+    for name in frame.columns:
+        if name == target:
+            continue
+        values = frame[name]
+        if name in overrides:
+            role, reason = overrides[name], f"--{overrides[name]} (you said so)"
+            if role == "dropped":
+                reason = "--drop (you said so)"
+        else:
+            role, reason = _role(name, values, len(frame))
+        columns.append(
+            ColumnInfo(
+                name=name,
+                role=role,
+                reason=reason,
+                dtype=str(values.dtype),
+                n_missing=int(values.isna().sum()),
+                n_unique=int(values.nunique()),
+                example=_example(values),
+            )
+        )
+    n_values = int(frame[target].nunique()) if target is not None else 0
+    schema = Schema(columns, target, chosen, task_reason, n_rows, classes, notes, n_values)
+    if target is not None and not schema.features:
+        raise ValueError(
+            f"No column is left to predict {target!r} from: "
+            + "; ".join(f"{c.name}: {c.role} ({c.reason})" for c in columns)
+            + ". Keep a column with --numeric or --categorical."
+        )
+    return schema

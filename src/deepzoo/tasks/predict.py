@@ -1,0 +1,117 @@
+"""``deepzoo predict``: a saved model scores new data, chunk by chunk, into a CSV.
+
+The CSV has one row per input row, in input order: a ``prediction`` column and, for classifiers, one
+``proba_<class>`` column per class; per image a ``path`` column first; for ratings ``prediction`` is the
+rating of each (user, item) row; for clusters the columns are ``cluster`` and ``anomaly_score``.
+A table file is read and scored ``chunksize`` rows at a time, so a file larger than memory streams
+through; the CSV is written under a temporary name and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["model_kind", "predict_frame", "predict_to_csv"]
+
+
+def _final(model):
+    return model.steps[-1][1] if hasattr(model, "steps") else model
+
+
+def model_kind(model) -> str:
+    """What a saved model reads: 'ratings', 'clusters', 'images', 'text', 'series', or 'rows' (a table)."""
+    name = type(_final(model)).__name__
+    if name in ("AutoEncoderRecommender", "RBMRecommender", "BiasRecommender"):
+        return "ratings"
+    if name == "SelfOrganizingMap":
+        return "clusters"
+    if name == "ConvNetClassifier":
+        return "images"
+    if name == "SequenceClassifier":
+        return "text"
+    if name == "LSTMForecaster":
+        return "series"
+    return "rows"
+
+
+def _rows(model, frame: pd.DataFrame) -> pd.DataFrame:
+    """prediction (+ proba_<class>) for the rows of a table."""
+    final = _final(model)
+    out = pd.DataFrame(index=frame.index)
+    if hasattr(final, "classes_") and hasattr(model, "predict_proba"):
+        proba = np.asarray(model.predict_proba(frame), dtype=float)
+        classes = np.asarray(final.classes_)
+        out["prediction"] = classes[proba.argmax(axis=1)]
+        for j, label in enumerate(classes):
+            out[f"proba_{label}"] = proba[:, j]
+    else:
+        out["prediction"] = np.asarray(model.predict(frame))
+    return out
+
+
+# kind -> function(model, frame) -> DataFrame of prediction columns, one row per input row. The tasks
+# that save other kinds of model add theirs here.
+PREDICTORS = {"rows": _rows}
+
+
+def predict_frame(model, data) -> pd.DataFrame:
+    """Predictions of ``model`` (a fitted or loaded model) for ``data``: a table file, a DataFrame, or
+    what the model's kind takes."""
+    if isinstance(data, (str, os.PathLike)):
+        from ..data.tabular import read_table
+
+        data = read_table(data)
+    kind = model_kind(model)
+    if kind not in PREDICTORS:
+        raise ValueError(f"deepzoo predict does not score {kind} models yet.")
+    return PREDICTORS[kind](model, data)
+
+
+def predict_to_csv(
+    model_dir, data, out, *, chunksize: int = 100_000, device: str = "cpu"
+) -> tuple[Path, int]:
+    """Score ``data`` with the model saved in ``model_dir`` and write ``out`` (CSV); returns (path, rows).
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        A missing model or data file; a table without the columns the model was trained on (named).
+    """
+    from ..data.tabular import iter_table
+    from ..persistence import load
+
+    model = load(model_dir, device=device)
+    kind = model_kind(model)
+    if kind not in PREDICTORS:
+        raise ValueError(f"deepzoo predict does not score {kind} models yet.")
+    data = Path(data)
+    if not data.exists():
+        raise FileNotFoundError(f"No data at {data}; give the table (or folder) to score.")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    n_rows = 0
+    try:
+        with (
+            open(tmp, "w", newline="", encoding="utf-8") as handle,
+            warnings.catch_warnings(record=True) as caught,
+        ):
+            warnings.simplefilter("always", UserWarning)
+            for chunk in iter_table(data, chunksize):
+                answer = PREDICTORS[kind](model, chunk)
+                answer.to_csv(handle, header=n_rows == 0, index=False)
+                n_rows += len(answer)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    for message in dict.fromkeys(str(w.message) for w in caught):  # once each, not once a chunk
+        warnings.warn(message, UserWarning, stacklevel=2)
+    return out, n_rows

@@ -1,0 +1,244 @@
+"""``deepzoo.fit``: a user's file, folder, DataFrame or arrays -> a trained, reported, saved model.
+
+One road for every kind of data: detect the task (rule printed) -> the task module fits the deep model
+beside the baselines on one split -> the report -> ``model/`` (``deepzoo.load``, ``deepzoo serve``,
+``deepzoo predict``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from pathlib import Path
+
+from .. import distributed
+from .base import FitConfig, Outcome
+from .detect import Source, detect
+
+__all__ = ["fit"]
+
+# task -> module of deepzoo.tasks that runs it
+MODULES = {
+    "classify": "table",
+    "regress": "table",
+    "forecast": "series",
+    "recommend": "ratings",
+    "cluster": "clusters",
+    "images": "images",
+    "text": "text",
+    "segment": "segmentation",
+}
+
+
+def fit(
+    data,
+    target=None,
+    task: str = "auto",
+    *,
+    out="runs/fit",
+    time_limit: float | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    drop=(),
+    categorical=(),
+    numeric=(),
+    text=(),
+    date=(),
+    group=(),
+    settings: dict | None = None,
+    test_size: float = 0.2,
+    resume: bool = False,
+    verbose: bool = False,
+    config: FitConfig | None = None,
+) -> Outcome:
+    """Train the right deep model for ``data`` beside its baselines, write a report and save the model.
+
+    Parameters
+    ----------
+    data : str, Path, DataFrame or array
+        A table file (CSV/TSV/whitespace-separated, Parquet), an image folder (one sub-folder per class),
+        a folder of ``.txt`` files per class, a DataFrame, or an array (rows x columns, or images).
+    target : str or array-like, optional
+        The column to predict, or (with arrays and DataFrames) the values to predict.
+    task : {'auto', 'classify', 'regress', 'forecast', 'recommend', 'cluster', 'images', 'text', 'segment'}
+        'auto' follows the rules of :mod:`deepzoo.tasks.detect`.
+    out : str or Path, default='runs/fit'
+        The run folder: report.html, config.json, metrics.json, figures/, tables/, model/.
+    time_limit : float, optional
+        Seconds the deep model may train; it stops at the end of that epoch with its best weights.
+    seed : int, default=0
+    device : str, default='auto'
+    drop, categorical, numeric, text, date : sequence of str
+        Override the inferred role of these columns (see :mod:`deepzoo.data.schema`).
+    group : sequence of str
+        Columns whose groups the report compares (fairness), for binary classification.
+    settings : dict, optional
+        Parameters of the deep model to override, e.g. ``{"max_iter": 50}``.
+    test_size : float, default=0.2
+        Share held out for the leaderboard when the data bring no test part of their own.
+    resume : bool, default=False
+        Continue an interrupted run from the checkpoint in ``out``.
+    verbose : bool, default=False
+        Print the schema and the decisions, and show progress bars.
+    config : FitConfig, optional
+        All of the above at once (e.g. read from a run's ``config.json``); the other arguments are then
+        ignored except ``data`` when the config has none.
+
+    Returns
+    -------
+    Outcome
+        ``model``, ``metrics``, ``leaderboard``, ``out_dir``, ``report``, ``schema``, ``verdict``.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        Each with one sentence that says what was wrong and what to do.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sklearn.datasets import load_iris
+    >>> import deepzoo
+    >>> frame = load_iris(as_frame=True).frame
+    >>> result = deepzoo.fit(frame, target="target", out=tempfile.mkdtemp(), settings={"max_iter": 30})
+    >>> result.task, sorted(result.leaderboard["kind"])
+    ('classify', ['baseline', 'baseline', 'deep', 'trivial'])
+    """
+    target_values = None
+    if config is None:
+        if target is not None and not isinstance(target, (str, int)):
+            target_values, target = target, None
+        config = FitConfig(
+            data=str(data) if isinstance(data, (str, Path)) else None,
+            target=None if target is None else str(target),
+            task=task,
+            out=str(out),
+            time_limit=time_limit,
+            seed=seed,
+            device=device,
+            drop=tuple(drop),
+            categorical=tuple(categorical),
+            numeric=tuple(numeric),
+            text=tuple(text),
+            date=tuple(date),
+            group=tuple(group),
+            settings=dict(settings or {}),
+            test_size=test_size,
+            resume=resume,
+            verbose=verbose,
+        )
+    else:
+        config = dataclasses.replace(config)
+        if data is None:
+            if config.data is None:
+                raise ValueError("The config names no data: pass the data too.")
+            data = config.data
+    _check(config)
+    source = detect(data, config, target_values)
+    if config.verbose and distributed.is_main_process():
+        _show(source, config)
+    from ..report import RunReport
+
+    out_dir = Path(config.out)
+    report = RunReport(
+        out_dir,
+        f"deepzoo fit: {_name(data)}",
+        {"fit": config.to_dict(), "decided": _decisions(source)},
+        description=f"Task: {source.task}, because {source.rule}. The deep model is compared with classical "
+        "and trivial baselines on the same held-out rows.",
+    )
+    if source.schema is not None:
+        report.add_table("schema", source.schema.to_frame(), "What each column was taken to be, and why.")
+    module = importlib.import_module(f".{MODULES[source.task]}", __package__)
+    outcome = module.run(source, config, report)
+    report.write()
+    if distributed.is_main_process():
+        from ..persistence import save
+
+        save(outcome.model, out_dir / "model", card=_card(outcome, source, data))
+    if config.verbose and distributed.is_main_process():
+        _show_outcome(outcome)
+    return outcome
+
+
+def _check(config: FitConfig) -> None:
+    problems = []
+    if config.time_limit is not None and not config.time_limit > 0:
+        problems.append(f"--time-limit must be a positive number of seconds; got {config.time_limit}")
+    if not 0 < config.test_size < 1:
+        problems.append(f"--test-size must be between 0 and 1; got {config.test_size}")
+    if problems:
+        raise ValueError("; ".join(problems) + ".")
+
+
+def _name(data) -> str:
+    if isinstance(data, (str, Path)):
+        return Path(data).name or str(data)
+    return type(data).__name__
+
+
+def _decisions(source: Source) -> dict:
+    decided = {"task": source.task, "rule": source.rule, "columns": dict(source.columns)}
+    if source.schema is not None:
+        decided["schema"] = source.schema.to_dict()
+    return decided
+
+
+def _show(source: Source, config: FitConfig) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]Task:[/] {source.task} — {source.rule}")
+    if source.schema is not None:
+        table = Table(title="Columns (override with --drop/--categorical/--numeric/--text/--date)")
+        for column in ("column", "role", "why", "missing", "distinct", "example"):
+            table.add_column(column)
+        for row in source.schema.to_frame().itertuples():
+            style = "dim" if row.role in ("identifier", "constant", "empty", "dropped") else ""
+            table.add_row(
+                str(row.name),
+                row.role,
+                row.reason,
+                f"{row.n_missing:,}",
+                f"{row.n_unique:,}",
+                str(row.example),
+                style=style,
+            )
+        console.print(table)
+        for note in source.schema.notes:
+            console.print(f"note: {note}")
+
+
+def _show_outcome(outcome: Outcome) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    frame = outcome.leaderboard
+    table = Table(title="Leaderboard (same test split)")
+    for column in frame.columns:
+        table.add_column(str(column), justify="left" if column in ("model", "kind") else "right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row])
+    console.print(table)
+    console.print(outcome.verdict)
+    console.print(f"Report: {outcome.report}\nModel: {outcome.model_dir} (deepzoo serve / deepzoo predict)")
+
+
+def _card(outcome: Outcome, source: Source, data) -> dict:
+    keep = {
+        k: v
+        for k, v in outcome.metrics.items()
+        if not k.startswith("baseline_") and isinstance(v, (int, float))
+    }
+    return {
+        "title": f"deepzoo fit: {source.task} on {_name(data)}",
+        "predicts": f"{source.target}" if source.target is not None else source.task,
+        "target": source.target,
+        "data": f"{_name(data)}: {source.rule}.",
+        "metrics": keep,
+        "intended_use": "A model trained by deepzoo fit with default settings; check the report's "
+        "leaderboard before relying on it.",
+        "limitations": "Trained and tested on one split of one dataset; " + (outcome.verdict or ""),
+    }

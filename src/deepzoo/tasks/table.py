@@ -1,0 +1,260 @@
+"""A table with a target: classification or regression with the MLP, beside the classical baselines.
+
+read (done by the caller) -> schema -> split (stratified 80/20, or the data's own train/test) ->
+TableEncoder + MLP, and on the same encoded split LogisticRegression/Ridge, HistGradientBoosting and the
+trivial answer (majority class, mean) -> leaderboard -> pictures, explanations, fairness -> model/.
+
+The MLP's settings for an unseen table (every one can be overridden with ``--set``):
+
+* ``n_bins=16``: piecewise-linear encoding of each numeric input (Gorishniy et al., 2022), which lets
+  the network draw thresholds and steep slopes as trees do;
+* early stopping on a 10% validation part from 300 training rows (the best epoch's weights are kept);
+* ``batch_size`` grows with the data (200 up to 20,000 rows, then 1% of the rows, at most 4,096) and
+  the learning rate with the square root of the batch, so that a million rows take minutes, not hours.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+
+from .. import distributed, plots
+from ..data.encoder import TableEncoder
+from ..data.schema import Schema
+from ..mlp import MLPClassifier, MLPRegressor
+from .base import (
+    FitConfig,
+    Leaderboard,
+    Outcome,
+    baseline_threads,
+    classification_scores,
+    primary_metric,
+    regression_scores,
+    stopwatch,
+)
+
+# early stopping from this many training rows (a 10% validation part of 30+ rows)
+_EARLY_STOPPING_ROWS = 300
+
+
+def encoder_for(schema: Schema) -> TableEncoder:
+    """The TableEncoder of the schema's feature columns."""
+    return TableEncoder(
+        numeric=tuple(schema.names("numeric")),
+        binary=tuple(schema.names("binary")),
+        categorical=tuple(schema.names("categorical")),
+        dates=tuple(schema.names("date")),
+        text=tuple(schema.names("text")),
+    )
+
+
+def mlp_settings(n_train: int, task: str) -> dict:
+    """The MLP's parameters for a table of ``n_train`` training rows (see the module's docstring)."""
+    batch_size = 200 if n_train <= 20_000 else int(min(4096, n_train // 100))
+    return {
+        "hidden_layer_sizes": (128, 64),
+        "n_bins": 16,
+        "batch_size": batch_size,
+        "learning_rate": 1e-3 * float(np.sqrt(batch_size / 200)),
+        "early_stopping": n_train >= _EARLY_STOPPING_ROWS,
+        "n_iter_no_change": 10,
+        "max_iter": 200,
+    }
+
+
+def split(X: pd.DataFrame, y: pd.Series, task: str, config: FitConfig):
+    """Train and test parts: stratified for classes (plain when a class is too small for it)."""
+    from sklearn.model_selection import train_test_split
+
+    stratify = y if task == "classify" and y.value_counts().min() >= 2 else None
+    return train_test_split(X, y, test_size=config.test_size, random_state=config.seed, stratify=stratify)
+
+
+def _baselines(task: str, encoder: TableEncoder, seed: int) -> dict:
+    """(display name, key, role) -> unfitted Pipeline on the same encoded features."""
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.linear_model import LogisticRegression, RidgeCV
+
+    if task == "classify":
+        models = {
+            ("LogisticRegression", "logistic_regression", "baseline"): LogisticRegression(max_iter=2000),
+            ("HistGradientBoosting", "hist_gradient_boosting", "baseline"): HistGradientBoostingClassifier(
+                random_state=seed
+            ),
+            ("majority class", "majority", "trivial"): DummyClassifier(strategy="prior"),
+        }
+    else:
+        models = {
+            ("Ridge", "ridge", "baseline"): RidgeCV(alphas=np.logspace(-3, 3, 13)),
+            ("HistGradientBoosting", "hist_gradient_boosting", "baseline"): HistGradientBoostingRegressor(
+                random_state=seed
+            ),
+            ("mean", "mean", "trivial"): DummyRegressor(strategy="mean"),
+        }
+    return {k: Pipeline([("encode", clone(encoder)), ("model", m)]) for k, m in models.items()}
+
+
+def _scores(task: str, model, X, y, classes) -> tuple[dict, np.ndarray]:
+    if task == "classify":
+        proba = model.predict_proba(X)
+        return classification_scores(y, proba, classes), proba
+    pred = model.predict(X)
+    return regression_scores(y, pred), pred
+
+
+def run(source, config: FitConfig, report) -> Outcome:
+    """Fit the table task on ``source.frame`` (scored on ``source.test_frame`` when the data bring one)."""
+    from ..training import time_limit
+
+    frame, test_frame, schema = source.frame, source.test_frame, source.schema
+    task, target = schema.task, schema.target
+    frame = frame[frame[target].notna()]
+    X, y = frame[schema.features], frame[target]
+    if test_frame is not None:
+        test_frame = test_frame[test_frame[target].notna()]
+        X_train, y_train, X_test, y_test = X, y, test_frame[schema.features], test_frame[target]
+        if task == "classify":
+            y_test = _align_labels(y_test, y_train)
+    else:
+        X_train, X_test, y_train, y_test = split(X, y, task, config)
+    y_train_values = y_train.to_numpy()
+    if task == "regress":
+        y_train_values = y_train_values.astype(float)
+    encoder = encoder_for(schema)
+    settings = {**mlp_settings(len(X_train), task), **config.settings}
+    Estimator = MLPClassifier if task == "classify" else MLPRegressor
+    mlp = Estimator(random_state=config.seed, device=config.device, verbose=config.verbose)
+    try:
+        mlp.set_params(**settings)
+    except ValueError as exc:
+        raise ValueError(f"--set: {exc}") from None
+    if distributed.is_main_process():
+        mlp.set_params(checkpoint=str(report.out_dir / "checkpoints" / "mlp.ckpt"), resume=config.resume)
+    model = Pipeline([("encode", encoder), ("mlp", mlp)])
+    with stopwatch() as seconds, time_limit(config.time_limit):
+        model.fit(X_train, y_train_values)
+    mlp.set_params(checkpoint=None, resume=False)
+    classes = mlp.classes_ if task == "classify" else None
+    board = Leaderboard(primary_metric(task, None if classes is None else len(classes)))
+    deep_scores, deep_out = _scores(task, model, X_test, y_test, classes)
+    board.add("MLP (deepzoo)", deep_scores, seconds(), key="mlp", role="deep")
+    outputs = {"MLP (deepzoo)": deep_out}
+    n_cells = len(X_train) * mlp.n_features_in_
+    for (name, key, role), baseline in _baselines(task, encoder, config.seed).items():
+        with stopwatch() as took, baseline_threads(n_cells):
+            baseline.fit(X_train, y_train_values)
+        scores, out = _scores(task, baseline, X_test, y_test, classes)
+        board.add(name, scores, took(), key=key, role=role)
+        outputs[name] = out
+    metrics = board.metrics()
+    metrics.update(n_train=len(X_train), n_test=len(X_test), epochs=mlp.n_iter_)
+    report.add_metrics(**metrics)
+    board.add_to_report(report)
+    _pictures(report, task, mlp, y_test, outputs, classes)
+    _explain(report, model, X_test, y_test, task, config)
+    if config.group and task == "classify" and len(classes) == 2:
+        _fairness(
+            report,
+            model,
+            X_test,
+            y_test,
+            classes,
+            frame.loc[X_test.index] if test_frame is None else test_frame,
+            config,
+        )
+    return Outcome(task, model, report.metrics, board.frame(), report.out_dir, schema, board.verdict())
+
+
+def _align_labels(y_test: pd.Series, y_train: pd.Series) -> pd.Series:
+    """A test file whose labels are spelled with a trailing '.' (UCI adult.test: '>50K.') reads as the
+    training labels when that is all that differs."""
+    known = set(y_train.unique())
+    if set(y_test.unique()) <= known:
+        return y_test
+    stripped = y_test.astype(str).str.rstrip(".").str.strip()
+    if set(stripped.unique()) <= {str(v) for v in known}:
+        lookup = {str(v): v for v in known}
+        return stripped.map(lookup)
+    unseen = sorted(set(y_test.unique()) - known, key=str)[:5]
+    raise ValueError(f"The test data hold labels the training data do not have: {unseen}.")
+
+
+def _pictures(report, task: str, mlp, y_test, outputs: dict, classes) -> None:
+    report.add_history(mlp.history_)
+    report.add_figure(
+        "learning_curves",
+        plots.plot_loss(mlp),
+        "Loss per epoch; with early stopping the dot marks the epoch whose weights were kept.",
+    )
+    if task == "classify" and len(classes) == 2:
+        ax = None
+        for name, proba in outputs.items():
+            if "majority" in name:
+                continue
+            ax = plots.plot_roc(np.asarray(y_test) == classes[1], proba[:, 1], ax=ax, label=name)
+        report.add_figure("roc_curve", ax, "ROC curves of every model on the test rows.")
+    if task == "classify":
+        proba = outputs["MLP (deepzoo)"]
+        report.add_figure(
+            "confusion_matrix",
+            plots.plot_confusion_matrix(np.asarray(y_test), classes[proba.argmax(1)], labels=list(classes)),
+            "The MLP's test predictions.",
+        )
+    else:
+        report.add_figure(
+            "predicted_vs_actual",
+            plots.plot_predicted_vs_actual(np.asarray(y_test, dtype=float), outputs["MLP (deepzoo)"]),
+            "The MLP's test predictions against the truth: on the diagonal is right.",
+        )
+
+
+def _explain(report, model, X_test: pd.DataFrame, y_test, task: str, config: FitConfig) -> None:
+    """Permutation importance of each raw column on (up to 2,000) test rows."""
+    from ..audit import permutation_importance_table
+
+    rows = X_test.iloc[:2000]
+    target = np.asarray(y_test)[:2000]
+    if task == "regress":
+        target = target.astype(float)
+    table = permutation_importance_table(
+        model,
+        rows,
+        target,
+        n_repeats=3,
+        random_state=config.seed,
+        scoring="neg_root_mean_squared_error" if task == "regress" else None,
+    )
+    report.add_table("importance", table.round(5), "Permutation importance of each column (test rows).")
+    report.add_figure(
+        "importance",
+        plots.plot_importance(table),
+        "How much the test score drops when one column is shuffled: what the MLP relies on.",
+    )
+
+
+def _fairness(report, model, X_test, y_test, classes, rows: pd.DataFrame, config: FitConfig) -> None:
+    from ..audit import fairness_report
+
+    groups = {}
+    for column in config.group:
+        if column not in rows.columns:
+            raise ValueError(
+                f"--group {column!r} is not a column of the data; columns: {', '.join(rows.columns)}."
+            )
+        groups[column] = rows[column].astype(str).to_numpy()
+    positive = (np.asarray(y_test) == classes[1]).astype(int)
+    proba = model.predict_proba(X_test)[:, 1]
+    fairness = fairness_report(positive, proba, groups, n_bootstrap=200, random_state=config.seed)
+    report.add_table(
+        "fairness_by_group", fairness.by_group.round(4), f"Test rows by group (positive class: {classes[1]})."
+    )
+    report.add_table("fairness_summary", fairness.summary.round(4), "Gaps between groups, per column.")
+    for column in groups:
+        report.add_figure(
+            f"rates_by_{column}".replace(" ", "_"),
+            plots.plot_group_rates(fairness, column),
+            f"Share of each {column} group predicted {classes[1]!r}, and the true positive rate.",
+        )
