@@ -3,6 +3,7 @@
 from . import persistence
 from .autoencoder import StackedAutoEncoder
 from .convnet import ConvNetClassifier
+from .data.encoder import TableEncoder
 from .dqn import DQNAgent
 from .gan import GAN
 from .language_model import TextGenerator
@@ -12,6 +13,7 @@ from .rbm import BernoulliRBM
 from .recommend import AutoEncoderRecommender, RBMRecommender
 from .recurrent import LSTMForecaster
 from .som import SelfOrganizingMap
+from .tasks import fit
 from .text_classifier import SequenceClassifier
 from .word2vec import Word2Vec
 
@@ -32,6 +34,7 @@ for _cls in (
     SequenceClassifier,
     TextGenerator,
     Word2Vec,
+    TableEncoder,
 ):
     persistence.register(_cls)
 
@@ -48,8 +51,10 @@ __all__ = [
     "SelfOrganizingMap",
     "SequenceClassifier",
     "StackedAutoEncoder",
+    "TableEncoder",
     "TextGenerator",
     "Word2Vec",
+    "fit",
     "load",
     "save",
     "__version__",
