@@ -65,6 +65,8 @@ def describe_inputs(model) -> list[dict]:
     if input_kind(model) != "rows":
         return []
     first = model.steps[0][1] if hasattr(model, "steps") else model
+    if hasattr(first, "input_schema"):  # a TableEncoder knows its columns' kinds itself
+        return first.input_schema()
     names = getattr(first, "feature_names_in_", None)
     if names is None:
         n = getattr(first, "n_features_in_", None)

@@ -286,16 +286,47 @@ def _read_text(path: Path) -> str | None:
 
 
 # -- request models built from the schema -----------------------------------------------------------
+def _number_or_blank(value):
+    """A number cell as a file would hold it: numbers pass, text is read like read_table reads it
+    (thousands separators, a currency sign; blank or a missing token is None); other text is refused."""
+    if not isinstance(value, str):
+        return value
+    from .data.tabular import MISSING_TOKENS, parse_numbers
+
+    if value.strip().lower() in MISSING_TOKENS:
+        return None
+    number = parse_numbers(pd.Series([value], dtype=object)).iloc[0]
+    if not np.isfinite(number):
+        raise ValueError(f"{value!r} is not a number")
+    return float(number)
+
+
 def _request_model(served: _Model, limits: Limits):
     """The pydantic body of POST /predict for this model."""
-    from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, create_model
+    from pydantic import (
+        BaseModel,
+        BeforeValidator,
+        ConfigDict,
+        Field,
+        StringConstraints,
+        TypeAdapter,
+        create_model,
+    )
     from typing_extensions import TypedDict
 
     finite = Annotated[float, Field(allow_inf_nan=False)]
     if served.named:
         fields: dict[str, Any] = {}
         for column in served.schema:
-            if column["kind"] == "category":
+            text = Annotated[str, StringConstraints(max_length=limits.max_string_length)]
+            if column.get("open") or column["kind"] in ("date", "text"):
+                # a TableEncoder's categories take unseen values (they count as 'other'), dates and texts
+                # are parsed by the model; a missing value is null
+                kind = text | None
+            elif column["kind"] == "number" and column.get("nullable"):
+                # as in a file: a number, a number as text ("1,234.50"), or blank / null for missing
+                kind = Annotated[finite | None, BeforeValidator(_number_or_blank)]
+            elif column["kind"] in ("category", "binary") and column.get("categories"):
                 categories = tuple(column["categories"])
                 if all(isinstance(c, str) for c in categories):
                     kind = Annotated[
@@ -304,6 +335,8 @@ def _request_model(served: _Model, limits: Limits):
                     ]
                 else:  # numeric categories (e.g. 0/1 codes) are numbers
                     kind = Literal[categories]  # type: ignore[valid-type]
+                if column["kind"] == "binary":
+                    kind = kind | None
             else:
                 kind = finite
             fields[column["name"]] = (kind, ...)

@@ -232,8 +232,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
 
         return {
             "year": part(stamps.dt.year),
-            "day_of_year": part(stamps.dt.dayofyear - 1),
-            "day_of_week": part(stamps.dt.dayofweek),
+            "day_of_year": part(stamps.dt.day_of_year - 1),
+            "day_of_week": part(stamps.dt.day_of_week),
             "time_of_day": part(stamps.dt.hour * 3600 + stamps.dt.minute * 60 + stamps.dt.second),
         }
 

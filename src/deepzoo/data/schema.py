@@ -187,7 +187,7 @@ def _role(name: str, values: pd.Series, n_rows: int) -> tuple[str, str]:
     if is_numeric_dtype(values):
         integers = np.allclose(present, np.round(present))
         if unique_share > 0.99 and integers and (_ID_NAME.search(name) or _consecutive(present)):
-            why = "a name of an identifier" if _ID_NAME.search(name) else "consecutive integers"
+            why = "a name of an identifier" if _ID_NAME.search(name) else "numbered like rows"
             return "identifier", f"a distinct integer in every row and {why}"
         if n_unique == 2:
             return "binary", f"two values ({', '.join(map(str, sorted(present.unique())[:2]))})"
@@ -216,8 +216,9 @@ def _role(name: str, values: pd.Series, n_rows: int) -> tuple[str, str]:
 
 
 def _consecutive(values: pd.Series) -> bool:
+    """Row numbers: 0..n-1 or 1..n in any order (years 1990..2020 are not)."""
     ordered = np.sort(values.to_numpy(dtype=float))
-    return len(ordered) > 2 and bool(np.all(np.diff(ordered) == 1))
+    return len(ordered) > 2 and ordered[0] in (0, 1) and bool(np.all(np.diff(ordered) == 1))
 
 
 def _target_task(y: pd.Series, name: str, n_rows: int) -> tuple[str, str]:
@@ -229,6 +230,9 @@ def _target_task(y: pd.Series, name: str, n_rows: int) -> tuple[str, str]:
             f"The target {name!r} has one value ({value}) in every row with a target: there is nothing to "
             "learn. Pick another column with --target."
         )
+    if n_unique == 2:
+        values = ", ".join(map(str, sorted(y.unique(), key=str)))
+        return "classify", f"two values ({values}): binary classification"
     if not is_numeric_dtype(y):
         if n_unique > 0.5 * len(y) and n_unique > 20:
             raise ValueError(
@@ -239,8 +243,6 @@ def _target_task(y: pd.Series, name: str, n_rows: int) -> tuple[str, str]:
         return "classify", f"text target with {n_unique} classes"
     values = y.to_numpy(dtype=float)
     integers = bool(np.allclose(values, np.round(values)))
-    if n_unique == 2:
-        return "classify", f"two values ({', '.join(map(str, sorted(y.unique())))}): binary classification"
     if not integers:
         return "regress", "numbers with fractions: regression"
     if n_unique <= _MAX_INTEGER_CLASSES and n_unique <= 0.05 * len(y) + 2:

@@ -269,25 +269,28 @@ def _split_counts(lines: list[str], sep: str) -> list[int]:
         return []
 
 
+def _consistency(counts: list[int]) -> tuple[float, int]:
+    """(share of lines with the most common number of fields, that number)."""
+    mode = max(set(counts), key=counts.count)
+    return counts.count(mode) / len(counts), mode
+
+
 def sniff_separator(lines: list[str]) -> str:
-    """The separator that splits the sample lines into the same number (> 1) of fields most often;
-    ``r"\\s+"`` for whitespace-aligned files; ``","`` for a single column."""
+    """The separator that splits the sample lines into the same number (> 1) of fields most often (the
+    first line may differ: a preamble); ``r"\\s+"`` for whitespace-aligned files; ``","`` for one column."""
     lines = [line for line in lines if line.strip()][:_SNIFF_LINES]
     best, best_score = ",", (0.0, 0)
     for sep in _SEPARATORS:
         counts = _split_counts(lines, sep)
         if not counts:
             continue
-        mode = max(set(counts), key=counts.count)
-        if mode < 2:
-            continue
-        score = (counts.count(mode) / len(counts), mode)
-        if score > best_score:
+        score = max(_consistency(counts), _consistency(counts[1:]) if len(counts) > 1 else (0.0, 0))
+        if score[1] >= 2 and score > best_score:
             best, best_score = sep, score
-    if best_score[0] < 0.9:
+    if best_score[0] < 0.9 and lines:
         widths = [len(line.split()) for line in lines]
-        mode = max(set(widths), key=widths.count) if widths else 1
-        if mode > 1 and widths.count(mode) / len(widths) >= max(0.9, best_score[0]):
+        share, mode = max(_consistency(widths), _consistency(widths[1:]) if len(widths) > 1 else (0.0, 0))
+        if mode > 1 and share >= 0.9 and share > best_score[0]:
             return r"\s+"
     return best
 
@@ -379,7 +382,7 @@ def read_table(
     if file.suffix.lower() in _PARQUET_SUFFIXES:
         return _read_parquet(file)
     options = _table_options(file, sep, header)
-    frame = read_csv(file, **options, nrows=nrows)
+    frame = read_csv(file, **options, **({"nrows": nrows} if nrows is not None else {}))
     if options["sep"] == "\t" and nrows is None:
         # tab-separated text rarely quotes: a stray '"' would swallow the lines up to the next one
         n_lines = _count_lines(file) - (options["skiprows"] or 0) - (options["header"] == 0)

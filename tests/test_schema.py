@@ -1,0 +1,213 @@
+"""Reading a user's table (dialect sniffing, cleaning) and inferring each column's role and the task."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from deepzoo.data.schema import infer_schema, parse_dates
+from deepzoo.data.tabular import iter_table, read_table
+
+
+def write(tmp_path, text: str, name: str = "t.csv", encoding: str = "utf-8") -> str:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "text, sep",
+    [
+        ("a,b,c\n1,2,x\n3,4,y\n", ","),
+        ("a\tb\tc\n1\t2\tx\n3\t4\ty\n", "\t"),
+        ("a;b;c\n1;2;x\n3;4;y\n", ";"),
+        ("a|b|c\n1|2|x\n3|4|y\n", "|"),
+        ("a   b  c\n1   2  x\n3   4  y\n", r"\s+"),
+    ],
+    ids=["comma", "tab", "semicolon", "pipe", "whitespace"],
+)
+def test_separator_is_sniffed(tmp_path, text, sep):
+    frame = read_table(write(tmp_path, text))
+    assert frame.attrs["separator"] == sep
+    assert list(frame.columns) == ["a", "b", "c"] and frame["b"].tolist() == [2, 4]
+
+
+def test_headerless_file_gets_pandas_numbers_as_names(tmp_path):
+    frame = read_table(write(tmp_path, "39, State-gov, 77516, <=50K\n50, Private, 83311, >50K\n"))
+    assert frame.attrs["header"] is False
+    assert list(frame.columns) == ["0", "1", "2", "3"] and frame["1"].tolist() == ["State-gov", "Private"]
+
+
+def test_bom_blank_cells_missing_tokens_and_quoted_thousands(tmp_path):
+    text = 'id,total,plan\n1,"1,234.50",a\n2, ,b\n3,?,NA\n4,NA,c\n5,"$2,000",null\n'
+    frame = read_table(write(tmp_path, "\ufeff" + text))
+    assert list(frame.columns) == ["id", "total", "plan"]  # the BOM is not part of the first name
+    np.testing.assert_array_equal(frame["total"].to_numpy(), [1234.5, np.nan, np.nan, np.nan, 2000.0])
+    assert frame["plan"].isna().tolist() == [False, False, True, False, True]
+
+
+def test_latin1_file_is_read(tmp_path):
+    frame = read_table(write(tmp_path, "city,n\nMünchen,1\nKöln,2\n", encoding="latin-1"))
+    assert frame["city"].tolist() == ["München", "Köln"] and frame.attrs["encoding"] == "latin-1"
+
+
+def test_preamble_line_is_skipped(tmp_path):
+    frame = read_table(write(tmp_path, "|1x3 Cross validator\n25, Private, <=50K.\n38, Private, >50K.\n"))
+    assert frame.shape == (2, 3) and frame["0"].tolist() == [25, 38]
+
+
+def test_stray_quote_in_tab_separated_text(tmp_path):
+    text = 'ham\tsay "hi to him\nspam\tWIN now\nham\tok" then\n'
+    frame = read_table(write(tmp_path, text, "sms.txt"))
+    assert len(frame) == 3 and frame["0"].tolist() == ["ham", "spam", "ham"]
+
+
+def test_iter_table_reads_in_chunks_with_one_dialect(tmp_path):
+    lines = "a;b\n" + "".join(f'{i};"{i * 1000:,}"\n' for i in range(250))
+    path = write(tmp_path, lines)
+    chunks = list(iter_table(path, chunksize=100))
+    assert [len(c) for c in chunks] == [100, 100, 50]
+    assert pd.concat(chunks)["b"].tolist() == [i * 1000.0 for i in range(250)]
+
+
+@pytest.mark.parametrize("content", ["", "a,b\n"], ids=["empty", "header-only"])
+def test_empty_tables_are_refused(tmp_path, content):
+    with pytest.raises(ValueError, match="empty|no data rows"):
+        read_table(write(tmp_path, content))
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not found"):
+        read_table(tmp_path / "nope.csv")
+    with pytest.raises(ValueError, match="folder"):
+        read_table(tmp_path)
+
+
+def test_parquet_without_pyarrow_says_what_to_install(tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pyarrow(name, *args, **kwargs):
+        if name == "pyarrow":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    (tmp_path / "t.parquet").write_bytes(b"PAR1")
+    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    with pytest.raises(ValueError, match="pip install pyarrow"):
+        read_table(tmp_path / "t.parquet")
+
+
+# -- schema ------------------------------------------------------------------------------------------
+def table(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "CustomerId": rng.permutation(10_000)[:n] + 15_000_000,
+            "RowNumber": np.arange(1, n + 1),
+            "name": [f"person {i}" for i in range(n)],
+            "signup": [
+                f"{m}/{d}/2021 16:00:00" for m, d in zip(rng.integers(1, 13, n), rng.integers(1, 28, n))
+            ],
+            "plan": rng.choice(["basic", "pro", "max"], n),
+            "sex": rng.choice(["f", "m"], n),
+            "age": rng.integers(18, 80, n),
+            "constant": 1,
+            "empty": np.nan,
+            "review": [
+                " ".join(rng.choice(["good", "bad", "fine", "slow", "fast", "cheap"], 8)) for _ in range(n)
+            ],
+            "left": rng.choice(["Yes", "No"], n),
+        }
+    )
+
+
+def test_roles_and_their_rules():
+    schema = infer_schema(table(), "left")
+    roles = {c.name: c.role for c in schema.columns}
+    assert roles == {
+        "CustomerId": "identifier",
+        "RowNumber": "identifier",
+        "name": "identifier",
+        "signup": "date",
+        "plan": "categorical",
+        "sex": "binary",
+        "age": "numeric",
+        "constant": "constant",
+        "empty": "empty",
+        "review": "text",
+    }
+    assert schema.task == "classify" and schema.classes == ["No", "Yes"]
+    assert all(c.reason for c in schema.columns)
+    frame = schema.to_frame()
+    assert frame.iloc[-1]["role"] == "target" and "binary classification" in frame.iloc[-1]["reason"]
+
+
+def test_overrides_win_and_say_so():
+    schema = infer_schema(table(), "left", drop=["review"], categorical=["age"], numeric=())
+    roles = {c.name: (c.role, c.reason) for c in schema.columns}
+    assert roles["review"] == ("dropped", "--drop (you said so)")
+    assert roles["age"][0] == "categorical"
+
+
+@pytest.mark.parametrize(
+    "values, task, words",
+    [
+        ([0, 1] * 30, "classify", "binary"),
+        (np.linspace(0, 1, 60), "regress", "fractions"),
+        ([1, 2, 3, 4, 5] * 12, "classify", "ambiguous"),
+        (list(range(60)), "regress", "regression"),
+        (["cat", "dog", "bird"] * 20, "classify", "3 classes"),
+    ],
+    ids=["binary-ints", "floats", "ratings-1-5", "many-ints", "text"],
+)
+def test_target_decides_the_task(values, task, words):
+    frame = pd.DataFrame({"x": np.arange(60.0) % 7, "y": values})
+    schema = infer_schema(frame, "y")
+    assert schema.task == task and words in schema.task_reason
+
+
+def test_task_override_is_recorded():
+    frame = pd.DataFrame({"x": np.arange(60.0) % 7, "y": [1, 2, 3, 4, 5] * 12})
+    schema = infer_schema(frame, "y", task="regress")
+    assert schema.task == "regress" and schema.task_reason.startswith("--task regress")
+
+
+def test_target_named_like_a_target_is_found():
+    schema = infer_schema(pd.DataFrame({"x": [1, 5, 3, 4], "Label": ["a", "b", "a", "b"]}))
+    assert schema.target == "Label" and "named like a target" in schema.notes[0]
+
+
+def test_rows_without_target_are_left_out_and_said():
+    frame = pd.DataFrame({"x": [3, 1, 4, 1, 5, 9, 2, 6], "y": [0, 1, None, 1, 0, None, 1, 0]})
+    schema = infer_schema(frame, "y")
+    assert schema.n_rows == 6 and "2 rows without a target" in schema.notes[0]
+
+
+def test_bad_targets_and_tables():
+    frame = table()
+    with pytest.raises(ValueError, match=r"'lef' is not a column.*Did you mean 'left'"):
+        infer_schema(frame, "lef")
+    with pytest.raises(ValueError, match="one value"):
+        infer_schema(frame.assign(left="Yes"), "left")
+    with pytest.raises(ValueError, match="missing in every row"):
+        infer_schema(frame.assign(left=np.nan), "left")
+    with pytest.raises(ValueError, match="nearly one class a row: it is probably an identifier"):
+        infer_schema(frame, "name")
+    with pytest.raises(ValueError, match="has one column"):
+        infer_schema(frame[["left"]], "left")
+
+
+def test_mixed_numbers_and_words_stop_with_the_fix():
+    frame = pd.DataFrame({"x": ["1", "2", "3", "4", "5", "6", "7", "8", "9", "unknown"], "y": [0, 1] * 5})
+    with pytest.raises(ValueError, match=r"Column 'x' mixes numbers \(90%.*'unknown'.*--numeric x"):
+        infer_schema(frame, "y")
+
+
+@pytest.mark.parametrize(
+    "text", ["2021-03-04", "3/4/2021", "3/4/2021 16:00:00", "2021-03", "04.03.2021", "Mar 4, 2021"]
+)
+def test_common_date_formats(text):
+    assert parse_dates(pd.Series([text] * 3)).notna().all()

@@ -1,0 +1,242 @@
+"""deepzoo fit on a table: the whole road (schema, leaderboard, report, model/, predict, serve) and the
+bad inputs of issue 13, through the Python API and the command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import deepzoo
+from deepzoo import cli
+
+QUICK = ["--set", "max_iter=15"]
+
+
+def messy_csv(path, n=300, seed=0):
+    """A table as users bring them: an id, a M/D/YYYY date, a category, quoted thousands with blank and
+    whitespace cells, a Yes/No target."""
+    r = random.Random(seed)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "signup", "plan", "monthly", "total", "left"])
+        for i in range(n):
+            m = round(r.uniform(10, 120), 2)
+            t = "" if i % 37 == 0 else " " if i % 41 == 0 else f"{m * r.randint(1, 60):,.2f}"
+            date = f"{r.randint(1, 12)}/{r.randint(1, 28)}/20{r.randint(15, 23)} 16:00:00"
+            left = "Yes" if m > 80 and r.random() < 0.8 else "No"
+            w.writerow([f"C{i:05d}", date, r.choice(["basic", "pro", "max"]), m, t, left])
+    return path
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli.app, [str(a) for a in args])
+
+
+def test_fit_writes_the_run_folder_and_the_model_serves_raw_rows(tmp_path):
+    data = messy_csv(tmp_path / "customers.csv")
+    out = tmp_path / "run"
+    result = invoke("fit", data, "--target", "left", "--out", out, *QUICK)
+    assert result.exit_code == 0, result.output
+    assert (
+        "Task: classify" in result.output and "identifier" in result.output and "Leaderboard" in result.output
+    )
+    for name in ("config.json", "metrics.json", "history.csv", "report.html", "model/deepzoo.json",
+                 "model/MODEL_CARD.md", "figures/leaderboard.png", "figures/roc_curve.png",
+                 "tables/schema.csv", "tables/leaderboard.csv", "tables/importance.csv"):  # fmt: skip
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in ("roc_auc", "accuracy", "f1", "pr_auc", "fit_seconds", "baseline_logistic_regression_roc_auc",
+                "baseline_hist_gradient_boosting_roc_auc", "baseline_majority_accuracy"):  # fmt: skip
+        assert key in metrics, key
+    assert metrics["roc_auc"] > metrics["baseline_majority_roc_auc"]  # learns something
+    config = json.loads((out / "config.json").read_text())
+    assert (
+        config["fit"]["target"] == "left"
+        and config["decided"]["schema"]["columns"]["id"]["role"] == "identifier"
+    )
+    page = (out / "report.html").read_text()
+    assert "Verdict" in page and "leaderboard" in page.lower()
+
+    # the saved model takes raw rows: strings, blanks, unseen categories
+    model = deepzoo.load(out / "model")
+    raw = pd.DataFrame(
+        {
+            "signup": ["3/4/2022 16:00:00", None],
+            "plan": ["pro", "platinum"],
+            "monthly": [95.0, 12.5],
+            "total": ["4,750.00", " "],
+        }  # fmt: skip
+    )
+    proba = model.predict_proba(raw)
+    assert proba.shape == (2, 2) and np.allclose(proba.sum(1), 1)
+
+    from fastapi.testclient import TestClient
+
+    from deepzoo.serve import create_app
+
+    with TestClient(create_app(out / "model")) as client:
+        answer = client.post("/predict", json={"rows": raw.replace({np.nan: None}).to_dict("records")})
+        assert answer.status_code == 200, answer.text
+        np.testing.assert_allclose(answer.json()["probabilities"], proba, atol=1e-6)
+        meta = client.get("/metadata").json()
+        kinds = {c["name"]: c["kind"] for c in meta["input"]["columns"]}
+        assert kinds == {"monthly": "number", "total": "number", "plan": "category", "signup": "date"}
+
+
+def test_config_reproduces_the_run(tmp_path):
+    data = messy_csv(tmp_path / "c.csv")
+    first = invoke("fit", data, "--target", "left", "--out", tmp_path / "a", "--quiet", *QUICK)
+    assert first.exit_code == 0, first.output
+    again = invoke("fit", "--config", tmp_path / "a" / "config.json", "--out", tmp_path / "b", "--quiet")
+    assert again.exit_code == 0, again.output
+    a = json.loads((tmp_path / "a" / "metrics.json").read_text())
+    b = json.loads((tmp_path / "b" / "metrics.json").read_text())
+    assert a["roc_auc"] == b["roc_auc"] and a["epochs"] == b["epochs"]
+
+
+def test_predict_writes_one_row_per_input_row_in_order(tmp_path):
+    data = messy_csv(tmp_path / "c.csv")
+    assert (
+        invoke("fit", data, "--target", "left", "--out", tmp_path / "run", "--quiet", *QUICK).exit_code == 0
+    )
+    frame = pd.read_csv(data)
+    new = tmp_path / "new.csv"
+    frame.drop(columns="left").to_csv(new, index=False)
+    result = invoke(
+        "predict", tmp_path / "run" / "model", new, "--out", tmp_path / "p.csv", "--chunksize", 70
+    )
+    assert result.exit_code == 0, result.output
+    assert "Ignoring the columns the model does not use: id" in result.output
+    predictions = pd.read_csv(tmp_path / "p.csv")
+    assert list(predictions.columns) == ["prediction", "proba_No", "proba_Yes"] and len(predictions) == len(
+        frame
+    )
+    model = deepzoo.load(tmp_path / "run" / "model")
+    np.testing.assert_allclose(predictions["proba_Yes"], model.predict_proba(frame)[:, 1], atol=1e-6)
+
+    frame.drop(columns=["left", "plan"]).to_csv(new, index=False)
+    missing = invoke("predict", tmp_path / "run" / "model", new, "--out", tmp_path / "q.csv")
+    assert missing.exit_code == 1 and "lacks the columns ['plan']" in missing.output
+    assert not (tmp_path / "q.csv").exists()  # nothing half-written
+
+
+def test_python_api_on_a_dataframe_and_on_arrays(tmp_path):
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(300, 4, noise=5.0, random_state=0)
+    y = y * 1000 + 50_000  # a target in large units: the MLP standardises it
+    result = deepzoo.fit(X, target=y, out=tmp_path / "arrays", settings={"max_iter": 60})
+    assert result.task == "regress" and result.metrics["rmse"] < result.metrics["baseline_mean_rmse"] / 3
+    assert (result.out_dir / "figures" / "predicted_vs_actual.png").is_file()
+    frame = pd.DataFrame(X, columns=list("abcd")).assign(price=y)
+    result = deepzoo.fit(frame, "price", out=tmp_path / "frame", settings={"max_iter": 60})
+    predicted = result.predict(frame.drop(columns="price").head(5))
+    assert list(predicted.columns) == ["prediction"] and len(predicted) == 5
+
+
+def test_headerless_file_and_numbered_target(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    rows = np.column_stack([X, (X[:, 0] > 0).astype(int)])
+    path = tmp_path / "plain.data"
+    np.savetxt(path, rows, delimiter=", ", fmt="%.4f")
+    result = invoke("fit", path, "--target", "3", "--out", tmp_path / "run", "--quiet", *QUICK)
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["decided"]["schema"]["target"] == "3"
+
+
+def test_interrupted_fit_resumes_to_the_same_model(tmp_path, monkeypatch):
+    from deepzoo.mlp import MLPClassifier
+
+    data = messy_csv(tmp_path / "c.csv")
+    args = [
+        "fit",
+        data,
+        "--target",
+        "left",
+        "--quiet",
+        "--set",
+        "max_iter=12",
+        "--set",
+        "early_stopping=false",
+    ]
+    assert invoke(*args, "--out", tmp_path / "whole").exit_code == 0
+    original, calls = MLPClassifier._loss, []
+
+    def interrupting(self, output, target):
+        calls.append(1)
+        if len(calls) == 8:  # in the third epoch (two batches an epoch)
+            raise KeyboardInterrupt
+        return original(self, output, target)
+
+    monkeypatch.setattr(MLPClassifier, "_loss", interrupting)
+    stopped = invoke(*args, "--out", tmp_path / "cut")
+    assert stopped.exit_code == 130 and "--resume" in stopped.output
+    assert (tmp_path / "cut" / "checkpoints" / "mlp.ckpt").is_file()
+    monkeypatch.setattr(MLPClassifier, "_loss", original)
+    resumed = invoke(*args, "--out", tmp_path / "cut", "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    whole = json.loads((tmp_path / "whole" / "metrics.json").read_text())
+    cut = json.loads((tmp_path / "cut" / "metrics.json").read_text())
+    assert cut["roc_auc"] == whole["roc_auc"] and cut["epochs"] == whole["epochs"] == 12
+
+
+def test_time_limit_too_short_for_one_epoch(tmp_path):
+    data = messy_csv(tmp_path / "c.csv", n=300)
+    result = invoke(
+        "fit", data, "--target", "left", "--out", tmp_path / "run", "--quiet", "--time-limit", "1e-9"
+    )
+    assert result.exit_code == 1 and "time limit ran out before the first epoch" in result.output
+
+
+@pytest.mark.parametrize(
+    "content, args, message",
+    [
+        (None, ["--target", "left"], "No file or folder at"),
+        ("", ["--target", "left"], "the file is empty"),
+        ("left\n1\n0\n1\n", ["--target", "left"], "has one column"),
+        ("a,left\n1,1\n2,0\n3,1\n", ["--target", "lefty"], "Did you mean 'left'"),
+        ("a,left\n1,1\n2,1\n3,1\n", ["--target", "left"], "has one value"),
+        ("a,left\n1,\n2,\n3,\n", ["--target", "left"], "missing in every row"),
+        (
+            "a,b\n" + "".join(f"{i % 5},name{i}\n" for i in range(50)),
+            ["--target", "b"],
+            "probably an identifier",
+        ),
+        (
+            "a,y\n" + "".join(f"{i},{i % 2}\n" for i in range(19)) + "oops,1\n",
+            ["--target", "y"],
+            "mixes numbers",
+        ),
+        ("a,y\n1,0\n2,1\n", ["--target", "y", "--task", "clasify"], "Did you mean 'classify'"),
+        ("a,y\n1,0\n2,1\n", ["--target", "y", "--set", "max_iter"], "--set expects KEY=VALUE"),
+        ("a,y\n3,0\n1,1\n4,0\n1,1\n5,0\n9,1\n", ["--target", "y", "--set", "max_iters=3"], "max_iters"),
+    ],
+    ids=[
+        "missing-path",
+        "empty",
+        "one-column",
+        "bad-target",
+        "one-class",
+        "all-missing",
+        "id-target",
+        "mixed",
+        "unknown-task",
+        "bad-set",
+        "unknown-setting",
+    ],  # fmt: skip
+)
+def test_bad_input_is_one_line(tmp_path, content, args, message):
+    path = tmp_path / "data.csv"
+    if content is not None:
+        path.write_text(content)
+    result = invoke("fit", path, *args, "--out", tmp_path / "run", "--quiet")
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) <= 3  # one message (Rich may wrap it)
