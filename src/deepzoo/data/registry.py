@@ -317,6 +317,71 @@ DATASETS: dict[str, Dataset] = {
             licence=_RESEARCH_ONLY,
             case_studies=("resumes",),
         ),
+        # -- the own-data tables of deepzoo fit (issue 13): messy public files, read as a user's would be
+        Dataset(
+            name="titanic",
+            description="Kaggle Titanic train.csv: 891 passengers, target Survived; CRLF, quoted names, "
+            "empty cells (Age 177, Cabin 687).",
+            files=(
+                _f("train.csv", "7d118fef8b6ccf7f81111877bc388536f7b1e498a655e3d649d19aaa010e9f6f", 61194),
+            ),
+            source="Kaggle 'Titanic - Machine Learning from Disaster', train.csv",
+            licence="Kaggle competition rules; widely redistributed for teaching",
+            case_studies=("deepzoo fit",),
+        ),
+        Dataset(
+            name="adult",
+            description="UCI Adult (census income): 32,561 + 16,281 rows, no header, ', ' separated, '?' for "
+            "missing, target column 14 (<=50K / >50K; adult.test's labels end in '.').",
+            files=(
+                _f("adult.data", "5b00264637dbfec36bdeaab5676b0b309ff9eb788d63554ca0a249491c86603d", 3974305),
+                _f("adult.test", "a2a9044bc167a35b2361efbabec64e89d69ce82d9790d2980119aac5fd7e9c05", 2003153),
+                _f("adult.names", "c248284c0b5de30c9e1958d6cdd168a34a654758b620e68f46aefa83fc0a576a", 5229),
+            ),
+            source="Becker & Kohavi (1996), UCI Machine Learning Repository, https://doi.org/10.24432/C5XW20",
+            licence="CC BY 4.0 (cite Becker & Kohavi 1996)",
+            case_studies=("deepzoo fit",),
+        ),
+        Dataset(
+            name="california_housing",
+            description="Geron's housing.csv: 20,640 districts, target median_house_value; 207 empty "
+            "total_bedrooms, a text column ocean_proximity.",
+            files=(
+                _f(
+                    "housing.csv", "8a3727f4cf54ac1a327f69b1d5b4db54c5834ea81c6e4efc0d163300022a685e", 1423529
+                ),
+            ),
+            source="Pace & Barry (1997) via StatLib; the handson-ml2 repository (Geron)",
+            licence="Apache-2.0 (the handson-ml2 repository); US census figures",
+            case_studies=("deepzoo fit",),
+        ),
+        Dataset(
+            name="insurance",
+            description="Medical Cost Personal: 1,338 rows, target charges; CRLF, one duplicated row.",
+            files=(
+                _f(
+                    "insurance.csv", "388eff679557d08ac19f463d025de5e0b4adc482537c8456d19934d78621fd47", 55628
+                ),
+            ),
+            source="Lantz, Machine Learning with R (stedy/Machine-Learning-with-R-datasets)",
+            licence="educational use (public domain according to its source; no licence file)",
+            case_studies=("deepzoo fit",),
+        ),
+        Dataset(
+            name="air_passengers",
+            description="Box & Jenkins' monthly airline passengers (thousands), 1949-01 to 1960-12: "
+            "Month,#Passengers.",
+            files=(
+                _f(
+                    "AirPassengers.csv",
+                    "5f8b316b84545d9cfb05612298df8415ce4c44421c7012d109465564b07ebc06",
+                    1746,
+                ),
+            ),
+            source="Box & Jenkins (1976), Time Series Analysis; the R datasets package",
+            licence="published data (Box & Jenkins 1976); no licence file",
+            case_studies=("deepzoo fit",),
+        ),
     ]
 }
 

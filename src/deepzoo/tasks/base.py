@@ -184,7 +184,7 @@ DIRECTION = {
     "r2": True,
     "direction_accuracy": True,
     "mse_per_frame": False,
-    "silhouette": True,
+    "quantization_error": False,
     "iou": True,
     "dice": True,
     "pixel_accuracy": True,
@@ -199,7 +199,7 @@ def primary_metric(task: str, n_classes: int | None = None) -> str:
         return "rmse"
     if task == "segment":
         return "iou"
-    return "silhouette"
+    return "quantization_error"
 
 
 def baseline_threads(n_cells: int, limit: int = 2_000_000):
@@ -244,8 +244,13 @@ class Leaderboard:
     (2.5, True)
     """
 
-    def __init__(self, primary: str):
+    def __init__(
+        self,
+        primary: str,
+        advice: str = "Prefer the baseline for this data, or give the deep model more data or time.",
+    ):
         self.primary = primary
+        self.advice = advice
         self.higher_is_better = DIRECTION.get(primary, True)
         self.entries: list[_Entry] = []
 
@@ -326,7 +331,7 @@ class Leaderboard:
             )
         return (
             f"A baseline wins: {best.name} reaches {name} {other:.4g}, the deep model {deep.name} "
-            f"{value:.4g}. Prefer the baseline for this data, or give the deep model more data or time."
+            f"{value:.4g}. {self.advice}"
         )
 
     def add_to_report(self, report, caption: str = "") -> None:

@@ -54,9 +54,15 @@ def _rows(model, frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _clusters(model, frame: pd.DataFrame) -> pd.DataFrame:
+    from .clusters import predict_clusters
+
+    return predict_clusters(model, frame)
+
+
 # kind -> function(model, frame) -> DataFrame of prediction columns, one row per input row. The tasks
 # that save other kinds of model add theirs here.
-PREDICTORS = {"rows": _rows}
+PREDICTORS = {"rows": _rows, "clusters": _clusters}
 
 
 def predict_frame(model, data) -> pd.DataFrame:

@@ -1,0 +1,64 @@
+"""deepzoo fit on a table without a target: the map, k-means beside it, anomaly scores, predict."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from sklearn.datasets import make_blobs
+from typer.testing import CliRunner
+
+import deepzoo
+from deepzoo import cli
+from deepzoo.tasks.clusters import grid_shape
+
+
+def blobs_csv(path, n=240):
+    X, _ = make_blobs(n, centers=3, n_features=3, random_state=0)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(kind=np.where(X[:, 0] > 0, "x", "y"))
+    frame.loc[5, ["a", "b", "c"]] = [40.0, -40.0, 40.0]  # one row far from everything
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def test_grid_shape_follows_the_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3)) * [4.0, 1.0, 0.5]  # a long first axis
+    rows, columns = grid_shape(X)
+    assert 80 <= rows * columns <= 120 and rows > columns  # 5 sqrt(400) = 100 units, longer along the spread
+
+
+def test_fit_without_target_clusters_and_scores_anomalies(tmp_path):
+    frame = blobs_csv(tmp_path / "blobs.csv")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli.app, ["fit", str(tmp_path / "blobs.csv"), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["quantization_error"] < metrics["baseline_mean_quantization_error"]
+    assert "baseline_kmeans_quantization_error" in metrics and "anomaly_rank_agreement" in metrics
+    for name in (
+        "figures/umatrix.png",
+        "figures/hit_map.png",
+        "tables/most_anomalous.csv",
+        "model/deepzoo.json",
+    ):
+        assert (out / name).is_file(), name
+    config = json.loads((out / "config.json").read_text())
+    assert config["decided"]["task"] == "cluster" and "no target" in config["decided"]["rule"]
+
+    predicted = CliRunner().invoke(
+        cli.app,
+        ["predict", str(out / "model"), str(tmp_path / "blobs.csv"), "--out", str(tmp_path / "p.csv")],
+    )
+    assert predicted.exit_code == 0, predicted.output
+    scores = pd.read_csv(tmp_path / "p.csv")
+    assert list(scores.columns) == ["cluster", "anomaly_score"] and len(scores) == len(frame)
+    assert scores["anomaly_score"].idxmax() == 5  # the far row is the most anomalous
+    assert scores["cluster"].between(0, metrics["grid_rows"] * metrics["grid_columns"] - 1).all()
+
+
+def test_cluster_task_can_be_asked_for(tmp_path):
+    frame = pd.DataFrame(make_blobs(120, centers=2, n_features=2, random_state=1)[0], columns=["u", "v"])
+    result = deepzoo.fit(frame.assign(label=np.arange(120) % 2), task="cluster", out=tmp_path / "run")
+    assert result.task == "cluster" and set(result.leaderboard["kind"]) == {"deep", "baseline", "trivial"}
