@@ -72,8 +72,16 @@ DATASETS = {
     "cats_and_dogs": (_pooled_cats_and_dogs, None),
     "hotdog": (DATA / "hotdog", None),
 }
-TABLE_CLASSIFICATION = ("churn", "credit_card_applications", "titanic", "adult", "iris", "wine", "breast_cancer",
-                        "digits")  # fmt: skip
+TABLE_CLASSIFICATION = (
+    "churn",
+    "credit_card_applications",
+    "titanic",
+    "adult",
+    "iris",
+    "wine",
+    "breast_cancer",
+    "digits",
+)
 
 
 def run_one(name: str, seed: int, out_root: Path) -> dict:
@@ -132,8 +140,10 @@ def check_targets(rows: pd.DataFrame) -> list[str]:
         row = rows[rows.dataset == name]
         if len(row):
             ratio = float(row.deepzoo.mean() / row.baseline.mean())
-            lines.append(f"{name}: RMSE {ratio:.3f}x the best baseline (target <= 1.05): "
-                         + ("met" if ratio <= 1.05 else "NOT met"))  # fmt: skip
+            lines.append(
+                f"{name}: RMSE {ratio:.3f}x the best baseline (target <= 1.05): "
+                + ("met" if ratio <= 1.05 else "NOT met")
+            )
     return lines
 
 
@@ -165,10 +175,18 @@ def main() -> None:
     frame = pd.DataFrame(rows)
     if args.csv:
         frame.to_csv(args.csv, index=False)
-    summary = frame.groupby(["dataset", "task", "metric"], sort=False).agg(
-        deepzoo=("deepzoo", "mean"), baseline=("baseline", "mean"), best_baseline=("best_baseline", "first"),
-        trivial=("trivial", "mean"), deep_fit_s=("deep_fit_s", "mean"), total_s=("total_s", "mean"),
-    ) if "deepzoo" in frame else frame  # fmt: skip
+    summary = (
+        frame.groupby(["dataset", "task", "metric"], sort=False).agg(
+            deepzoo=("deepzoo", "mean"),
+            baseline=("baseline", "mean"),
+            best_baseline=("best_baseline", "first"),
+            trivial=("trivial", "mean"),
+            deep_fit_s=("deep_fit_s", "mean"),
+            total_s=("total_s", "mean"),
+        )
+        if "deepzoo" in frame
+        else frame
+    )
     print(summary.round(4).to_string())
     for line in check_targets(frame.dropna(subset=["deepzoo"]) if "deepzoo" in frame else frame):
         print(line)
