@@ -15,15 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
+from sklearn.metrics import precision_score, recall_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.pipeline import Pipeline
 
 from .. import distributed, plots
 from ..audit import (
-    fairness_report,
     integrated_gradients,
     permutation_importance_table,
     standardized_coefficients,
@@ -31,6 +28,7 @@ from ..audit import (
 from ..mlp import MLPClassifier
 from ..persistence import save
 from ..report import RunReport
+from ..tasks import table
 from . import churn_data
 
 # The course's example customer ("should we say goodbye to this customer?")
@@ -131,31 +129,6 @@ def make_model(config: Config) -> Pipeline:
     return Pipeline([*churn_data.scaled_pipeline_steps(config.engineered_features), ("mlp", mlp)])
 
 
-def _baselines(config: Config) -> dict[str, Pipeline]:
-    """The scikit-learn models the MLP is compared with, on the same features."""
-    steps = churn_data.scaled_pipeline_steps(config.engineered_features)
-    return {
-        "HistGradientBoosting": Pipeline(
-            [*steps, ("model", HistGradientBoostingClassifier(random_state=config.seed))]
-        ),
-        "LogisticRegression": Pipeline(
-            [*clone(Pipeline(steps)).steps, ("model", LogisticRegression(max_iter=1000))]
-        ),
-    }
-
-
-def _scores(model, X, y) -> dict[str, float]:
-    proba = model.predict_proba(X)[:, 1]
-    pred = (proba >= 0.5).astype(int)
-    return {
-        "accuracy": accuracy_score(y, pred),
-        "roc_auc": roc_auc_score(y, proba),
-        "precision": precision_score(y, pred, zero_division=0),
-        "recall": recall_score(y, pred),
-        "f1": f1_score(y, pred),
-    }
-
-
 def new_customers(config: Config) -> pd.DataFrame:
     """The customers to answer for: the CSV when given, else the one customer of the config."""
     if config.customers_csv:
@@ -173,16 +146,9 @@ def new_customers(config: Config) -> pd.DataFrame:
     return frame[list(churn_data.FEATURES)]
 
 
-def _responsible_use(config: Config, model, X_train, y_train, X_test, y_test, customers):
-    """Scores by Gender and Geography on the test customers; the network's permutation importance beside
-    a logistic regression's standardised weights; integrated gradients of the first new customer."""
-    fairness = fairness_report(
-        y_test,
-        model.predict_proba(X_test)[:, 1],
-        X_test[["Gender", "Geography"]],
-        n_bootstrap=50 if config.quick else 1000,
-        random_state=config.seed,
-    )
+def _explanations(config: Config, model, X_train, y_train, X_test, y_test, customers):
+    """The network's permutation importance beside a logistic regression's standardised weights;
+    integrated gradients of the first new customer."""
     importance = permutation_importance_table(
         model,
         X_test,
@@ -195,7 +161,7 @@ def _responsible_use(config: Config, model, X_train, y_train, X_test, y_test, cu
     names = [str(n) for n in encode.get_feature_names_out()]
     coefficients = standardized_coefficients(encode.transform(X_train), y_train, feature_names=names)
     attributions = integrated_gradients(model, customers.iloc[:1], target=1)[0]
-    return fairness, {
+    return {
         "importance": importance,
         "coefficients": coefficients,
         "attributions": (attributions, names),
@@ -203,7 +169,8 @@ def _responsible_use(config: Config, model, X_train, y_train, X_test, y_test, cu
 
 
 def _report_responsible_use(report: RunReport, fairness, explained, proba_test, X_test) -> None:
-    """The fairness and explanation section of the report."""
+    """The fairness and explanation section of the report (the rates and gap tables come from
+    tasks.table.add_fairness)."""
     for column in ("Gender", "Geography"):
         report.add_figure(
             f"ecdf_by_{column.lower()}",
@@ -211,34 +178,6 @@ def _report_responsible_use(report: RunReport, fairness, explained, proba_test, 
             f"Leave probability ECDF by {column} (test): identical groups would give one curve; the KS "
             "p-values are in the fairness table.",
         )
-        report.add_figure(
-            f"rates_by_{column.lower()}",
-            plots.plot_group_rates(fairness, column),
-            f"Share of {column} groups flagged as leaving (threshold 0.5) and true positive rate, with "
-            f"bootstrap {int(fairness.confidence * 100)}% intervals.",
-        )
-    report.add_table(
-        "fairness_by_group",
-        fairness.by_group[
-            [
-                "attribute",
-                "group",
-                "count",
-                "mean_score",
-                "selection_rate",
-                "selection_rate_low",
-                "selection_rate_high",
-                "accuracy",
-                "tpr",
-                "fpr",
-                "ks_statistic",
-                "ks_pvalue",
-            ]
-        ].round(4),  # fmt: skip
-        "Test customers by group. A demographic-parity gap can reflect real differences in churn "
-        "between groups (compare the TPR/FPR of equalized odds), not only a biased model.",
-    )
-    report.add_table("fairness_summary", fairness.summary.round(4), "Gaps between groups, per column.")
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(11, 4.6), layout="constrained")
@@ -310,10 +249,19 @@ def run(config: Config, out_dir) -> dict:
     fit_seconds = time.perf_counter() - started
     mlp = model.named_steps["mlp"]
 
-    # evaluate
+    # evaluate: beside the baselines on the same split and the same features (tasks.table)
+    others = table.baselines(
+        "classify", churn_data.scaled_pipeline_steps(config.engineered_features), config.seed
+    )
+    board, outputs = table.compare(
+        "classify", model, fit_seconds, others, X_train, y_train, X_test, y_test, [0, 1]
+    )
+    proba_test = outputs["MLP (deepzoo)"][:, 1]
+    pred_test = (proba_test >= 0.5).astype(int)
     metrics = {
-        **_scores(model, X_test, y_test),
-        "fit_seconds": fit_seconds,
+        **board.metrics(),
+        "precision": precision_score(y_test, pred_test, zero_division=0),
+        "recall": recall_score(y_test, pred_test),
         "epochs": mlp.n_iter_,
         "n_train": len(y_train),
         "n_test": len(y_test),
@@ -323,16 +271,6 @@ def run(config: Config, out_dir) -> dict:
     cv_model = clone(model).set_params(mlp__checkpoint=None, mlp__resume=False, mlp__verbose=False)
     cv = cross_val_score(cv_model, X_train, y_train, cv=folds, scoring="accuracy")
     metrics.update(cv_accuracy_mean=float(cv.mean()), cv_accuracy_std=float(cv.std()))
-    comparison = {"MLP (deepzoo)": {k: metrics[k] for k in ("accuracy", "roc_auc", "f1")}}
-    fitted_baselines = {}
-    for name, baseline in _baselines(config).items():
-        started = time.perf_counter()
-        baseline.fit(X_train, y_train)
-        scores = _scores(baseline, X_test, y_test)
-        comparison[name] = {k: scores[k] for k in ("accuracy", "roc_auc", "f1")}
-        comparison[name]["fit_seconds"] = time.perf_counter() - started
-        fitted_baselines[name] = baseline
-    comparison["MLP (deepzoo)"]["fit_seconds"] = fit_seconds
     grid_table = None
     if config.grid_search:
         grid = GridSearchCV(
@@ -361,40 +299,27 @@ def run(config: Config, out_dir) -> dict:
     metrics["new_customer_leave_probability"] = float(answers["leave_probability"].iloc[0])
 
     # plot and write
-    proba_test = model.predict_proba(X_test)[:, 1]
-    fairness, explained = _responsible_use(config, model, X_train, y_train, X_test, y_test, customers)
+    explained = _explanations(config, model, X_train, y_train, X_test, y_test, customers)
+    board.add_to_report(report, "The MLP beside gradient boosting and logistic regression on the same split.")
+    table.add_pictures(report, "classify", mlp, y_test, outputs, np.array([0, 1]))
+    fairness = table.add_fairness(
+        report,
+        proba_test,
+        y_test,
+        [0, 1],
+        {c: X_test[c].to_numpy() for c in ("Gender", "Geography")},
+        config.seed,
+        n_bootstrap=50 if config.quick else 1000,
+    )
     for row in fairness.summary.itertuples():
         metrics[f"{row.attribute.lower()}_dp_difference"] = row.demographic_parity_difference
         metrics[f"{row.attribute.lower()}_eo_difference"] = row.equalized_odds_difference
     report.add_metrics(**metrics)
-    report.add_history(mlp.history_)
-    report.add_figure(
-        "learning_curves",
-        plots.plot_loss(mlp),
-        "Loss per epoch; the dot marks the restored best epoch (early stopping keeps its weights).",
-    )
-    ax = plots.plot_roc(y_test, proba_test, label="MLP (deepzoo)")
-    for name, baseline in fitted_baselines.items():
-        plots.plot_roc(y_test, baseline.predict_proba(X_test)[:, 1], ax=ax, label=name)
-    report.add_figure(
-        "roc_curve",
-        ax,
-        "ROC curves on the 20% test customers: why deep learning? The MLP "
-        "against gradient boosting and logistic regression on the same split.",
-    )
-    report.add_figure(
-        "confusion_matrix",
-        plots.plot_confusion_matrix(y_test, (proba_test >= 0.5).astype(int), labels=["stays", "leaves"]),
-        "Test customers, threshold 0.5.",
-    )
     report.add_figure(
         "cv_scores",
         plots.plot_cv_scores(cv),
         f"{config.cv_folds}-fold cross-validation "
         "accuracy on the training part (the course reports 86.11% ± 0.86).",
-    )
-    report.add_figure(
-        "model_comparison", plots.plot_model_comparison(comparison), "Test accuracy and ROC-AUC."
     )
     report.add_figure(
         "scores_by_gender",
@@ -407,11 +332,6 @@ def run(config: Config, out_dir) -> dict:
         "Predicted leave probability by Geography (test).",
     )
     _report_responsible_use(report, fairness, explained, proba_test, X_test)
-    report.add_table(
-        "model_comparison",
-        pd.DataFrame(comparison).T.round(4).reset_index(names="model"),
-        "Same split, same preprocessing.",
-    )
     if grid_table is not None:
         report.add_table(
             "grid_search", grid_table.round(4), "Parameter tuning, 3-fold CV on the training part."

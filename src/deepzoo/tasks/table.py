@@ -72,8 +72,9 @@ def split(X: pd.DataFrame, y: pd.Series, task: str, config: FitConfig):
     return train_test_split(X, y, test_size=config.test_size, random_state=config.seed, stratify=stratify)
 
 
-def _baselines(task: str, encoder: TableEncoder, seed: int) -> dict:
-    """(display name, key, role) -> unfitted Pipeline on the same encoded features."""
+def baselines(task: str, steps: list, seed: int) -> dict:
+    """(display name, key, role) -> an unfitted Pipeline of ``steps`` (the deep model's own
+    preprocessing, cloned) and a classical or trivial model: everyone sees the same features."""
     from sklearn.dummy import DummyClassifier, DummyRegressor
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.linear_model import LogisticRegression, RidgeCV
@@ -94,7 +95,7 @@ def _baselines(task: str, encoder: TableEncoder, seed: int) -> dict:
             ),
             ("mean", "mean", "trivial"): DummyRegressor(strategy="mean"),
         }
-    return {k: Pipeline([("encode", clone(encoder)), ("model", m)]) for k, m in models.items()}
+    return {k: Pipeline([*clone(Pipeline(steps)).steps, ("model", m)]) for k, m in models.items()}
 
 
 def _scores(task: str, model, X, y, classes) -> tuple[dict, np.ndarray]:
@@ -103,6 +104,25 @@ def _scores(task: str, model, X, y, classes) -> tuple[dict, np.ndarray]:
         return classification_scores(y, proba, classes), proba
     pred = model.predict(X)
     return regression_scores(y, pred), pred
+
+
+def compare(
+    task: str, model, fit_seconds: float, others: dict, X_train, y_train, X_test, y_test, classes=None
+):
+    """The fitted deep ``model`` and the ``others`` (from :func:`baselines`, fitted here on the same
+    training rows, timed) scored on the same test rows: (Leaderboard, {model name: test output})."""
+    board = Leaderboard(primary_metric(task, None if classes is None else len(classes)))
+    deep_scores, deep_out = _scores(task, model, X_test, y_test, classes)
+    board.add("MLP (deepzoo)", deep_scores, fit_seconds, key="mlp", role="deep")
+    outputs = {"MLP (deepzoo)": deep_out}
+    n_cells = len(X_train) * int(getattr(model[-1], "n_features_in_", 1))
+    for (name, key, role), baseline in others.items():
+        with stopwatch() as took, baseline_threads(n_cells):
+            baseline.fit(X_train, y_train)
+        scores, out = _scores(task, baseline, X_test, y_test, classes)
+        board.add(name, scores, took(), key=key, role=role)
+        outputs[name] = out
+    return board, outputs
 
 
 def run(source, config: FitConfig, report) -> Outcome:
@@ -138,33 +158,22 @@ def run(source, config: FitConfig, report) -> Outcome:
         model.fit(X_train, y_train_values)
     mlp.set_params(checkpoint=None, resume=False)
     classes = mlp.classes_ if task == "classify" else None
-    board = Leaderboard(primary_metric(task, None if classes is None else len(classes)))
-    deep_scores, deep_out = _scores(task, model, X_test, y_test, classes)
-    board.add("MLP (deepzoo)", deep_scores, seconds(), key="mlp", role="deep")
-    outputs = {"MLP (deepzoo)": deep_out}
-    n_cells = len(X_train) * mlp.n_features_in_
-    for (name, key, role), baseline in _baselines(task, encoder, config.seed).items():
-        with stopwatch() as took, baseline_threads(n_cells):
-            baseline.fit(X_train, y_train_values)
-        scores, out = _scores(task, baseline, X_test, y_test, classes)
-        board.add(name, scores, took(), key=key, role=role)
-        outputs[name] = out
-    metrics = board.metrics()
-    metrics.update(n_train=len(X_train), n_test=len(X_test), epochs=mlp.n_iter_)
-    report.add_metrics(**metrics)
+    others = baselines(task, [("encode", encoder)], config.seed)
+    board, outputs = compare(task, model, seconds(), others, X_train, y_train_values, X_test, y_test, classes)
+    report.add_metrics(**board.metrics(), n_train=len(X_train), n_test=len(X_test), epochs=mlp.n_iter_)
     board.add_to_report(report)
-    _pictures(report, task, mlp, y_test, outputs, classes)
-    _explain(report, model, X_test, y_test, task, config)
+    add_pictures(report, task, mlp, y_test, outputs, classes)
+    add_importance(report, model, X_test, y_test, task, config.seed)
     if config.group and task == "classify" and len(classes) == 2:
-        _fairness(
-            report,
-            model,
-            X_test,
-            y_test,
-            classes,
-            frame.loc[X_test.index] if test_frame is None else test_frame,
-            config,
-        )
+        rows = frame.loc[X_test.index] if test_frame is None else test_frame
+        groups = {}
+        for column in config.group:
+            if column not in rows.columns:
+                raise ValueError(
+                    f"--group {column!r} is not a column of the data; columns: {', '.join(rows.columns)}."
+                )
+            groups[column] = rows[column].astype(str).to_numpy()
+        add_fairness(report, model.predict_proba(X_test)[:, 1], y_test, classes, groups, config.seed)
     return Outcome(task, model, report.metrics, board.frame(), report.out_dir, schema, board.verdict())
 
 
@@ -182,7 +191,9 @@ def _align_labels(y_test: pd.Series, y_train: pd.Series) -> pd.Series:
     raise ValueError(f"The test data hold labels the training data do not have: {unseen}.")
 
 
-def _pictures(report, task: str, mlp, y_test, outputs: dict, classes) -> None:
+def add_pictures(report, task: str, mlp, y_test, outputs: dict, classes) -> None:
+    """Learning curves; ROC curves of every model and the confusion matrix (classes), or predicted
+    against actual values (regression)."""
     report.add_history(mlp.history_)
     report.add_figure(
         "learning_curves",
@@ -211,8 +222,8 @@ def _pictures(report, task: str, mlp, y_test, outputs: dict, classes) -> None:
         )
 
 
-def _explain(report, model, X_test: pd.DataFrame, y_test, task: str, config: FitConfig) -> None:
-    """Permutation importance of each raw column on (up to 2,000) test rows."""
+def add_importance(report, model, X_test: pd.DataFrame, y_test, task: str, seed: int) -> pd.DataFrame:
+    """Permutation importance of each raw column on (up to 2,000) test rows: table and bar chart."""
     from ..audit import permutation_importance_table
 
     rows = X_test.iloc[:2000]
@@ -224,7 +235,7 @@ def _explain(report, model, X_test: pd.DataFrame, y_test, task: str, config: Fit
         rows,
         target,
         n_repeats=3,
-        random_state=config.seed,
+        random_state=seed,
         scoring="neg_root_mean_squared_error" if task == "regress" else None,
     )
     report.add_table("importance", table.round(5), "Permutation importance of each column (test rows).")
@@ -233,28 +244,28 @@ def _explain(report, model, X_test: pd.DataFrame, y_test, task: str, config: Fit
         plots.plot_importance(table),
         "How much the test score drops when one column is shuffled: what the MLP relies on.",
     )
+    return table
 
 
-def _fairness(report, model, X_test, y_test, classes, rows: pd.DataFrame, config: FitConfig) -> None:
+def add_fairness(report, scores, y_test, classes, groups: dict, seed: int, n_bootstrap: int = 200):
+    """Scores by group of each column in ``groups`` ({name: values of the test rows}): tables of rates
+    and gaps, and a rates chart per column. Returns the FairnessReport."""
     from ..audit import fairness_report
 
-    groups = {}
-    for column in config.group:
-        if column not in rows.columns:
-            raise ValueError(
-                f"--group {column!r} is not a column of the data; columns: {', '.join(rows.columns)}."
-            )
-        groups[column] = rows[column].astype(str).to_numpy()
     positive = (np.asarray(y_test) == classes[1]).astype(int)
-    proba = model.predict_proba(X_test)[:, 1]
-    fairness = fairness_report(positive, proba, groups, n_bootstrap=200, random_state=config.seed)
+    fairness = fairness_report(positive, scores, groups, n_bootstrap=n_bootstrap, random_state=seed)
     report.add_table(
-        "fairness_by_group", fairness.by_group.round(4), f"Test rows by group (positive class: {classes[1]})."
+        "fairness_by_group",
+        fairness.by_group.round(4),
+        f"Test rows by group (positive class: {classes[1]}). A gap in selection rates can reflect real "
+        "differences between groups (compare the TPR/FPR of equalized odds), not only a biased model.",
     )
     report.add_table("fairness_summary", fairness.summary.round(4), "Gaps between groups, per column.")
     for column in groups:
         report.add_figure(
-            f"rates_by_{column}".replace(" ", "_"),
+            f"rates_by_{column}".replace(" ", "_").lower(),
             plots.plot_group_rates(fairness, column),
-            f"Share of each {column} group predicted {classes[1]!r}, and the true positive rate.",
+            f"Share of each {column} group predicted {classes[1]!r}, and the true positive rate, with "
+            f"bootstrap {int(fairness.confidence * 100)}% intervals.",
         )
+    return fairness
