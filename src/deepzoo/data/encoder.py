@@ -36,7 +36,13 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 
 def _text(values: pd.Series) -> pd.Series:
-    """Stripped strings with the missing tokens as NA."""
+    """Stripped strings with the missing tokens as NA; whole numbers read the same whether the column
+    came as integers or as floats (25 and 25.0 are both '25')."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.astype("float64")
+        whole = numbers.notna() & (numbers % 1 == 0)
+        text = numbers.astype("string").mask(whole, numbers[whole].astype("int64").astype("string"))
+        return text
     text = values.astype("string").str.strip()
     return text.mask(text.str.lower().isin(MISSING_TOKENS))
 
@@ -272,15 +278,10 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                 code[(values == value).fillna(False).to_numpy(dtype=bool)] = bit
             blocks.append(code)
         for column in self.categorical:
-            text = _text(frame[column]).astype(object).to_numpy()
             known = self.categories_[column]
+            codes = pd.Categorical(_text(frame[column]).astype(object), categories=known).codes  # -1: other
             onehot = np.zeros((len(frame), len(known) + 1))
-            index = {v: i for i, v in enumerate(known)}
-            rows = np.array(
-                [index.get(str(v), len(known)) if v is not pd.NA and v == v else len(known) for v in text],
-                dtype=int,
-            )
-            onehot[np.arange(len(frame)), rows] = 1.0
+            onehot[np.arange(len(frame)), np.where(codes < 0, len(known), codes)] = 1.0
             blocks += list(onehot.T)
         for column in self.dates:
             parts = self._date_values(_dates(frame[column], self.date_formats_[column]))
