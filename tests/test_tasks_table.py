@@ -46,13 +46,31 @@ def test_fit_writes_the_run_folder_and_the_model_serves_raw_rows(tmp_path):
     assert (
         "Task: classify" in result.output and "identifier" in result.output and "Leaderboard" in result.output
     )
-    for name in ("config.json", "metrics.json", "history.csv", "report.html", "model/deepzoo.json",
-                 "model/MODEL_CARD.md", "figures/leaderboard.png", "figures/roc_curve.png",
-                 "tables/schema.csv", "tables/leaderboard.csv", "tables/importance.csv"):  # fmt: skip
+    for name in (
+        "config.json",
+        "metrics.json",
+        "history.csv",
+        "report.html",
+        "model/deepzoo.json",
+        "model/MODEL_CARD.md",
+        "figures/leaderboard.png",
+        "figures/roc_curve.png",
+        "tables/schema.csv",
+        "tables/leaderboard.csv",
+        "tables/importance.csv",
+    ):
         assert (out / name).is_file(), name
     metrics = json.loads((out / "metrics.json").read_text())
-    for key in ("roc_auc", "accuracy", "f1", "pr_auc", "fit_seconds", "baseline_logistic_regression_roc_auc",
-                "baseline_hist_gradient_boosting_roc_auc", "baseline_majority_accuracy"):  # fmt: skip
+    for key in (
+        "roc_auc",
+        "accuracy",
+        "f1",
+        "pr_auc",
+        "fit_seconds",
+        "baseline_logistic_regression_roc_auc",
+        "baseline_hist_gradient_boosting_roc_auc",
+        "baseline_majority_accuracy",
+    ):
         assert key in metrics, key
     assert metrics["roc_auc"] > metrics["baseline_majority_roc_auc"]  # learns something
     config = json.loads((out / "config.json").read_text())
@@ -71,7 +89,7 @@ def test_fit_writes_the_run_folder_and_the_model_serves_raw_rows(tmp_path):
             "plan": ["pro", "platinum"],
             "monthly": [95.0, 12.5],
             "total": ["4,750.00", " "],
-        }  # fmt: skip
+        }
     )
     proba = model.predict_proba(raw)
     assert proba.shape == (2, 2) and np.allclose(proba.sum(1), 1)
@@ -230,7 +248,7 @@ def test_time_limit_too_short_for_one_epoch(tmp_path):
         "unknown-task",
         "bad-set",
         "unknown-setting",
-    ],  # fmt: skip
+    ],
 )
 def test_bad_input_is_one_line(tmp_path, content, args, message):
     path = tmp_path / "data.csv"
@@ -240,3 +258,44 @@ def test_bad_input_is_one_line(tmp_path, content, args, message):
     assert result.exit_code == 1, result.output
     assert message in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) <= 3  # one message (Rich may wrap it)
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes_write_one_run_folder(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    data = messy_csv(tmp_path / "c.csv", n=400)
+    out = tmp_path / "ddp"
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "-m",
+        "deepzoo",
+        "fit",
+        str(data),
+        "--target",
+        "left",
+        "--out",
+        str(out),
+        "--quiet",
+        "--set",
+        "max_iter=8",
+    ]
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (out / "report.html").is_file() and (out / "model" / "deepzoo.json").is_file()
+    assert json.loads((out / "metrics.json").read_text())["epochs"] == 8
+    assert not [p for p in out.rglob("*") if ".tmp" in p.name]  # one writer: no stray temporary files
