@@ -53,7 +53,7 @@ def generate(path: Path, n_rows: int, seed: int = 0, chunk: int = 200_000) -> No
             + X[:, 8] * X[:, 9]
             + (plan == "max") * 1.0
             - (channel == "phone") * 0.8
-            + 0.6 * np.sin(2 * np.pi * day.dayofyear.to_numpy() / 365)
+            + 0.6 * np.sin(2 * np.pi * day.day_of_year.to_numpy() / 365)
         )
         y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
         frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(24)]).round(4)
