@@ -463,3 +463,54 @@ def test_property_regressor_output_shape(shape, n_targets):
     reg = MLPRegressor((4,), max_iter=1, random_state=0).fit(X, y)
     assert reg.predict(X).shape == (shape[0], n_targets)
     assert np.all(np.isfinite(reg.predict(X)))
+
+
+# -- the defaults and options for tables (issue 13) ----------------------------------------------------
+def test_early_stopping_auto_turns_on_from_a_thousand_rows():
+    X, y = make_classification(1200, 5, random_state=0)
+    big = small_clf(max_iter=5, early_stopping="auto").fit(X, y)
+    small = small_clf(max_iter=5, early_stopping="auto").fit(X[:900], y[:900])
+    assert "val_loss" in big.history_ and "val_loss" not in small.history_
+
+
+def test_regressor_learns_targets_in_any_units():
+    X, y = make_regression(300, 4, noise=1.0, random_state=0)
+    # the same problem in units a million times larger: standardised targets make the same fit
+    a = MLPRegressor((16,), learning_rate=0.01, max_iter=60, random_state=0, early_stopping=False).fit(X, y)
+    b = MLPRegressor((16,), learning_rate=0.01, max_iter=60, random_state=0, early_stopping=False)
+    b.fit(X, y * 1e6 + 5e6)
+    # float32 training on targets scaled back: relative agreement to ~1e-5 of the targets' spread
+    np.testing.assert_allclose(b.predict(X), a.predict(X) * 1e6 + 5e6, rtol=0, atol=1e-4 * 1e6 * y.std())
+    assert a.score(X, y) > 0.9
+    assert b.target_scale_[0] == pytest.approx(y.std() * 1e6)
+
+
+def test_piecewise_linear_encoding_learns_a_threshold():
+    rng = np.random.default_rng(0)
+    X = rng.exponential(size=(600, 3))
+    y = (X[:, 0] > 1.5).astype(int) ^ (X[:, 1] > 0.4).astype(int)  # two thresholds on skewed inputs
+    with_bins = small_clf(hidden_layer_sizes=(16,), n_bins=16, max_iter=60).fit(X, y)
+    edges = with_bins.module_.layers[0]
+    assert edges.lower.shape == (3, 16) and torch.isfinite(edges.lower).all()
+    assert with_bins.score(X, y) > 0.95
+
+
+def test_members_train_side_by_side_and_their_average_is_the_prediction():
+    X, y = make_classification(400, 6, random_state=0)
+    clf = small_clf(n_members=4, max_iter=20).fit(X, y)
+    module = clf.module_.train()
+    logits = module(torch.as_tensor(X[:5], dtype=torch.float32)).detach()  # (5, 4, 2): every member
+    assert logits.shape == (5, 4, 2) and not torch.allclose(logits[:, 0], logits[:, 1])
+    np.testing.assert_allclose(clf.predict_proba(X[:5]), torch.softmax(logits, -1).mean(1).numpy(), atol=1e-6)
+    reg = MLPRegressor((8,), n_members=3, learning_rate=0.01, max_iter=60, random_state=0).fit(X, X[:, 0])
+    assert reg.predict(X).shape == (400,) and reg.score(X, X[:, 0]) > 0.8
+
+
+def test_table_options_are_checked():
+    X, y = moons()
+    with pytest.raises(
+        ValueError, match="'n_members' parameter of MLPClassifier must be an int in the range"
+    ):
+        small_clf(n_members=0).fit(X, y)
+    with pytest.raises(ValueError, match="'early_stopping' parameter"):
+        small_clf(early_stopping="sometimes").fit(X, y)
