@@ -8,6 +8,10 @@ The MLP's settings for an unseen table (every one can be overridden with ``--set
 
 * ``n_bins=16``: piecewise-linear encoding of each numeric input (Gorishniy et al., 2022), which lets
   the network draw thresholds and steep slopes as trees do;
+* ``n_members=8`` up to 50,000 training rows: eight networks trained side by side, their probabilities
+  averaged (a deep ensemble in one module);
+* under 2,000 training rows the weight decay (1e-4 or 1e-2) is chosen by 3-fold cross-validation on the
+  training part (not with ``--time-limit`` or ``--set alpha=...``);
 * early stopping on a 10% validation part from 300 training rows (the best epoch's weights are kept);
 * ``batch_size`` grows with the data (200 up to 20,000 rows, then 1% of the rows, at most 4,096) and
   the learning rate with the square root of the batch, so that a million rows take minutes, not hours.
@@ -37,6 +41,12 @@ from .base import (
 
 # early stopping from this many training rows (a 10% validation part of 30+ rows)
 _EARLY_STOPPING_ROWS = 300
+# an ensemble of 8 networks up to this many training rows (beyond, one network: the data tame the variance
+# and the time matters)
+_ENSEMBLE_ROWS = 50_000
+# below this many training rows the weight decay is chosen by 3-fold cross-validation on the training part
+_CHOOSE_ALPHA_ROWS = 2_000
+ALPHAS = (1e-4, 1e-2)
 
 
 def encoder_for(schema: Schema) -> TableEncoder:
@@ -56,12 +66,52 @@ def mlp_settings(n_train: int, task: str) -> dict:
     return {
         "hidden_layer_sizes": (128, 64),
         "n_bins": 16,
+        "n_members": 8 if n_train <= _ENSEMBLE_ROWS else 1,
         "batch_size": batch_size,
         "learning_rate": 1e-3 * float(np.sqrt(batch_size / 200)),
         "early_stopping": n_train >= _EARLY_STOPPING_ROWS,
         "n_iter_no_change": 10,
         "max_iter": 200,
     }
+
+
+def choose_alpha(report, model: Pipeline, X_train, y_train, task: str, seed: int) -> float:
+    """Small tables: the weight decay among :data:`ALPHAS` with the best 3-fold cross-validated score on
+    the training part (ROC-AUC, log-loss or RMSE), set on ``model``'s MLP and shown in the report.
+
+    On a few hundred rows one setting does not suit every table: a strong decay rescues sets where the
+    network over-fits (690 credit applications, 442 diabetes patients) and costs sets with a clean
+    signal (breast cancer, Titanic); the folds tell which, without looking at the test rows."""
+    from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
+
+    if task == "classify":
+        binary = len(np.unique(y_train)) == 2
+        scoring = "roc_auc" if binary else "neg_log_loss"
+        folds = StratifiedKFold(3, shuffle=True, random_state=seed)
+        if pd.Series(y_train).value_counts().min() < 3:
+            folds = KFold(3, shuffle=True, random_state=seed)
+    else:
+        scoring, folds = "neg_root_mean_squared_error", KFold(3, shuffle=True, random_state=seed)
+    probe = clone(model).set_params(mlp__checkpoint=None, mlp__resume=False, mlp__verbose=False)
+    search = GridSearchCV(probe, {"mlp__alpha": list(ALPHAS)}, cv=folds, scoring=scoring, refit=False)
+    search.fit(X_train, y_train)
+    alpha = float(search.best_params_["mlp__alpha"])
+    model.set_params(mlp__alpha=alpha)
+    table = pd.DataFrame(
+        {
+            "alpha": ALPHAS,
+            f"cv_{scoring}": search.cv_results_["mean_test_score"],
+            "std": search.cv_results_["std_test_score"],
+        }
+    )
+    report.add_table(
+        "alpha_choice",
+        table.round(5),
+        f"The MLP's weight decay, chosen by 3-fold cross-validation on the {len(X_train):,} training rows "
+        f"(small tables only): alpha={alpha:g}.",
+    )
+    report.add_metrics(chosen_alpha=alpha)
+    return alpha
 
 
 def split(X: pd.DataFrame, y: pd.Series, task: str, config: FitConfig):
@@ -155,6 +205,8 @@ def run(source, config: FitConfig, report) -> Outcome:
         mlp.set_params(checkpoint=str(report.out_dir / "checkpoints" / "mlp.ckpt"), resume=config.resume)
     model = Pipeline([("encode", encoder), ("mlp", mlp)])
     with stopwatch() as seconds, time_limit(config.time_limit):
+        if len(X_train) < _CHOOSE_ALPHA_ROWS and "alpha" not in config.settings and config.time_limit is None:
+            choose_alpha(report, model, X_train, y_train_values, task, config.seed)
         model.fit(X_train, y_train_values)
     mlp.set_params(checkpoint=None, resume=False)
     classes = mlp.classes_ if task == "classify" else None
