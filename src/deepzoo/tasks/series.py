@@ -18,7 +18,8 @@ What is decided from the data (and printed in the report):
 * the season: 12 for monthly data, 4 quarterly, 5 business days, 7 days, 24 hours, 52 weeks, kept
   when the training changes are correlated at that lag;
 * the window: two seasons (24 months), else 20 rows, at most a third of the training rows;
-* the network: LSTM(32) up to 2,000 training rows, LSTM(64) beyond; early stopping from 300 rows;
+* the network: LSTM(16) under 300 training rows (150 epochs), LSTM(32) up to 2,000 and LSTM(64)
+  beyond, with early stopping (the best epoch's weights on a random 10% of the windows);
 * the fallback: the network is checked on the last 15% of the training windows, which it does not
   train on; when it does not beat persistence there, the model forecasts persistence (and says so).
 
@@ -47,7 +48,7 @@ _DEEP = "LSTM (deepzoo)"
 def forecaster_settings(n_train: int) -> dict:
     """The network's sizes for ``n_train`` training rows (see the module's docstring)."""
     return {
-        "hidden_layer_sizes": (32,) if n_train <= 2000 else (64,),
+        "hidden_layer_sizes": (16,) if n_train < 300 else (32,) if n_train <= 2000 else (64,),
         "batch_size": 32 if n_train <= 2000 else 128,
         "early_stopping": n_train >= 300,
         "max_iter": 200 if n_train >= 300 else 150,
