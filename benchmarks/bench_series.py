@@ -43,6 +43,7 @@ def _cpu() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--only", nargs="+", default=None, help="names of the series to run")
     args = parser.parse_args()
     data_dir = Path(os.environ.get("DEEPZOO_DATA_DIR", "../shared/datasets"))
     series = {
@@ -52,12 +53,14 @@ def main() -> None:
         "google_stock_20%": (read_table(data_dir / "google_stock" / "Google_Stock_Price_Train.csv"), "Open"),
         "goog": (load_goog().reset_index(), None),
     }
-    print(f"{_cpu()}, load before: {os.getloadavg()[0]:.1f}")
+    print(f"{_cpu()}, {os.cpu_count()} CPUs, load before: {os.getloadavg()[0]:.1f}")
     print(
         "series           seed  target        n_test  deepzoo     persist.  ratio  "
-        "best baseline (rmse)            network    seconds  load"
+        "best baseline (rmse)            network (its rmse)   seconds  load"
     )
     for name, (data, target) in series.items():
+        if args.only and name not in args.only:
+            continue
         for seed in args.seeds:
             with tempfile.TemporaryDirectory() as out, warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -71,8 +74,8 @@ def main() -> None:
                 f"{name:16s} {seed:4d}  {result.model.target:12s} {m['n_test']:6d}  {m['rmse']:9.3f}  "
                 f"{m['persistence_rmse']:9.3f}  {m['rmse_ratio_to_persistence']:5.3f}  "
                 f"{best['model'][:22]:22s} ({best['rmse']:7.3f})  "
-                f"{'kept' if m['uses_network'] else 'fell back':9s}  {seconds:7.1f}  "
-                f"{os.getloadavg()[0]:5.1f}",
+                f"{'kept' if m['uses_network'] else 'fell back':9s} ({m['network_rmse']:7.3f})  "
+                f"{seconds:7.1f}  {os.getloadavg()[0]:5.1f}",
                 flush=True,
             )
 
