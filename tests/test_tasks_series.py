@@ -23,6 +23,7 @@ from deepzoo.data.sequences import (
 )
 from deepzoo.forecasting import min_training_rows, window_length
 from deepzoo.tasks.predict import model_kind
+from deepzoo.tasks.series import predict_series
 
 runner = CliRunner()
 # tiny budgets below stop before convergence on purpose
@@ -301,3 +302,5 @@ def test_predict_needs_the_training_columns(tmp_path):
         model.predict(monthly(60).rename(columns={"sales": "revenue"}))
     with pytest.raises(TypeError, match="reads a table"):
         model.predict(np.zeros((5, 2)))
+    with pytest.warns(UserWarning, match="Ignoring the columns the model does not use: note"):
+        predict_series(model, monthly(60).assign(note="x"))

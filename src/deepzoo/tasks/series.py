@@ -353,6 +353,12 @@ def predict_series(model, frame: pd.DataFrame) -> pd.DataFrame:
             f"deepzoo predict scores a table with forecasters saved by deepzoo fit (SeriesForecaster); a "
             f"{type(final).__name__} reads windows of numbers: call its predict in Python."
         )
+    used = {final.date, final.target, *final.features}
+    extra = [str(c) for c in frame.columns if str(c) not in used]
+    if extra:
+        warnings.warn(
+            f"Ignoring the columns the model does not use: {', '.join(extra)}.", UserWarning, stacklevel=2
+        )
     return pd.DataFrame(
         {
             final.date: frame[final.date].to_numpy(),
