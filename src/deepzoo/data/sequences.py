@@ -258,6 +258,12 @@ class SeriesScaler:
         return self.min_[feature] + (scaled - low) / (high - low) * self.scale_[feature]
 
 
+def _all_windows(values: np.ndarray, n_timesteps: int) -> np.ndarray:
+    """Every window of ``n_timesteps`` consecutive rows, (n_rows - n_timesteps + 1, n_timesteps,
+    n_features): window i is rows i .. i + n_timesteps - 1, a strided view (no copy)."""
+    return np.lib.stride_tricks.sliding_window_view(values, n_timesteps, axis=0).transpose(0, 2, 1)
+
+
 def make_windows(values, n_timesteps: int, *, horizon: int = 1, target=0) -> tuple[np.ndarray, np.ndarray]:
     """Cut a series into inputs of ``n_timesteps`` rows and the ``horizon`` target values after each.
 
@@ -297,9 +303,7 @@ def make_windows(values, n_timesteps: int, *, horizon: int = 1, target=0) -> tup
             f"followed by horizon={horizon} value(s): it needs at least {n_timesteps + horizon}. "
             "Use a longer series or a smaller n_timesteps."
         )
-    # a strided view: window i is rows i .. i + n_timesteps - 1, no copy until astype
-    windows = np.lib.stride_tricks.sliding_window_view(values, n_timesteps, axis=0)  # (n, F, T)
-    X = windows[:n_windows].transpose(0, 2, 1).astype(np.float32)
+    X = _all_windows(values, n_timesteps)[:n_windows].astype(np.float32)
     idx = np.arange(n_windows)[:, None] + n_timesteps + np.arange(horizon)[None, :]  # (n, horizon)
     y = values[idx][:, :, targets].reshape(n_windows, -1).astype(np.float32)
     return X, (y[:, 0] if y.shape[1] == 1 else y)
@@ -590,6 +594,4 @@ def series_levels(changes, last, encoding: dict) -> np.ndarray:
 def windows_ending_at(channels: np.ndarray, n_timesteps: int) -> np.ndarray:
     """Every window of ``n_timesteps`` rows that starts at row 1 or later (row 0 has no change), as
     (n_rows - n_timesteps, n_timesteps, n_channels); window ``i`` ends at row ``i + n_timesteps``."""
-    n_timesteps = _check_n_timesteps(n_timesteps)
-    view = np.lib.stride_tricks.sliding_window_view(channels[1:], n_timesteps, axis=0)  # (n, C, T)
-    return np.ascontiguousarray(view.transpose(0, 2, 1), dtype=np.float32)
+    return np.ascontiguousarray(_all_windows(channels[1:], _check_n_timesteps(n_timesteps)), dtype=np.float32)
