@@ -32,7 +32,10 @@ def test_read_prices_iso_dates(tmp_path):
 
 
 def test_read_prices_non_numeric_price(tmp_path):
-    with pytest.raises(ValueError, match=r"non-numeric value 'n/a' at row 1"):
+    with pytest.raises(ValueError, match=r"non-numeric value 'closed' at row 1"):
+        read_prices(_write(tmp_path, "Date,Open\n1/3/2012,1.0\n1/4/2012,closed\n"))
+    # 'n/a' is a missing value, as in read_table: the missing-price message, not a non-number
+    with pytest.raises(ValueError, match=r"empty or NaN prices, the first on 2012-01-04"):
         read_prices(_write(tmp_path, "Date,Open\n1/3/2012,1.0\n1/4/2012,n/a\n"))
 
 

@@ -5,6 +5,7 @@ from .autoencoder import StackedAutoEncoder
 from .convnet import ConvNetClassifier
 from .data.encoder import TableEncoder
 from .dqn import DQNAgent
+from .forecasting import SeriesForecaster
 from .gan import GAN
 from .language_model import TextGenerator
 from .mlp import MLPClassifier, MLPRegressor
@@ -35,6 +36,7 @@ for _cls in (
     TextGenerator,
     Word2Vec,
     TableEncoder,
+    SeriesForecaster,
 ):
     persistence.register(_cls)
 
@@ -50,6 +52,7 @@ __all__ = [
     "RBMRecommender",
     "SelfOrganizingMap",
     "SequenceClassifier",
+    "SeriesForecaster",
     "StackedAutoEncoder",
     "TableEncoder",
     "TextGenerator",

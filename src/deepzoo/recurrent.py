@@ -150,6 +150,9 @@ class _RecurrentBase(TorchEstimator):
                 seed=seed + self.n_iter_,
                 verbose=bool(self.verbose),
                 description=type(self).__name__,
+                # estimators with checkpoint/resume parameters (SeriesForecaster) pass them on
+                checkpoint=getattr(self, "checkpoint", None),
+                resume=getattr(self, "resume", False),
             )
         for key, values in result.history.items():
             self.history_.setdefault(key, []).extend(values)

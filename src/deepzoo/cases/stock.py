@@ -1,14 +1,16 @@
 """Case study ``stock``: forecast tomorrow's Google opening price (Deep Learning A-Z, "Building a RNN").
 
 load (the course's Google_Stock_Price_{Train,Test}.csv with ``--data``; offline, matplotlib's bundled
-goog.npz with its last 20 days held out) -> scale on the training part -> windows of 60 days -> fit an
-LSTM (and, in the same run, the course's recipe) -> predict each test day from the 60 real days
-before it -> compare with the naive forecasts -> plot -> write.
+goog.npz with its last 20 days held out) -> the forecast task of ``deepzoo fit``
+(:mod:`deepzoo.tasks.series`: the LSTM on windows of changes, persistence, Ridge, the training mean,
+the same leaderboard and pictures) -> the course's extras: the previous close as a forecast, and the
+course's recipe trained in the same run -> write.
 
-Two naive forecasts are always shown: persistence ("tomorrow's open = today's open") and the previous
-close ("tomorrow's open = today's close"). Beating persistence on daily prices is hard; the LSTM here
-reads Open, High, Low and Close and learns the change from the last close (``persistence_skip``).
-The training file's Close is not split-adjusted before 27 March 2014; it is halved there (and said so).
+What is special to the course is only this module: its two files, the Close column of the training
+file that is not split-adjusted before 27 March 2014 (halved there, and said so), and the recipe
+(Open only, 60-day windows scaled to [0, 1], 4 x LSTM(50) with dropout 0.2, batch 32). Beating
+persistence on daily prices is hard; the network reads Open, High, Low and Close, and most of what it
+gains over persistence is the overnight information in yesterday's close.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import plots
 from ..data.registry import dataset_file
 from ..data.sequences import SeriesScaler, load_goog, make_windows, read_prices, test_windows
 from ..persistence import save
 from ..recurrent import LSTMForecaster
 from ..report import RunReport
+from ..tasks import series
+from ..tasks.base import FitConfig
 
 
 @dataclass
@@ -43,28 +46,20 @@ class Config:
     """Tiny budgets for tests and smoke runs."""
     test_days: int = 20
     """Days held out at the end of goog.npz (the course's file has its own 20 test days)."""
-    n_timesteps: int = 60
-    """Past days each prediction reads (the course uses 60)."""
     features: tuple = ("Open", "High", "Low", "Close")
     """Columns the LSTM reads; the first is the one predicted."""
-    skip_from: str | None = "Close"
-    """Learn the change from this column's last value (None: predict the level directly)."""
-    hidden_layer_sizes: tuple = (64,)
-    """Units of each stacked LSTM layer."""
-    cell: str = "lstm"
-    """lstm, gru or rnn."""
-    dropout: float = 0.0
-    """Dropout after each recurrent layer."""
-    learning_rate: float = 2e-3
-    """Adam's learning rate."""
-    batch_size: int = 64
-    """Windows per gradient step."""
-    max_iter: int = 60
-    """Epochs at most (training stops after 10 epochs without improvement)."""
+    n_timesteps: int | None = None
+    """Past days each prediction reads; None: the forecast task's rule (20 for daily prices)."""
+    hidden_layer_sizes: tuple | None = None
+    """Units of each stacked LSTM layer; None: the forecast task's rule."""
+    max_iter: int | None = None
+    """Epochs at most; None: the forecast task's rule."""
     course_recipe: bool = True
     """Also train the course's recipe in the same run: Open only, 4 x LSTM(50), dropout 0.2, batch 32."""
     course_epochs: int = 100
     """Epochs of the course's recipe (the course uses 100)."""
+    course_timesteps: int = 60
+    """Past days each prediction of the course's recipe reads (the course uses 60)."""
     verbose: bool = False
     """Show progress bars while training."""
 
@@ -73,7 +68,10 @@ def _budget(config: Config) -> Config:
     if not config.quick:
         return config
     return dataclasses.replace(
-        config, max_iter=min(config.max_iter, 2), course_epochs=min(config.course_epochs, 1), n_timesteps=20
+        config,
+        max_iter=min(config.max_iter or 2, 2),
+        course_epochs=min(config.course_epochs, 1),
+        course_timesteps=20,
     )
 
 
@@ -104,28 +102,29 @@ def load_prices(config: Config) -> tuple[pd.DataFrame, pd.DataFrame, str, list[s
     return train, test, "Google_Stock_Price_Train/Test.csv (Deep Learning A-Z)", notes
 
 
-def _scores(actual, predicted, previous) -> dict:
-    """RMSE, MAE and the share of days whose predicted move (vs the day before) has the real sign."""
-    error = np.asarray(predicted) - actual
-    moved = np.sign(actual - previous)
-    return {
-        "rmse": float(np.sqrt(np.mean(error**2))),
-        "mae": float(np.mean(np.abs(error))),
-        "direction_accuracy": float(np.mean(np.sign(np.asarray(predicted) - previous) == moved)),
-    }
-
-
-def _fit_predict(model, train, test, features, n_timesteps, target=0):
-    """Scale on train, fit on its windows, predict each test day from the real days before it."""
-    scaler = SeriesScaler().fit(train[list(features)].to_numpy())
-    s_train = scaler.transform(train[list(features)].to_numpy())
-    s_test = scaler.transform(test[list(features)].to_numpy())
-    X, y = make_windows(s_train, n_timesteps, target=target)
-    X_test, _ = test_windows(s_train, s_test, n_timesteps, target=target)
+def _course_recipe(train, test, column: str, config: Config) -> tuple[np.ndarray, float]:
+    """The course's recipe on one column (Open): scale on train, 60-day windows, 4 x LSTM(50), dropout 0.2,
+    each test day predicted from the real days before it; (predictions, fit seconds)."""
+    model = LSTMForecaster(
+        (50, 50, 50, 50),
+        dropout=0.2,
+        batch_size=32,
+        max_iter=config.course_epochs,
+        tol=0.0,
+        n_iter_no_change=config.course_epochs,
+        device=config.device,
+        random_state=config.seed,
+        verbose=config.verbose,
+    )
+    scaler = SeriesScaler().fit(train[[column]].to_numpy())
+    s_train = scaler.transform(train[[column]].to_numpy())
+    s_test = scaler.transform(test[[column]].to_numpy())
+    X, y = make_windows(s_train, config.course_timesteps)
+    X_test, _ = test_windows(s_train, s_test, config.course_timesteps)
     started = time.perf_counter()
     model.fit(X, y)
     seconds = time.perf_counter() - started
-    return scaler.inverse_transform(model.predict(X_test), feature=target), seconds
+    return scaler.inverse_transform(model.predict(X_test)), seconds
 
 
 def run(config: Config, out_dir) -> dict:
@@ -136,11 +135,11 @@ def run(config: Config, out_dir) -> dict:
         out_dir,
         "Tomorrow's Google opening price with an LSTM",
         dataclasses.asdict(config),
-        description="Deep Learning A-Z's RNN case study: read the 60 previous trading days, predict the "
-        "next day's opening price, for each of the 20 test days. The naive forecasts are always shown "
-        "beside the networks.",
+        description="Deep Learning A-Z's RNN case study: read the previous trading days, predict the next "
+        "day's opening price, for each of the 20 test days. The naive forecasts are always shown beside "
+        "the networks.",
     )
-    # load
+    # load (the course's files and their quirks)
     train, test, source, notes = load_prices(config)
     features = list(config.features)
     missing = [c for c in features if c not in train.columns]
@@ -148,85 +147,64 @@ def run(config: Config, out_dir) -> dict:
         raise ValueError(
             f"features {missing} are not columns of the prices; choose among {list(train.columns)}."
         )
-    actual = test[features[0]].to_numpy()
-    previous = np.r_[train[features[0]].iloc[-1], actual[:-1]]
-    persistence = previous
-    # fit
-    skip = config.skip_from is not None
-    model = LSTMForecaster(
-        tuple(config.hidden_layer_sizes),
-        cell=config.cell,
-        dropout=config.dropout,
-        persistence_skip=skip,
-        target_index=features.index(config.skip_from) if skip else 0,
-        learning_rate=config.learning_rate,
-        batch_size=config.batch_size,
-        max_iter=config.max_iter,
-        tol=0.0,
-        device=config.device,
-        random_state=config.seed,
-        verbose=config.verbose,
-    )
-    predicted, fit_seconds = _fit_predict(model, train, test, features, config.n_timesteps)
-    # evaluate
-    scores = _scores(actual, predicted, previous)
-    persistence_scores = _scores(actual, persistence, previous)
-    metrics = {
-        **scores,
-        "persistence_rmse": persistence_scores["rmse"],
-        "persistence_mae": persistence_scores["mae"],
-        "fit_seconds": fit_seconds,
-        "epochs": model.n_iter_,
-        "n_train_days": len(train),
-        "n_test_days": len(test),
+    target = features[0]
+    rows = pd.concat([train, test])[features].rename_axis("Date").reset_index()
+    n_test = len(test)
+    # the forecast task of deepzoo fit: the same model, baselines, leaderboard and pictures
+    settings = {
+        k: v
+        for k, v in (
+            ("n_timesteps", config.n_timesteps),
+            ("hidden_layer_sizes", config.hidden_layer_sizes),
+            ("max_iter", config.max_iter),
+        )
+        if v is not None
     }
-    rows = {"LSTM (deepzoo)": {**scores, "fit_seconds": fit_seconds}, "persistence": persistence_scores}
-    curves = {f"LSTM {features}": predicted}
-    if "Close" in train.columns and features[0] == "Open":
-        close_scores = _scores(
-            actual, np.r_[train["Close"].iloc[-1], test["Close"].to_numpy()[:-1]], previous
-        )
-        metrics["previous_close_rmse"] = close_scores["rmse"]
-        rows["previous close"] = close_scores
+    fit_config = FitConfig(seed=config.seed, device=config.device, verbose=config.verbose, settings=settings)
+    model = series.make_forecaster({"date": "Date", "target": target}, features[1:], len(train), fit_config)
+    fit_seconds = series.fit_forecaster(model, rows.iloc[:-n_test], fit_config, out_dir)
+    evaluation = series.evaluate(model, rows, n_test)
+    # the course's extras: yesterday's close as a forecast, and the course's recipe
+    forecasts = evaluation["forecasts"]
+    if "Close" in train.columns and target == "Open":
+        close = pd.concat([train, test])["Close"].to_numpy()
+        forecasts["previous close"] = (close[-n_test - 1 : -1], "previous_close", "baseline", 0.0)
     if config.course_recipe:
-        course = LSTMForecaster(
-            (50, 50, 50, 50),
-            dropout=0.2,
-            batch_size=32,
-            max_iter=config.course_epochs,
-            tol=0.0,
-            n_iter_no_change=config.course_epochs,
-            device=config.device,
-            random_state=config.seed,
-            verbose=config.verbose,
-        )
-        course_pred, course_seconds = _fit_predict(course, train, test, [features[0]], config.n_timesteps)
-        course_scores = _scores(actual, course_pred, previous)
-        metrics.update(course_rmse=course_scores["rmse"], course_fit_seconds=course_seconds)
-        rows["course recipe (4 x LSTM(50))"] = {**course_scores, "fit_seconds": course_seconds}
-        curves["course recipe"] = course_pred
-    metrics["beats_persistence"] = bool(metrics["rmse"] < metrics["persistence_rmse"])
-    # plot and write
-    report.add_metrics(**metrics)
-    report.add_history(model.history_)
-    report.add_figure(
-        "forecast",
-        plots.plot_forecast(
-            actual,
-            curves,
-            index=test.index.to_numpy(),
-            persistence=persistence,
-            title=f"{features[0]} price, {len(test)} test days",
-        ),
-        f"Source: {source}. Each prediction reads the {config.n_timesteps} real days before it.",
+        course, course_seconds = _course_recipe(train, test, target, config)
+        forecasts["course recipe (4 x LSTM(50))"] = (course, "course", "baseline", course_seconds)
+    board = series.leaderboard(evaluation, fit_seconds)
+    metrics = board.metrics()
+    network = series.forecast_scores(evaluation["actual"], evaluation["network"], evaluation["last"])
+    metrics.update(
+        persistence_rmse=metrics["baseline_persistence_rmse"],
+        persistence_mae=metrics["baseline_persistence_mae"],
+        network_rmse=network["rmse"],
+        uses_network=model.uses_network_,
+        epochs=model.n_iter_,
+        n_timesteps=model.n_timesteps_,
+        n_train_days=len(train),
+        n_test_days=n_test,
     )
-    report.add_figure("learning_curves", plots.plot_loss(model), "Training loss (scaled prices, MSE).")
-    table = pd.DataFrame(rows).T.round(4).reset_index(names="forecast")
-    report.add_table("comparison", table, "Same test days. Direction: predicted move vs the day before.")
+    if "baseline_previous_close_rmse" in metrics:
+        metrics["previous_close_rmse"] = metrics["baseline_previous_close_rmse"]
+    if "baseline_course_rmse" in metrics:
+        metrics.update(course_rmse=metrics["baseline_course_rmse"], course_fit_seconds=course_seconds)
+    metrics["beats_persistence"] = bool(metrics["rmse"] < metrics["persistence_rmse"])
+    # write
+    report.add_metrics(**metrics)
+    board.add_to_report(report, "Same test days, each forecast from the real days before it.")
+    report.add_table("decisions", series.decisions(model, features[1:]), "What was chosen from the data.")
+    series.add_pictures(report, model, evaluation, title=f"{target} price, {n_test} test days ({source})")
     verdict = (
         f"The LSTM's RMSE {metrics['rmse']:.2f} is "
         + ("below" if metrics["beats_persistence"] else "NOT below")
-        + f" persistence's {metrics['persistence_rmse']:.2f}."
+        + f" persistence's {metrics['persistence_rmse']:.2f}"
+        + (
+            "."
+            if model.uses_network_
+            else " (the network did not beat persistence before the test days, so "
+            f"the model forecasts persistence; the network alone scores {network['rmse']:.2f})."
+        )
     )
     if "previous_close_rmse" in metrics:
         verdict += (

@@ -27,6 +27,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 
+from .schema import date_format as _date_format
 from .schema import parse_dates
 from .tabular import MISSING_TOKENS, parse_numbers
 
@@ -47,25 +48,8 @@ def _text(values: pd.Series) -> pd.Series:
     return text.mask(text.str.lower().isin(MISSING_TOKENS))
 
 
-def _date_format(values: pd.Series) -> str | None:
-    """The strptime format :func:`parse_dates` settles on for these values (None: pandas' guess)."""
-    from .schema import _DATE_FORMATS
-
-    text = values.dropna().astype(str).str.strip()
-    sample = text.iloc[:: max(1, len(text) // 500)]
-    for fmt in _DATE_FORMATS:
-        if len(sample) and pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean() >= 0.95:
-            return fmt
-    return None
-
-
 def _dates(values: pd.Series, fmt: str | None) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values
-    text = values.astype("string").str.strip()
-    if fmt is None:
-        return parse_dates(values)
-    return pd.to_datetime(text, format=fmt, errors="coerce")
+    return parse_dates(values, fmt)
 
 
 def _circle(values: np.ndarray, period: float) -> list[np.ndarray]:

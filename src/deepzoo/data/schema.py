@@ -37,7 +37,7 @@ from pandas.api.types import is_numeric_dtype
 
 from .tabular import _list, _nearest, parse_numbers
 
-__all__ = ["ColumnInfo", "Schema", "infer_schema", "parse_dates"]
+__all__ = ["ColumnInfo", "Schema", "date_format", "infer_schema", "parse_dates"]
 
 ROLES = ("numeric", "categorical", "binary", "date", "text", "identifier", "constant", "empty", "dropped")
 FEATURE_ROLES = ("numeric", "categorical", "binary", "date", "text")
@@ -143,17 +143,29 @@ def _example(values: pd.Series) -> str:
     return text if len(text) <= 24 else text[:21] + "..."
 
 
-def parse_dates(values: pd.Series) -> pd.Series:
-    """Datetimes from text cells: the first common format that reads at least 95% of the present
-    values, else pandas' own guess; cells that do not read become NaT."""
+def date_format(values: pd.Series) -> str | None:
+    """The first common strptime format that reads at least 95% of the present values (a sample of
+    500 of them), or None when none does (then pandas guesses each cell)."""
     text = values.dropna().astype(str).str.strip()
-    if text.empty:
-        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     sample = text.iloc[:: max(1, len(text) // 500)]
     for fmt in _DATE_FORMATS:
-        if pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean() >= 0.95:
-            return pd.to_datetime(values.astype("string").str.strip(), format=fmt, errors="coerce")
-    return pd.to_datetime(values.astype("string").str.strip(), errors="coerce", format="mixed")
+        if len(sample) and pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean() >= 0.95:
+            return fmt
+    return None
+
+
+def parse_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
+    """Datetimes from text cells, read with ``fmt`` (default: :func:`date_format` of the values, else
+    pandas' own guess); cells that do not read become NaT."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    if values.dropna().empty:
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    fmt = fmt or date_format(values)
+    text = values.astype("string").str.strip()
+    if fmt is not None:
+        return pd.to_datetime(text, format=fmt, errors="coerce")
+    return pd.to_datetime(text, errors="coerce", format="mixed")
 
 
 def _reads_as_dates(values: pd.Series) -> bool:

@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["SeriesScaler", "load_goog", "make_windows", "read_prices", "test_windows"]
+from .schema import parse_dates
+from .tabular import MISSING_TOKENS, parse_numbers
 
-_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%b-%Y", "%b %d, %Y")
+__all__ = ["SeriesScaler", "load_goog", "make_windows", "read_prices", "test_windows"]
 
 
 def _check_n_timesteps(n_timesteps) -> int:
@@ -67,37 +68,36 @@ def _as_2d_float(values, name: str = "series") -> np.ndarray:
     return array
 
 
-def _parse_dates(column: pd.Series) -> pd.Series:
-    """Try each known format and keep the first that reads every row; else pandas' own guess."""
-    text = column.astype(str).str.strip()
-    for fmt in _DATE_FORMATS:
-        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-        if parsed.notna().all():
-            return parsed
-    parsed = pd.to_datetime(text, errors="coerce")
+def _parse_dates(column: pd.Series, fmt: str | None = None) -> pd.Series:
+    """:func:`deepzoo.data.schema.parse_dates` (any common format, ``M/D/YYYY HH:MM:SS`` and ``YYYY-MM``
+    included), with an error that names the first cell that is not a date."""
+    parsed = parse_dates(column, fmt)
     if parsed.isna().any():
-        bad = text[parsed.isna()].iloc[0]
+        row = int(parsed.isna().to_numpy().argmax())
+        value = column.iloc[row]
+        what = "is empty" if pd.isna(value) or not str(value).strip() else f"holds {str(value).strip()!r}"
         raise ValueError(
-            f"Cannot read the date {bad!r} (row {int(parsed.isna().to_numpy().argmax())}); expected a "
-            "format such as 2012-01-03 or 1/3/2012. Fix or drop that row."
+            f"Cannot read the date column {column.name!r}: row {row} {what}, which is not a date "
+            f"(expected a format such as 2012-01-03, 1/3/2012 or 1949-01). Fix or drop that row."
         )
     return parsed
 
 
 def _parse_numbers(column: pd.Series, name: str) -> pd.Series:
-    """'7,380,500' -> 7380500.0; any other text is an error that names the row and the value."""
+    """:func:`deepzoo.data.tabular.parse_numbers` ('7,380,500' -> 7380500.0); any other text is an
+    error that names the row and the value. Empty and missing-value cells stay NaN."""
+    numbers_ = parse_numbers(column)
     if column.dtype.kind in "biuf":
-        return column.astype(np.float64)
-    text = column.astype(str).str.strip().str.replace(",", "", regex=False).str.replace(" ", "", regex=False)
-    numbers_ = pd.to_numeric(text, errors="coerce")
-    bad = numbers_.isna() & column.notna() & (text != "") & (text.str.lower() != "nan")
+        return numbers_
+    text = column.astype("string").str.strip()
+    bad = numbers_.isna() & text.notna() & ~text.str.lower().isin(MISSING_TOKENS)
     if bad.any():
         row = int(bad.to_numpy().argmax())
         raise ValueError(
             f"The column {name!r} holds the non-numeric value {column.iloc[row]!r} at row {row}. "
-            "Prices and volumes must be numbers (thousands separators are accepted)."
+            "Its values must be numbers (thousands separators are accepted); fix or drop that row."
         )
-    return numbers_.astype(np.float64)
+    return numbers_
 
 
 def read_prices(path, *, date_column: str = "Date", columns=None, on_missing: str = "raise") -> pd.DataFrame:
@@ -258,6 +258,12 @@ class SeriesScaler:
         return self.min_[feature] + (scaled - low) / (high - low) * self.scale_[feature]
 
 
+def _all_windows(values: np.ndarray, n_timesteps: int) -> np.ndarray:
+    """Every window of ``n_timesteps`` consecutive rows, (n_rows - n_timesteps + 1, n_timesteps,
+    n_features): window i is rows i .. i + n_timesteps - 1, a strided view (no copy)."""
+    return np.lib.stride_tricks.sliding_window_view(values, n_timesteps, axis=0).transpose(0, 2, 1)
+
+
 def make_windows(values, n_timesteps: int, *, horizon: int = 1, target=0) -> tuple[np.ndarray, np.ndarray]:
     """Cut a series into inputs of ``n_timesteps`` rows and the ``horizon`` target values after each.
 
@@ -297,9 +303,7 @@ def make_windows(values, n_timesteps: int, *, horizon: int = 1, target=0) -> tup
             f"followed by horizon={horizon} value(s): it needs at least {n_timesteps + horizon}. "
             "Use a longer series or a smaller n_timesteps."
         )
-    # a strided view: window i is rows i .. i + n_timesteps - 1, no copy until astype
-    windows = np.lib.stride_tricks.sliding_window_view(values, n_timesteps, axis=0)  # (n, F, T)
-    X = windows[:n_windows].transpose(0, 2, 1).astype(np.float32)
+    X = _all_windows(values, n_timesteps)[:n_windows].astype(np.float32)
     idx = np.arange(n_windows)[:, None] + n_timesteps + np.arange(horizon)[None, :]  # (n, horizon)
     y = values[idx][:, :, targets].reshape(n_windows, -1).astype(np.float32)
     return X, (y[:, 0] if y.shape[1] == 1 else y)
@@ -338,3 +342,256 @@ def test_windows(train, test, n_timesteps: int, *, target=0) -> tuple[np.ndarray
 
 # pytest would collect test_windows as a test from a module that imports it
 test_windows.__test__ = False
+
+
+# -- a user's dated table: rows in date order, its calendar, and the changes a forecaster reads ------
+# A forecaster of a user's series (deepzoo.forecasting.SeriesForecaster, ``deepzoo fit``'s forecast task)
+# reads the table through these functions: dated_rows (parse, sort, refuse duplicates) ->
+# series_frequency and seasonal_period (the calendar) -> fit_series_encoding on the training rows ->
+# series_channels (inputs per row) and series_changes (what to predict) -> series_levels (answers in the
+# target's units). The encoding is plain data (a dict of numbers and names), saved as JSON.
+
+_CLIP = 5.0  # inputs beyond 5 typical moves (a stock split, a data error) are cut there
+
+
+def _when(stamp: pd.Timestamp) -> str:
+    return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
+
+
+def dated_rows(frame: pd.DataFrame, date: str, columns, *, date_format: str | None = None):
+    """The ``columns`` of ``frame`` as floats indexed by the parsed ``date``, in date order, and the
+    position in ``frame`` of each sorted row.
+
+    Rows may come in any order (descending is common) and with gaps (weekends, holidays); empty cells
+    stay NaN for the caller to handle.
+
+    Returns
+    -------
+    values : pandas.DataFrame
+        Float columns, a sorted DatetimeIndex named ``date``.
+    order : ndarray of int
+        ``values.iloc[i]`` is row ``order[i]`` of ``frame``.
+
+    Raises
+    ------
+    ValueError
+        A cell of ``date`` that is not a date, a value that is not a number (each named with its row),
+        or a date that appears twice (the first such date named, with both rows).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"Month": ["1949-02", "1949-01"], "n": ["118", "1,120"]})
+    >>> values, order = dated_rows(frame, "Month", ["n"])
+    >>> values["n"].tolist(), order.tolist()
+    ([1120.0, 118.0], [1, 0])
+    """
+    dates = pd.DatetimeIndex(_parse_dates(frame[date].reset_index(drop=True), date_format), name=date)
+    values = pd.DataFrame(
+        {c: _parse_numbers(frame[c].reset_index(drop=True), c).to_numpy(np.float64) for c in columns},
+        index=dates,
+    )
+    order = np.argsort(dates.to_numpy(), kind="stable")
+    values = values.iloc[order]
+    duplicated = values.index.duplicated()
+    if duplicated.any():
+        first = values.index[duplicated][0]
+        rows = np.sort(order[values.index == first])[:2]
+        raise ValueError(
+            f"The date {_when(first)} appears more than once in the column {date!r} (rows {rows[0]} and "
+            f"{rows[1]}; {int(duplicated.sum())} repeated date(s) in all): a series has one row per date. "
+            "Aggregate the rows of each date (their sum or mean) or drop the repeats."
+        )
+    return values, order
+
+
+# name, spacing between rows in days (low, high), the season it suggests, the step to the next date
+_FREQUENCIES = (
+    ("yearly", 360.0, 370.0, None, {"months": 12}),
+    ("quarterly", 88.0, 93.0, 4, {"months": 3}),
+    ("monthly", 27.0, 32.0, 12, {"months": 1}),
+    ("weekly", 6.5, 7.5, 52, {"days": 7}),
+    ("daily", 0.99, 1.01, 7, {"days": 1}),
+    ("hourly", 0.99 / 24, 1.01 / 24, 24, {"seconds": 3600}),
+)
+
+
+def series_frequency(dates) -> dict:
+    """How often the series is observed, from the median spacing of its dates: ``name`` (yearly,
+    quarterly, monthly, weekly, business-daily, daily, hourly, or 'every N seconds'), the ``season``
+    that spacing suggests (12 months, 5 business days, 24 hours, ...; None for yearly) and the ``step``
+    to the next date. Daily data without a single Saturday or Sunday are business days.
+
+    Examples
+    --------
+    >>> days = pd.to_datetime(["2012-01-03", "2012-01-04", "2012-01-05", "2012-01-06", "2012-01-09"])
+    >>> series_frequency(days)
+    {'name': 'business-daily', 'season': 5, 'step': {'business_days': 1}}
+    """
+    dates = pd.DatetimeIndex(dates)
+    if len(dates) < 2:
+        return {"name": "unknown", "season": None, "step": {"days": 1}}
+    spacing = float(np.median(np.diff(dates.to_numpy()) / np.timedelta64(1, "s"))) / 86400  # days
+    for name, low, high, season, step in _FREQUENCIES:
+        if low <= spacing <= high:
+            if name == "daily" and not (dates.day_of_week >= 5).any():
+                return {"name": "business-daily", "season": 5, "step": {"business_days": 1}}
+            return {"name": name, "season": season, "step": dict(step)}
+    seconds = round(spacing * 86400)
+    return {"name": f"every {seconds} seconds", "season": None, "step": {"seconds": seconds}}
+
+
+def next_date(last: pd.Timestamp, step: dict) -> pd.Timestamp:
+    """The date one ``step`` (from :func:`series_frequency`) after ``last``."""
+    ((unit, n),) = step.items()
+    if unit == "months":
+        return last + pd.DateOffset(months=n)
+    if unit == "business_days":
+        return last + pd.offsets.BDay(n)
+    return last + pd.Timedelta(**{unit: n})
+
+
+def seasonal_period(changes, season: int | None, *, min_correlation: float = 0.2) -> int | None:
+    """``season`` when the series' changes at that lag are correlated (at least ``min_correlation``,
+    and more than chance: 2 / sqrt(n)) over at least three seasons, else None.
+
+    Examples
+    --------
+    >>> changes = np.diff(np.sin(np.arange(120) * 2 * np.pi / 12))
+    >>> seasonal_period(changes, 12), seasonal_period(np.random.default_rng(0).normal(size=119), 12)
+    (12, None)
+    """
+    changes = np.asarray(changes, dtype=float)
+    if not season or len(changes) < 3 * season:
+        return None
+    a, b = changes[season:], changes[:-season]
+    if a.std() == 0 or b.std() == 0:
+        return None
+    correlation = float(np.corrcoef(a, b)[0, 1])
+    return season if correlation >= max(min_correlation, 2 / np.sqrt(len(a))) else None
+
+
+def _robust_scale(values: np.ndarray) -> float:
+    """The spread of ``values``: IQR / 1.349 (the standard deviation of a normal sample, unmoved by a
+    few outliers), else the standard deviation, else 1."""
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return 1.0
+    q1, q3 = np.percentile(values, [25, 75])
+    scale = (q3 - q1) / 1.349
+    if not scale > 0:
+        scale = float(values.std())
+    return float(scale) if scale > 0 else 1.0
+
+
+def _trend_r2(z: np.ndarray) -> float:
+    """R² of a straight line through the series: near 1 for a trend, near 0 for a series that hovers."""
+    t = np.arange(len(z), dtype=float)
+    if len(z) < 3 or z.std() == 0:
+        return 0.0
+    return float(np.corrcoef(t, z)[0, 1] ** 2)
+
+
+def fit_series_encoding(values: pd.DataFrame, target: str, features=()) -> dict:
+    """How :func:`series_channels` turns the training rows into inputs: scales and centres learned
+    from ``values`` (the training part only, in date order, no missing target).
+
+    The target is read as changes from one row to the next: log-ratios when every training value is
+    positive (prices, counts of passengers: a multiplicative trend and seasonality become additive),
+    differences otherwise. When a straight line explains under half of its variance (no trend), its
+    level is an input too, so that a pull back to the mean can be learned. Each feature enters as its
+    own change and, when it is on the target's scale (its median ratio to the target within 1/3..3,
+    e.g. High, Low and Close beside Open), as its gap to the target (log(Close / Open)). Changes are
+    scaled by a robust spread of the training changes; gaps and levels are centred on their medians.
+    """
+    y = values[target].to_numpy(np.float64)
+    log = bool(np.all(y > 0))
+    z = np.log(y) if log else y
+    r2 = _trend_r2(z)
+    channels = [
+        {"column": target, "kind": "change", "log": log, "center": 0.0, "scale": _robust_scale(np.diff(z))}
+    ]
+    if r2 < 0.5:
+        channels.append(
+            {
+                "column": target,
+                "kind": "level",
+                "log": log,
+                "center": float(np.median(z)),
+                "scale": _robust_scale(z),
+            }
+        )
+    for column in features:
+        v = values[column].to_numpy(np.float64)
+        present = v[np.isfinite(v)]
+        v_log = bool(len(present) and np.all(present > 0))
+        w = np.log(v) if v_log else v
+        channels.append(
+            {
+                "column": column,
+                "kind": "change",
+                "log": v_log,
+                "center": 0.0,
+                "scale": _robust_scale(np.diff(w)),
+            }
+        )
+        if log and v_log and 1 / 3 <= float(np.nanmedian(v / y)) <= 3:
+            gap = w - z
+            channels.append(
+                {
+                    "column": column,
+                    "kind": "gap",
+                    "log": True,
+                    "center": float(np.nanmedian(gap)),
+                    "scale": _robust_scale(np.diff(gap)),
+                }
+            )
+    return {"target": target, "log": log, "scale": channels[0]["scale"], "trend_r2": r2, "channels": channels}
+
+
+def _transformed(values: pd.DataFrame, column: str, log: bool) -> np.ndarray:
+    v = values[column].to_numpy(np.float64)
+    if not log:
+        return v
+    bad = np.isfinite(v) & (v <= 0)
+    if bad.any():
+        row = int(bad.argmax())
+        raise ValueError(
+            f"The column {column!r} was positive in training (read as ratios) but holds {v[row]:g} on "
+            f"{_when(values.index[row])}; give positive values, or refit the model on data that has them."
+        )
+    return np.log(v)
+
+
+def series_channels(values: pd.DataFrame, encoding: dict) -> np.ndarray:
+    """The inputs of each row (n_rows, n_channels), float32, as :func:`fit_series_encoding` decided;
+    the first row's changes are 0 (nothing before it)."""
+    z = _transformed(values, encoding["target"], encoding["log"])
+    out = []
+    for channel in encoding["channels"]:
+        w = _transformed(values, channel["column"], channel["log"])
+        if channel["kind"] == "change":
+            w = np.r_[0.0, np.diff(w)]
+        elif channel["kind"] == "gap":
+            w = w - z
+        out.append((w - channel["center"]) / channel["scale"])
+    return np.clip(np.nan_to_num(np.column_stack(out), nan=0.0), -_CLIP, _CLIP).astype(np.float32)
+
+
+def series_changes(values: pd.DataFrame, encoding: dict) -> np.ndarray:
+    """The scaled change of the target from each row to the next (n_rows - 1,): what the network
+    learns to predict (0 is "no change", the persistence forecast)."""
+    z = _transformed(values, encoding["target"], encoding["log"])
+    return np.diff(z) / encoding["scale"]
+
+
+def series_levels(changes, last, encoding: dict) -> np.ndarray:
+    """Scaled changes back to the target's units, from the ``last`` value of each window."""
+    changes = np.asarray(changes, dtype=np.float64) * encoding["scale"]
+    last = np.asarray(last, dtype=np.float64)
+    return last * np.exp(changes) if encoding["log"] else last + changes
+
+
+def windows_ending_at(channels: np.ndarray, n_timesteps: int) -> np.ndarray:
+    """Every window of ``n_timesteps`` rows that starts at row 1 or later (row 0 has no change), as
+    (n_rows - n_timesteps, n_timesteps, n_channels); window ``i`` ends at row ``i + n_timesteps``."""
+    return np.ascontiguousarray(_all_windows(channels[1:], _check_n_timesteps(n_timesteps)), dtype=np.float32)

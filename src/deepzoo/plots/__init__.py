@@ -25,7 +25,7 @@ from .metrics import (
     plot_roc,
     plot_score_distribution,
 )
-from .sequences import plot_forecast, plot_token_saliency, plot_word_vectors
+from .sequences import plot_forecast, plot_residuals, plot_token_saliency, plot_word_vectors
 from .som import plot_component_planes, plot_hit_map, plot_label_map, plot_umatrix
 from .unsupervised import (
     plot_codes,
@@ -57,6 +57,7 @@ __all__ = [
     "plot_rbm_filters",
     "plot_recommendations",
     "plot_reconstructions",
+    "plot_residuals",
     "plot_roc",
     "plot_saliency",
     "plot_score_distribution",

@@ -65,6 +65,60 @@ def plot_forecast(
     return ax
 
 
+def plot_residuals(
+    actual,
+    predictions: Mapping,
+    ax: Axes | None = None,
+    *,
+    index=None,
+    title: str = "Forecast errors",
+    ylabel: str = "actual - forecast",
+) -> Axes:
+    """Each forecast's errors over time (truth minus forecast), with its RMSE in the legend: where a
+    model lags a turn, or drifts, shows at once.
+
+    Parameters
+    ----------
+    actual : array-like of shape (n,)
+    predictions : mapping of name -> array-like of shape (n,)
+    index : array-like of shape (n,), optional
+        The x values (dates); default 0..n-1.
+
+    Examples
+    --------
+    >>> from deepzoo.plots import plot_residuals
+    >>> ax = plot_residuals([1, 2, 3], {"LSTM": [1.1, 2.1, 2.9], "persistence": [1, 1, 2]})
+    >>> len(ax.lines)
+    3
+    """
+    actual = np.asarray(actual, dtype=float).ravel()
+    x = np.arange(len(actual)) if index is None else np.asarray(index)
+    ax = _axes(ax, figsize=(7.0, 3.4))
+    ax.axhline(0.0, color="#222222", linewidth=0.8)
+    for i, (name, values) in enumerate(predictions.items()):
+        values = np.asarray(values, dtype=float).ravel()
+        if len(values) != len(actual):
+            raise ValueError(
+                f"plot_residuals: {name!r} has {len(values)} values but actual has {len(actual)}."
+            )
+        error = actual - values
+        rmse = float(np.sqrt(np.mean(error**2)))
+        ax.plot(
+            x,
+            error,
+            color=_PALETTE[i % len(_PALETTE)],
+            linewidth=1.3,
+            marker="o",
+            markersize=2,
+            label=f"{name} (RMSE {rmse:.4g})",
+        )
+    ax.legend(fontsize=8, frameon=False)
+    if index is not None and np.issubdtype(np.asarray(index).dtype, np.datetime64):
+        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+    _style(ax, title, "date" if index is not None else "step", ylabel)
+    return ax
+
+
 def plot_word_vectors(
     vectors, words, ax: Axes | None = None, *, groups=None, title: str = "Word vectors (PCA to 2-D)"
 ) -> Axes:

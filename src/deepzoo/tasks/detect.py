@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.schema import Schema, check_column, find_target, infer_schema, parse_dates
+from ..data.tabular import parse_numbers
 from .base import TASKS, FitConfig
 
 __all__ = ["Source", "detect"]
@@ -193,7 +194,12 @@ def _sibling_test(path: Path, frame: pd.DataFrame) -> pd.DataFrame | None:
     lowered = path.name.lower()
     for word in ("train", "training"):
         if word in lowered:
-            candidates.append(path.with_name(re.sub(word, "test", path.name, flags=re.I)))
+            # the test file spelled as the training one: Google_Stock_Price_Train.csv -> ..._Test.csv
+            def spelled(match, word=word):
+                found = match.group(0)
+                return "TEST" if found.isupper() else "Test" if found[0].isupper() else "test"
+
+            candidates.append(path.with_name(re.sub(word, spelled, path.name, flags=re.I)))
     for candidate in candidates:
         if candidate.is_file() and candidate != path:
             test = read_table(candidate)
@@ -223,25 +229,61 @@ def _ratings_columns(frame: pd.DataFrame, target) -> dict | None:
     return None
 
 
-def _series_columns(frame: pd.DataFrame, schema: Schema) -> dict | None:
-    """{date, target} when a date column is in time order and the target is numeric, else None."""
+def _series_columns(frame: pd.DataFrame, schema: Schema, forced: bool = False) -> dict | None:
+    """{date, target} when a date column is in time order (ascending or descending; a few unreadable
+    or repeated dates are left for the forecast task to name) and the target is numeric, else None.
+    ``forced`` (--task forecast): any date column and target; the task says what is wrong with them."""
     dates = schema.names("date")
     if len(dates) != 1:
         return None
-    stamps = parse_dates(frame[dates[0]])
-    if stamps.isna().any():
-        return None
-    order = stamps.diff().dropna()
-    if not ((order >= pd.Timedelta(0)).all() or (order <= pd.Timedelta(0)).all()):
-        return None  # dates in no order: rows of events, not a series
     target = schema.target
     if target is None:
         numeric = schema.names("numeric")
         named = [c for c in numeric if c.lower().lstrip("#") in _SERIES_TARGETS]
         target = named[0] if named else (numeric[0] if len(numeric) == 1 else None)
-    if target is None or not pd.api.types.is_numeric_dtype(frame[target]):
+    if target is None:
         return None
+    if forced:
+        return {"date": dates[0], "target": target}
+    stamps = parse_dates(frame[dates[0]]).dropna()
+    if len(stamps) < 0.95 * len(frame) or stamps.nunique() < 0.95 * len(stamps):
+        return None  # many unreadable or repeated dates: rows of events, not a series
+    order = stamps.diff().dropna()
+    if not ((order >= pd.Timedelta(0)).all() or (order <= pd.Timedelta(0)).all()):
+        return None  # dates in no order: rows of events, not a series
+    values = frame[target]
+    if not pd.api.types.is_numeric_dtype(values):
+        # mostly numbers with a few words: a series whose bad values the task will name
+        if parse_numbers(values.dropna().astype(str)).notna().mean() < 0.8:
+            return None
     return {"date": dates[0], "target": target}
+
+
+def _series_with_words(frame: pd.DataFrame, test_frame, target, overrides: dict, task: str) -> Source | None:
+    """A series whose target (given, or named like one) is mostly numbers with a few words: the
+    forecast task, which names the first word. Without this, the words would make the target look
+    like classes, or the column like a mixed one, and the message would not say what to fix."""
+    if target is None and find_target(frame) is None:
+        named = [c for c in frame.columns if str(c).lower().lstrip("#") in _SERIES_TARGETS]
+        target = named[0] if named else None
+    if target is None or pd.api.types.is_numeric_dtype(frame[target]):
+        return None
+    numbers = parse_numbers(frame[target])
+    if numbers.notna().mean() < 0.8 or numbers.isna().sum() == frame[target].isna().sum():
+        return None
+    coerced = frame.assign(**{target: numbers})
+    schema = infer_schema(coerced, target, task="regress", **overrides)
+    columns = _series_columns(coerced, schema, forced=task == "forecast")
+    if columns is None:
+        return None
+    return Source(
+        "forecast",
+        f"dates in time order ({columns['date']}) and a mostly numeric target ({target}): a series",
+        frame=frame,
+        test_frame=test_frame,
+        schema=schema,
+        columns=columns,
+    )
 
 
 def _detect_table(frame: pd.DataFrame, test_frame, config: FitConfig, task: str) -> Source:
@@ -272,25 +314,35 @@ def _detect_table(frame: pd.DataFrame, test_frame, config: FitConfig, task: str)
         text=config.text,
         date=config.date,
     )
+    if task in ("auto", "forecast"):
+        source = _series_with_words(frame, test_frame, target, overrides, task)
+        if source is not None:
+            return source
     table_task = task if task in ("classify", "regress") else "auto"
     if target is None and find_target(frame) is None and task in ("auto", "cluster", "forecast"):
         schema = infer_schema(frame, None, **overrides)
     else:
         schema = infer_schema(frame, target, task=table_task, **overrides)
     if task in ("auto", "forecast"):
-        columns = _series_columns(frame, schema)
+        columns = _series_columns(frame, schema, forced=task == "forecast")
         if columns is not None or task == "forecast":
             if columns is None:
+                where, dates = frame.attrs.get("source", "the table"), schema.names("date")
+                if len(dates) != 1:
+                    raise ValueError(
+                        f"--task forecast needs one date column; {where} has "
+                        f"{dates or 'none'}. Name it with --date COLUMN (and leave others out with --drop)."
+                    )
                 raise ValueError(
-                    "--task forecast needs a date column and a numeric target column; "
-                    f"{frame.attrs.get('source', 'the table')} has "
-                    f"{schema.names('date') or 'no date column'}."
+                    f"--task forecast needs the column to forecast: pass --target COLUMN (numeric columns of "
+                    f"{where}: {', '.join(schema.names('numeric')) or 'none'})."
                 )
             return Source(
                 "forecast",
                 f"dates in time order ({columns['date']}) and a numeric target "
                 f"({columns['target']}): a series",
                 frame=frame,
+                test_frame=test_frame,
                 schema=schema,
                 columns=columns,
             )

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import series
+
 __all__ = ["model_kind", "predict_frame", "predict_to_csv"]
 
 
@@ -34,7 +36,7 @@ def model_kind(model) -> str:
         return "images"
     if name == "SequenceClassifier":
         return "text"
-    if name == "LSTMForecaster":
+    if name in ("LSTMForecaster", "SeriesForecaster"):
         return "series"
     return "rows"
 
@@ -63,6 +65,7 @@ def _clusters(model, frame: pd.DataFrame) -> pd.DataFrame:
 # kind -> function(model, frame) -> DataFrame of prediction columns, one row per input row. The tasks
 # that save other kinds of model add theirs here.
 PREDICTORS = {"rows": _rows, "clusters": _clusters}
+PREDICTORS["series"] = series.predict_series
 
 
 def predict_frame(model, data) -> pd.DataFrame:
@@ -88,7 +91,7 @@ def predict_to_csv(
     FileNotFoundError, ValueError
         A missing model or data file; a table without the columns the model was trained on (named).
     """
-    from ..data.tabular import iter_table
+    from ..data.tabular import iter_table, read_table
     from ..persistence import load
 
     model = load(model_dir, device=device)
@@ -108,7 +111,9 @@ def predict_to_csv(
             warnings.catch_warnings(record=True) as caught,
         ):
             warnings.simplefilter("always", UserWarning)
-            for chunk in iter_table(data, chunksize):
+            # a series is read whole: each forecast's window reaches back into the rows before it
+            chunks = [read_table(data)] if kind == "series" else iter_table(data, chunksize)
+            for chunk in chunks:
                 answer = PREDICTORS[kind](model, chunk)
                 answer.to_csv(handle, header=n_rows == 0, index=False)
                 n_rows += len(answer)

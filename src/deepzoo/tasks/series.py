@@ -1,0 +1,369 @@
+"""A dated table: forecast the target's next value with an LSTM, beside persistence and its peers.
+
+read (done by the caller) -> rows in date order (duplicated or unreadable dates and words in the
+target are refused, each named) -> split in time order: the last ``test_size`` of the rows are held
+out (or the data's own test file, when it continues the series) -> :class:`~deepzoo.SeriesForecaster`
+on the training rows -> on the same held-out rows, each forecast from the rows before it:
+persistence (the last value), seasonal persistence (the value one season back, when a season is
+found), Ridge on the network's own windows, and the training mean -> leaderboard -> learning curves,
+the forecasts beside persistence and the truth, the errors over time -> model/.
+
+What is decided from the data (and printed in the report):
+
+* the inputs: the target and every other numeric column, each as its change from row to row (a
+  log-ratio when all its training values are positive, else a difference), and the gap of each
+  column on the target's scale to the target (High, Low, Close beside Open); the target's level too
+  when it has no trend. The network predicts the change of the target, not its level: a trending
+  series leaves the range it was trained on, its changes do not;
+* the season: 12 for monthly data, 4 quarterly, 5 business days, 7 days, 24 hours, 52 weeks, kept
+  when the training changes are correlated at that lag;
+* the window: two seasons (24 months), else 20 rows, at most a third of the training rows;
+* the network: LSTM(16) under 300 training rows (150 epochs), LSTM(32) up to 2,000 and LSTM(64)
+  beyond, with early stopping (the best epoch's weights on a random 10% of the windows);
+* the fallback: the network is checked on the last 15% of the training windows, which it does not
+  train on; when it does not beat persistence there, the model forecasts persistence (and says so).
+
+Every parameter of :class:`~deepzoo.SeriesForecaster` can be overridden with ``--set``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
+
+from .. import distributed, plots
+from ..data.sequences import dated_rows, series_levels
+from ..forecasting import MIN_WINDOWS, SeriesForecaster, min_training_rows
+from ..recurrent import LSTMForecaster
+from .base import FitConfig, Leaderboard, Outcome, primary_metric, regression_scores, stopwatch
+
+__all__ = ["evaluate", "forecaster_settings", "forecast_scores", "predict_series", "run", "split_series"]
+
+_DEEP = "LSTM (deepzoo)"
+
+
+def forecaster_settings(n_train: int) -> dict:
+    """The network's sizes for ``n_train`` training rows (see the module's docstring)."""
+    return {
+        "hidden_layer_sizes": (16,) if n_train < 300 else (32,) if n_train <= 2000 else (64,),
+        "batch_size": 32 if n_train <= 2000 else 128,
+        "early_stopping": n_train >= 300,
+        "max_iter": 200 if n_train >= 300 else 150,
+        "n_iter_no_change": 15,
+    }
+
+
+def forecast_scores(actual, predicted, last) -> dict:
+    """rmse, mae, and direction_accuracy: the share of steps whose forecast move from the last value
+    has the sign of the real move (a forecast of "no change" counts as wrong unless nothing moved)."""
+    actual, predicted, last = (np.asarray(v, dtype=float) for v in (actual, predicted, last))
+    scores = regression_scores(actual, predicted)
+    del scores["r2"]
+    scores["direction_accuracy"] = float(np.mean(np.sign(predicted - last) == np.sign(actual - last)))
+    return scores
+
+
+def split_series(frame: pd.DataFrame, test_frame, columns: dict, test_size: float):
+    """(rows, n_test, own_test, notes): the raw rows in date order, with the data's own test file
+    appended when it continues the series (``own_test``), and how many of the last rows are held out."""
+    date, target = columns["date"], columns["target"]
+    notes = []
+    if test_frame is not None:
+        train_dates, _ = dated_rows(frame, date, [])
+        test_dates, _ = dated_rows(test_frame, date, [])
+        if len(test_dates) and test_dates.index[0] > train_dates.index[-1]:
+            frame = pd.concat([frame, test_frame[frame.columns]], ignore_index=True)
+            n_test = len(test_frame)
+            notes.append(
+                f"the data's own test file ({n_test} rows after the training rows) is the held-out tail"
+            )
+        else:
+            notes.append("the test file that came with the data does not follow the series; it is not used")
+            test_frame = None
+    values, order = dated_rows(frame, date, [target])
+    rows = frame.iloc[order].reset_index(drop=True)
+    empty = values[target].isna().to_numpy()
+    if empty.any():
+        notes.append(f"{int(empty.sum())} row(s) without a {target!r} value left out")
+        rows = rows[~empty].reset_index(drop=True)
+    if test_frame is None:
+        n_test = _held_out(len(rows), test_size)
+    return rows, n_test, test_frame is not None, notes
+
+
+def _held_out(n_rows: int, test_size: float) -> int:
+    return max(1, int(round(test_size * n_rows)))
+
+
+def _check_length(n_rows: int, n_test: int, n_timesteps, test_size: float | None) -> None:
+    """A clear error when too few rows are left to train on; ``test_size`` None: a fixed test file."""
+    needed = min_training_rows(n_timesteps)
+    if n_rows - n_test >= needed:
+        return
+    total = needed + n_test
+    if test_size is not None:
+        total = next(n for n in range(needed, 10 * needed + 10) if n - _held_out(n, test_size) >= needed)
+    raise ValueError(
+        f"The series has {n_rows} rows; with {n_test} held out for the test, {n_rows - n_test} are left to "
+        f"train on, but a forecaster needs at least {needed} ({MIN_WINDOWS} windows to learn from, each with "
+        f"the rows before its value): give at least {total} rows in all"
+        + ("." if n_timesteps == "auto" else ", or a smaller n_timesteps.")
+    )
+
+
+def make_forecaster(columns: dict, features, n_train: int, config: FitConfig) -> SeriesForecaster:
+    """The forecaster with the sizes for the data and ``config.settings`` on top (a bad key: an error)."""
+    model = SeriesForecaster(
+        columns["date"],
+        columns["target"],
+        tuple(features),
+        device=config.device,
+        random_state=config.seed,
+        verbose=config.verbose,
+        **forecaster_settings(n_train),
+    )
+    try:
+        model.set_params(**config.settings)
+    except ValueError as exc:
+        raise ValueError(f"--set: {exc}") from None
+    return model
+
+
+def fit_forecaster(model: SeriesForecaster, rows: pd.DataFrame, config: FitConfig, out_dir) -> float:
+    """Fit ``model`` on the training ``rows`` within the time limit, checkpointing under ``out_dir``;
+    returns the seconds it took."""
+    from ..training import time_limit
+
+    if distributed.is_main_process() and out_dir is not None:
+        model.set_params(checkpoint=str(out_dir / "checkpoints" / "lstm.ckpt"), resume=config.resume)
+    with stopwatch() as seconds, time_limit(config.time_limit), warnings.catch_warnings():
+        if not model.early_stopping:  # a fixed number of epochs on small data is the plan, not a failure
+            warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        model.fit(rows)
+    model.set_params(checkpoint=None, resume=False)
+    return seconds()
+
+
+def evaluate(model: SeriesForecaster, rows: pd.DataFrame, n_test: int, *, ridge: bool = True) -> dict:
+    """Every forecast of the last ``n_test`` of ``rows`` (sorted by date), each from the rows before it:
+    the fitted model, its network before the fallback, persistence, seasonal persistence (when
+    ``model.period_``), Ridge on the model's windows (fitted here on the training windows) and the
+    training mean. Returns {"actual", "last", "dates", "forecasts": {name: (values, key, role, seconds)}}."""
+    from sklearn.linear_model import RidgeCV
+
+    values, _ = dated_rows(rows, model.date, [model.target], date_format=model.date_format_)
+    y = values[model.target].to_numpy(float)
+    n_train = len(rows) - n_test
+    windows, changes, last, ends = model.windows(rows)
+    # the windows that end on the row before each test row, and the training windows before them
+    test = (ends >= n_train - 1) & (ends < len(rows) - 1)
+    train = ends < n_train - 1
+    actual, previous = y[n_train:], y[n_train - 1 : -1]
+    deep = model.predict(rows)[n_train - 1 : -1]
+    network = series_levels(LSTMForecaster.predict(model, windows[test]), last[test], model.encoding_)
+    forecasts = {
+        _DEEP: (deep, "lstm", "deep", None),
+        "persistence (last value)": (previous, "persistence", "baseline", 0.0),
+    }
+    if model.period_:
+        P = model.period_
+        forecasts[f"seasonal persistence ({P} steps back)"] = (
+            y[n_train - P : len(y) - P],
+            "seasonal_persistence",
+            "baseline",
+            0.0,
+        )
+    if ridge:
+        with stopwatch() as took:
+            linear = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(
+                windows[train].reshape(train.sum(), -1), changes[train]
+            )
+        flat = windows[test].reshape(test.sum(), -1)
+        forecasts["Ridge on the same windows"] = (
+            series_levels(linear.predict(flat), last[test], model.encoding_),
+            "ridge",
+            "baseline",
+            took(),
+        )
+    forecasts["training mean"] = (np.full(n_test, y[:n_train].mean()), "mean", "trivial", 0.0)
+    return {
+        "actual": actual,
+        "last": previous,
+        "dates": values.index[n_train:],
+        "forecasts": forecasts,
+        "network": network,
+    }
+
+
+def leaderboard(evaluation: dict, fit_seconds: float) -> Leaderboard:
+    """The leaderboard of :func:`evaluate`'s forecasts (RMSE first, then MAE and direction accuracy)."""
+    board = Leaderboard(primary_metric("forecast"))
+    actual, last = evaluation["actual"], evaluation["last"]
+    for name, (values, key, role, seconds) in evaluation["forecasts"].items():
+        board.add(
+            name,
+            forecast_scores(actual, values, last),
+            fit_seconds if seconds is None else seconds,
+            key=key,
+            role=role,
+        )
+    return board
+
+
+def decisions(model: SeriesForecaster, features) -> pd.DataFrame:
+    """What was chosen from the data, and why, as a table for the report."""
+    encoding = model.encoding_
+    change = "log-ratio" if encoding["log"] else "difference"
+    inputs = ", ".join(f"{c['column']} ({c['kind']})" for c in encoding["channels"])
+    rows = [
+        ("frequency", model.frequency_["name"], "the median spacing of the dates"),
+        (
+            "season",
+            model.period_ or "none",
+            f"the training changes correlate at lag {model.frequency_['season']}"
+            if model.period_
+            else "no correlation at the lag the frequency suggests",
+        ),
+        (
+            "window (n_timesteps)",
+            model.n_timesteps_,
+            "two seasons, else 20 rows; at most a third of the training rows",
+        ),
+        (
+            "predicted",
+            f"the next {change} of {model.target}",
+            "all training values are positive"
+            if encoding["log"]
+            else "the target has zeros or negative values",
+        ),
+        (
+            "trend",
+            f"R² of a line = {encoding['trend_r2']:.2f}",
+            "a trend: the level is not an input"
+            if encoding["trend_r2"] >= 0.5
+            else "no trend: the level is an input",
+        ),
+        ("inputs", inputs, f"the target and the other numeric columns ({', '.join(features) or 'none'})"),
+        (
+            "network",
+            f"LSTM{tuple(model.hidden_layer_sizes)}, {model.n_iter_} epochs",
+            "sizes follow the rows",
+        ),
+        (
+            "fallback",
+            "the network" if model.uses_network_ else "persistence",
+            f"skill {model.skill_:.2f} standard errors on the held-back training windows (kept above 2)"
+            if np.isfinite(model.skill_)
+            else "too few windows to check the network: it is used",
+        ),
+    ]
+    return pd.DataFrame(rows, columns=["decision", "value", "why"])
+
+
+def add_pictures(report, model: SeriesForecaster, evaluation: dict, title: str = "") -> None:
+    """Learning curves, the held-out forecasts beside persistence and the truth, and their errors."""
+    report.add_history(model.history_)
+    report.add_figure(
+        "learning_curves",
+        plots.plot_loss(model),
+        "Loss per epoch on the scaled changes; with early stopping the dot marks the epoch kept.",
+    )
+    actual, dates, forecasts = evaluation["actual"], evaluation["dates"].to_numpy(), evaluation["forecasts"]
+    shown = {
+        name: values
+        for name, (values, key, role, _) in forecasts.items()
+        if role != "trivial" and key != "persistence"  # persistence: drawn dashed grey by plot_forecast
+    }
+    report.add_figure(
+        "forecast",
+        plots.plot_forecast(
+            actual,
+            shown,
+            index=dates,
+            persistence=evaluation["last"],
+            title=title or f"{model.target}: {len(actual)} held-out steps",
+            ylabel=str(model.target),
+        ),
+        "Each forecast reads only the rows before the step it forecasts.",
+    )
+    errors = {
+        name: values
+        for name, (values, key, _, _) in forecasts.items()
+        if key in ("lstm", "persistence", "ridge")
+    }
+    report.add_figure(
+        "residuals",
+        plots.plot_residuals(actual, errors, index=dates),
+        "Truth minus forecast on the held-out steps.",
+    )
+
+
+def run(source, config: FitConfig, report) -> Outcome:
+    """Fit the forecast task on ``source.frame`` (and its own later test file, when there is one)."""
+    columns = dict(source.columns)
+    schema = source.schema
+    features = [c for c in schema.names("numeric") if c not in (columns["target"], columns["date"])]
+    rows, n_test, own_test, notes = split_series(source.frame, source.test_frame, columns, config.test_size)
+    n_timesteps = config.settings.get("n_timesteps", "auto")
+    _check_length(len(rows), n_test, n_timesteps, None if own_test else config.test_size)
+    n_train = len(rows) - n_test
+    model = make_forecaster(columns, features, n_train, config)
+    fit_seconds = fit_forecaster(model, rows.iloc[:n_train], config, report.out_dir)
+    evaluation = evaluate(model, rows, n_test)
+    board = leaderboard(evaluation, fit_seconds)
+    metrics = board.metrics()
+    network = forecast_scores(evaluation["actual"], evaluation["network"], evaluation["last"])
+    metrics.update(
+        persistence_rmse=metrics["baseline_persistence_rmse"],
+        rmse_ratio_to_persistence=metrics["rmse"] / metrics["baseline_persistence_rmse"],
+        network_rmse=network["rmse"],
+        uses_network=model.uses_network_,
+        skill=model.skill_,
+        n_train=n_train,
+        n_test=n_test,
+        n_timesteps=model.n_timesteps_,
+        period=model.period_ or 0,
+        epochs=model.n_iter_,
+    )
+    report.add_metrics(**metrics)
+    board.add_to_report(report, "Every forecast of the same held-out steps, each from the rows before it.")
+    report.add_table("decisions", decisions(model, features), "What was chosen from the data.")
+    fallback = f"The network's own forecasts score RMSE {network['rmse']:.4g} on the held-out steps. " + (
+        "It did not beat persistence on the held-back training windows, so the model forecasts persistence."
+        if not model.uses_network_
+        else "It beat persistence on the held-back training windows and is used."
+    )
+    report.add_text("Fallback", fallback + (" Notes: " + "; ".join(notes) + "." if notes else ""))
+    add_pictures(report, model, evaluation)
+    return Outcome("forecast", model, report.metrics, board.frame(), report.out_dir, schema, board.verdict())
+
+
+# -- deepzoo predict ------------------------------------------------------------------------------
+def predict_series(model, frame: pd.DataFrame) -> pd.DataFrame:
+    """``deepzoo predict`` for a forecaster: one row per input row, in input order: ``forecast_date``
+    (the next row's date; one step of the series' frequency after the last row) and ``prediction``,
+    the target's value then, forecast from the ``n_timesteps_`` rows up to this one (empty for the
+    first rows, which have no full window). The last row's is the forecast beyond the table."""
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    if not isinstance(final, SeriesForecaster):
+        raise ValueError(
+            f"deepzoo predict scores a table with forecasters saved by deepzoo fit (SeriesForecaster); a "
+            f"{type(final).__name__} reads windows of numbers: call its predict in Python."
+        )
+    used = {final.date, final.target, *final.features}
+    extra = [str(c) for c in frame.columns if str(c) not in used]
+    if extra:
+        warnings.warn(
+            f"Ignoring the columns the model does not use: {', '.join(extra)}.", UserWarning, stacklevel=2
+        )
+    return pd.DataFrame(
+        {
+            final.date: frame[final.date].to_numpy(),
+            "forecast_date": final.forecast_dates(frame).to_numpy(),
+            "prediction": final.predict(frame),
+        },
+        index=frame.index,
+    )
