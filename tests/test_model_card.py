@@ -51,7 +51,14 @@ def test_card_of_a_pipeline_tells_inputs_metrics_fairness_and_checksums(tmp_path
     assert card["metrics"] == {"accuracy": 0.8125, "n_test": 60}
     assert card["fairness"]["summary"][0]["attribute"] == "Gender"
     doc = json.loads((folder / "deepzoo.json").read_text())
-    assert set(doc["checksums"]) == {"mlp/weights.safetensors", "encode.skops"}
+    # a deepzoo step's JSON state (its fitted scales, classes) is covered too, beside the weights files
+    assert set(doc["checksums"]) == {"mlp/weights.safetensors", "mlp/deepzoo.json", "encode.skops"}
+    step = folder / "mlp" / "deepzoo.json"
+    state = json.loads(step.read_text())
+    state["fitted"]["n_iter_"] += 1  # an edited fitted value
+    step.write_text(json.dumps(state))
+    with pytest.raises(ValueError, match="does not match the sha256"):
+        deepzoo.load(folder)
 
 
 def test_bare_estimator_card_without_extra_information(tmp_path):
