@@ -55,7 +55,7 @@ def test_card_of_a_pipeline_tells_inputs_metrics_fairness_and_checksums(tmp_path
     assert set(doc["checksums"]) == {"mlp/weights.safetensors", "mlp/deepzoo.json", "encode.skops"}
     step = folder / "mlp" / "deepzoo.json"
     state = json.loads(step.read_text())
-    state["fitted"]["n_iter_"] += 1  # an edited fitted value
+    state["fitted"]["__dict__"][0][1] += 1  # an edited fitted value (n_features_in_)
     step.write_text(json.dumps(state))
     with pytest.raises(ValueError, match="does not match the sha256"):
         deepzoo.load(folder)
