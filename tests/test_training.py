@@ -281,6 +281,22 @@ def test_resume_refuses_a_checkpoint_from_other_data_or_settings(tmp_path):
     assert torch.load(path, weights_only=True)["epoch"] == 1
 
 
+def test_resume_accepts_the_same_data_rounded_otherwise(tmp_path):
+    # the same file preprocessed on another CPU can differ in the last bits (a scaler fitted with other
+    # SIMD kernels, a vectorised log): still the same run. Shuffled rows are other data of that shape.
+    X, y = data()
+    path = tmp_path / "ckpt.pt"
+    first = run(net(), X, y, checkpoint=path, max_iter=2)
+    noise = torch.randn(X.shape, generator=torch.Generator().manual_seed(1))
+    rounded = X * (1 + 4 * torch.finfo(torch.float32).eps * noise)  # a few float32 rounding steps
+    assert not torch.equal(rounded, X)
+    resumed = run(net(), rounded, y, checkpoint=path, resume=True, max_iter=3)
+    assert resumed.n_iter == 3 and resumed.history["loss"][:2] == first.history["loss"]
+    shuffled = torch.randperm(len(X), generator=torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match="was written for other data or settings"):
+        run(net(), X[shuffled], y[shuffled], checkpoint=path, resume=True, max_iter=4)
+
+
 def test_resume_without_a_checkpoint_starts_fresh(tmp_path):
     X, y = data()
     a, b = net(), net()
