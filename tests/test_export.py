@@ -103,6 +103,26 @@ def test_example_is_drawn_like_the_scaled_data_and_large_outputs_are_allowed_the
     assert result.tolerances["probabilities"] == pytest.approx(RELATIVE_TOLERANCE)
 
 
+def test_the_float64_reference_restores_the_weights_and_may_be_missing(tmp_path, monkeypatch):
+    X, y = make_classification(60, 3, n_informative=2, n_redundant=0, random_state=0)
+    clf = MLPClassifier((4,), max_iter=5, random_state=0).fit(X, y)
+    before = {k: v.clone() for k, v in clf.module_.state_dict().items()}
+    references = []
+    real = export_module._float64_outputs
+    monkeypatch.setattr(
+        export_module, "_float64_outputs", lambda *a: references.append(real(*a)) or references[-1]
+    )
+    export_onnx(clf, tmp_path / "a.onnx")
+    # a network that runs in float32 only (here: it casts its input): the check keeps its relative part
+    forward = clf._explain_forward
+    monkeypatch.setattr(clf, "_explain_forward", lambda x: forward(x.float()))
+    result = export_onnx(clf, tmp_path / "b.onnx")
+    assert references[0] is not None and references[1] is None
+    assert result.max_abs_difference <= min(result.tolerances.values())
+    after = clf.module_.state_dict()  # float32 -> float64 -> float32, exactly as before, both times
+    assert all(after[k].dtype == v.dtype and torch.equal(after[k], v) for k, v in before.items())
+
+
 def _tamper(monkeypatch, change) -> None:
     """Make export_onnx write a graph that differs from the network: ``change`` edits its initialisers
     (after export, before the onnxruntime check)."""
