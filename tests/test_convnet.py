@@ -137,6 +137,8 @@ def test_streamed_folder_trains_like_the_folder_in_memory(tmp_path):
     settings = dict(width=0.25, max_iter=3, batch_size=8, learning_rate=1e-2, random_state=0)
     held = ConvNetClassifier("small_vgg", **settings).fit_folder(root, stream=False)
     streamed = ConvNetClassifier("small_vgg", **settings).fit_folder(root, stream=True)
+    # the same images and batches, decoded by another road: float32 rounding at most, per step (~1e-7
+    # relative); 1e-5 allows ~80 such steps, a wrong or missing image moves the loss by 1e-2
     np.testing.assert_allclose(streamed.history_["loss"], held.history_["loss"], rtol=1e-5)
     np.testing.assert_allclose(streamed.predict_proba(root), held.predict_proba(root), atol=1e-5)
     # early stopping holds out part of the stream; a frozen backbone computes features from it once
@@ -309,6 +311,8 @@ def test_interrupted_fit_resumes_from_its_checkpoint(digits, tmp_path, monkeypat
     assert torch.load(path, weights_only=True)["epoch"] == 2
     torch.manual_seed(123)  # the rest of the run's randomness must come from the checkpoint
     resumed = ConvNetClassifier(**settings, checkpoint=path, resume=True).fit(X[:400], y[:400])
+    # in this process a resume replays the same float32 operations (bit-identical in practice); 1e-6
+    # leaves a rounding step or eight, a wrong epoch, augmentation draw or optimizer state is far more
     assert resumed.history_["loss"] == pytest.approx(reference.history_["loss"], rel=1e-6)
     np.testing.assert_allclose(
         resumed.predict_proba(X[400:450]), reference.predict_proba(X[400:450]), atol=1e-6
@@ -320,6 +324,7 @@ def test_sample_weight_scales_each_images_loss(digits):
     settings = dict(architecture="lenet5", max_iter=2, batch_size=64, learning_rate=3e-3, random_state=0)
     plain = ConvNetClassifier(**settings).fit(X[:300], y[:300])
     tripled = ConvNetClassifier(**settings).fit(X[:300], y[:300], sample_weight=np.full(300, 3.0))
+    # the weights cancel in the weighted mean up to float32 rounding (~1e-7 relative per step)
     np.testing.assert_allclose(tripled.predict_proba(X[300:340]), plain.predict_proba(X[300:340]), atol=1e-5)
     heavy = np.where(y[:300] == 0, 50.0, 1.0)  # weighting a class pulls predictions towards it
     weighted = ConvNetClassifier(**settings).fit(X[:300], y[:300], sample_weight=heavy)

@@ -67,6 +67,8 @@ def test_free_energy_matches_numpy(visible, masked):
         .detach()
         .numpy()
     )
+    # both in float64 (~1e-16 per operation, vectorised exp/log1p within an ulp or two); 1e-10 leaves
+    # a factor 1e6 for cancellation, a wrong term is off by 1e-2
     np.testing.assert_allclose(got, numpy_free_energy(v, *params_of(module), visible, mask), rtol=1e-10)
 
 
@@ -81,6 +83,7 @@ def test_cd_gradient_matches_numpy_update():
     W, b_h, b_v = params_of(module)
     h0, hk = sigmoid(v0 @ W.T + b_h), sigmoid(vk @ W.T + b_h)
     n = len(v0)
+    # float64 autograd against float64 NumPy, as above
     np.testing.assert_allclose(module.weight.grad.numpy(), -(h0.T @ v0 - hk.T @ vk) / n, rtol=1e-10)
     np.testing.assert_allclose(module.hidden_bias.grad.numpy(), -(h0 - hk).sum(0) / n, rtol=1e-10)
     np.testing.assert_allclose(module.visible_bias.grad.numpy(), -(v0 - vk).sum(0) / n, rtol=1e-10)
@@ -107,6 +110,7 @@ def test_cd_loss_runs_the_chain_from_the_data():
         v1 = sample_bernoulli(module.visible_mean(h0), gen)
     W, b_h, b_v = params_of(module)
     expected = numpy_free_energy(X, W, b_h, b_v) - numpy_free_energy(v1.numpy(), W, b_h, b_v)
+    # the model's float32 free energies (sums of 64 softplus terms ~10) against float64: ~1e-6
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-4, atol=1e-4)
 
 
@@ -118,6 +122,8 @@ def test_pseudo_likelihood_matches_scikit_learn_on_the_same_weights():
     theirs.intercept_hidden_ = ours.intercept_hidden_.astype(np.float64)
     theirs.intercept_visible_ = ours.intercept_visible_.astype(np.float64)
     theirs.n_features_in_ = 64
+    # float32 against scikit-learn's float64 on the same weights and the same flipped units: a pseudo-
+    # likelihood of 64 terms (~1e-5 of rounding); transform's probabilities in [0, 1] round at ~1e-7
     np.testing.assert_allclose(ours.score_samples(X), theirs.score_samples(X), rtol=1e-4, atol=1e-3)
     np.testing.assert_allclose(ours.transform(X), theirs.transform(X), atol=1e-5)
 

@@ -109,6 +109,8 @@ def test_predictions_equal_the_model(server):
     answer = client.post("/predict", json={"rows": rows.to_dict("records")})
     assert answer.status_code == 200, answer.text
     body = answer.json()
+    # the server runs the same float32 network on the same rows and rounds probabilities to 6 decimals
+    # (<= 5e-7 off); 1e-6 leaves a float32 rounding step on top (its fast path scales like scikit-learn)
     np.testing.assert_allclose(body["probabilities"], model.predict_proba(rows), atol=1e-6)
     assert body["predictions"] == model.predict(rows).tolist() and body["classes"] == [0, 1]
     one = client.post("/predict", json={"rows": [ROW]}).json()
@@ -407,6 +409,7 @@ def test_convnet_image_upload(client_for):
     Image.fromarray(X[5, 0]).save(buffer, format="PNG")
     answer = client.post("/predict/image", files={"file": ("five.png", buffer.getvalue(), "image/png")})
     assert answer.status_code == 200, answer.text
+    # rounded to 6 decimals by the server (<= 5e-7), the same float32 network on the same image
     np.testing.assert_allclose(answer.json()["probabilities"][0], clf.predict_proba(X[5:6])[0], atol=1e-6)
     rgb = client.post("/predict/image", files={"file": ("rgb.png", _png("RGB", (8, 8)), "image/png")})
     assert rgb.status_code == 422 and "has mode 'RGB'" in rgb.json()["detail"]
@@ -428,6 +431,7 @@ def test_sequence_classifier_text_rows(client_for):
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["classes"] == ["neg", "pos"]
+    # rounded to 6 decimals by the server (<= 5e-7), the same float32 network on the same texts
     np.testing.assert_allclose(
         body["probabilities"], clf.predict_proba(["a great film", "boring"]), atol=1e-6
     )
@@ -446,6 +450,7 @@ def test_forecaster_window_rows(client_for):
     assert client.get("/metadata").json()["input"]["kind"] == "windows"
     answer = client.post("/predict", json={"rows": X[:3].tolist()})
     assert answer.status_code == 200, answer.text
+    # the same float32 windows through the same network in one batch; JSON carries floats exactly
     np.testing.assert_allclose(answer.json()["predictions"], model.predict(X[:3]), atol=1e-6)
     ragged = client.post("/predict", json={"rows": [X[0].tolist(), X[1, :4].tolist()]})
     assert ragged.status_code == 422 and "The model refused the rows" in ragged.json()["detail"]
@@ -466,6 +471,8 @@ def test_numpy_fast_path_equals_scikit_learn_or_steps_aside():
     X = frame.drop(columns="Exited")
     numeric = pd.api.types.is_numeric_dtype
     columns = {c: X[c].to_numpy(dtype=float if numeric(X[c]) else object) for c in X.columns}
+    # the same float64 operations as scikit-learn's (one-hot, (x - mean) / scale): equal to the last bit
+    # in practice; 1e-12 on values of size ~1 is the product's own check (serve._fast_preprocessing)
     np.testing.assert_allclose(fast(columns), model[:-1].transform(X), rtol=0, atol=1e-12)
     # a transformer the fast path does not know: scikit-learn's path is kept
     odd = Pipeline(

@@ -20,7 +20,19 @@ from torch import nn
 
 __all__ = ["ExportResult", "export_onnx"]
 
-TOLERANCE = 1e-5
+# How far onnxruntime may be from PyTorch, per output, on the check's example. Both evaluate the same
+# float32 graph, but with their own kernels (summation order, FMA, blocking, vectorised exp/tanh), so
+# they agree to float32 rounding of the values involved, not to a fixed number: logits of ~90 (a folded
+# StandardScaler feeding raw features of ~1,000) round at ~1e-5 already. The allowance is the larger of
+#  * RELATIVE_TOLERANCE times the output's magnitude (max |value|, at least 1): float32 keeps ~7
+#    significant digits (eps 1.2e-7); 1e-5 of the magnitude leaves ~80 rounding steps for two runtimes'
+#    different kernels, and it is the former absolute 1e-5 for outputs of size <= 1 (probabilities);
+#  * TORCH_ERROR_FACTOR times PyTorch's own float32 error on the example, measured against the same
+#    network evaluated in float64: the graph's own rounding (cancellation, long sums) at these inputs.
+#    A second correct float32 runtime lands within a small multiple of it.
+# A real mismatch (a changed weight, a missing scaler) moves the outputs by far more than either.
+RELATIVE_TOLERANCE = 1e-5
+TORCH_ERROR_FACTOR = 4.0
 
 
 @dataclass
@@ -33,6 +45,8 @@ class ExportResult:
     steps_outside: list = field(default_factory=list)
     folded_scaler: bool = False
     max_abs_difference: float = float("nan")
+    tolerances: dict = field(default_factory=dict)
+    """The largest difference allowed per output on the check's example (see ``RELATIVE_TOLERANCE``)."""
 
 
 class _Exported(nn.Module):
@@ -84,7 +98,9 @@ def export_onnx(model, path, *, X=None, opset: int = 17, check: bool = True) -> 
     opset : int, default=17
     check : bool, default=True
         Run the file with onnxruntime on the example and raise if any output differs from PyTorch's by
-        more than 1e-5 (float32).
+        more than float32 rounding allows: 1e-5 of the output's magnitude (at least 1), or four times
+        PyTorch's own float32 error against a float64 evaluation, whichever is larger. The allowance
+        used is returned in ``ExportResult.tolerances``.
 
     Returns
     -------
@@ -99,7 +115,7 @@ def export_onnx(model, path, *, X=None, opset: int = 17, check: bool = True) -> 
     >>> X, y = make_classification(60, 3, n_informative=2, n_redundant=0, random_state=0)
     >>> clf = MLPClassifier((4,), max_iter=5, random_state=0).fit(X, y)
     >>> result = export_onnx(clf, pathlib.Path(tempfile.mkdtemp()) / "clf.onnx")
-    >>> result.outputs, result.max_abs_difference < 1e-5
+    >>> result.outputs, result.max_abs_difference <= min(result.tolerances.values())
     (['logits', 'probabilities'], True)
     """
     outside, scaler, final = _split(model)
@@ -109,12 +125,16 @@ def export_onnx(model, path, *, X=None, opset: int = 17, check: bool = True) -> 
             "_explain_inputs/_explain_forward (MLP, ConvNet and recurrent estimators do)."
         )
     final._check_fitted()
-    example = _example(final, outside, scaler, X)
+    mean = scale = None
+    if scaler is not None:
+        mean = scaler.mean_ if scaler.with_mean else np.zeros(scaler.n_features_in_)
+        scale = scaler.scale_ if scaler.with_std else np.ones(scaler.n_features_in_)
+    example = _example(final, outside, mean, scale, X)
     classes = getattr(final, "classes_", None)
     wrapper = _Exported(
         final,
-        mean=None if scaler is None else scaler.mean_ if scaler.with_mean else np.zeros_like(scaler.scale_),
-        scale=None if scaler is None else (scaler.scale_ if scaler.with_std else np.ones_like(scaler.mean_)),
+        mean=mean,
+        scale=scale,
         classifier=classes is not None,
         n_classes=None if classes is None else len(classes),
     ).eval()
@@ -150,7 +170,7 @@ def export_onnx(model, path, *, X=None, opset: int = 17, check: bool = True) -> 
             folded_scaler=scaler is not None,
         )
         if check:
-            result.max_abs_difference = _check(tmp, wrapper, example_t, outputs)
+            result.max_abs_difference, result.tolerances = _check(tmp, wrapper, example_t, outputs)
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -158,12 +178,13 @@ def export_onnx(model, path, *, X=None, opset: int = 17, check: bool = True) -> 
     return result
 
 
-def _example(final, outside, scaler, X) -> np.ndarray:
-    """A float32 example of the graph's input: from X when given, else random values of the fitted shape."""
+def _example(final, outside, mean, scale, X) -> np.ndarray:
+    """A float32 example of the graph's input: from X when given, else random values of the fitted shape
+    (with a folded scaler, drawn like the data it was fitted on: mean + scale * N(0, 1))."""
     if X is not None:
         for _, step in outside:
             X = step.transform(X)
-        if scaler is not None:
+        if mean is not None:
             return np.asarray(X, dtype=np.float32)
         return final._explain_inputs(X).detach().cpu().numpy()
     from .model_card import input_kind
@@ -184,7 +205,10 @@ def _example(final, outside, scaler, X) -> np.ndarray:
             "export_onnx(model, path, X=X[:8])."
         )
     rng = np.random.default_rng(0)
-    return rng.normal(size=(4, *tuple(shape))).astype(np.float32)
+    example = rng.normal(size=(4, *tuple(shape)))
+    if mean is not None:  # raw features as the scaler saw them, not N(0, 1) of e.g. a balance in euros
+        example = mean + scale * example
+    return example.astype(np.float32)
 
 
 def _add_metadata(file: Path, final, outside, folded: bool, classes) -> None:
@@ -204,18 +228,47 @@ def _add_metadata(file: Path, final, outside, folded: bool, classes) -> None:
     onnx.save(graph, str(file))
 
 
-def _check(file: Path, wrapper: nn.Module, example: torch.Tensor, outputs: list) -> float:
+def _check(file: Path, wrapper: nn.Module, example: torch.Tensor, outputs: list) -> tuple[float, dict]:
+    """(largest |onnxruntime - PyTorch| over the outputs, the allowance per output); raises past it."""
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(file), providers=["CPUExecutionProvider"])
     got = session.run(None, {"input": example.numpy()})
     with torch.no_grad():
         expected = wrapper(example)
-    expected = expected if isinstance(expected, tuple) else (expected,)
-    worst = max(float(np.max(np.abs(g - e.numpy()))) for g, e in zip(got, expected))
-    if not worst <= TOLERANCE:
-        raise ValueError(
-            f"onnxruntime's outputs differ from PyTorch's by {worst:.2e} (> {TOLERANCE:g}); the export "
-            f"of {outputs} is not faithful. Try another opset (opset=18) and report the model."
-        )
-    return worst
+    expected = [e.numpy() for e in (expected if isinstance(expected, tuple) else (expected,))]
+    exact = _float64_outputs(wrapper, example)
+    worst, tolerances = 0.0, {}
+    for name, g, e, x in zip(outputs, got, expected, exact or [None] * len(outputs)):
+        magnitude = max(1.0, float(np.max(np.abs(e))) if e.size else 1.0)
+        allowed = RELATIVE_TOLERANCE * magnitude
+        if x is not None:
+            allowed = max(allowed, TORCH_ERROR_FACTOR * float(np.max(np.abs(e - x), initial=0.0)))
+        difference = float(np.max(np.abs(g - e), initial=0.0))
+        tolerances[name] = allowed
+        worst = max(worst, difference)
+        if not difference <= allowed:  # also refuses NaN
+            raise ValueError(
+                f"onnxruntime's {name} differ from PyTorch's by {difference:.2e} (> {allowed:.1e}, the "
+                f"float32 rounding allowed at this scale); the export of {outputs} is not faithful. Try "
+                "another opset (opset=18) and report the model."
+            )
+    return worst, tolerances
+
+
+def _float64_outputs(wrapper: nn.Module, example: torch.Tensor) -> list | None:
+    """The wrapper's outputs computed in float64 (the reference for PyTorch's own float32 error), or None
+    when some module cannot run in float64. The weights go back to their exact float32 values after."""
+    tensors = [t for t in (*wrapper.parameters(), *wrapper.buffers()) if t.dtype == torch.float32]
+    try:
+        for t in tensors:
+            t.data = t.data.double()  # float32 -> float64 -> float32 is lossless
+        with torch.no_grad():
+            out = wrapper(example.double())
+        out = out if isinstance(out, tuple) else (out,)
+        return [o.double().numpy() for o in out]
+    except (RuntimeError, TypeError, ValueError):  # e.g. a layer with a float32-only kernel
+        return None
+    finally:
+        for t in tensors:
+            t.data = t.data.float()

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import Interval, Options, TorchEstimator, local_torch_seed, resolve_device, seed_from
-from .training import _cpu_threads_for, _fingerprint, _progress, _save_atomic
+from .training import _cpu_threads_for, _fingerprint, _progress, _same_run, _save_atomic
 
 __all__ = ["GAN", "Discriminator", "Generator"]
 
@@ -512,7 +512,7 @@ class GAN(TorchEstimator):
                 "learning_rate or a larger batch_size."
             )
 
-    def _save_checkpoint(self, path: Path, fingerprint: str, opt_g, opt_d, rng) -> None:
+    def _save_checkpoint(self, path: Path, fingerprint: dict, opt_g, opt_d, rng) -> None:
         state = {
             "fingerprint": fingerprint,
             "epoch": self.n_iter_,
@@ -527,14 +527,14 @@ class GAN(TorchEstimator):
         }
         _save_atomic(state, path)
 
-    def _restore(self, path: Path, fingerprint: str, opt_g, opt_d, rng, device) -> None:
+    def _restore(self, path: Path, fingerprint: dict, opt_g, opt_d, rng, device) -> None:
         try:
             state = torch.load(path, map_location=device, weights_only=True)
         except Exception as exc:  # truncated or foreign file: say which and how to go on
             raise ValueError(
                 f"The checkpoint {path} cannot be read ({exc}); delete it or fit with resume=False."
             ) from exc
-        if not isinstance(state, dict) or state.get("fingerprint") != fingerprint:
+        if not isinstance(state, dict) or not _same_run(state.get("fingerprint"), fingerprint):
             raise ValueError(
                 f"The checkpoint {path} was written for other images or settings (or another seed: resuming "
                 "needs a fixed random_state); delete it or fit with resume=False to start over."

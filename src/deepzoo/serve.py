@@ -173,6 +173,10 @@ def _fast_preprocessing(model, schema: list[dict]):
         )
     except Exception:  # any surprise: keep scikit-learn's path
         return None
+    # float64 throughout and the same elementwise operations as scikit-learn's (one-hot, lookups,
+    # (x - mean) / scale), each correctly rounded on any CPU: equal to the last bit in practice. 1e-12
+    # (relative, and absolute near 0) still admits an algebraically equal form (x * (1 / scale): a few
+    # 1e-16), while a wrong column, category or scaler is off by far more
     if got is None or got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-12, atol=1e-12):
         return None
     return transform
