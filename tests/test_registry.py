@@ -33,6 +33,11 @@ SHARED_FOLDERS = {
     "imdb",
     "sms_spam",
     "resumes",
+    "titanic",
+    "adult",
+    "california_housing",
+    "insurance",
+    "air_passengers",
 }
 CONTENT = b"a,b\n1,2\n"
 
