@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .ratings import predict_ratings
+
 __all__ = ["model_kind", "predict_frame", "predict_to_csv"]
 
 
@@ -57,6 +59,7 @@ def _rows(model, frame: pd.DataFrame) -> pd.DataFrame:
 # kind -> function(model, frame) -> DataFrame of prediction columns, one row per input row. The tasks
 # that save other kinds of model add theirs here.
 PREDICTORS = {"rows": _rows}
+PREDICTORS["ratings"] = predict_ratings
 
 
 def predict_frame(model, data) -> pd.DataFrame:
