@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 
 import deepzoo
 from deepzoo import AutoEncoderRecommender, BiasRecommender, RBMRecommender
@@ -254,3 +255,32 @@ def test_rbm_recommender_on_movielens_u1(shared_data_dir):
         warnings.simplefilter("ignore", ColdStartWarning)
         scores = RBMRecommender(random_state=0).fit(train).evaluate(test)
     assert scores["accuracy"] >= 0.78  # the target; the course reaches about 0.75
+
+
+def test_autoencoder_checkpoint_resume_ends_where_an_uninterrupted_fit_ends(tmp_path):
+    train, test = synthetic_ratings()
+    settings = dict(hidden_layer_sizes=(16,), early_stopping=False, random_state=0)
+    whole = AutoEncoderRecommender(max_iter=6, **settings).fit(train)
+    ckpt = tmp_path / "autorec.ckpt"
+    AutoEncoderRecommender(max_iter=3, checkpoint=str(ckpt), **settings).fit(train)  # "killed" after 3
+    resumed = AutoEncoderRecommender(max_iter=6, checkpoint=str(ckpt), resume=True, **settings).fit(train)
+    assert resumed.n_iter_ == 6
+    np.testing.assert_allclose(resumed.history_["loss"], whole.history_["loss"], rtol=1e-6)
+    np.testing.assert_allclose(
+        resumed.predict(test["user"], test["item"]), whole.predict(test["user"], test["item"]), rtol=1e-6
+    )
+
+
+def test_autoencoder_early_stopping_holds_out_ratings_and_shrinks_its_correction():
+    train, test = synthetic_ratings()
+    with pytest.warns(ConvergenceWarning, match="max_iter=80 epochs.*still improving.*raise max_iter"):
+        rec = AutoEncoderRecommender(hidden_layer_sizes=(32,), max_iter=80, random_state=0).fit(train)
+    assert len(rec.history_["val_loss"]) == rec.n_iter_
+    val = np.asarray(rec.history_["val_loss"])
+    assert val[rec.best_epoch_] <= val.min() + rec.tol and rec.n_iter_ <= 80  # best within tol
+    assert 0 <= rec.shrinkage_ <= 1
+    # residual=False, early_stopping=False: AutoRec as published, a fixed budget, no shrinkage
+    plain = AutoEncoderRecommender(
+        hidden_layer_sizes=(8,), residual=False, early_stopping=False, max_iter=4, random_state=0
+    ).fit(train)
+    assert plain.n_iter_ == 4 and plain.shrinkage_ == 1.0 and "val_loss" not in plain.history_

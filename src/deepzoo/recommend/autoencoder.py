@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import torch
+from sklearn.exceptions import ConvergenceWarning
 
 from ..autoencoder import AutoEncoder, StackedAutoEncoder, masked_squared_error
 from ..base import Interval, Options, local_torch_seed, numpy_out, resolve_device, seed_from
@@ -237,7 +239,14 @@ class AutoEncoderRecommender(_MatrixRecommender):
                 description="AutoEncoderRecommender",
                 checkpoint=self.checkpoint,
                 resume=self.resume,
-                warn_on_max_iter=self.early_stopping,
+                warn_on_max_iter=False,
+            )
+        if self.early_stopping and not result.converged and result.n_iter >= self.max_iter:
+            warnings.warn(
+                f"AutoEncoderRecommender ran all max_iter={self.max_iter} epochs "
+                "and the held-out ratings' error was still improving; raise max_iter.",
+                ConvergenceWarning,
+                stacklevel=3,
             )
         module.eval()
         self.shrinkage_ = 1.0
