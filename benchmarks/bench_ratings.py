@@ -72,7 +72,10 @@ def surprise_models(train: pd.DataFrame, test: pd.DataFrame, binary: bool, seed:
     data = surprise.Dataset.load_from_df(train.iloc[:, :3], surprise.Reader(rating_scale=scale))
     trainset = data.build_full_trainset()
     out = {}
-    for name, algo in (("svd", surprise.SVD(random_state=seed)), ("baseline_only", surprise.BaselineOnly(verbose=False))):
+    for name, algo in (
+        ("svd", surprise.SVD(random_state=seed)),
+        ("baseline_only", surprise.BaselineOnly(verbose=False)),
+    ):
         started = time.perf_counter()
         algo.fit(trainset)
         pred = np.array([algo.predict(u, i).est for u, i in zip(test.iloc[:, 0], test.iloc[:, 1])])

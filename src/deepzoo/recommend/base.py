@@ -120,7 +120,7 @@ def bias_terms(users, items, values, n_users: int, n_items: int, *, reg_user: fl
     Examples
     --------
     >>> mean, bu, bi = bias_terms([0, 0, 1], [0, 1, 0], [5.0, 3.0, 4.0], 2, 2, reg_user=0, reg_item=0)
-    >>> round(mean + bu[1] + bi[0], 6)  # no shrinkage: user 1's only rating is fitted exactly
+    >>> float(round(mean + bu[1] + bi[0], 6))  # no shrinkage: user 1's only rating is fitted exactly
     4.0
     """
     values = np.asarray(values, dtype=np.float64)
@@ -421,7 +421,7 @@ class BiasRecommender(_Recommender):
     ...                         "rating": [5, 1, 4, 2, 4.5]})
     >>> rec = BiasRecommender().fit(ratings)
     >>> rec.rating_scale_, rec.predict([1], [30]).round(2)
-    ((1.0, 5.0), array([3.04]))
+    ((1.0, 5.0), array([2.99]))
     """
 
     _parameter_constraints = {
