@@ -284,3 +284,17 @@ def test_autoencoder_early_stopping_holds_out_ratings_and_shrinks_its_correction
         hidden_layer_sizes=(8,), residual=False, early_stopping=False, max_iter=4, random_state=0
     ).fit(train)
     assert plain.n_iter_ == 4 and plain.shrinkage_ == 1.0 and "val_loss" not in plain.history_
+
+
+def test_autoencoder_works_the_same_on_any_scale():
+    # the network reads ratings in quarters of the scale's width: 1-5 stars and the same ratings halved
+    # (0.5-2.5 half stars) are the same problem, and the predictions follow the scale
+    train, test = synthetic_ratings()
+    settings = dict(hidden_layer_sizes=(16,), max_iter=20, random_state=0)
+    stars = AutoEncoderRecommender(**settings).fit(train)
+    half = AutoEncoderRecommender(**settings).fit(train.assign(rating=train["rating"] / 2))
+    assert half.n_iter_ == stars.n_iter_
+    # float32 arithmetic on numbers scaled by 2 rounds differently: agree to 1e-4 of a 1-5 rating
+    np.testing.assert_allclose(
+        2 * half.predict(test["user"], test["item"]), stars.predict(test["user"], test["item"]), atol=1e-4
+    )

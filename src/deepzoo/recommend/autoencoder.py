@@ -42,7 +42,9 @@ class AutoEncoderRecommender(_MatrixRecommender):
       copy them; on sparse matrices (most items rated a few times) this is what keeps it from
       overfitting (benchmarks/RESULTS.md).
     * ``alpha`` is the L2 penalty per observed rating: the weight decay is ``alpha`` times the share
-      of the matrix that is observed, so that one value suits dense and sparse matrices.
+      of the matrix that is observed, so that one value suits dense and sparse matrices; and the
+      network reads ratings in units of a quarter of the scale (one star on 1-5 stars), so that one
+      set of defaults suits every scale (0.5-5 or 0-10 stars, 0.5-2.5 half stars...).
 
     Parameters
     ----------
@@ -195,12 +197,14 @@ class AutoEncoderRecommender(_MatrixRecommender):
         else:
             held = np.zeros(len(targets), dtype=bool)
         kept = ~held
-        goal = targets
+        unit = self._unit()
+        scaled = self._scaled(targets)
+        goal = scaled
         if self.residual:
             # the bias model of the input ratings only: held-out ratings must not inform what they judge
             self._fit_bias(u[kept], i[kept], targets[kept])
-            goal = targets - self._bias(u, i)
-        inputs = self._matrix(u[kept], i[kept], targets[kept])
+            goal = (targets - self._bias(u, i)) / unit
+        inputs = self._matrix(u[kept], i[kept], scaled[kept])
         self.shape_ = inputs.shape
         X = torch.as_tensor(inputs, device=device)
         y = (
@@ -232,8 +236,8 @@ class AutoEncoderRecommender(_MatrixRecommender):
                 validation_data=None if val is None else (X, val),
                 # without early stopping: a fixed budget of max_iter epochs
                 n_iter_no_change=self.n_iter_no_change if self.early_stopping else self.max_iter + 1,
-                # the loss is a row's squared errors summed / n_columns: tol per held-out rating
-                tol=self.tol * int(held.sum()) / n_cells,
+                # the loss is a row's squared errors summed / n_columns, in units: tol per held-out rating
+                tol=self.tol / unit**2 * int(held.sum()) / n_cells,
                 seed=seed,
                 verbose=self.verbose,
                 description="AutoEncoderRecommender",
@@ -258,12 +262,13 @@ class AutoEncoderRecommender(_MatrixRecommender):
                 self.shrinkage_ = float(
                     ((out * truth).sum() / (out * out).sum().clamp_min(1e-12)).clamp(0, 1)
                 )
-        module.ratings = torch.as_tensor(self._matrix(u, i, targets), device=device)  # every rating an input
+        module.ratings = torch.as_tensor(self._matrix(u, i, scaled), device=device)  # every rating an input
         self.module_ = module
-        # the loop's losses are a row's squared errors summed / n_columns: per rating they are MSEs
+        # the loop's losses are a row's squared errors summed / n_columns, in units: per rating they
+        # are MSEs, in squared rating points once multiplied by unit**2
         per_rating = {
-            "loss": n_cells / max(int(kept.sum()), 1),
-            "val_loss": n_cells / max(int(held.sum()), 1),
+            "loss": unit**2 * n_cells / max(int(kept.sum()), 1),
+            "val_loss": unit**2 * n_cells / max(int(held.sum()), 1),
         }
         self.history_ = {
             k: [float(v) * per_rating[k] for v in values] for k, values in result.history.items()
@@ -275,10 +280,21 @@ class AutoEncoderRecommender(_MatrixRecommender):
     def _row_scores(self, rows):
         self.module_.eval()
         v = self.module_.ratings[torch.as_tensor(rows, device=self._device())]
-        out = numpy_out(self.module_(v)).astype(np.float64)
+        out = numpy_out(self.module_(v)).astype(np.float64) * self._unit()
         if self.residual:
-            out = self._bias_rows(rows) + self.shrinkage_ * out
-        return out
+            return self._bias_rows(rows) + self.shrinkage_ * out
+        return self._scale()[0] + out - self._unit()  # back from 1 + (rating - lowest) / unit
+
+    def _unit(self) -> float:
+        """A quarter of the scale's width (one star on 1-5 stars): the network works in these units."""
+        low, high = self._scale()
+        return (high - low) / 4 if high > low else 1.0
+
+    def _scaled(self, ratings: np.ndarray) -> np.ndarray:
+        """Ratings as the network reads them: the lowest is 1, each unit a quarter of the scale (1-5
+        stars stay 1-5; 0.5-2.5 or 0-10 become 1-5 too), so that the defaults suit every scale and
+        a missing rating (0) is never a rating."""
+        return 1 + (ratings - self._scale()[0]) / self._unit()
 
     def evaluate(self, X, y=None, *, k: int = 10, relevant_from: float | None = None) -> dict:
         """RMSE and MAE of the predicted ratings, and precision@k / NDCG@k of each user's test items.
