@@ -76,6 +76,7 @@ def test_split_keeps_every_test_user_and_item_in_training_and_is_seeded():
 
 
 # -- graded ratings end to end -------------------------------------------------------------------------
+@pytest.mark.slow
 def test_fit_graded_ratings_beats_the_bias_model_and_writes_the_run(tmp_path):
     result = deepzoo.fit(easy_ratings(), out=tmp_path / "run", settings=QUICK)
     assert result.task == "recommend"
@@ -100,6 +101,7 @@ def test_fit_graded_ratings_beats_the_bias_model_and_writes_the_run(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_half_stars_are_read_from_the_data(tmp_path):
     ratings = easy_ratings(scale=(0.5, 5), step=0.5)
     assert set(ratings["rating"] % 1) == {0.0, 0.5}

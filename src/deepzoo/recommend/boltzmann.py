@@ -41,6 +41,12 @@ class RBMRecommender(_MatrixRecommender):
       answer (``combination_``). The machine brings what the user's other ratings say; the bias
       model how generous the user is and how liked the item is.
 
+    With ``early_stopping`` (the default) training stops when the ROC-AUC of the machine's P(liked)
+    on the held-out ratings has not improved by ``tol`` for ``n_iter_no_change`` epochs, and the
+    best epoch's weights are kept: small data get the epochs they need, large data no more. (The
+    ranking, not the log-loss: the machine grows over-confident long before it stops ranking
+    better, and the combination above recalibrates it.)
+
     Parameters
     ----------
     n_components : int, default=100
@@ -55,11 +61,16 @@ class RBMRecommender(_MatrixRecommender):
     with_bias : bool, default=True
         Combine P(liked) with the bias model's (see above); False: the machine alone.
     validation_fraction : float, default=0.1
-        Share of the training ratings held out to fit the combination (with ``with_bias``).
+        Share of the training ratings held out for early stopping and to fit the combination.
+    early_stopping : bool, default=True
+        Stop on the held-out ROC-AUC (see above); False: train all ``max_iter`` epochs.
+    n_iter_no_change : int, default=10
+    tol : float, default=1e-4
     n_gibbs_steps : int, default=1
     learning_rate : float, default=0.003
     batch_size : int, default=32
-    max_iter : int, default=30
+    max_iter : int, default=100
+        Most epochs (all of them without early stopping).
     alpha : float, default=0.0
     device, random_state, verbose
         As in :class:`~deepzoo.BernoulliRBM`.
@@ -68,17 +79,20 @@ class RBMRecommender(_MatrixRecommender):
     ----------
     like_threshold_ : float
         The threshold used.
+    history_ : dict
+        'loss': the free-energy gap per epoch; 'val_score': the held-out ROC-AUC of the machine.
+    best_epoch_ : int or None
+        The epoch whose weights were kept (0-based), with early stopping.
     combination_ : tuple of float
         ``(a, b, c)``: the answer's log-odds are ``a * machine's + b * bias model's + c``; (1, 0, 0)
         without ``with_bias``.
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from deepzoo import RBMRecommender
-    >>> ratings = pd.DataFrame({"user": [1, 1, 2, 2, 3], "item": [10, 20, 10, 30, 20],
-    ...                         "rating": [5, 1, 4, 2, 5]})
-    >>> rec = RBMRecommender(n_components=4, max_iter=2, random_state=0).fit(ratings)
+    >>> from deepzoo.data.ratings import make_ratings
+    >>> ratings = make_ratings(60, 40, 1200, random_state=0)  # 1-5 stars
+    >>> rec = RBMRecommender(n_components=8, max_iter=5, random_state=0).fit(ratings)
     >>> rec.like_threshold_, rec.predict([1], [30]).shape
     (3.0, (1,))
     """
@@ -90,6 +104,9 @@ class RBMRecommender(_MatrixRecommender):
         "encoding": [Options("both", "liked")],
         "with_bias": [bool],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "early_stopping": [bool],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "n_gibbs_steps": [Interval(numbers.Integral, 1, None, closed="left")],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -110,10 +127,13 @@ class RBMRecommender(_MatrixRecommender):
         encoding: str = "both",
         with_bias: bool = True,
         validation_fraction: float = 0.1,
+        early_stopping: bool = True,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
         n_gibbs_steps: int = 1,
         learning_rate: float = 0.003,
         batch_size: int = 32,
-        max_iter: int = 30,
+        max_iter: int = 100,
         alpha: float = 0.0,
         device="auto",
         random_state=None,
@@ -125,6 +145,9 @@ class RBMRecommender(_MatrixRecommender):
         self.encoding = encoding
         self.with_bias = with_bias
         self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.n_gibbs_steps = n_gibbs_steps
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -160,11 +183,12 @@ class RBMRecommender(_MatrixRecommender):
     def _fit_ratings(self, u, i, targets):
         self.shape_ = (len(self.users_), len(self.items_))
         held = np.zeros(len(targets), dtype=bool)
-        if self.with_bias:  # held out of the machine and of the bias model, to fit their combination
+        if self.with_bias or self.early_stopping:  # held out of the machine and of the bias model
             held = held_out(len(targets), self.validation_fraction, seed_from(self.random_state))
             self._fit_bias(u[~held], i[~held], targets[~held])
         kept = ~held
-        R = self._visible(self._matrix(u[kept], i[kept], targets[kept]))
+        device = resolve_device(self.device)
+        R = torch.as_tensor(self._visible(self._matrix(u[kept], i[kept], targets[kept])), device=device)
         rbm = BernoulliRBM(
             self.n_components,
             method="cd",
@@ -176,22 +200,63 @@ class RBMRecommender(_MatrixRecommender):
             device=self.device,
             random_state=self.random_state,
             verbose=self.verbose,
-        ).fit(R)
-        device = resolve_device(self.device)
-        self.module_ = rbm.module_
-        self.module_.register_buffer("ratings", torch.as_tensor(R, device=device))
-        self.history_, self.n_iter_ = rbm.history_, rbm.n_iter_
+        )
+        if self.early_stopping:
+            self._fit_early_stopping(rbm, R, u[held], i[held], targets[held])
+        else:
+            rbm.fit(numpy_out(R))
+            self.module_ = rbm.module_
+            self.module_.register_buffer("ratings", R)
+            self.history_, self.n_iter_, self.best_epoch_ = rbm.history_, rbm.n_iter_, None
         self.combination_ = (1.0, 0.0, 0.0)
         liked = targets[held]
-        if held.any() and 0 < liked.mean() < 1:
+        if self.with_bias and 0 < liked.mean() < 1:
             from sklearn.linear_model import LogisticRegression
 
-            rows, inverse = np.unique(u[held], return_inverse=True)
-            machine = self._machine(rows)[inverse, i[held]]
-            features = np.c_[_logit(machine), _logit(self._bias(u[held], i[held]))]
+            features = np.c_[
+                _logit(self._held_machine(u[held], i[held])), _logit(self._bias(u[held], i[held]))
+            ]
             combiner = LogisticRegression(C=100.0).fit(features, liked)
             self.combination_ = (*map(float, combiner.coef_[0]), float(combiner.intercept_[0]))
         self.module_.ratings = torch.as_tensor(self._visible(self._matrix(u, i, targets)), device=device)
+
+    def _held_machine(self, u, i) -> np.ndarray:
+        """The machine's P(liked) for held-out pairs (positions), from the users' other ratings."""
+        rows, inverse = np.unique(u, return_inverse=True)
+        return self._machine(rows)[inverse, i]
+
+    def _fit_early_stopping(self, rbm: BernoulliRBM, R: torch.Tensor, u, i, liked) -> None:
+        """One epoch at a time (``partial_fit``), scored by the held-out ROC-AUC; the best weights kept."""
+        from sklearn.metrics import roc_auc_score
+
+        from ..training import TimeLimitError
+
+        data = numpy_out(R)
+        best, best_state, self.best_epoch_, waited = -np.inf, None, None, 0
+        history = {"loss": [], "val_score": []}
+        both = 0 < liked.mean() < 1  # else no ROC-AUC: the last epoch is kept
+        for epoch in range(self.max_iter):
+            try:
+                rbm.partial_fit(data)
+            except TimeLimitError:
+                if epoch == 0:
+                    raise
+                break  # the time limit: keep the best epoch so far
+            if epoch == 0:
+                self.module_ = rbm.module_
+                self.module_.register_buffer("ratings", R)
+            history["loss"].append(rbm.history_["loss"][-1])
+            score = float(roc_auc_score(liked, self._held_machine(u, i))) if both else float(epoch)
+            history["val_score"].append(score)
+            if score > best + self.tol:
+                best, self.best_epoch_, waited = score, epoch, 0
+                best_state = {k: v.clone() for k, v in self.module_.state_dict().items() if k != "ratings"}
+            else:
+                waited += 1
+                if waited >= self.n_iter_no_change:
+                    break
+        self.module_.load_state_dict(best_state, strict=False)
+        self.history_, self.n_iter_ = history, len(history["loss"])
 
     @torch.no_grad()
     def _machine(self, rows) -> np.ndarray:
