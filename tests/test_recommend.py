@@ -298,3 +298,25 @@ def test_autoencoder_works_the_same_on_any_scale():
     np.testing.assert_allclose(
         2 * half.predict(test["user"], test["item"]), stars.predict(test["user"], test["item"]), atol=1e-4
     )
+
+
+def test_rbm_stops_on_held_out_roc_auc_and_combines_with_the_bias_model(tmp_path):
+    train, test = synthetic_ratings()
+    rec = RBMRecommender(n_components=16, max_iter=40, random_state=0).fit(train)
+    scores = np.asarray(rec.history_["val_score"])
+    assert len(scores) == rec.n_iter_ and scores[rec.best_epoch_] >= scores.max() - rec.tol
+    a, b, c = rec.combination_
+    assert np.isfinite([a, b, c]).all() and (a, b, c) != (1.0, 0.0, 0.0)
+    deepzoo.save(rec, tmp_path / "rbm")
+    back = deepzoo.load(tmp_path / "rbm")
+    assert back.combination_ == rec.combination_
+    np.testing.assert_allclose(
+        back.predict(test["user"], test["item"]), rec.predict(test["user"], test["item"])
+    )
+    # the course's machine: one unit per item, no bias model, every epoch
+    course = RBMRecommender(
+        n_components=8, encoding="liked", with_bias=False, early_stopping=False, max_iter=3, random_state=0
+    ).fit(train)
+    assert course.n_iter_ == 3 and course.combination_ == (1.0, 0.0, 0.0)
+    assert course.module_.ratings.shape == (train["user"].nunique(), train["item"].nunique())
+    assert rec.module_.ratings.shape == (train["user"].nunique(), 2 * train["item"].nunique())

@@ -232,6 +232,7 @@ class RBMRecommender(_MatrixRecommender):
         from ..training import TimeLimitError
 
         data = numpy_out(R)
+        rbm.set_params(verbose=False)  # one progress bar per epoch would be noise
         best, best_state, self.best_epoch_, waited = -np.inf, None, None, 0
         history = {"loss": [], "val_score": []}
         both = 0 < liked.mean() < 1  # else no ROC-AUC: the last epoch is kept
