@@ -6,10 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 
 import deepzoo
-from deepzoo import AutoEncoderRecommender, RBMRecommender
-from deepzoo.recommend import ColdStartWarning, ranking_metrics
+from deepzoo import AutoEncoderRecommender, BiasRecommender, RBMRecommender
+from deepzoo.data.ratings import make_ratings
+from deepzoo.recommend import ColdStartWarning, bias_terms, ranking_metrics
 
 
 def synthetic_ratings(n_users=80, n_items=50, density=0.5, seed=0):
@@ -25,10 +27,13 @@ def synthetic_ratings(n_users=80, n_items=50, density=0.5, seed=0):
     return frame[~test_mask].reset_index(drop=True), frame[test_mask].reset_index(drop=True)
 
 
+def rmse_of(pred, test):
+    return float(np.sqrt(np.mean((np.asarray(pred) - test["rating"].to_numpy()) ** 2)))
+
+
 def rmse_of_item_means(train, test):
     means = train.groupby("item")["rating"].mean()
-    pred = test["item"].map(means).fillna(train["rating"].mean())
-    return float(np.sqrt(np.mean((pred - test["rating"]) ** 2)))
+    return rmse_of(test["item"].map(means).fillna(train["rating"].mean()), test)
 
 
 # -- learning ------------------------------------------------------------------------------------------
@@ -95,33 +100,102 @@ def test_same_seed_same_predictions_and_save_load(tmp_path):
 
 
 # -- bad input -----------------------------------------------------------------------------------------
-def test_cold_start_falls_back_and_says_so():
+def test_cold_start_gets_the_bias_model_and_says_so():
     train, _ = synthetic_ratings()
     rec = AutoEncoderRecommender(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(train)
     known_user, known_item = train["user"].iloc[0], train["item"].iloc[0]
-    with pytest.warns(ColdStartWarning, match="2 unknown user.*2 unknown item"):
+    with pytest.warns(ColdStartWarning, match=r"3 of 3 pairs.*2 unknown user.*2 unknown item.*bias model"):
         p = rec.predict([-1, known_user, -1], [known_item, "new-movie", "new-movie"])
-    item_mean = train.loc[train["item"] == known_item, "rating"].mean()
-    user_mean = train.loc[train["user"] == known_user, "rating"].mean()
-    # the recommender keeps float32 ratings: its means are within a rounding step or two (2^-24 = 6e-8
-    # relative each) of pandas' float64 means
-    np.testing.assert_allclose(p, [item_mean, user_mean, train["rating"].mean()], rtol=1e-6)
+    u = np.searchsorted(rec.users_, known_user)
+    i = np.searchsorted(rec.items_, known_item)
+    mean = rec.global_mean_
+    np.testing.assert_allclose(p, [mean + rec.item_bias_[i], mean + rec.user_bias_[u], mean], rtol=1e-12)
     with pytest.warns(ColdStartWarning, match="not in the training ratings"):
         top = rec.recommend("stranger", 3)
-    best = train.groupby("item")["rating"].mean().sort_values(ascending=False, kind="stable")
-    assert top["score"].tolist() == pytest.approx(best.iloc[:3].tolist())  # rel=1e-6: float32 means
+    best = np.sort(mean + rec.item_bias_)[::-1][:3]
+    assert top["score"].tolist() == pytest.approx(best.tolist())
+    # the fallback is BiasRecommender's model: fitted on every training rating (residual=False), or on
+    # the ratings left after early stopping's hold-out (residual=True, so that they stay unseen)
+    bias = BiasRecommender().fit(train)
+    plain = AutoEncoderRecommender(hidden_layer_sizes=(8,), max_iter=1, residual=False).fit(train)
+    np.testing.assert_allclose(plain.item_bias_, bias.item_bias_, rtol=1e-12)
+    assert not np.allclose(rec.item_bias_, bias.item_bias_)
 
 
-def test_ratings_outside_the_scale_are_refused():
-    train, _ = synthetic_ratings()
+def test_bias_terms_solve_the_regularised_least_squares_problem():
+    # oracle: the normal equations of min sum (r - m - b_u - b_i)^2 + reg_u |b_u|^2 + reg_i |b_i|^2 with
+    # the mean m fixed, solved by NumPy's dense solver; the alternating sweeps converge to the same point
+    train, _ = synthetic_ratings(n_users=30, n_items=20, density=0.4)
+    users, u = np.unique(train["user"], return_inverse=True)
+    items, i = np.unique(train["item"], return_inverse=True)
+    r = train["rating"].to_numpy(float)
+    mean, b_u, b_i = bias_terms(u, i, r, len(users), len(items), reg_user=3.0, reg_item=2.0, n_iter=500)
+    A = np.zeros((len(r), len(users) + len(items)))
+    A[np.arange(len(r)), u] = 1
+    A[np.arange(len(r)), len(users) + i] = 1
+    penalty = np.diag([3.0] * len(users) + [2.0] * len(items))
+    exact = np.linalg.solve(A.T @ A + penalty, A.T @ (r - r.mean()))
+    assert mean == pytest.approx(r.mean())
+    # 500 sweeps of a contraction with factor < 1 leave far less than 1e-9 of the start's error
+    np.testing.assert_allclose(np.r_[b_u, b_i], exact, atol=1e-9)
+
+
+def test_bias_recommender_fits_predicts_recommends_and_saves(tmp_path):
+    # ratings made of user and item effects only: the bias model should find them, item means cannot
+    ratings = make_ratings(80, 60, 2000, taste=0.0, bias=0.8, noise=0.5, random_state=0).sample(
+        frac=1, random_state=0
+    )
+    train, test = ratings.iloc[:1600], ratings.iloc[1600:]
+    rec = BiasRecommender().fit(train)
+    assert rec.rating_scale_ == (1.0, 5.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ColdStartWarning)  # a few test users or items are unseen
+        pred = rec.predict(test["user"], test["item"])
+    assert rmse_of(pred, test) < 0.8 * rmse_of_item_means(train, test)
+    user = train["user"].iloc[0]
+    top = rec.recommend(user, 5)
+    assert not set(top["item"]) & set(train.loc[train["user"] == user, "item"])
+    deepzoo.save(rec, tmp_path / "bias")
+    assert not (tmp_path / "bias" / "weights.safetensors").exists()  # the JSON is the whole model
+    back = deepzoo.load(tmp_path / "bias")
+    np.testing.assert_array_equal(back.predict(test["user"], test["item"]), pred)
+    assert back.recommend(user, 5)["item"].tolist() == top["item"].tolist()
+
+
+def test_the_scale_is_read_from_the_data_unless_given():
+    train, test = synthetic_ratings()
+    half = train.assign(rating=train["rating"] / 2)  # 0.5 .. 2.5 stars: no setting needed
+    for rec in (
+        AutoEncoderRecommender(hidden_layer_sizes=(4,), max_iter=2, random_state=0),
+        RBMRecommender(n_components=4, max_iter=1, random_state=0),
+        BiasRecommender(),
+    ):
+        rec.fit(half)
+        assert rec.rating_scale_ == (0.5, 2.5)
+        pred = rec.predict(test["user"], test["item"])
+        low, high = (0, 1) if isinstance(rec, RBMRecommender) else (0.5, 2.5)
+        assert pred.min() >= low and pred.max() <= high
+    assert RBMRecommender(max_iter=1).fit(half).like_threshold_ == 1.5  # the middle of the scale
     bad = train.copy()
     bad.loc[3, "rating"] = 7
     with pytest.raises(ValueError, match=r"1 rating\(s\) outside rating_scale=\(1, 5\), e.g. 7"):
-        RBMRecommender(max_iter=1).fit(bad)
-    half = train.assign(rating=train["rating"] / 2)  # 0.5 .. 2.5 stars
-    AutoEncoderRecommender(hidden_layer_sizes=(4,), max_iter=1, rating_scale=(0.5, 2.5)).fit(half)
+        RBMRecommender(max_iter=1, rating_scale=(1, 5)).fit(bad)
     with pytest.raises(ValueError, match="lowest < highest"):
         AutoEncoderRecommender(rating_scale=(5, 1)).fit(train)
+    with pytest.raises(ValueError, match="None .read from the data. or a pair"):
+        BiasRecommender(rating_scale=(1, 2, 3)).fit(train)
+
+
+def test_ratings_that_are_not_numbers_are_refused_with_the_column_and_a_value():
+    train, _ = synthetic_ratings()
+    words = train.astype({"rating": object})
+    words.loc[4, "rating"] = "five stars"
+    with pytest.raises(
+        ValueError, match="rating column 'rating' holds 'five stars' \\(row 4\\).*not a number"
+    ):
+        BiasRecommender().fit(words)
+    liked = train.assign(rating=train["rating"] >= 3)  # True / False is 1 / 0
+    assert BiasRecommender().fit(liked).rating_scale_ == (0.0, 1.0)
 
 
 def test_nan_in_triples_is_refused():
@@ -181,3 +255,68 @@ def test_rbm_recommender_on_movielens_u1(shared_data_dir):
         warnings.simplefilter("ignore", ColdStartWarning)
         scores = RBMRecommender(random_state=0).fit(train).evaluate(test)
     assert scores["accuracy"] >= 0.78  # the issue's target; the course reaches about 0.75
+
+
+def test_autoencoder_checkpoint_resume_ends_where_an_uninterrupted_fit_ends(tmp_path):
+    train, test = synthetic_ratings()
+    settings = dict(hidden_layer_sizes=(16,), early_stopping=False, random_state=0)
+    whole = AutoEncoderRecommender(max_iter=6, **settings).fit(train)
+    ckpt = tmp_path / "autorec.ckpt"
+    AutoEncoderRecommender(max_iter=3, checkpoint=str(ckpt), **settings).fit(train)  # "killed" after 3
+    resumed = AutoEncoderRecommender(max_iter=6, checkpoint=str(ckpt), resume=True, **settings).fit(train)
+    assert resumed.n_iter_ == 6
+    np.testing.assert_allclose(resumed.history_["loss"], whole.history_["loss"], rtol=1e-6)
+    np.testing.assert_allclose(
+        resumed.predict(test["user"], test["item"]), whole.predict(test["user"], test["item"]), rtol=1e-6
+    )
+
+
+def test_autoencoder_early_stopping_holds_out_ratings_and_shrinks_its_correction():
+    train, test = synthetic_ratings()
+    with pytest.warns(ConvergenceWarning, match="max_iter=80 epochs.*still improving.*raise max_iter"):
+        rec = AutoEncoderRecommender(hidden_layer_sizes=(32,), max_iter=80, random_state=0).fit(train)
+    assert len(rec.history_["val_loss"]) == rec.n_iter_
+    val = np.asarray(rec.history_["val_loss"])
+    assert val[rec.best_epoch_] <= val.min() + rec.tol and rec.n_iter_ <= 80  # best within tol
+    assert 0 <= rec.shrinkage_ <= 1
+    # residual=False, early_stopping=False: AutoRec as published, a fixed budget, no shrinkage
+    plain = AutoEncoderRecommender(
+        hidden_layer_sizes=(8,), residual=False, early_stopping=False, max_iter=4, random_state=0
+    ).fit(train)
+    assert plain.n_iter_ == 4 and plain.shrinkage_ == 1.0 and "val_loss" not in plain.history_
+
+
+def test_autoencoder_works_the_same_on_any_scale():
+    # the network reads ratings in quarters of the scale's width: 1-5 stars and the same ratings halved
+    # (0.5-2.5 half stars) are the same problem, and the predictions follow the scale
+    train, test = synthetic_ratings()
+    settings = dict(hidden_layer_sizes=(16,), max_iter=20, random_state=0)
+    stars = AutoEncoderRecommender(**settings).fit(train)
+    half = AutoEncoderRecommender(**settings).fit(train.assign(rating=train["rating"] / 2))
+    assert half.n_iter_ == stars.n_iter_
+    # float32 arithmetic on numbers scaled by 2 rounds differently: agree to 1e-4 of a 1-5 rating
+    np.testing.assert_allclose(
+        2 * half.predict(test["user"], test["item"]), stars.predict(test["user"], test["item"]), atol=1e-4
+    )
+
+
+def test_rbm_stops_on_held_out_roc_auc_and_combines_with_the_bias_model(tmp_path):
+    train, test = synthetic_ratings()
+    rec = RBMRecommender(n_components=16, max_iter=40, random_state=0).fit(train)
+    scores = np.asarray(rec.history_["val_score"])
+    assert len(scores) == rec.n_iter_ and scores[rec.best_epoch_] >= scores.max() - rec.tol
+    a, b, c = rec.combination_
+    assert np.isfinite([a, b, c]).all() and (a, b, c) != (1.0, 0.0, 0.0)
+    deepzoo.save(rec, tmp_path / "rbm")
+    back = deepzoo.load(tmp_path / "rbm")
+    assert back.combination_ == rec.combination_
+    np.testing.assert_allclose(
+        back.predict(test["user"], test["item"]), rec.predict(test["user"], test["item"])
+    )
+    # the course's machine: one unit per item, no bias model, every epoch
+    course = RBMRecommender(
+        n_components=8, encoding="liked", with_bias=False, early_stopping=False, max_iter=3, random_state=0
+    ).fit(train)
+    assert course.n_iter_ == 3 and course.combination_ == (1.0, 0.0, 0.0)
+    assert course.module_.ratings.shape == (train["user"].nunique(), train["item"].nunique())
+    assert rec.module_.ratings.shape == (train["user"].nunique(), 2 * train["item"].nunique())

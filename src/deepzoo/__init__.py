@@ -11,7 +11,7 @@ from .language_model import TextGenerator
 from .mlp import MLPClassifier, MLPRegressor
 from .persistence import load, save
 from .rbm import BernoulliRBM
-from .recommend import AutoEncoderRecommender, RBMRecommender
+from .recommend import AutoEncoderRecommender, BiasRecommender, RBMRecommender
 from .recurrent import LSTMForecaster
 from .som import SelfOrganizingMap
 from .tasks import fit
@@ -31,6 +31,7 @@ for _cls in (
     StackedAutoEncoder,
     RBMRecommender,
     AutoEncoderRecommender,
+    BiasRecommender,
     LSTMForecaster,
     SequenceClassifier,
     TextGenerator,
@@ -43,6 +44,7 @@ for _cls in (
 __all__ = [
     "AutoEncoderRecommender",
     "BernoulliRBM",
+    "BiasRecommender",
     "ConvNetClassifier",
     "DQNAgent",
     "GAN",

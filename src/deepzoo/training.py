@@ -118,14 +118,16 @@ def _same_run(saved, current: dict) -> bool:
     """Whether a checkpoint's fingerprint is ``current``'s: the same settings and shapes, and the same
     data sample up to float32 rounding. Not bit for bit: the same file preprocessed on another CPU (a
     scaler fitted with other SIMD kernels, a vectorised log) can differ in the last bits, ~1e-7 of the
-    values; 1e-4 of the data's size allows that, while other data of the same shape differs by its size."""
+    values; 1e-4 of the data's size allows that, while other data of the same shape differs by its size.
+    NaN (a missing value) must sit in the same places."""
     if not isinstance(saved, dict) or saved.get("hash") != current["hash"]:
         return False
     a, b = saved.get("sample"), current["sample"]
     if not isinstance(a, torch.Tensor) or a.shape != b.shape:
         return False
-    size = max(1.0, float(b.abs().max())) if b.numel() else 1.0
-    return bool(torch.allclose(a.cpu(), b, rtol=0.0, atol=1e-4 * size))
+    # NaN marks a missing value in some inputs (a ratings matrix): missing in both is the same data
+    size = max(1.0, float(b.abs().nan_to_num(0.0).max())) if b.numel() else 1.0
+    return bool(torch.allclose(a.cpu(), b, rtol=0.0, atol=1e-4 * size, equal_nan=True))
 
 
 def _save_atomic(obj, path: Path) -> None:
@@ -273,6 +275,7 @@ def fit_loop(
     one_thread_below: float = 5e7,
     work_per_sample: float | None = None,
     lr_schedule: Callable[[int], float] | None = None,
+    validation_data: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> tuple[FitResult, torch.optim.Optimizer]:
     """Train ``module`` in place by minibatch gradient descent and return ``(FitResult, optimizer)``.
 
@@ -300,6 +303,9 @@ def fit_loop(
         resume), set on every parameter group at the epoch's start; None keeps ``learning_rate``.
     work_per_sample : multiply-adds of one sample's forward pass (see :func:`multiply_adds`); default
         the parameter count, which is right for dense layers and far too low for convolutions.
+    validation_data : ``(X_val, y_val)`` tensors on the device to early-stop on instead of a held-out
+        ``validation_fraction`` of ``X``: e.g. held-out entries of the same rows (the AutoRec
+        recommender holds out ratings, not whole items).
 
     Raises
     ------
@@ -318,7 +324,7 @@ def fit_loop(
     # -- held-out validation set, identical on every rank (same seed) --------------------------
     train_idx = torch.arange(n_samples, device=device)
     val_idx = None
-    if early_stopping:
+    if early_stopping and validation_data is None:
         indices = np.arange(n_samples)
         if n_samples - int(np.ceil(n_samples * validation_fraction)) < 1:  # train_test_split's rounding
             raise ValueError(
@@ -336,6 +342,8 @@ def fit_loop(
         val_idx = torch.as_tensor(np.sort(va), device=device)
     X_val = None if val_idx is None else X[val_idx]
     t_val = None if val_idx is None else targets[val_idx]
+    if early_stopping and validation_data is not None:
+        X_val, t_val = validation_data
     w_val = None if val_idx is None or sample_weight is None else sample_weight[val_idx]
     n_train = len(train_idx)
     # what the epoch's summed loss is divided by: the number (or total weight) of training samples

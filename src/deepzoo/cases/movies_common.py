@@ -1,4 +1,6 @@
-"""What the two MovieLens case studies share: the folds, Surprise's SVD beside us, a user's top list."""
+"""What the two MovieLens case studies share: the folds, Surprise's SVD beside us, a user's top list with
+titles. The road itself (the bias model and the trivial answer beside the deep model, the pictures) is
+:mod:`deepzoo.tasks.ratings`, as for ``deepzoo fit``."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import pandas as pd
 
 from ..data.ratings import load_movielens_100k
 from ..recommend import ColdStartWarning
+from ..tasks import ratings
 
 FOLDS = ("u1", "u2", "u3", "u4", "u5")
 
@@ -43,21 +46,17 @@ def surprise_svd(train: pd.DataFrame, test: pd.DataFrame, seed: int, algorithm: 
     return pred, time.perf_counter() - started
 
 
-def quietly(recommender, test: pd.DataFrame):
-    """``recommender.evaluate(test)`` without printing its ColdStartWarning: (scores, number of test
-    pairs whose user or movie is absent from training)."""
+def quietly(recommender, test: pd.DataFrame) -> dict:
+    """``recommender.evaluate(test)`` (with its ranking metrics) without printing its ColdStartWarning."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ColdStartWarning)
-        scores = recommender.evaluate(test)
-    cold = ~test["user"].isin(recommender.users_) | ~test["item"].isin(recommender.items_)
-    return scores, int(cold.sum())
+        return recommender.evaluate(test)
 
 
 def top_list(recommender, user, titles: pd.Series, train: pd.DataFrame, n: int) -> pd.DataFrame:
-    """The user's ``n`` recommendations with titles, and the number of movies the user rated."""
-    table = recommender.recommend(user, n)
-    table.insert(1, "title", table["item"].map(titles).fillna("(unknown title)"))
-    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    """The user's ``n`` recommendations (unseen movies) with their titles, best first."""
+    _, table = ratings.top_list(recommender, train, user, n)
+    table.insert(2, "title", table["item"].map(titles).fillna("(unknown title)"))
     return table
 
 

@@ -12,6 +12,9 @@ ratings.csv (latest)       header ``userId,movieId,rating,timestamp``, half star
 any CSV                    a header; name the columns with ``columns=``         :func:`read_ratings`
 u.item, movies.dat, .csv   the titles of the movies                             :func:`read_titles`
 =========================  ===================================================  ======================
+
+:func:`make_ratings` draws a synthetic ratings set of any shape and scale (half stars, liked / not
+liked) from a known low-rank taste model, for tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ import difflib
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["load_movielens_100k", "read_ratings", "read_titles"]
+__all__ = ["load_movielens_100k", "make_ratings", "read_ratings", "read_titles"]
 
 COLUMNS = ["user", "item", "rating", "timestamp"]
 _MOVIELENS_CSV = ("userId", "movieId", "rating")
@@ -209,3 +213,86 @@ def load_movielens_100k(split: str = "u1", path=None) -> tuple[pd.DataFrame, pd.
     test = read_ratings(dataset_file("movielens_100k", f"{split}.test", path))
     titles = read_titles(dataset_file("movielens_100k", "u.item", path))
     return train, test, titles
+
+
+def make_ratings(
+    n_users: int = 100,
+    n_items: int = 80,
+    n_ratings: int = 2000,
+    *,
+    rank: int = 3,
+    taste: float = 0.6,
+    bias: float = 0.5,
+    noise: float = 0.6,
+    scale: tuple = (1, 5),
+    step: float = 1.0,
+    popularity: float = 1.0,
+    liked_share: float | None = None,
+    random_state=None,
+) -> pd.DataFrame:
+    """A synthetic ratings set drawn from a known taste model: biases + low rank + noise, then rounded.
+
+    Each user's number of ratings follows a log-normal (at least 2 each); items are drawn in
+    proportion to a Zipf popularity (many items rated once or twice, as in real catalogues). A rating
+    is ``bias * (b_user + b_item) + taste * <p_user, q_item> + noise * e`` (all draws standard normal,
+    the dot product scaled to unit variance), mapped linearly to ``scale`` so that 0 falls on its
+    middle and 2 standard deviations of the largest signal reach its ends, rounded to ``step`` and
+    clipped. With ``liked_share`` the rating is instead 1 for that share of highest scores, else 0.
+
+    Parameters
+    ----------
+    n_users, n_items, n_ratings : int
+        The shape; ``n_ratings`` is at most ``n_users * n_items`` (fewer come back only then).
+    rank : int, default=3
+        Dimensions of the taste vectors ``p_user`` and ``q_item``.
+    taste, bias, noise : float
+        Standard deviations of the interaction, of each bias and of the noise (before scaling).
+    scale : (low, high), default=(1, 5)
+    step : float, default=1.0
+        0.5 gives half stars.
+    popularity : float, default=1.0
+        Zipf exponent of the item popularity (0: every item equally likely).
+    liked_share : float in (0, 1), optional
+        Binary ratings (liked 1 / not liked 0) with this share of 1s.
+    random_state : int or None
+
+    Returns
+    -------
+    DataFrame
+        Columns ``user`` (1..n_users), ``item`` (1..n_items), ``rating``, one row per (user, item).
+
+    Examples
+    --------
+    >>> ratings = make_ratings(50, 40, 600, scale=(0.5, 5), step=0.5, random_state=0)
+    >>> len(ratings), float(ratings["rating"].min()), set(ratings["rating"] * 2 % 1) == {0.0}
+    (600, 0.5, True)
+    """
+    rng = np.random.default_rng(random_state)
+    n_ratings = int(min(n_ratings, n_users * n_items))
+    per_user = rng.lognormal(0.0, 1.0, n_users)
+    counts = np.minimum(np.maximum(2, np.floor(per_user / per_user.sum() * n_ratings)), n_items).astype(int)
+    while counts.sum() != n_ratings:  # adjust to the exact total, one rating at a time where there is room
+        more = counts.sum() < n_ratings
+        room = counts < n_items if more else counts > min(2, n_items)
+        counts[rng.choice(np.flatnonzero(room))] += 1 if more else -1
+    weights = 1.0 / np.arange(1, n_items + 1) ** popularity
+    weights = rng.permutation(weights / weights.sum())
+    users, items = [], []
+    for user, count in enumerate(counts):
+        users.append(np.full(count, user))
+        items.append(rng.choice(n_items, size=count, replace=False, p=weights))
+    users, items = np.concatenate(users), np.concatenate(items)
+    p, q = rng.normal(size=(n_users, rank)), rng.normal(size=(n_items, rank))
+    score = (
+        bias * (rng.normal(size=n_users)[users] + rng.normal(size=n_items)[items])
+        + taste * (p[users] * q[items]).sum(axis=1) / np.sqrt(rank)
+        + noise * rng.normal(size=len(users))
+    )
+    if liked_share is not None:
+        rating = (score >= np.quantile(score, 1 - liked_share)).astype(float)
+    else:
+        low, high = float(scale[0]), float(scale[1])
+        spread = 2 * np.sqrt(2 * bias**2 + taste**2 + noise**2)
+        rating = (low + high) / 2 + score / spread * (high - low) / 2
+        rating = np.clip(np.round((rating - low) / step) * step + low, low, high)
+    return pd.DataFrame({"user": users + 1, "item": items + 1, "rating": rating})

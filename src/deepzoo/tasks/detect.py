@@ -8,7 +8,8 @@ images      a folder of image sub-folders (one per class, optionally under ``tra
             MNIST's IDX files, or an ``.npz`` of images and labels; image arrays from Python
 text        a folder of ``.txt`` sub-folders (one per class); a table whose only feature is long text
 recommend   a table of user, item and rating columns (by name, or 3-4 headerless integer columns
-            whose first two repeat and whose third has few values)
+            whose first two repeat and whose third has few values; with ``--task recommend``
+            the first three columns)
 forecast    a table with a date column in time order and a numeric target
 classify    a table with a target of classes (see :mod:`deepzoo.data.schema`)
 regress     a table with a numeric target
@@ -34,12 +35,16 @@ from .base import TASKS, FitConfig
 __all__ = ["Source", "detect"]
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
-_USER = re.compile(r"^(user|users|user_?id|userid|customer|customer_?id|reader|rater|uid)$", re.I)
+# user, item and rating column names, compared in lower case without '_', '-' or spaces ("User-ID",
+# "movieId", "Book-Rating")
+_USER = re.compile(r"^(users?|customer|client|reader|rater|member|visitor|viewer|player)(id)?$|^uid$")
 _ITEM = re.compile(
-    r"^(item|items|item_?id|itemid|movie|movie_?id|movieid|product|product_?id|book|book_?id|isbn|song|iid)$",
-    re.I,
+    r"^(items?|movie|film|product|book|song|track|article|game|anime|recipe|business|restaurant|joke)(id)?$"
+    r"|^(iid|isbn|asin)$"
 )
-_RATING = re.compile(r"^(rating|ratings|score|stars|rank|preference|liked|like|click|clicked)$", re.I)
+_RATING = re.compile(
+    r"^(.*rating|ratings|score|stars|rank|preference|liked|like|likes|click|clicked|clicks)$"
+)
 _SERIES_TARGETS = ("close", "adj close", "value", "price", "sales", "passengers", "count", "y", "target")
 
 
@@ -208,15 +213,27 @@ def _sibling_test(path: Path, frame: pd.DataFrame) -> pd.DataFrame | None:
     return None
 
 
-def _ratings_columns(frame: pd.DataFrame, target) -> dict | None:
-    """{user, item, rating} column names when the table is a ratings file, else None."""
+def _name_key(name) -> str:
+    return re.sub(r"[\s_\-.]", "", str(name)).lower()
+
+
+def _ratings_columns(frame: pd.DataFrame, target, by_position: bool = False) -> dict | None:
+    """{user, item, rating} column names when the table is a ratings file, else None.
+
+    By name (user/userId/customer..., item/movieId/isbn..., rating/stars/score/liked..., or
+    ``target``); else, for a headerless file of 3-4 numeric columns, by position when the first two
+    repeat (ids) and the third has at most 11 values (a scale); with ``by_position`` (``--task
+    recommend``) the first three columns (or two and the target) whatever they hold.
+    """
     columns = [str(c) for c in frame.columns]
-    user = next((c for c in columns if _USER.match(c)), None)
-    item = next((c for c in columns if _ITEM.match(c)), None)
-    rating = str(target) if target is not None else next((c for c in columns if _RATING.match(c)), None)
-    if user and item and rating and rating in columns:
+    keys = {c: _name_key(c) for c in columns}
+    user = next((c for c in columns if _USER.match(keys[c])), None)
+    item = next((c for c in columns if _ITEM.match(keys[c]) and c != user), None)
+    rating = str(target) if target is not None else None
+    rating = rating or next((c for c in columns if _RATING.match(keys[c]) and c not in (user, item)), None)
+    if user and item and rating and rating in columns and rating not in (user, item):
         return {"user": user, "item": item, "rating": rating}
-    if frame.attrs.get("header") is False and 3 <= len(columns) <= 4:
+    if frame.attrs.get("header") is False and 3 <= len(columns) <= 4 and target is None:
         u, i, r = (frame[c] for c in columns[:3])
         numeric = all(pd.api.types.is_numeric_dtype(c) for c in (u, i, r))
         if (
@@ -226,6 +243,13 @@ def _ratings_columns(frame: pd.DataFrame, target) -> dict | None:
             and r.nunique() <= 11
         ):
             return {"user": columns[0], "item": columns[1], "rating": columns[2]}
+    if by_position and len(columns) >= 3:
+        if rating is not None and rating in columns:
+            others = [c for c in columns if c != rating]
+            user = user if user and user != rating else others[0]
+            item = item if item and item not in (rating, user) else next(c for c in others if c != user)
+            return {"user": user, "item": item, "rating": rating}
+        return {"user": columns[0], "item": columns[1], "rating": columns[2]}
     return None
 
 
@@ -291,17 +315,19 @@ def _detect_table(frame: pd.DataFrame, test_frame, config: FitConfig, task: str)
     if target is not None:
         target = check_column(frame, target)
     if task in ("auto", "recommend"):
-        columns = _ratings_columns(frame, target)
+        columns = _ratings_columns(frame, target, by_position=task == "recommend")
         if columns is not None or task == "recommend":
             if columns is None:
                 raise ValueError(
                     "--task recommend needs user, item and rating columns (named user/item/rating, or the "
-                    f"first three of a headerless file); {frame.attrs.get('source', 'the table')} has "
+                    f"first three columns); {frame.attrs.get('source', 'the table')} has "
                     f"{', '.join(map(str, frame.columns))}."
                 )
             return Source(
                 "recommend",
-                f"user, item and rating columns ({', '.join(columns.values())}): ratings",
+                "user, item and rating columns ("
+                + ", ".join(f"{role} {name!r}" for role, name in columns.items())
+                + "): ratings",
                 frame=frame,
                 columns={**columns, "target": columns["rating"]},
             )

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import series
+from .ratings import predict_ratings
 
 __all__ = ["model_kind", "predict_frame", "predict_to_csv"]
 
@@ -66,6 +67,7 @@ def _clusters(model, frame: pd.DataFrame) -> pd.DataFrame:
 # that save other kinds of model add theirs here.
 PREDICTORS = {"rows": _rows, "clusters": _clusters}
 PREDICTORS["series"] = series.predict_series
+PREDICTORS["ratings"] = predict_ratings
 
 
 def predict_frame(model, data) -> pd.DataFrame:

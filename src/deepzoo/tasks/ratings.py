@@ -1,0 +1,335 @@
+"""Ratings: user, item and rating columns -> a recommender beside the bias model and the trivial answer.
+
+read (detect found the columns) -> ratings as numbers, rows with a missing value dropped (counted) ->
+split (seeded; every test user and item also has ratings in training) -> the deep model:
+AutoEncoderRecommender (I-AutoRec) for graded ratings, RBMRecommender for two-valued ratings (liked /
+not liked, clicks) -> on the same split the bias model (global mean + user bias + item bias,
+regularised) and the trivial answer (the global mean; the majority answer) -> leaderboard ->
+learning curves, predicted vs actual, error by user activity, one user's top list -> model/.
+
+Graded ratings are scored by RMSE (primary), MAE and R²; two-valued ratings by ROC-AUC (primary),
+accuracy, F1 and PR-AUC of "liked" (the higher value). The case studies ``movies_autoencoder`` and
+``movies_rbm`` call :func:`compare` and :func:`add_pictures` on the course's u1 split.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .. import plots
+from ..recommend import (
+    AutoEncoderRecommender,
+    BiasRecommender,
+    ColdStartWarning,
+    RBMRecommender,
+    numeric_ratings,
+)
+from .base import (
+    FitConfig,
+    Leaderboard,
+    Outcome,
+    classification_scores,
+    primary_metric,
+    regression_scores,
+    stopwatch,
+)
+
+__all__ = ["compare", "add_pictures", "is_binary", "predict_ratings", "ratings_table", "run", "split"]
+
+DEEP_NAMES = {"AutoEncoderRecommender": "AutoRec (deepzoo)", "RBMRecommender": "RBM (deepzoo)"}
+
+
+def ratings_table(frame: pd.DataFrame, columns: dict) -> tuple[pd.DataFrame, int]:
+    """The user, item and rating columns (under their own names, in that order) with the ratings as
+    numbers, and how many rows were dropped for a missing value.
+
+    Raises
+    ------
+    ValueError
+        A rating that is not a number (the column and the value are named); no rating left.
+    """
+    names = [columns["user"], columns["item"], columns["rating"]]
+    table = frame[names].copy()
+    table[names[2]] = numeric_ratings(table[names[2]].to_numpy(), names[2])
+    complete = table.notna().all(axis=1)
+    table = table[complete].reset_index(drop=True)
+    if table.empty:
+        raise ValueError(f"No complete (user, item, rating) row: every row misses one of {', '.join(names)}.")
+    return table, int((~complete).sum())
+
+
+def is_binary(ratings) -> bool:
+    """Two distinct values (liked / not liked, clicks): the RBM's task, scored by ROC-AUC."""
+    return pd.Series(np.asarray(ratings)).nunique() == 2
+
+
+def split(ratings: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train and test ratings, every test user and item also seen in training.
+
+    A seeded ``test_size`` share of the rows is drawn; then every drawn row whose user or item has
+    no rating left in training goes back to training. That one pass suffices: moving a row into
+    training only adds users and items there, so no remaining test row loses its user or item.
+    The test share is therefore at most ``test_size`` (a little less when many users or items have
+    a single rating).
+    """
+    user, item = ratings.columns[0], ratings.columns[1]
+    test = np.random.default_rng(seed).random(len(ratings)) < test_size
+    train = ratings[~test]
+    seen = ratings[user].isin(train[user]).to_numpy() & ratings[item].isin(train[item]).to_numpy()
+    test &= seen
+    if not test.any():
+        raise ValueError(
+            f"No rating can be held out for testing: with {len(ratings)} ratings, every user or item "
+            "has too few of them. Give more ratings (a few per user and per item)."
+        )
+    return ratings[~test].reset_index(drop=True), ratings[test].reset_index(drop=True)
+
+
+def default_model(binary: bool, config: FitConfig):
+    """The deep model with deepzoo fit's defaults (the estimator's own) and ``config.settings`` on top."""
+    common = dict(random_state=config.seed, device=config.device, verbose=config.verbose)
+    model = RBMRecommender(**common) if binary else AutoEncoderRecommender(**common)
+    try:
+        model.set_params(**config.settings)
+    except ValueError as exc:
+        raise ValueError(f"--set: {exc}") from None
+    return model
+
+
+def _quietly(model, users, items) -> tuple[np.ndarray, int]:
+    """``model.predict`` without its ColdStartWarning, and how many pairs the bias model answered."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ColdStartWarning)
+        pred = model.predict(users, items)
+    cold = ~np.isin(users, model.users_) | ~np.isin(items, model.items_)
+    return pred, int(cold.sum())
+
+
+def _scores(binary: bool, truth: np.ndarray, pred: np.ndarray, liked_from: float | None) -> dict:
+    if binary:
+        p = np.clip(pred, 0, 1)
+        return classification_scores((truth >= liked_from).astype(int), np.c_[1 - p, p], [0, 1])
+    return regression_scores(truth, pred)
+
+
+def compare(model, fit_seconds: float, train: pd.DataFrame, test: pd.DataFrame, *, name: str | None = None):
+    """The fitted deep ``model`` beside the bias model and the trivial answer on the same split.
+
+    Graded ratings: RMSE, MAE, R² of the predicted ratings; the trivial answer is the global mean.
+    An RBM: ROC-AUC, accuracy, F1, PR-AUC of P(liked) against liked (rating >= its
+    ``like_threshold_``); the bias model is fitted on the same liked / not-liked targets and the
+    trivial answer is the majority.
+
+    Returns
+    -------
+    board : Leaderboard
+    predictions : dict of {model name: predictions for the test rows}
+    cold : int
+        Test pairs the deep model answered with its bias fallback (0 on :func:`split`'s split).
+    """
+    binary = isinstance(model, RBMRecommender)
+    user, item, rating = train.columns[:3]
+    users, items, truth = test[user].to_numpy(), test[item].to_numpy(), test[rating].to_numpy(float)
+    liked_from = model.like_threshold_ if binary else None
+    board = Leaderboard("roc_auc" if binary else primary_metric("recommend"))
+    name = name or DEEP_NAMES.get(type(model).__name__, type(model).__name__)
+    pred, cold = _quietly(model, users, items)
+    board.add(name, _scores(binary, truth, pred, liked_from), fit_seconds, key="deep", role="deep")
+    predictions = {name: pred}
+    train_targets = train[rating].to_numpy(float)
+    if binary:
+        train_targets = (train_targets >= liked_from).astype(float)
+    with stopwatch() as took:
+        bias = BiasRecommender().fit(train[[user, item]], train_targets)
+    bias_pred, _ = _quietly(bias, users, items)
+    bias_name = "bias model (mean + user + item)"
+    board.add(bias_name, _scores(binary, truth, bias_pred, liked_from), took(), key="bias")
+    predictions[bias_name] = bias_pred
+    mean = float(np.mean(train_targets))
+    if binary:  # the majority answer: P(liked) 1 or 0 for every pair
+        trivial_name, key, constant = "majority answer", "majority", float(mean >= 0.5)
+    else:
+        trivial_name, key, constant = "global mean", "mean", mean
+    trivial = np.full(len(test), constant)
+    board.add(trivial_name, _scores(binary, truth, trivial, liked_from), 0.0, key=key, role="trivial")
+    predictions[trivial_name] = trivial
+    return board, predictions, cold
+
+
+def activity_table(train: pd.DataFrame, test: pd.DataFrame, predictions: dict, binary: bool,
+                   liked_from: float | None = None) -> pd.DataFrame:  # fmt: skip
+    """Each model's error on the test ratings of users grouped by their number of training ratings."""
+    user, rating = train.columns[0], train.columns[2]
+    counts = test[user].map(train[user].value_counts()).fillna(0).to_numpy()
+    edges = [0, 10, 30, 100, 300, np.inf]
+    labels = ["1-10", "11-30", "31-100", "101-300", "300+"]
+    groups = pd.cut(counts, edges, labels=labels)
+    truth = test[rating].to_numpy(float)
+    rows = []
+    for label in labels:
+        mask = np.asarray(groups == label)
+        if not mask.any():
+            continue
+        row = {"training ratings of the user": label, "test ratings": int(mask.sum())}
+        for model, pred in predictions.items():
+            if binary:
+                row[model] = float(np.mean((pred[mask] >= 0.5) == (truth[mask] >= liked_from)))
+            else:
+                row[model] = float(np.sqrt(np.mean((pred[mask] - truth[mask]) ** 2)))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def top_list(model, train: pd.DataFrame, user=None, n: int = 10) -> tuple[object, pd.DataFrame]:
+    """(the user, their ``n`` best-scored unseen items); by default the first user id."""
+    user = train.iloc[:, 0].min() if user is None else user
+    table = model.recommend(user, n)
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    return user, table
+
+
+def add_pictures(report, model, train: pd.DataFrame, test: pd.DataFrame, predictions: dict, *,
+                 user=None, top: pd.DataFrame | None = None, label: str = "item") -> None:  # fmt: skip
+    """Learning curves, predicted vs actual (or ROC curves), error by user activity and one user's top
+    list. ``top`` (with a ``label`` column, e.g. titles) replaces the plain list of item ids."""
+    binary = isinstance(model, RBMRecommender)
+    deep = next(iter(predictions))
+    truth = test.iloc[:, 2].to_numpy(float)
+    report.add_history(model.history_)
+    if binary:
+        caption = "Free-energy gap per epoch (contrastive divergence's objective)."
+    else:
+        caption = (
+            "Mean squared error per training rating and per held-out rating (early stopping); the dot "
+            "marks the epoch whose weights were kept."
+        )
+    report.add_figure("learning_curves", plots.plot_loss(model), caption)
+    if binary:
+        liked = truth >= model.like_threshold_
+        ax = None
+        for name, pred in predictions.items():
+            if len(np.unique(pred)) > 1:  # a constant answer has no curve
+                ax = plots.plot_roc(liked, pred, ax=ax, label=name)
+        report.add_figure("roc_curve", ax, "ROC curves of P(liked) on the test ratings.")
+    else:
+        report.add_figure(
+            "predicted_vs_actual",
+            plots.plot_predicted_vs_actual(truth, predictions[deep]),
+            f"{deep}: predicted against actual test ratings.",
+        )
+    liked_from = model.like_threshold_ if binary else None
+    table = activity_table(train, test, predictions, binary, liked_from)
+    metric = "accuracy" if binary else "RMSE"
+    report.add_table(
+        "error_by_user_activity",
+        table.round(4),
+        f"Test {metric} of each model for users grouped by how many training ratings they have.",
+    )
+    models = [m for m in predictions if m in table.columns]
+    ax = plots.plot_model_comparison(
+        {row["training ratings of the user"]: {m: row[m] for m in models} for _, row in table.iterrows()},
+        models,
+    )
+    ax.set_title(f"Test {metric} by user activity")
+    ax.set_xlabel("training ratings of the user")
+    ax.set_ylabel(metric)
+    report.add_figure(
+        "error_by_user_activity",
+        ax,
+        f"Test {metric} by the user's number of training ratings: where the deep model gains on the "
+        "bias model.",
+    )
+    if top is None:
+        user, top = top_list(model, train, user)
+    score = "p_liked" if binary else "predicted_rating"
+    top = top.rename(columns={"score": score})
+    report.add_table("recommendations", top.round(4), f"User {user}'s top {len(top)}, unseen items only.")
+    report.add_figure(
+        "recommendations",
+        plots.plot_recommendations(top, label=label, score=score, title=f"Top {len(top)} for user {user}"),
+        f"{'P(liked)' if binary else 'Predicted rating'} of the items user {user} has not rated, best first.",
+    )
+
+
+def run(source, config: FitConfig, report) -> Outcome:
+    """Fit the ratings task on ``source.frame`` with the columns ``source.columns`` found."""
+    from ..training import time_limit
+
+    ratings, dropped = ratings_table(source.frame, source.columns)
+    binary = is_binary(ratings.iloc[:, 2])
+    train, test = split(ratings, config.test_size, config.seed)
+    model = default_model(binary, config)
+    checkpointed = "checkpoint" in model.get_params()
+    if checkpointed:
+        model.set_params(
+            checkpoint=str(report.out_dir / "checkpoints" / "autorec.ckpt"), resume=config.resume
+        )
+    with stopwatch() as seconds, time_limit(config.time_limit):
+        model.fit(train)
+    if checkpointed:
+        model.set_params(checkpoint=None, resume=False)
+    board, predictions, _ = compare(model, seconds(), train, test)
+    metrics = board.metrics()
+    primary = board.primary
+    metrics.update(
+        n_ratings=len(ratings),
+        n_train=len(train),
+        n_test=len(test),
+        n_users=int(ratings.iloc[:, 0].nunique()),
+        n_items=int(ratings.iloc[:, 1].nunique()),
+        rows_dropped=dropped,
+        rating_scale=list(model.rating_scale_),
+        epochs=model.n_iter_,
+    )
+    if not binary:
+        metrics["rmse_vs_bias"] = metrics["rmse"] / metrics["baseline_bias_rmse"]
+    report.add_metrics(**metrics)
+    board.add_to_report(
+        report,
+        f"Every model on the same {len(test):,} test ratings (every test user and item also has training "
+        f"ratings); {primary} is the main metric.",
+    )
+    report.add_text(
+        "The data",
+        f"{len(ratings):,} ratings of {metrics['n_items']:,} items by {metrics['n_users']:,} users, "
+        f"scale {model.rating_scale_[0]:g} to {model.rating_scale_[1]:g}"
+        + (" (two values: liked / not liked, the RBM's task)" if binary else "")
+        + f"; {dropped:,} rows with a missing value dropped. Split: {len(train):,} training and "
+        f"{len(test):,} test ratings (seed {config.seed}).",
+    )
+    add_pictures(report, model, train, test, predictions)
+    return Outcome("recommend", model, report.metrics, board.frame(), report.out_dir, None, board.verdict())
+
+
+def predict_ratings(model, frame: pd.DataFrame) -> pd.DataFrame:
+    """``deepzoo predict`` for a recommender: ``prediction`` for each (user, item) row; for an RBM it
+    is P(liked) (for 0/1 ratings, the expected rating) and ``liked`` says whether it is >= 0.5.
+
+    The user and item columns are those of training (by name), else ``user``/``item``, else the
+    first two columns. Unseen users or items get the bias model's answer (a warning counts them).
+    """
+    names = list(getattr(model, "feature_names_in_", ["user", "item"]))
+    missing = [c for c in names if c not in frame.columns]
+    if missing and frame.shape[1] >= 2 and not hasattr(model, "feature_names_in_"):
+        names, missing = list(frame.columns[:2]), []
+    if missing:
+        raise ValueError(
+            f"The data lack the column(s) {missing} the model was trained with (user and item columns "
+            f"{names}); the data have {list(map(str, frame.columns))}."
+        )
+    extra = [c for c in frame.columns if c not in names]
+    if extra:
+        warnings.warn(
+            f"Ignoring the column(s) {extra[:5]}{' ...' if len(extra) > 5 else ''}: a recommender reads "
+            f"only the user and item columns {names}.",
+            UserWarning,
+            stacklevel=2,
+        )
+    pred = model.predict(frame[names[0]].to_numpy(), frame[names[1]].to_numpy())
+    out = pd.DataFrame({"prediction": pred}, index=frame.index)
+    if isinstance(model, RBMRecommender):
+        out["liked"] = pred >= 0.5
+    return out
