@@ -122,7 +122,8 @@ class _RecurrentBase(TorchEstimator):
     def _device(self) -> torch.device:
         return next(self.module_.parameters()).device
 
-    def _train(self, X_t, y_t, *, continuing: bool, stratify=None, build=None):
+    def _train(self, X_t, y_t, *, continuing: bool, stratify=None, build=None, **loop_options):
+        """fit_loop with the estimator's settings; ``loop_options`` (checkpoint, resume) pass through."""
         device = resolve_device(self.device)
         seed = seed_from(self.random_state)
         with local_torch_seed(seed, device):
@@ -150,6 +151,7 @@ class _RecurrentBase(TorchEstimator):
                 seed=seed + self.n_iter_,
                 verbose=bool(self.verbose),
                 description=type(self).__name__,
+                **loop_options,
             )
         for key, values in result.history.items():
             self.history_.setdefault(key, []).extend(values)
