@@ -168,6 +168,21 @@ def make_classifier(texts, config: FitConfig, checkpoint=None) -> SequenceClassi
     return clf
 
 
+def fit_and_compare(X_train, y_train, X_test, y_test, config: FitConfig, checkpoint=None, **fit_params):
+    """Fit :func:`make_classifier` on the training texts (within ``config.time_limit``; a one-column
+    DataFrame records the text column's name) and compare it with :func:`baselines` on the test texts:
+    (clf, Leaderboard, {model name: test probabilities})."""
+    from ..training import time_limit
+
+    texts = X_train.iloc[:, 0].tolist() if isinstance(X_train, pd.DataFrame) else list(X_train)
+    clf = make_classifier(texts, config, checkpoint)
+    with stopwatch() as seconds, time_limit(config.time_limit):
+        clf.fit(X_train, y_train, **fit_params)
+    clf.set_params(checkpoint=None, resume=False)
+    board, outputs = compare(clf, seconds(), baselines(len(texts)), texts, y_train, X_test, y_test)
+    return clf, board, outputs
+
+
 def tfidf_baseline(n_texts: int = _MIN_COUNT_TEXTS, C: float = 10.0):
     """TF-IDF of words and word pairs (sublinear tf; terms in at least two texts from 200 texts) +
     logistic regression: the strong linear baseline for text."""
@@ -322,20 +337,21 @@ def add_pictures(report, clf, X_test, y_test, outputs: dict, n_saliency: int = 3
 # -- the task ------------------------------------------------------------------------------------------
 def run(source, config: FitConfig, report) -> Outcome:
     """Fit the text task on ``source`` (a table's text and target columns, or a folder of texts)."""
-    from ..training import time_limit
-
     X_train, y_train, X_test, y_test, how = load(source, config)
     if len(np.unique(y_train)) < 2:
         raise ValueError(
             f"The training texts hold one class ({str(y_train[0])!r}); text classification needs two or more."
         )
     column = source.columns.get("text")
-    clf = make_classifier(X_train, config, report.out_dir / "checkpoints" / "sequence_classifier.ckpt")
     train_input = pd.DataFrame({column: X_train}) if column is not None else X_train
-    with stopwatch() as seconds, time_limit(config.time_limit):
-        clf.fit(train_input, y_train)
-    clf.set_params(checkpoint=None, resume=False)
-    board, outputs = compare(clf, seconds(), baselines(len(X_train)), X_train, y_train, X_test, y_test)
+    clf, board, outputs = fit_and_compare(
+        train_input,
+        y_train,
+        X_test,
+        y_test,
+        config,
+        report.out_dir / "checkpoints" / "sequence_classifier.ckpt",
+    )
     report.add_text(
         "Data",
         f"{len(X_train):,} training and {len(X_test):,} test texts ({how}); {len(clf.classes_)} classes. "
