@@ -37,7 +37,7 @@ def main():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             clf.fit(list(X_train), y_train)
-        baseline = text.tfidf_baseline(len(X_train)).fit(X_train, y_train)
+        baseline = text.tfidf_baseline().fit(X_train, y_train)
         tfidf = TfidfVectorizer(sublinear_tf=True).fit(X_train)
         vectors = clf.document_vectors(list(X_test)), clf.document_vectors(list(X_train))
         row = {

@@ -380,6 +380,9 @@ default='bilstm'
             build=lambda: self._with_vectors(self._with_idf(self._build_module(), ids), word_vectors),
             checkpoint=None if continuing else self.checkpoint,
             resume=self.resume,
+            # a bag's step reads T word vectors a text, not its whole embedding table: counted as the
+            # table's size, every fit would take a second thread that only waits on a busy CPU
+            work_per_sample=3 * ids.shape[1] * self.embedding_dim if self.architecture == "bag" else None,
         )
         return self
 
