@@ -16,11 +16,10 @@ import warnings
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import train_test_split
 
-from deepzoo.cases import text_common
-from deepzoo.cases.resumes import Config, load_distinct, precision_at_k
-from deepzoo.text_classifier import SequenceClassifier
+from deepzoo.cases.resumes import Config, load_distinct, network_settings, precision_at_k
+from deepzoo.tasks import text
+from deepzoo.tasks.base import FitConfig
 
 
 def main():
@@ -31,19 +30,14 @@ def main():
     texts, labels, _ = load_distinct(config)
     rows = []
     for seed in args.seeds:
-        X_train, X_test, y_train, y_test = train_test_split(
-            texts, labels, test_size=config.test_size, stratify=labels, random_state=seed
-        )
-        clf = SequenceClassifier(
-            config.architecture, embedding_dim=config.embedding_dim, max_length=config.max_length,
-            dropout=config.dropout, alpha=config.alpha, learning_rate=config.learning_rate,
-            batch_size=config.batch_size, max_iter=config.max_iter, n_iter_no_change=config.max_iter,
-            random_state=seed, device="cpu",
-        )  # fmt: skip
+        X_train, y_train, X_test, y_test = text.split(texts, labels, config.test_size, seed)
+        X_train, X_test = np.asarray(X_train, dtype=object), np.asarray(X_test, dtype=object)
+        fit_config = FitConfig(seed=seed, device="cpu", settings=network_settings(config))
+        clf = text.make_classifier(list(X_train), fit_config)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             clf.fit(list(X_train), y_train)
-        baseline = text_common.tfidf_baseline().fit(X_train, y_train)
+        baseline = text.tfidf_baseline().fit(X_train, y_train)
         tfidf = TfidfVectorizer(sublinear_tf=True).fit(X_train)
         vectors = clf.document_vectors(list(X_test)), clf.document_vectors(list(X_train))
         row = {

@@ -42,7 +42,7 @@ def test_stock_course_files(shared_data_dir, tmp_path):
 @pytest.mark.slow
 def test_sms_spam_quick(shared_data_dir, tmp_path):
     metrics = _run("sms_spam", tmp_path)
-    assert {"f1", "roc_auc", "precision", "recall", "tfidf_f1"} <= set(metrics)
+    assert {"f1", "roc_auc", "precision", "recall", "baseline_tfidf_logistic_regression_f1"} <= set(metrics)
     assert (tmp_path / "tables" / "mistakes.csv").is_file()
     assert list((tmp_path / "figures").glob("saliency_*.png"))
     assert (tmp_path / "model" / "deepzoo.json").is_file()
@@ -50,10 +50,12 @@ def test_sms_spam_quick(shared_data_dir, tmp_path):
 
 @pytest.mark.slow
 def test_imdb_quick(shared_data_dir, tmp_path):
-    metrics = _run("imdb", tmp_path)
-    assert {"roc_auc", "tfidf_roc_auc", "pretrained_tokens"} <= set(metrics)
+    metrics = _run("imdb", tmp_path, "--set", "word2vec=true")
+    assert {"roc_auc", "baseline_tfidf_logistic_regression_roc_auc", "pretrained_tokens"} <= set(metrics)
+    assert metrics["n_train"] == 400 and metrics["n_test"] == 200
     assert metrics["pretrained_tokens"] > 0
     assert (tmp_path / "figures" / "word_vectors.png").is_file()
+    assert (tmp_path / "tables" / "leaderboard.csv").is_file()
 
 
 @pytest.mark.slow

@@ -131,16 +131,19 @@ def test_classifier_architectures_learn(architecture):
     assert np.allclose(proba.sum(1), 1)
 
 
-def test_bag_weights_are_scikit_learns_sublinear_tfidf(tmp_path):
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2)])
+def test_bag_weights_are_scikit_learns_sublinear_tfidf(tmp_path, ngram_range):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     texts = ["the cat sat on the mat the end", "a dog and a cat", "dogs bark at the mail man", "cat cat dog"]
-    clf = SequenceClassifier("bag", max_length=12, embedding_dim=4, max_iter=1, random_state=0)
+    clf = SequenceClassifier(
+        "bag", max_length=12, embedding_dim=4, max_iter=1, random_state=0, ngram_range=ngram_range
+    )
     clf.fit(texts, [0, 1, 0, 1])
     ids = torch.as_tensor(clf._ids(texts, reset=False))
     weights = clf.module_.token_weights(ids)  # (N, T): a word's weight spread over its positions
     per_word = torch.zeros(len(texts), clf.n_tokens_).scatter_add_(1, ids, weights).numpy()
-    oracle = TfidfVectorizer(sublinear_tf=True, token_pattern=r"\S+").fit(texts)
+    oracle = TfidfVectorizer(sublinear_tf=True, token_pattern=r"\S+", ngram_range=ngram_range).fit(texts)
     expected = oracle.transform(texts).toarray()
     columns = [clf.vocabulary_.index(word) for word in oracle.get_feature_names_out()]
     np.testing.assert_allclose(per_word[:, columns], expected, atol=1e-6)
@@ -150,6 +153,47 @@ def test_bag_weights_are_scikit_learns_sublinear_tfidf(tmp_path):
     np.testing.assert_allclose(clf.document_vectors(texts), per_word @ table, atol=1e-5)
     clf.save(tmp_path / "bag")
     np.testing.assert_allclose(deepzoo.load(tmp_path / "bag").predict_proba(texts), clf.predict_proba(texts))
+
+
+def test_bag_with_word_pairs_reads_negation_that_single_words_cannot():
+    # "not" flips the sentiment word after it: on single words the unit-norm TF-IDF bag cannot get all
+    # four right (not bad > 0 needs v_not > v_bad's magnitude, not good < 0 needs v_not < -v_good),
+    # so at most 3 of 4; the pairs "not good" and "not bad" make it separable
+    texts, labels = ["good", "not good", "bad", "not bad"] * 10, [1, 0, 0, 1] * 10
+    settings = dict(max_iter=200, n_iter_no_change=200, learning_rate=0.05, dropout=0.0, random_state=0)
+    words = SequenceClassifier("bag", **settings).fit(texts, labels)
+    pairs = SequenceClassifier("bag", ngram_range=(1, 2), **settings).fit(texts, labels)
+    assert np.mean(words.predict(texts[:4]) == labels[:4]) <= 0.75
+    assert pairs.predict(texts[:4]).tolist() == labels[:4]
+    assert "not good" in pairs.vocabulary_ and pairs.tokens(["not good"]) == [["not", "good", "not good"]]
+
+
+def test_bag_starts_near_zero_and_ngrams_need_the_bag():
+    clf = SequenceClassifier("bag", embedding_dim=8, max_iter=1, random_state=0).fit(TEXTS, LABELS)
+    assert clf.module_.embedding.weight.abs().max() < 0.2  # N(0, 0.01) plus one epoch of Adam steps
+    with pytest.raises(ValueError, match="needs architecture='bag'"):
+        SequenceClassifier("conv1d", ngram_range=(1, 2), max_iter=1).fit(TEXTS, LABELS)
+    with pytest.raises(ValueError, match="'ngram_range' parameter"):
+        SequenceClassifier("bag", ngram_range=(2, 1), max_iter=1).fit(TEXTS, LABELS)
+
+
+def test_classifier_reads_the_text_column_of_a_dataframe(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"review": TEXTS})
+    clf = SequenceClassifier("bag", embedding_dim=8, max_iter=30, learning_rate=0.05, random_state=0)
+    clf.fit(frame, LABELS)
+    assert clf.feature_names_in_.tolist() == ["review"]
+    other = pd.DataFrame({"id": [1, 2], "review": ["a great film", "an awful one"]})
+    np.testing.assert_allclose(clf.predict_proba(other), clf.predict_proba(["a great film", "an awful one"]))
+    clf.save(tmp_path / "m")
+    loaded = deepzoo.load(tmp_path / "m")
+    assert loaded.feature_names_in_.tolist() == ["review"] and loaded.predict(other).tolist() == [1, 0]
+    with pytest.raises(ValueError, match="the text column 'review'"):
+        clf.predict(pd.DataFrame({"a": ["x"], "b": ["y"]}))
+    with pytest.raises(ValueError, match="reads one text column; got a DataFrame with 2 columns"):
+        clf.fit(frame.assign(other=1), LABELS)
+    assert not hasattr(clf.fit(TEXTS, LABELS), "feature_names_in_")  # a list of texts has no column
 
 
 def test_bag_integrated_gradients_complete_from_an_empty_text():

@@ -112,3 +112,41 @@ def test_real_resumes(shared_data_dir):
     )
     assert len(texts) == 962 and len(set(labels)) == 25 and len(set(texts)) == 166
     assert np.unique(labels).size == 25
+
+
+def test_vectorizer_ngrams_of_the_first_max_length_tokens():
+    vec = TextVectorizer(max_length=3, ngram_range=(1, 2)).fit(["not good at all", "not bad"])
+    assert "not good" in vec.vocabulary_ and vec.width_ == 3 + 2
+    ids = vec.transform(["not good at all", "good"])
+    assert ids.shape == (2, 5)
+    # the first three tokens and their two pairs; "all" is beyond max_length
+    assert vec.inverse_transform(ids) == ["not good at not good good at", "good"]
+    with pytest.raises(ValueError, match="'ngram_range' parameter of TextVectorizer"):
+        TextVectorizer(ngram_range=(0, 2)).fit(["a b"])
+
+
+def test_text_folder_layouts(tmp_path):
+    from deepzoo.data.text import read_text_folder
+
+    root = tmp_path / "corpus" / "inner"  # one folder down, as imdb/aclImdb_subset/
+    for part, label, text in [("train", "pos", "fine"), ("train", "neg", "dull"), ("test", "pos", "good")]:
+        (root / part / label).mkdir(parents=True, exist_ok=True)
+        (root / part / label / "1_7.txt").write_text(text)
+    (root / "train" / "unsup").mkdir()
+    (root / "train" / "unsup" / "0_0.txt").write_text("no label")
+    (root / "train" / "neg" / "2_1.txt").write_text("  ")
+    with pytest.warns(UserWarning, match="Skipped 1 empty .txt file"):
+        parts = read_text_folder(tmp_path / "corpus")
+    assert parts["train"][0] == ["dull", "fine"] and parts["train"][1].tolist() == ["neg", "pos"]
+    assert parts["test"][0] == ["good"]
+
+
+def test_read_lines_skips_blank_lines_and_refuses_an_empty_file(tmp_path):
+    from deepzoo.data.text import read_lines
+
+    path = tmp_path / "t.txt"
+    path.write_text("one\n\n  \ntwo\n")
+    assert read_lines(path) == ["one", "two"]
+    path.write_text("\n\n")
+    with pytest.raises(ValueError, match="holds no text"):
+        read_lines(path)

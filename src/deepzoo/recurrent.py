@@ -122,7 +122,8 @@ class _RecurrentBase(TorchEstimator):
     def _device(self) -> torch.device:
         return next(self.module_.parameters()).device
 
-    def _train(self, X_t, y_t, *, continuing: bool, stratify=None, build=None):
+    def _train(self, X_t, y_t, *, continuing: bool, stratify=None, build=None, **loop_options):
+        """fit_loop with the estimator's settings; ``loop_options`` (checkpoint, resume) pass through."""
         device = resolve_device(self.device)
         seed = seed_from(self.random_state)
         with local_torch_seed(seed, device):
@@ -150,9 +151,12 @@ class _RecurrentBase(TorchEstimator):
                 seed=seed + self.n_iter_,
                 verbose=bool(self.verbose),
                 description=type(self).__name__,
-                # estimators with checkpoint/resume parameters (SeriesForecaster) pass them on
-                checkpoint=getattr(self, "checkpoint", None),
-                resume=getattr(self, "resume", False),
+                # checkpoint/resume: given by the caller, or the estimator's own parameters (SeriesForecaster)
+                **{
+                    "checkpoint": getattr(self, "checkpoint", None),
+                    "resume": getattr(self, "resume", False),
+                    **loop_options,
+                },
             )
         for key, values in result.history.items():
             self.history_.setdefault(key, []).extend(values)

@@ -2,33 +2,31 @@
 
 load (962 resumes in 25 categories, but only 166 distinct texts: the rows are de-duplicated and the
 split is made on DISTINCT texts, stratified by category, or copies of a test resume would sit in the
-training set) -> fit a SequenceClassifier on the training resumes -> category accuracy on the held-out
-texts (TF-IDF + logistic regression beside) -> rank resumes by the cosine similarity of the
-classifier's document vectors, against TF-IDF cosine: precision@10 of same-category resumes for each
-held-out resume as a query -> rank resumes for free-text job descriptions (JobDesc.csv) -> show
-close pairs that share few words -> write.
+training set) -> the text task's road (:mod:`deepzoo.tasks.text`): a SequenceClassifier on the
+training resumes beside TF-IDF + logistic regression and the majority class, category accuracy on the
+held-out texts, confusion matrix, mistakes, saliency -> the course's extras: rank resumes by the
+cosine similarity of the classifier's document vectors, against TF-IDF cosine: precision@10 of
+same-category resumes for each held-out resume as a query -> rank resumes for free-text job
+descriptions (JobDesc.csv) -> show close pairs that share few words -> write.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import train_test_split
 
-from .. import plots
 from ..data.registry import dataset_file
 from ..data.text import read_text_csv
 from ..persistence import save
 from ..report import RunReport
-from ..text_classifier import SequenceClassifier
-from . import text_common
+from ..tasks import text
+from ..tasks.base import FitConfig
 
 
 @dataclass
@@ -75,6 +73,28 @@ def _budget(config: Config) -> Config:
     return dataclasses.replace(config, max_iter=2, max_length=100) if config.quick else config
 
 
+_NETWORK = (
+    "architecture",
+    "embedding_dim",
+    "n_filters",
+    "kernel_size",
+    "max_length",
+    "dropout",
+    "alpha",
+    "learning_rate",
+    "batch_size",
+    "max_iter",
+)
+
+
+def network_settings(config: Config) -> dict:
+    """The case's SequenceClassifier settings, over the text task's rule for the corpus: all
+    ``max_iter`` epochs, as chosen by the cross-validation (no stop on a training-loss plateau), of
+    single words, for which they were chosen (with word pairs they score 0.1 lower, RESULTS.md)."""
+    fixed = {"n_iter_no_change": config.max_iter, "ngram_range": (1, 1)}
+    return {name: getattr(config, name) for name in _NETWORK} | fixed
+
+
 def load_distinct(config: Config) -> tuple[np.ndarray, np.ndarray, int]:
     """The distinct resume texts, their categories and the number of rows before de-duplication."""
     texts, labels = read_text_csv(
@@ -83,9 +103,9 @@ def load_distinct(config: Config) -> tuple[np.ndarray, np.ndarray, int]:
         label_column="Category",
     )
     first: dict[str, str] = {}
-    for text, label in zip(texts, labels, strict=True):
-        if first.setdefault(text, label) != label:
-            raise ValueError(f"One resume text carries two categories ({first[text]!r} and {label!r}).")
+    for resume, label in zip(texts, labels, strict=True):
+        if first.setdefault(resume, label) != label:
+            raise ValueError(f"One resume text carries two categories ({first[resume]!r} and {label!r}).")
     return np.asarray(list(first), dtype=object), np.asarray(list(first.values())), len(texts)
 
 
@@ -115,34 +135,14 @@ def run(config: Config, out_dir) -> dict:
     )
     # load
     texts, labels, n_rows = load_distinct(config)
-    X_train, X_test, y_train, y_test = train_test_split(
-        texts, labels, test_size=config.test_size, stratify=labels, random_state=config.seed
-    )
+    X_train, y_train, X_test, y_test = text.split(texts, labels, config.test_size, config.seed)
+    X_train, X_test = np.asarray(X_train, dtype=object), np.asarray(X_test, dtype=object)
     jobs = read_text_csv(dataset_file("resumes", "JobDesc.csv", config.data), text_column="Skills")
-    # fit
-    clf = SequenceClassifier(
-        config.architecture,
-        embedding_dim=config.embedding_dim,
-        n_filters=config.n_filters,
-        kernel_size=config.kernel_size,
-        max_length=config.max_length,
-        dropout=config.dropout,
-        alpha=config.alpha,
-        learning_rate=config.learning_rate,
-        batch_size=config.batch_size,
-        max_iter=config.max_iter,
-        n_iter_no_change=config.max_iter,
-        device=config.device,
-        random_state=config.seed,
-        verbose=config.verbose,
+    # fit and compare: categories
+    fit_config = FitConfig(
+        seed=config.seed, device=config.device, settings=network_settings(config), verbose=config.verbose
     )
-    started = time.perf_counter()
-    clf.fit(list(X_train), y_train)
-    fit_seconds = time.perf_counter() - started
-    baseline = text_common.tfidf_baseline().fit(X_train, y_train)
-    # evaluate: categories
-    accuracy = float(np.mean(clf.predict(list(X_test)) == y_test))
-    tfidf_accuracy = float(np.mean(baseline.predict(X_test) == y_test))
+    clf, board, outputs = text.fit_and_compare(list(X_train), y_train, list(X_test), y_test, fit_config)
     # evaluate: ranking held-out resumes against the training resumes
     emb_train, emb_test = clf.document_vectors(list(X_train)), clf.document_vectors(list(X_test))
     tfidf = TfidfVectorizer(sublinear_tf=True).fit(X_train)
@@ -150,12 +150,10 @@ def run(config: Config, out_dir) -> dict:
     k = 10
     ideal = float(np.mean([min(k, int(np.sum(y_train == c))) / k for c in y_test]))
     metrics = {
-        "accuracy": accuracy,
-        "tfidf_accuracy": tfidf_accuracy,
+        **board.metrics(),
         "precision_at_10": precision_at_k(emb_test, emb_train, y_test, y_train, k),
         "tfidf_precision_at_10": precision_at_k(tf_test, tf_train, y_test, y_train, k),
         "ideal_precision_at_10": ideal,
-        "fit_seconds": fit_seconds,
         "n_rows": n_rows,
         "n_distinct": len(texts),
         "n_train": len(y_train),
@@ -204,13 +202,8 @@ def run(config: Config, out_dir) -> dict:
         )
     # plot and write
     report.add_metrics(**metrics)
-    report.add_history(clf.history_)
-    report.add_figure("learning_curves", plots.plot_loss(clf), "Training loss per epoch.")
-    report.add_figure(
-        "confusion_matrix",
-        plots.plot_confusion_matrix(y_test, clf.predict(list(X_test))),
-        "Held-out distinct resumes.",
-    )
+    board.add_to_report(report, "Category of the held-out distinct resumes, every model on the same split.")
+    text.add_pictures(report, clf, list(X_test), y_test, outputs)
     report.add_table(
         "ranking",
         pd.DataFrame(

@@ -5,8 +5,10 @@
   out-of-vocabulary) and turns texts into padded/truncated id arrays of ``max_length``; its
   ``vocabulary_`` is plain data, which is how :class:`~deepzoo.recurrent.SequenceClassifier` saves it
   with the model;
-* readers: :func:`read_sms_spam` (``label<TAB>text`` lines), :func:`read_labeled_lines`, :func:`read_text_csv`
-  and :func:`read_aclimdb` (``{train,test}/{pos,neg}/*.txt``).
+* readers: :func:`read_sms_spam` (``label<TAB>text`` lines), :func:`read_labeled_lines`,
+  :func:`read_text_csv`, :func:`read_aclimdb` (``{train,test}/{pos,neg}/*.txt``), :func:`read_text_folder`
+  (any folder of ``.txt`` files in class sub-folders, with or without ``train/`` and ``test/``) and
+  :func:`read_lines`.
 
 Every reader decodes strict UTF-8 and names the file and byte of a bad sequence.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import csv
 import numbers
 import re
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -29,8 +32,10 @@ __all__ = [
     "TextVectorizer",
     "read_aclimdb",
     "read_labeled_lines",
+    "read_lines",
     "read_sms_spam",
     "read_text_csv",
+    "read_text_folder",
     "tokenize",
 ]
 
@@ -112,6 +117,10 @@ class TextVectorizer(TransformerMixin, BaseEstimator):
         Tokens seen fewer times in the training texts become the unknown token.
     lowercase : bool, default=True
     level : {'word', 'char'}, default='word'
+    ngram_range : tuple (min_n, max_n), default=(1, 1)
+        As in scikit-learn's ``CountVectorizer``: the vocabulary holds the n-grams of these lengths
+        (``"not good"``), and each text becomes the ids of its n-grams (all of one length, then the
+        next), formed from its first ``max_length`` tokens. Only for models that read a bag of tokens.
 
     Attributes
     ----------
@@ -123,14 +132,27 @@ class TextVectorizer(TransformerMixin, BaseEstimator):
     >>> vec = TextVectorizer(max_length=4).fit(["a good film", "a bad film"])
     >>> vec.transform(["a good day"]).tolist()
     [[2, 5, 1, 0]]
+    >>> bigrams = TextVectorizer(max_length=3, ngram_range=(1, 2)).fit(["not good", "not bad"])
+    >>> bigrams.inverse_transform(bigrams.transform(["not good at all"]))
+    ['not good <unk> not good <unk>']
     """
 
-    def __init__(self, max_tokens=20000, *, max_length=200, min_count=1, lowercase=True, level="word"):
+    def __init__(
+        self,
+        max_tokens=20000,
+        *,
+        max_length=200,
+        min_count=1,
+        lowercase=True,
+        level="word",
+        ngram_range=(1, 1),
+    ):
         self.max_tokens = max_tokens
         self.max_length = max_length
         self.min_count = min_count
         self.lowercase = lowercase
         self.level = level
+        self.ngram_range = ngram_range
 
     def _check(self):
         for name, low in (("max_tokens", 3), ("max_length", 1), ("min_count", 1)):
@@ -145,16 +167,31 @@ class TextVectorizer(TransformerMixin, BaseEstimator):
                 f"The 'level' parameter of TextVectorizer must be a str among {{'char', 'word'}}. "
                 f"Got {self.level!r} instead."
             )
+        check_ngram_range(self.ngram_range, "TextVectorizer")
 
     def tokenize(self, text: str) -> list[str]:
         """The tokens of one text, with this vectorizer's settings."""
         return tokenize(text, lowercase=self.lowercase, level=self.level)
 
+    def _grams(self, tokens: list[str]) -> list[str]:
+        """The n-grams of ``ngram_range`` of a token list, shortest first."""
+        low, high = getattr(self, "ngram_range", (1, 1))
+        if (low, high) == (1, 1):
+            return tokens
+        sep = "" if self.level == "char" else " "
+        return [sep.join(tokens[i : i + n]) for n in range(low, high + 1) for i in range(len(tokens) - n + 1)]
+
+    @property
+    def width_(self) -> int:
+        """Ids per text: ``max_length``, or the number of n-grams of ``max_length`` tokens."""
+        low, high = getattr(self, "ngram_range", (1, 1))
+        return sum(max(0, self.max_length - n + 1) for n in range(low, high + 1))
+
     def fit(self, X, y=None) -> TextVectorizer:
         self._check()
         counts = Counter()
         for doc in _documents(X):
-            counts.update(self.tokenize(doc))
+            counts.update(self._grams(self.tokenize(doc)))
         # most frequent first, ties alphabetical: the same texts always give the same ids
         ranked = sorted((t for t, c in counts.items() if c >= self.min_count), key=lambda t: (-counts[t], t))
         self.vocabulary_ = (PAD_TOKEN, OOV_TOKEN, *ranked[: self.max_tokens - 2])
@@ -170,18 +207,18 @@ class TextVectorizer(TransformerMixin, BaseEstimator):
             self._index = cached
         return cached[1]
 
-    def encode(self, text: str) -> list[int]:
-        """The ids of one text, unpadded and untruncated."""
+    def encode(self, text: str, max_length: int | None = None) -> list[int]:
+        """The ids of (the n-grams of the first ``max_length`` tokens of) one text, unpadded."""
         index = self.index_
-        return [index.get(t, 1) for t in self.tokenize(text)]
+        return [index.get(t, 1) for t in self._grams(self.tokenize(text)[:max_length])]
 
     def transform(self, X) -> np.ndarray:
-        """(n_texts, max_length) int64 ids, 0-padded at the end."""
+        """(n_texts, width_) int64 ids, 0-padded at the end (``width_`` is ``max_length`` for words)."""
         check_is_fitted(self, "vocabulary_")
         docs = _documents(X)
-        out = np.zeros((len(docs), self.max_length), dtype=np.int64)
+        out = np.zeros((len(docs), self.width_), dtype=np.int64)
         for row, doc in enumerate(docs):
-            ids = self.encode(doc)[: self.max_length]
+            ids = self.encode(doc, self.max_length)
             out[row, : len(ids)] = ids
         return out
 
@@ -197,6 +234,22 @@ class TextVectorizer(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
+
+
+def check_ngram_range(value, owner: str) -> tuple[int, int]:
+    """``(min_n, max_n)`` with 1 <= min_n <= max_n, else scikit-learn's parameter error."""
+    ok = (
+        isinstance(value, tuple | list)
+        and len(value) == 2
+        and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value)
+        and 1 <= value[0] <= value[1]
+    )
+    if not ok:
+        raise ValueError(
+            f"The 'ngram_range' parameter of {owner} must be a tuple (min_n, max_n) of ints with "
+            f"1 <= min_n <= max_n, e.g. (1, 2) for words and word pairs. Got {value!r} instead."
+        )
+    return int(value[0]), int(value[1])
 
 
 # -- readers ------------------------------------------------------------------------------------
@@ -346,13 +399,153 @@ def read_aclimdb(folder, split: str = "train") -> tuple[list[str], np.ndarray]:
                 f"{sub} is missing: read_aclimdb expects {root}/{split}/pos and {root}/{split}/neg "
                 "with one review per .txt file (the aclImdb layout)."
             )
-        files = sorted(
-            sub.glob("*.txt"),
-            key=lambda p: (int(p.stem.split("_")[0]) if p.stem.split("_")[0].isdigit() else 0, p.name),
-        )
-        for file in files:
+        for file in _text_files(sub):
             texts.append(_read_utf8(file))
             labels.append(label)
     if not texts:
         raise ValueError(f"{root}/{split} holds no .txt reviews.")
     return texts, np.asarray(labels, dtype=np.int64)
+
+
+def _text_files(folder: Path) -> list[Path]:
+    """The .txt files under ``folder`` in the order of a leading numeric id (aclImdb's ``<id>_<rating>``),
+    then by name."""
+
+    def order(path: Path):
+        head = path.stem.split("_")[0]
+        return (int(head) if head.isdigit() else 0, path.relative_to(folder).as_posix())
+
+    return sorted((p for p in folder.rglob("*.txt") if p.is_file() and not p.name.startswith(".")), key=order)
+
+
+# class folders of these names hold unlabelled texts (aclImdb's train/unsup): not a class
+_UNLABELLED = ("unsup", "unlabeled", "unlabelled")
+
+
+def _class_folders(root: Path) -> list[Path]:
+    return sorted(
+        p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in _UNLABELLED
+    )
+
+
+def text_folder_root(folder) -> Path:
+    """The folder that holds the classes (or ``train/`` and ``test/``): ``folder`` itself, or its only
+    sub-folder when it has one and no texts of its own (``imdb/`` -> ``imdb/aclImdb_subset/``)."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"No folder at {root}; give a folder with one sub-folder of .txt files per class."
+        )
+    while True:
+        subs = _class_folders(root)
+        names = {p.name.lower() for p in subs}
+        if len(subs) == 1 and "train" not in names and not any(p.suffix == ".txt" for p in subs[0].iterdir()):
+            root = subs[0]
+        else:
+            return root
+
+
+def read_text_folder(folder) -> dict[str, tuple[list[str], np.ndarray]]:
+    """Labelled texts of a folder with one sub-folder of ``.txt`` files per class.
+
+    Layouts: ``<folder>/<class>/*.txt`` gives ``{"all": (texts, labels)}``; ``<folder>/train/<class>/*.txt``
+    and ``<folder>/test/<class>/*.txt`` (aclImdb's) give ``{"train": ..., "test": ...}``, so that the data's
+    own split is kept. A folder whose only sub-folder holds the layout is entered; ``unsup`` folders
+    (unlabelled texts) are not classes. Files are read as strict UTF-8; empty files are skipped with a
+    warning.
+
+    Returns
+    -------
+    dict of part -> (texts, labels)
+        ``labels`` are the class folder names (str).
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        No folder; fewer than two classes; a class folder without texts; a test class unknown to the
+        training part; no texts at all; a file that is not UTF-8 (named, with the byte).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for label, text in (("good", "a fine film"), ("bad", "a dull film")):
+    ...     (root / label).mkdir()
+    ...     _ = (root / label / "1.txt").write_text(text)
+    >>> texts, labels = read_text_folder(root)["all"]
+    >>> texts, labels.tolist()
+    (['a dull film', 'a fine film'], ['bad', 'good'])
+    """
+    root = text_folder_root(folder)
+    names = {p.name.lower(): p for p in _class_folders(root)}
+    if "train" in names:
+        parts = {"train": names["train"]}
+        if "test" in names:
+            parts["test"] = names["test"]
+    else:
+        parts = {"all": root}
+    out = {}
+    for part, where in parts.items():
+        out[part] = _read_classes(where, part)
+    if "test" in out:
+        unknown = sorted(str(c) for c in set(out["test"][1]) - set(out["train"][1]))
+        if unknown:
+            raise ValueError(
+                f"{parts['test']} has classes the training part lacks: {unknown}; every test class needs "
+                f"a folder under {parts['train']} too."
+            )
+    return out
+
+
+def _read_classes(where: Path, part: str) -> tuple[list[str], np.ndarray]:
+    classes = _class_folders(where)
+    if not classes:
+        hint = " (its .txt files should sit in one sub-folder per class)" if any(where.glob("*.txt")) else ""
+        raise ValueError(f"The folder {where} has no class sub-folders with .txt texts{hint}.")
+    if len(classes) < 2 and part != "test":  # a test part may miss a class; training needs two
+        raise ValueError(
+            f"The folder {where} has one class folder ({classes[0].name}); text classification needs at "
+            "least two, one sub-folder of .txt files per class."
+        )
+    texts, labels, skipped = [], [], []
+    for sub in classes:
+        files = _text_files(sub)
+        if not files:
+            raise ValueError(
+                f"The class folder {sub} holds no .txt files; put that class's texts there or remove "
+                "the folder."
+            )
+        n_before = len(texts)
+        for file in files:
+            text = _read_utf8(file)
+            if text.strip():
+                texts.append(text)
+                labels.append(sub.name)
+            else:
+                skipped.append(file)
+        if len(texts) == n_before:
+            raise ValueError(f"Every .txt file in the class folder {sub} is empty.")
+    if skipped:
+        warnings.warn(
+            f"Skipped {len(skipped)} empty .txt file(s) in the {part} texts, e.g. {skipped[0]}.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return texts, np.asarray(labels)
+
+
+def read_lines(path) -> list[str]:
+    """One text per non-blank line of a UTF-8 file (what ``deepzoo predict`` reads from a ``.txt`` file).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "new.txt"
+    >>> _ = f.write_text("what a film\\n\\nnot for me\\n")
+    >>> read_lines(f)
+    ['what a film', 'not for me']
+    """
+    lines = [line for line in _read_utf8(path).splitlines() if line.strip()]
+    if not lines:
+        raise ValueError(f"{path} holds no text: give one text per line.")
+    return lines

@@ -63,21 +63,47 @@ def _clusters(model, frame: pd.DataFrame) -> pd.DataFrame:
     return predict_clusters(model, frame)
 
 
+def _texts(model, frame) -> pd.DataFrame:
+    from .text import predict_texts
+
+    return predict_texts(model, frame)
+
+
 # kind -> function(model, frame) -> DataFrame of prediction columns, one row per input row. The tasks
 # that save other kinds of model add theirs here.
 PREDICTORS = {"rows": _rows, "clusters": _clusters}
 PREDICTORS["series"] = series.predict_series
 PREDICTORS["ratings"] = predict_ratings
+PREDICTORS["text"] = _texts
+
+
+def _chunks(kind: str, data: Path, chunksize: int):
+    """The data in chunks of rows: a table, or for a text model a .txt file of one text per line."""
+    from ..data.tabular import iter_table
+
+    if kind == "text" and data.suffix.lower() == ".txt":
+        from .text import iter_lines
+
+        return iter_lines(data, chunksize)
+    if kind == "series":  # read whole: each forecast's window reaches back into the rows before it
+        from ..data.tabular import read_table
+
+        return [read_table(data)]
+    return iter_table(data, chunksize)
 
 
 def predict_frame(model, data) -> pd.DataFrame:
     """Predictions of ``model`` (a fitted or loaded model) for ``data``: a table file, a DataFrame, or
     what the model's kind takes."""
-    if isinstance(data, (str, os.PathLike)):
+    kind = model_kind(model)
+    if kind == "text" and isinstance(data, (str, os.PathLike)) and Path(data).suffix.lower() == ".txt":
+        from ..data.text import read_lines
+
+        data = read_lines(data)
+    elif isinstance(data, (str, os.PathLike)):
         from ..data.tabular import read_table
 
         data = read_table(data)
-    kind = model_kind(model)
     if kind not in PREDICTORS:
         raise ValueError(f"deepzoo predict does not score {kind} models yet.")
     return PREDICTORS[kind](model, data)
@@ -93,7 +119,6 @@ def predict_to_csv(
     FileNotFoundError, ValueError
         A missing model or data file; a table without the columns the model was trained on (named).
     """
-    from ..data.tabular import iter_table, read_table
     from ..persistence import load
 
     model = load(model_dir, device=device)
@@ -113,9 +138,7 @@ def predict_to_csv(
             warnings.catch_warnings(record=True) as caught,
         ):
             warnings.simplefilter("always", UserWarning)
-            # a series is read whole: each forecast's window reaches back into the rows before it
-            chunks = [read_table(data)] if kind == "series" else iter_table(data, chunksize)
-            for chunk in chunks:
+            for chunk in _chunks(kind, data, chunksize):
                 answer = PREDICTORS[kind](model, chunk)
                 answer.to_csv(handle, header=n_rows == 0, index=False)
                 n_rows += len(answer)
