@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import images
+
 __all__ = ["model_kind", "predict_frame", "predict_to_csv"]
 
 
@@ -57,16 +59,17 @@ def _rows(model, frame: pd.DataFrame) -> pd.DataFrame:
 # kind -> function(model, frame) -> DataFrame of prediction columns, one row per input row. The tasks
 # that save other kinds of model add theirs here.
 PREDICTORS = {"rows": _rows}
+PREDICTORS["images"] = images.predict_images  # a chunk is a list of image files
 
 
 def predict_frame(model, data) -> pd.DataFrame:
     """Predictions of ``model`` (a fitted or loaded model) for ``data``: a table file, a DataFrame, or
     what the model's kind takes."""
+    kind = model_kind(model)
     if isinstance(data, (str, os.PathLike)):
         from ..data.tabular import read_table
 
-        data = read_table(data)
-    kind = model_kind(model)
+        data = images.image_files(data) if kind == "images" else read_table(data)
     if kind not in PREDICTORS:
         raise ValueError(f"deepzoo predict does not score {kind} models yet.")
     return PREDICTORS[kind](model, data)
@@ -76,6 +79,9 @@ def predict_to_csv(
     model_dir, data, out, *, chunksize: int = 100_000, device: str = "cpu"
 ) -> tuple[Path, int]:
     """Score ``data`` with the model saved in ``model_dir`` and write ``out`` (CSV); returns (path, rows).
+
+    ``data`` is a table, or for an image model a folder of images, one image, or a text file listing
+    image paths one a line (see :func:`deepzoo.tasks.images.image_files`), read ``chunksize`` at a time.
 
     Raises
     ------
@@ -102,7 +108,10 @@ def predict_to_csv(
             warnings.catch_warnings(record=True) as caught,
         ):
             warnings.simplefilter("always", UserWarning)
-            for chunk in iter_table(data, chunksize):
+            chunks = (
+                images.iter_image_files(data, chunksize) if kind == "images" else iter_table(data, chunksize)
+            )
+            for chunk in chunks:
                 answer = PREDICTORS[kind](model, chunk)
                 answer.to_csv(handle, header=n_rows == 0, index=False)
                 n_rows += len(answer)
