@@ -3,20 +3,20 @@ on folders and lists of files, and every bad input of issue 13 that belongs to i
 
 from __future__ import annotations
 
-import gzip
 import json
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from image_folders import make_arrays, make_folder
 from PIL import Image
 from typer.testing import CliRunner
 
 import deepzoo
 from deepzoo import cli
-from deepzoo.tasks import FitConfig, images
-from deepzoo.tasks.detect import detect
+from deepzoo.data import image_data
+from deepzoo.tasks import images
 
 runner = CliRunner()
 FIGURES = {
@@ -30,43 +30,6 @@ FIGURES = {
 QUICK = {"max_iter": 2}  # two epochs: the road, not the accuracy
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-
-def _pattern(label: int, rng, size: int = 12, channels: int = 1) -> np.ndarray:
-    """A noisy image with a bright square in the top-left (class 0) or the bottom-right (class 1)."""
-    image = rng.integers(0, 60, (size, size, channels), dtype=np.uint8)
-    half = size // 2
-    corner = slice(1, half) if label == 0 else slice(half, size - 1)
-    image[corner, corner] = 250
-    return image
-
-
-def make_folder(root, *, n: int = 12, size: int = 12, mode: str = "L", classes=("a", "b"), split=False):
-    """``root/<class>/*.png`` (or under train/ and test/), ``n`` images per class (and part)."""
-    rng = np.random.default_rng(0)
-    parts = ["train", "test"] if split else [""]
-    for part in parts:
-        for label, name in enumerate(classes):
-            folder = root / part / name
-            folder.mkdir(parents=True, exist_ok=True)
-            for i in range(n):
-                pixels = _pattern(label % 2, rng, size, 1 if mode == "L" else 3)
-                Image.fromarray(pixels[..., 0] if mode == "L" else pixels, mode).save(folder / f"{i:03d}.png")
-    return root
-
-
-def make_arrays(n: int = 40, size: int = 12, channels: int = 1, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % 2
-    X = np.stack([_pattern(label, rng, size, channels) for label in y])  # (n, H, W, C)
-    return X, y
-
-
-def write_idx(path, array: np.ndarray) -> None:
-    """An IDX file (uint8) of ``array``, gzip-compressed."""
-    header = bytes([0, 0, 8, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    with gzip.open(path, "wb") as handle:
-        handle.write(header + array.astype(np.uint8).tobytes())
 
 
 def fit(data, tmp_path, **kwargs):
@@ -96,23 +59,6 @@ def test_folder_without_split_learns_and_writes_the_run_folder(tmp_path):
     assert deepzoo.load(out / "model").get_params()["checkpoint"] is None
 
 
-def test_folder_with_train_and_test_keeps_its_split(tmp_path):
-    root = make_folder(tmp_path / "split", n=6, split=True, classes=("a", "b", "c"))
-    data = images.load_folder(root)
-    assert (len(data.y_train), len(data.y_test)) == (18, 18) and all("/test/" in str(p) for p in data.X_test)
-    assert data.split == "the folder's own split: train/ and test/"
-    assert (data.mode, data.size) == ("L", (12, 12)) and list(data.classes) == ["a", "b", "c"]
-
-
-def test_pool_splits_ignores_the_folders_split(tmp_path):
-    root = make_folder(tmp_path / "split", n=10, split=True)
-    data = images.load_folder(root, pool_splits=True, test_size=0.25, seed=1)
-    assert len(data.y_train) + len(data.y_test) == 40 and len(data.y_test) == 10
-    assert "pooled train/ and test/" in data.split
-    # the test part is drawn from both folders, not the test folder
-    assert any("/train/" in str(p) for p in data.X_test)
-
-
 @pytest.mark.slow  # a whole run: fit, baselines, seven figures, save
 def test_arrays_from_python_channels_last(tmp_path):
     X, y = make_arrays(40, channels=3)  # (n, H, W, 3): channels last
@@ -126,46 +72,10 @@ def test_arrays_from_python_channels_last(tmp_path):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
 
 
-def test_npz_with_its_own_split_and_with_images_and_labels(tmp_path):
-    X, y = make_arrays(40)
-    keras = tmp_path / "keras.npz"
-    np.savez(keras, x_train=X[:30, ..., 0], y_train=y[:30], x_test=X[30:, ..., 0], y_test=y[30:])
-    data = images.load_npz(keras)
-    assert (len(data.y_train), len(data.y_test)) == (30, 10) and data.X_train.shape[1:] == (1, 12, 12)
-    assert data.split == "the file's own split: x_train and x_test"
-    plain = tmp_path / "plain.npz"
-    np.savez(plain, images=X[..., 0], labels=y, extra=np.zeros(3))
-    source = detect(plain, FitConfig())
-    assert source.task == "images"
-    data = images.load(source, FitConfig(test_size=0.25))
-    assert (len(data.y_train), len(data.y_test)) == (30, 10) and data.split.startswith("a stratified 25%")
-
-
-def test_idx_files_keep_the_train_t10k_split(tmp_path):
-    X, y = make_arrays(30)
-    folder = tmp_path / "idx"
-    folder.mkdir()
-    write_idx(folder / "train-images-idx3-ubyte.gz", X[:20, ..., 0])
-    write_idx(folder / "train-labels-idx1-ubyte.gz", y[:20])
-    write_idx(folder / "t10k-images-idx3-ubyte.gz", X[20:, ..., 0])
-    write_idx(folder / "t10k-labels-idx1-ubyte.gz", y[20:])
-    source = detect(folder, FitConfig())
-    assert source.task == "images"
-    data = images.load(source, FitConfig())
-    assert (len(data.y_train), len(data.y_test)) == (20, 10) and data.X_train.dtype == np.uint8
-    np.testing.assert_array_equal(data.X_test[:, 0], X[20:, ..., 0])
-    assert data.split == "the files' own split: train-* and t10k-*"
-    (folder / "t10k-labels-idx1-ubyte.gz").unlink()
-    with pytest.raises(FileNotFoundError, match="t10k-images-idx3-ubyte.gz has no labels file"):
-        images.load_idx(folder)
-    (folder / "t10k-images-idx3-ubyte.gz").unlink()  # one pair: split here
-    assert images.load_idx(folder, test_size=0.5).split.startswith("a stratified 50%")
-
-
 # -- the choice of network ----------------------------------------------------------------------------
 def _data(size, mode, n=1000):
     y = np.arange(n) % 2
-    return images.ImageData([], y, [], y, "given", mode, size)
+    return image_data.ImageData([], y, [], y, "given", mode, size)
 
 
 @pytest.mark.parametrize(
@@ -273,7 +183,7 @@ def test_a_corrupt_image_stops_by_default_and_is_skipped_with_on_error_warn(tmp_
     ):
         fit(root, tmp_path)
     with pytest.warns(UserWarning, match="Skipped 2 unreadable files"):
-        data = images.load_folder(root, on_error="warn")
+        data = image_data.load_folder(root, on_error="warn")
     assert len(data.y_train) + len(data.y_test) == 16 and data.skipped == 2
     assert not any(p.name in ("broken.png", "truncated.jpg") for p in data.X_train + data.X_test)
 
@@ -309,13 +219,6 @@ def test_bad_arrays(X, y, message, tmp_path):
         fit(X, tmp_path, target=np.asarray(y), task="images")
 
 
-def test_npz_without_telling_which_arrays(tmp_path):
-    path = tmp_path / "two.npz"
-    np.savez(path, first=np.zeros((4, 8, 8)), second=np.zeros((4, 8, 8)), y=np.arange(4))
-    with pytest.raises(ValueError, match=r"Cannot tell which array of two.npz holds the images \(first"):
-        images.load_npz(path)
-
-
 # -- the pretrained network ---------------------------------------------------------------------------
 @pytest.mark.slow  # EfficientNet-Lite0 on 40 small photos: ~10 s idle, a minute on the loaded CPU
 def test_photos_take_the_pretrained_network_and_its_features_feed_the_baseline(tmp_path):
@@ -348,7 +251,7 @@ def test_real_hotdog_thumbnails_from_scratch(shared_data_dir, tmp_path):
 
 @pytest.mark.slow
 def test_real_mnist_files_keep_their_split_and_choose_lenet(shared_data_dir):
-    data = images.load_idx(shared_data_dir / "mnist")
+    data = image_data.load_idx(shared_data_dir / "mnist")
     assert data.X_train.shape == (60_000, 1, 28, 28) and data.X_test.shape == (10_000, 1, 28, 28)
     assert data.mode == "L" and data.size == (28, 28)
     clf, _ = images.choose_model(data)

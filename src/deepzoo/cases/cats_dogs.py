@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..convnet import ConvNetClassifier
 from ..data import registry
+from ..data.image_data import load_folder
 from ..report import RunReport
 from ..tasks import images
 
@@ -124,9 +125,7 @@ def run(config: Config, out_dir) -> dict:
         "photos of cats and dogs (Kaggle / Asirra). The course's network reaches 82-85% from scratch.",
     )
     # load: the course's training_set/ and test_set/
-    data = images.load_folder(
-        registry.resolve("cats_and_dogs", config.data), max_per_class=config.max_per_class
-    )
+    data = load_folder(registry.resolve("cats_and_dogs", config.data), max_per_class=config.max_per_class)
     clf = make_model(config)
     # fit -> evaluate beside the baselines -> plot -> write
     metrics, _ = images.fit_and_report(

@@ -14,6 +14,7 @@ from pathlib import Path
 from sklearn.datasets import load_digits
 
 from ..convnet import ConvNetClassifier
+from ..data.image_data import from_arrays
 from ..report import RunReport
 from ..tasks import images
 
@@ -65,7 +66,7 @@ def run(config: Config, out_dir) -> dict:
     # load
     digits = load_digits()
     X = (digits.images / 16.0).astype("float32")  # (n, 8, 8) in [0, 1]
-    data = images.from_arrays(X, digits.target, test_size=config.test_size, seed=config.seed)
+    data = from_arrays(X, digits.target, test_size=config.test_size, seed=config.seed)
     # the model
     clf = ConvNetClassifier(
         config.architecture,

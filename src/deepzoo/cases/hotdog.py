@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..convnet import ConvNetClassifier
 from ..data import registry
+from ..data.image_data import load_folder
 from ..report import RunReport
 from ..tasks import images
 
@@ -77,9 +78,7 @@ def run(config: Config, out_dir) -> dict:
         "28x28 thumbnails (see its PROVENANCE.md), enlarged for the network.",
     )
     # load: the folder's own train/ and test/
-    data = images.load_folder(
-        registry.resolve("hotdog", config.data), max_per_class=20 if config.quick else None
-    )
+    data = load_folder(registry.resolve("hotdog", config.data), max_per_class=20 if config.quick else None)
     # the model
     clf = ConvNetClassifier(
         config.architecture,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..convnet import ConvNetClassifier
 from ..data import registry
+from ..data.image_data import load_idx
 from ..report import RunReport
 from ..tasks import images
 
@@ -76,7 +77,7 @@ def run(config: Config, out_dir) -> dict:
         "The book's LeNet-5 reaches 99.19%.",
     )
     # load: the IDX files' own train / t10k split
-    data = images.load_idx(registry.resolve("mnist", config.data))
+    data = load_idx(registry.resolve("mnist", config.data))
     data = data.head(config.n_train, 1000 if config.quick else None)
     # the model
     clf = ConvNetClassifier(

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..data import image_data
 from . import images
 
 __all__ = ["model_kind", "predict_frame", "predict_to_csv"]
@@ -69,7 +70,7 @@ def predict_frame(model, data) -> pd.DataFrame:
     if isinstance(data, (str, os.PathLike)):
         from ..data.tabular import read_table
 
-        data = images.image_files(data) if kind == "images" else read_table(data)
+        data = image_data.image_files(data) if kind == "images" else read_table(data)
     if kind not in PREDICTORS:
         raise ValueError(f"deepzoo predict does not score {kind} models yet.")
     return PREDICTORS[kind](model, data)
@@ -81,7 +82,7 @@ def predict_to_csv(
     """Score ``data`` with the model saved in ``model_dir`` and write ``out`` (CSV); returns (path, rows).
 
     ``data`` is a table, or for an image model a folder of images, one image, or a text file listing
-    image paths one a line (see :func:`deepzoo.tasks.images.image_files`), read ``chunksize`` at a time.
+    image paths one a line (see :func:`deepzoo.data.image_data.image_files`), read ``chunksize`` at a time.
 
     Raises
     ------
@@ -109,7 +110,9 @@ def predict_to_csv(
         ):
             warnings.simplefilter("always", UserWarning)
             chunks = (
-                images.iter_image_files(data, chunksize) if kind == "images" else iter_table(data, chunksize)
+                image_data.iter_image_files(data, chunksize)
+                if kind == "images"
+                else iter_table(data, chunksize)
             )
             for chunk in chunks:
                 answer = PREDICTORS[kind](model, chunk)
