@@ -347,11 +347,13 @@ def add_pictures(
                 ax = plots.plot_roc(y_test == classes[1], proba[:, 1], ax=ax, label=name)
         report.add_figure("roc_curve", ax, "ROC curves of the models on the test images.")
     wrong, right = np.flatnonzero(y_test != y_pred), np.flatnonzero(y_test == y_pred)
-    shown = np.concatenate([wrong, right])[:n_shown]
+    n_wrong = min(len(wrong), n_shown * 2 // 3)  # a few right answers beside the mistakes
+    shown = np.concatenate([wrong[:n_wrong], right[: n_shown - n_wrong]])
     report.add_figure(
         "predictions",
         plots.plot_predictions(_take(X_test, shown), y_test[shown], y_pred[shown], n=n_shown),
-        "Test images titled 'predicted (true)'; the mistakes come first, framed in red.",
+        f"Test images titled 'predicted (true)': {len(wrong):,} of {len(y_test):,} are wrong; shown are "
+        f"{n_wrong} mistakes (framed in red) and {len(shown) - n_wrong} right answers.",
     )
     report.add_figure(
         "first_layer_filters",
