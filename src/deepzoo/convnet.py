@@ -489,7 +489,7 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
             features = None
             if frozen:
                 # the backbone never changes: compute its features once and train the last layer on them
-                features = predict_batches(_Features(self.module_), X_t, batch_size=256)
+                features = predict_batches(_Features(self.module_), X_t, batch_size=self._rows_per_pass())
                 self._train(
                     self.module_.head(),
                     features,
@@ -608,26 +608,32 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
         """Logits (N, n_outputs) of normalised images; binary problems give (N, 2)."""
         return self.module_(inputs)
 
-    def _outputs(self, X, module: nn.Module, batch_size: int) -> np.ndarray:
+    def _rows_per_pass(self, pixels: float = 1e7) -> int:
+        """Images per forward pass without gradients: ``pixels`` input values at most (64 RGB images
+        of 224x224, 512 of MNIST's), so that the activations of a large input stay near a gigabyte (256
+        photos at 224 px took ~4 GB in EfficientNet-Lite0)."""
+        return int(max(1, min(512, pixels // math.prod(self.input_shape_))))
+
+    def _outputs(self, X, module: nn.Module) -> np.ndarray:
         """``module``'s outputs for images ``X``; a large list of files streams through in chunks."""
         self._check_fitted()
-        paths = self._paths(X)
-        if paths is not None and len(paths) > 1024:
+        paths, chunk = self._paths(X), 4 * self._rows_per_pass()
+        if paths is not None and len(paths) > chunk:
             return np.concatenate(
-                [self._outputs(paths[i : i + 1024], module, batch_size) for i in range(0, len(paths), 1024)]
+                [self._outputs(paths[i : i + chunk], module) for i in range(0, len(paths), chunk)]
             )
         inputs = self._explain_inputs(X)
-        return numpy_out(predict_batches(module, inputs, batch_size=batch_size))
+        return numpy_out(predict_batches(module, inputs, batch_size=self._rows_per_pass()))
 
     def _logits(self, X) -> np.ndarray:
         self._check_fitted()
-        return self._outputs(X, self.module_, 512)[:, : len(self.classes_)]
+        return self._outputs(X, self.module_)[:, : len(self.classes_)]
 
     def features(self, X) -> np.ndarray:
         """The network's output before its last layer, shape (n_samples, n_features): for a pretrained
         network, the ImageNet features its new last layer reads. ``X`` as :meth:`predict` takes it."""
         self._check_fitted()
-        return self._outputs(X, _Features(self.module_), 256)
+        return self._outputs(X, _Features(self.module_))
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes); rows sum to 1. ``X``: images or file paths."""
