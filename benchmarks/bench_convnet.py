@@ -47,9 +47,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from deepzoo import ConvNetClassifier
-from deepzoo.cases.mnist import load_data
 from deepzoo.convnet_architectures import build_network, load_pretrained, pretrained_path
 from deepzoo.data import images as image_io
+from deepzoo.data.image_data import load_idx
 from deepzoo.data.registry import resolve
 
 AUGMENT = {"shift": 0.08, "rotation": 8.0, "scale": 0.08}  # the mnist case's ranges
@@ -211,7 +211,8 @@ def main():
         fits = (("deepzoo", transfer_deepzoo), ("keras-recipe", transfer_recipe))
         setting = args.image_size
     else:
-        X, y, X_test, y_test = load_data()
+        mnist = load_idx(resolve("mnist"))  # (n, 1, 28, 28); the recipe reads (n, 28, 28)
+        X, y, X_test, y_test = mnist.X_train[:, 0], mnist.y_train, mnist.X_test[:, 0], mnist.y_test
         X, y = X[: args.n_train], y[: args.n_train]
         augment = args.mode == "augment"
         fits = (

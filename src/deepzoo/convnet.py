@@ -409,15 +409,42 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
 
     def fit(self, X, y, sample_weight=None):
         """Train on images ``X`` (n, C, H, W), (n, H, W) or rows (n, n_pixels) and labels ``y``;
-        ``sample_weight`` (non-negative, one per image) weights each image's loss."""
+        ``sample_weight`` (non-negative, one per image) weights each image's loss. ``X`` may also be
+        an :class:`~deepzoo.data.images.ImageStream` of image files, decoded batch by batch."""
+        self._fit_checked(X, y, sample_weight)
+        return self
+
+    def fit_features(self, X, y, sample_weight=None) -> np.ndarray:
+        """Fit as :meth:`fit` does, then return :meth:`features` of the training images ``X``.
+
+        With ``freeze='backbone'`` and no fine-tuning, fit computes those features once to train the
+        last layer, and they are returned as they are: the images pass through the backbone once
+        instead of twice (a classical model on the same frozen features then costs almost nothing).
+        """
+        features = self._fit_checked(X, y, sample_weight)
+        if features is None:
+            return self.features(X.paths if isinstance(X, image_io.ImageStream) else X)
+        return numpy_out(features)
+
+    def _fit_checked(self, X, y, sample_weight=None):
+        """Check the parameters and the images, then :meth:`_fit`."""
         self._check_params()
         continuing = self.warm_start and hasattr(self, "module_")
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
-        return self._fit(self._validate_X(X, reset=not continuing), y, continuing, sample_weight)
+        if isinstance(X, image_io.ImageStream):
+            if not continuing:
+                self.n_features_in_ = int(math.prod(X.shape[1:]))
+            else:
+                self._check_fitted_shape(X.shape[1:])
+        else:
+            X = self._validate_X(X, reset=not continuing)
+        return self._fit(X, y, continuing, sample_weight)
 
-    def _fit(self, X, y, continuing: bool, sample_weight=None):
-        """``fit`` after the images are checked: ``X`` is an array (n, C, H, W) or an ImageStream."""
+    def _fit(self, X, y, continuing: bool, sample_weight=None) -> torch.Tensor | None:
+        """``fit`` after the images are checked: ``X`` is an array (n, C, H, W) or an ImageStream.
+        Returns the frozen backbone's features of ``X`` when it computed them and fine-tuning did not
+        change them afterwards, else None."""
         y = np.asarray(y)
         if len(X) < 2:
             raise ValueError(
@@ -459,9 +486,10 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
                 self.history_, self.n_iter_, self.optimizer_ = {}, 0, None
             frozen = self.freeze == "backbone"
             self.module_.freeze_backbone(frozen)
+            features = None
             if frozen:
                 # the backbone never changes: compute its features once and train the last layer on them
-                features = predict_batches(_Features(self.module_), X_t, batch_size=256)
+                features = predict_batches(_Features(self.module_), X_t, batch_size=self._rows_per_pass())
                 self._train(
                     self.module_.head(),
                     features,
@@ -480,9 +508,10 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
                     self.module_, X_t, y_t, seed + 1, self.fine_tune_iter, self.fine_tune_learning_rate,
                     phase=".fine_tune", weights=weights,
                 )  # fmt: skip
+                features = None  # the backbone has changed
         self.module_.frozen = False
         self.module_.eval()
-        return self
+        return features
 
     def _train(self, module, X_t, y_t, seed, max_iter, learning_rate, phase: str = "", weights=None) -> None:
         """fit_loop over ``module`` (with augmentation when asked), extending ``history_``."""
@@ -543,12 +572,7 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
             if X is None:
                 raise ValueError(f"No image of {path} could be decoded.")
             return self.fit(X, y[kept])
-        continuing = self.warm_start and hasattr(self, "module_")
-        if not continuing:
-            self.n_features_in_ = int(math.prod(images.shape[1:]))
-        else:
-            self._check_fitted_shape(images.shape[1:])
-        return self._fit(images, y, continuing)
+        return self.fit(images, y)
 
     # -- prediction -------------------------------------------------------------------------------
     @staticmethod
@@ -584,13 +608,32 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
         """Logits (N, n_outputs) of normalised images; binary problems give (N, 2)."""
         return self.module_(inputs)
 
+    def _rows_per_pass(self, pixels: float = 1e7) -> int:
+        """Images per forward pass without gradients: ``pixels`` input values at most (64 RGB images
+        of 224x224, 512 of MNIST's), so that the activations of a large input stay near a gigabyte (256
+        photos at 224 px took ~4 GB in EfficientNet-Lite0)."""
+        return int(max(1, min(512, pixels // math.prod(self.input_shape_))))
+
+    def _outputs(self, X, module: nn.Module) -> np.ndarray:
+        """``module``'s outputs for images ``X``; a large list of files streams through in chunks."""
+        self._check_fitted()
+        paths, chunk = self._paths(X), 4 * self._rows_per_pass()
+        if paths is not None and len(paths) > chunk:
+            return np.concatenate(
+                [self._outputs(paths[i : i + chunk], module) for i in range(0, len(paths), chunk)]
+            )
+        inputs = self._explain_inputs(X)
+        return numpy_out(predict_batches(module, inputs, batch_size=self._rows_per_pass()))
+
     def _logits(self, X) -> np.ndarray:
         self._check_fitted()
-        paths = self._paths(X)
-        if paths is not None and len(paths) > 1024:  # a large folder streams through in chunks
-            return np.concatenate([self._logits(paths[i : i + 1024]) for i in range(0, len(paths), 1024)])
-        inputs = self._explain_inputs(X)
-        return numpy_out(predict_batches(self.module_, inputs, batch_size=512))[:, : len(self.classes_)]
+        return self._outputs(X, self.module_)[:, : len(self.classes_)]
+
+    def features(self, X) -> np.ndarray:
+        """The network's output before its last layer, shape (n_samples, n_features): for a pretrained
+        network, the ImageNet features its new last layer reads. ``X`` as :meth:`predict` takes it."""
+        self._check_fitted()
+        return self._outputs(X, _Features(self.module_))
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes); rows sum to 1. ``X``: images or file paths."""

@@ -1,7 +1,8 @@
 """Case study ``digits``: a small ConvNet reads scikit-learn's bundled 8x8 handwritten digits (offline).
 
 load (1,797 digits, pixels 0-16 scaled to [0, 1], a stratified 75/25 split) -> fit a ConvNetClassifier ->
-evaluate (test accuracy) -> plot (learning curves, confusion matrix, mistakes, filters, saliency) -> write.
+evaluate (test accuracy, beside logistic regression on the pixels) -> plot (learning curves, confusion
+matrix, mistakes, filters, saliency) -> write, along :mod:`deepzoo.tasks.images`'s road.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 from ..convnet import ConvNetClassifier
+from ..data.image_data import from_arrays
 from ..report import RunReport
-from . import images_common
+from ..tasks import images
 
 
 @dataclass
@@ -65,9 +66,7 @@ def run(config: Config, out_dir) -> dict:
     # load
     digits = load_digits()
     X = (digits.images / 16.0).astype("float32")  # (n, 8, 8) in [0, 1]
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, digits.target, test_size=config.test_size, stratify=digits.target, random_state=config.seed
-    )
+    data = from_arrays(X, digits.target, test_size=config.test_size, seed=config.seed)
     # the model
     clf = ConvNetClassifier(
         config.architecture,
@@ -81,7 +80,8 @@ def run(config: Config, out_dir) -> dict:
         verbose=config.verbose,
         random_state=config.seed,
     )
-    # fit -> evaluate -> plot -> write
-    return images_common.fit_and_report(
-        report, clf, (X_train, y_train, X_test, y_test), out_dir, resume=config.resume
-    )
+    # fit -> evaluate beside the baselines -> plot -> write
+    metrics, _ = images.fit_and_report(report, clf, data, resume=config.resume, seed=config.seed)
+    images.save_model(clf, out_dir)
+    report.write()
+    return metrics

@@ -2,7 +2,8 @@
 
 load (train/ and test/ {hot_dog, not_hot_dog}: ~500 + ~500 photos, here 28x28 thumbnails, enlarged to
 ``image_size``) -> fit (the pretrained network's features, a new last layer trained on them; optionally
-fine-tune the whole network) -> evaluate on the test folder -> plot -> write. The book's VGG19 reached
+fine-tune the whole network) -> evaluate on the test folder beside logistic regression on the same
+frozen features -> plot -> write. The road is :mod:`deepzoo.tasks.images`'s. The book's VGG19 reached
 62.6-81.2% on the full-size photos.
 """
 
@@ -14,9 +15,9 @@ from pathlib import Path
 
 from ..convnet import ConvNetClassifier
 from ..data import registry
-from ..data.images import find_splits, load_image_folder
+from ..data.image_data import load_folder
 from ..report import RunReport
-from . import images_common
+from ..tasks import images
 
 
 @dataclass
@@ -76,13 +77,8 @@ def run(config: Config, out_dir) -> dict:
         "features feed a new two-class last layer, trained on ~500 photos. This copy of the data holds "
         "28x28 thumbnails (see its PROVENANCE.md), enlarged for the network.",
     )
-    # load
-    splits = find_splits(registry.resolve("hotdog", config.data))
-    per_class = 20 if config.quick else None
-    X_train, y_train, classes = load_image_folder(splits["train"], mode="RGB", max_per_class=per_class)
-    X_test, y_test, _ = load_image_folder(
-        splits["test"], mode="RGB", classes=classes, max_per_class=per_class
-    )
+    # load: the folder's own train/ and test/
+    data = load_folder(registry.resolve("hotdog", config.data), max_per_class=20 if config.quick else None)
     # the model
     clf = ConvNetClassifier(
         config.architecture,
@@ -103,7 +99,10 @@ def run(config: Config, out_dir) -> dict:
         verbose=config.verbose,
         random_state=config.seed,
     )
-    # fit -> evaluate -> plot -> write
-    return images_common.fit_and_report(
-        report, clf, (X_train, y_train, X_test, y_test), out_dir, threads=config.threads, resume=config.resume
+    # fit -> evaluate beside the baselines -> plot -> write
+    metrics, _ = images.fit_and_report(
+        report, clf, data, resume=config.resume, threads=config.threads, seed=config.seed
     )
+    images.save_model(clf, out_dir)
+    report.write()
+    return metrics

@@ -34,6 +34,7 @@ __all__ = [
     "augment",
     "decode_image",
     "find_splits",
+    "inspect_images",
     "list_image_folder",
     "load_image_folder",
     "normalize",
@@ -268,6 +269,42 @@ def _probe(path) -> tuple[str, tuple[int, int]] | None:
             return image.mode, (image.height, image.width)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return None
+
+
+def inspect_images(paths, threads: int | None = None) -> list[tuple[str, tuple[int, int]] | str]:
+    """Open and fully decode each file (in a pool of threads), keeping nothing but what it is.
+
+    Returns, per file, ``(mode, (height, width))`` when it decodes, else the error message that names
+    it: unlike the header probe of :func:`scan_image_folder`, a truncated JPEG is caught here, before
+    any training starts.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from PIL import Image
+    >>> from deepzoo.data.images import inspect_images
+    >>> folder = tempfile.mkdtemp()
+    >>> Image.new("L", (12, 10)).save(os.path.join(folder, "a.png"))
+    >>> with open(os.path.join(folder, "b.png"), "w") as f:
+    ...     _ = f.write("not an image")
+    >>> found = inspect_images([os.path.join(folder, "a.png"), os.path.join(folder, "b.png")])
+    >>> found[0], found[1].startswith("Cannot decode the image")
+    (('L', (10, 12)), True)
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from PIL import Image, UnidentifiedImageError
+
+    def inspect(path):
+        try:
+            with Image.open(path) as image:
+                image.load()  # Pillow releases the GIL while decoding: threads pay
+                return image.mode, (image.height, image.width)
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            return f"Cannot decode the image {path}: {exc}."
+
+    with ThreadPoolExecutor(threads or min(8, 2 * (os.cpu_count() or 1))) as pool:
+        return list(pool.map(inspect, paths))
 
 
 class ImageFileDataset(torch.utils.data.Dataset):

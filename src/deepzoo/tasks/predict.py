@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import series
+from ..data import image_data
+from . import images, series
 from .ratings import predict_ratings
 
 __all__ = ["model_kind", "predict_frame", "predict_to_csv"]
@@ -75,12 +76,16 @@ PREDICTORS = {"rows": _rows, "clusters": _clusters}
 PREDICTORS["series"] = series.predict_series
 PREDICTORS["ratings"] = predict_ratings
 PREDICTORS["text"] = _texts
+PREDICTORS["images"] = images.predict_images  # a chunk is a list of image files
 
 
 def _chunks(kind: str, data: Path, chunksize: int):
-    """The data in chunks of rows: a table, or for a text model a .txt file of one text per line."""
+    """The data in chunks of rows: a table, for a text model a .txt file of one text per line, for an
+    image model lists of image files."""
     from ..data.tabular import iter_table
 
+    if kind == "images":
+        return image_data.iter_image_files(data, chunksize)
     if kind == "text" and data.suffix.lower() == ".txt":
         from .text import iter_lines
 
@@ -103,7 +108,7 @@ def predict_frame(model, data) -> pd.DataFrame:
     elif isinstance(data, (str, os.PathLike)):
         from ..data.tabular import read_table
 
-        data = read_table(data)
+        data = image_data.image_files(data) if kind == "images" else read_table(data)
     if kind not in PREDICTORS:
         raise ValueError(f"deepzoo predict does not score {kind} models yet.")
     return PREDICTORS[kind](model, data)
@@ -113,6 +118,9 @@ def predict_to_csv(
     model_dir, data, out, *, chunksize: int = 100_000, device: str = "cpu"
 ) -> tuple[Path, int]:
     """Score ``data`` with the model saved in ``model_dir`` and write ``out`` (CSV); returns (path, rows).
+
+    ``data`` is a table, or for an image model a folder of images, one image, or a text file listing
+    image paths one a line (see :func:`deepzoo.data.image_data.image_files`), read ``chunksize`` at a time.
 
     Raises
     ------
