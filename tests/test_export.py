@@ -135,3 +135,17 @@ def test_cli_exports_saved_recurrent_models_with_any_length(tmp_path):
     np.testing.assert_allclose(pred[:, 0], forecaster.predict(windows), atol=TOL)
     _, proba = run(tmp_path / "seq.onnx", classifier._explain_inputs(texts[:6]).numpy())
     np.testing.assert_allclose(proba, classifier.predict_proba(texts[:6]), atol=TOL)
+
+
+def test_segmenter_exports_with_any_height_and_width(tmp_path):
+    from test_segmentation import discs
+
+    from deepzoo import ConvNetSegmenter
+
+    X, Y = discs(16, size=16)
+    seg = ConvNetSegmenter(width=0.25, depth=2, max_iter=1, random_state=0, device="cpu").fit(X, Y)
+    result = export_onnx(seg, tmp_path / "seg.onnx")
+    assert result.max_abs_difference <= TOL and result.outputs == ["logits", "probabilities"]
+    other, _ = discs(3, size=24)  # the graph takes any multiple of the network's 4, not only 16
+    _, proba = run(result.path, seg._explain_inputs(other).numpy())
+    np.testing.assert_allclose(proba, seg.predict_proba(other), atol=TOL)

@@ -11,6 +11,7 @@ from .persistence import load, save
 from .rbm import BernoulliRBM
 from .recommend import AutoEncoderRecommender, RBMRecommender
 from .recurrent import LSTMForecaster
+from .segmentation import ConvNetSegmenter
 from .som import SelfOrganizingMap
 from .text_classifier import SequenceClassifier
 from .word2vec import Word2Vec
@@ -32,6 +33,7 @@ for _cls in (
     SequenceClassifier,
     TextGenerator,
     Word2Vec,
+    ConvNetSegmenter,
 ):
     persistence.register(_cls)
 
@@ -39,6 +41,7 @@ __all__ = [
     "AutoEncoderRecommender",
     "BernoulliRBM",
     "ConvNetClassifier",
+    "ConvNetSegmenter",
     "DQNAgent",
     "GAN",
     "LSTMForecaster",

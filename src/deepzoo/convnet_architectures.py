@@ -20,7 +20,6 @@ Every network takes normalised images (N, C, H, W) and returns logits (N, n_clas
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import torch
@@ -181,29 +180,33 @@ class ResNet18(_Net):
 def tf_same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     """TensorFlow's "SAME" padding of one side of length ``size``: (before, after), the odd pixel after.
 
-    The output has ``ceil(size / stride)`` positions; e.g. a 3x3 stride-2 convolution of an even side
-    pads (0, 1), a 5x5 one (1, 2), while an odd side is padded symmetrically.
+    The output has ``ceil(size / stride)`` positions, so ``(ceil(size / stride) - 1) * stride + kernel
+    - size`` pixels are added, which is ``kernel - stride + (-size) % stride`` (for ``kernel >= stride``,
+    as in every EfficientNet convolution); e.g. a 3x3 stride-2 convolution of an even side pads (0, 1),
+    a 5x5 one (1, 2), while an odd side is padded symmetrically. Written without ``ceil`` so that an
+    ONNX export computes it from the input's shape (any height and width), not as a constant.
     """
-    total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
+    total = kernel - stride + (-size) % stride
     return total // 2, total - total // 2
 
 
 class SameConv2d(nn.Conv2d):
     """``nn.Conv2d`` padded like TensorFlow's ``padding="SAME"``, for any input size.
 
-    Where the padding is symmetric (stride 1, or an odd side) the convolution pads by itself; otherwise
-    the input is padded first, the extra pixel on the bottom/right.
+    At stride 1 (odd kernels) that is ``kernel // 2`` on every side, done by the convolution itself; at
+    stride 2 the input is padded first, with the extra pixel of an even side on the bottom/right.
     """
 
     def __init__(self, c_in, c_out, kernel, stride=1, groups=1, bias=False):
         super().__init__(c_in, c_out, kernel, stride, 0, groups=groups, bias=bias)
+        assert kernel % 2 == 1 and kernel >= stride, "the padding rule below assumes odd kernels >= stride"
 
     def forward(self, x):
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        if (sh, sw) == (1, 1):
+            return F.conv2d(x, self.weight, self.bias, 1, (kh // 2, kw // 2), 1, self.groups)
         top, bottom = tf_same_padding(x.shape[-2], kh, sh)
         left, right = tf_same_padding(x.shape[-1], kw, sw)
-        if top == bottom and left == right:
-            return F.conv2d(x, self.weight, self.bias, self.stride, (top, left), 1, self.groups)
         x = F.pad(x, (left, right, top, bottom))  # (N, C, H + top + bottom, W + left + right)
         return F.conv2d(x, self.weight, self.bias, self.stride, 0, 1, self.groups)
 
@@ -338,10 +341,12 @@ def pretrained_path(architecture: str, weights=None) -> Path:
     )
 
 
-def load_pretrained(network: _Net, path) -> None:
+def load_pretrained(network: nn.Module, path, *, ignore: tuple[str, ...] = ()) -> None:
     """Load an ImageNet state dict into ``network``'s backbone (every layer but the head).
 
-    Raises ``ValueError`` listing the keys that are missing or unexpected and the shapes that differ.
+    ``ignore`` lists prefixes of the file's keys that ``network`` leaves out (a segmentation encoder
+    has no classification layers). Raises ``ValueError`` listing the keys that are missing or
+    unexpected and the shapes that differ.
     """
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -351,9 +356,10 @@ def load_pretrained(network: _Net, path) -> None:
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError(f"{path} is not a state dict (a mapping of parameter names to tensors).")
-    head = network.head_name + "."
-    own = {k: v for k, v in network.state_dict().items() if not k.startswith(head)}
-    given = {k.removeprefix("module."): v for k, v in state.items() if not k.startswith(head)}
+    skip = (*ignore, network.head_name + ".") if isinstance(network, _Net) else tuple(ignore)
+    own = {k: v for k, v in network.state_dict().items() if not k.startswith(skip)}
+    given = {k.removeprefix("module."): v for k, v in state.items()}
+    given = {k: v for k, v in given.items() if not k.startswith(skip)}
     missing = sorted(set(own) - set(given))
     unexpected = sorted(set(given) - set(own))
     shapes = [f"{k}: file {tuple(given[k].shape)} vs network {tuple(own[k].shape)}"

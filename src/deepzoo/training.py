@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
+import math
 import os
 import warnings
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from torch import nn
 
 from . import distributed
 
-__all__ = ["FitResult", "fit_loop", "make_optimizer", "predict_batches"]
+__all__ = ["FitResult", "cosine_schedule", "fit_loop", "make_optimizer", "predict_batches"]
 
 SOLVERS = ("adam", "adamw", "sgd")
 
@@ -70,6 +71,12 @@ def make_optimizer(
             groups, lr=learning_rate, momentum=momentum, nesterov=momentum > 0, foreach=on_cuda or None
         )
     raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}.")
+
+
+def cosine_schedule(learning_rate: float, max_iter: int) -> Callable[[int], float]:
+    """``lr_schedule`` for :func:`fit_loop`: a half cosine from ``learning_rate`` down to 0 over
+    ``max_iter`` epochs."""
+    return lambda epoch: learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / max_iter))
 
 
 @torch.no_grad()
@@ -236,6 +243,7 @@ def fit_loop(
     one_thread_below: float = 5e7,
     work_per_sample: float | None = None,
     lr_schedule: Callable[[int], float] | None = None,
+    batch_transform: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None,
 ) -> tuple[FitResult, torch.optim.Optimizer]:
     """Train ``module`` in place by minibatch gradient descent and return ``(FitResult, optimizer)``.
 
@@ -263,6 +271,9 @@ def fit_loop(
         resume), set on every parameter group at the epoch's start; None keeps ``learning_rate``.
     work_per_sample : multiply-adds of one sample's forward pass (see :func:`multiply_adds`); default
         the parameter count, which is right for dense layers and far too low for convolutions.
+    batch_transform : ``batch_transform(x_batch, y_batch)`` -> ``(x_batch, y_batch)``, applied to each
+        training batch before the forward pass (never to validation data): random changes that must
+        move inputs and targets together, such as the same flip of an image and its mask.
 
     Raises
     ------
@@ -421,6 +432,8 @@ def fit_loop(
                         xb = xb if streamed else xb[rank::world]
                         tb = tb[rank::world]
                         wb = None if wb is None else wb[rank::world]
+                    if batch_transform is not None:
+                        xb, tb = batch_transform(xb, tb)
                     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                         output = net(xb)
                         per_sample = loss_fn(output, tb).float()
