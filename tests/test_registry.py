@@ -33,6 +33,7 @@ SHARED_FOLDERS = {
     "imdb",
     "sms_spam",
     "resumes",
+    "penn_fudan",
 }
 CONTENT = b"a,b\n1,2\n"
 
