@@ -200,6 +200,24 @@ def test_bad_images_and_parameters():
         small().fit(X[:1], Y[:1])
 
 
+@pytest.mark.parametrize(
+    "check",
+    [
+        "check_no_attributes_set_in_init",
+        "check_parameters_default_constructible",
+        "check_get_params_invariance",
+        "check_set_params",
+        "check_estimator_repr",
+        "check_do_not_raise_errors_in_init_or_set_params",
+    ],
+)
+def test_scikit_learn_api_checks_without_tabular_data(check):
+    # scikit-learn's checks that need no data; the others feed 2-D tables, which a segmenter refuses
+    from sklearn.utils import estimator_checks
+
+    getattr(estimator_checks, check)("ConvNetSegmenter", small())
+
+
 def test_not_fitted():
     from sklearn.exceptions import NotFittedError
 
