@@ -92,7 +92,34 @@ class _Augmented(nn.Module):
 _AUGMENT_KEYS = {"shift", "flip", "rotation", "scale", "color"}
 
 
-class ConvNetClassifier(ClassifierMixin, TorchEstimator):
+class ImageTrainingParams:
+    """What the image estimators (ConvNetClassifier, ConvNetSegmenter) read from the same parameters:
+    ``pretrained``/``weights``, ``image_size``, ``augment`` and ``lr_schedule``."""
+
+    @property
+    def _uses_pretrained(self) -> bool:
+        return bool(self.pretrained or self.weights is not None)
+
+    def _image_size(self):
+        size = self.image_size
+        return None if size is None else (size, size) if isinstance(size, numbers.Integral) else tuple(size)
+
+    def _check_augment_and_schedule(self) -> None:
+        """Unknown ``augment`` keys, and a cosine schedule with early stopping, stop with the fix."""
+        name = type(self).__name__
+        if self.augment is not None and not set(self.augment) <= _AUGMENT_KEYS:
+            raise ValueError(
+                f"The 'augment' parameter of {name} takes the keys {sorted(_AUGMENT_KEYS)}; got unknown keys "
+                f"{sorted(set(self.augment) - _AUGMENT_KEYS)}."
+            )
+        if self.lr_schedule == "cosine" and self.early_stopping:
+            raise ValueError(
+                f"{name} cannot combine lr_schedule='cosine' with early_stopping=True (the schedule needs a "
+                "fixed number of epochs); choose one."
+            )
+
+
+class ConvNetClassifier(ClassifierMixin, ImageTrainingParams, TorchEstimator):
     """Convolutional network image classifier on PyTorch, with transfer learning from ImageNet.
 
     Parameters
@@ -270,29 +297,16 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
         self.random_state = random_state
 
     # -- checks and preprocessing ----------------------------------------------------------------
-    @property
-    def _uses_pretrained(self) -> bool:
-        return bool(self.pretrained or self.weights is not None)
-
     def _check_params(self) -> None:
         super()._check_params()
         name = type(self).__name__
-        if self.augment is not None and not set(self.augment) <= _AUGMENT_KEYS:
-            raise ValueError(
-                f"The 'augment' parameter of {name} takes the keys {sorted(_AUGMENT_KEYS)}; got unknown keys "
-                f"{sorted(set(self.augment) - _AUGMENT_KEYS)}."
-            )
+        self._check_augment_and_schedule()
         if self._uses_pretrained and self.width != 1.0:
             raise ValueError(f"Pretrained weights need width=1.0 in {name}; got width={self.width}.")
         if self.freeze is not None and not self._uses_pretrained:
             raise ValueError(
                 f"freeze={self.freeze!r} keeps pretrained layers fixed, but {name} has no pretrained "
                 "weights; set pretrained=True (or weights=PATH), or freeze=None."
-            )
-        if self.lr_schedule == "cosine" and self.early_stopping:
-            raise ValueError(
-                f"{name} cannot combine lr_schedule='cosine' with early_stopping=True (the schedule needs a "
-                "fixed number of epochs); choose one."
             )
         for key in ("image_shape", "image_size"):
             value = getattr(self, key)
@@ -301,10 +315,6 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
                 raise ValueError(
                     f"The {key!r} parameter of {name} must have {expected} entries; got {value!r}."
                 )
-
-    def _image_size(self):
-        size = self.image_size
-        return None if size is None else (size, size) if isinstance(size, numbers.Integral) else tuple(size)
 
     def _validate_X(self, X, reset: bool) -> np.ndarray:
         """The images as an array (n, C, H, W), uint8 or float32; 2-D rows are reshaped by ``image_shape``."""

@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_array
 from torch import nn
 
 from .base import Interval, Options, TorchEstimator, local_torch_seed, numpy_out, resolve_device, seed_from
-from .convnet import _AUGMENT_KEYS, pixel_statistics, prepare_images
+from .convnet import ImageTrainingParams, pixel_statistics, prepare_images
 from .convnet_architectures import LITE_MEAN, LITE_STD, build_network, load_pretrained, pretrained_path
 from .data import images as image_io
 from .training import cosine_schedule, fit_loop, multiply_adds
@@ -129,7 +129,7 @@ def build_unet(architecture: str, in_channels: int, n_classes: int, *, width=1.0
 
 
 # -- the estimator -----------------------------------------------------------------------------------
-class ConvNetSegmenter(TorchEstimator):
+class ConvNetSegmenter(ImageTrainingParams, TorchEstimator):
     """U-Net image segmenter on PyTorch: one class per pixel, from scratch or on an ImageNet encoder.
 
     Parameters
@@ -301,10 +301,6 @@ class ConvNetSegmenter(TorchEstimator):
         self.random_state = random_state
 
     # -- checks ------------------------------------------------------------------------------------
-    @property
-    def _uses_pretrained(self) -> bool:
-        return bool(self.pretrained or self.weights is not None)
-
     def _check_params(self) -> None:
         super()._check_params()
         name = type(self).__name__
@@ -314,25 +310,12 @@ class ConvNetSegmenter(TorchEstimator):
                 f"architecture='efficientnet_lite0_unet' with pretrained=True; got architecture="
                 f"{self.architecture!r}."
             )
-        if self.augment is not None and not set(self.augment) <= _AUGMENT_KEYS:
-            raise ValueError(
-                f"The 'augment' parameter of {name} takes the keys {sorted(_AUGMENT_KEYS)}; got unknown keys "
-                f"{sorted(set(self.augment) - _AUGMENT_KEYS)}."
-            )
+        self._check_augment_and_schedule()
         size = self.image_size
         if size is not None and not isinstance(size, numbers.Integral) and len(size) != 2:
             raise ValueError(
                 f"The 'image_size' parameter of {name} must be (height, width) or an int; got {size!r}."
             )
-        if self.lr_schedule == "cosine" and self.early_stopping:
-            raise ValueError(
-                f"{name} cannot combine lr_schedule='cosine' with early_stopping=True (the schedule needs a "
-                "fixed number of epochs); choose one."
-            )
-
-    def _image_size(self):
-        size = self.image_size
-        return None if size is None else (size, size) if isinstance(size, numbers.Integral) else tuple(size)
 
     @property
     def _multiple(self) -> int:
