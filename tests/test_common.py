@@ -9,6 +9,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from deepzoo import (
     BernoulliRBM,
     ConvNetClassifier,
+    ConvNetSegmenter,
     LSTMForecaster,
     MLPClassifier,
     MLPRegressor,
@@ -32,6 +33,10 @@ ESTIMATORS = [
     LSTMForecaster((16,), max_iter=40, learning_rate=0.02, random_state=0),
     # the checks' float features are not token ids: most checks stop at that error (listed below)
     SequenceClassifier("conv1d", embedding_dim=4, n_filters=4, max_length=8, max_iter=5, random_state=0),
+    # images (n, C, H, W) and masks (n, H, W) only: its tags say it takes no 2-D X, so scikit-learn runs
+    # the one check that needs no data (cloneable); test_segmentation.py runs the API checks that apply
+    # and covers the rest of the contract (fit/predict, clone, pickle, same seed, warm start, bad input)
+    ConvNetSegmenter(width=0.25, depth=1, max_iter=1, random_state=0),
 ]
 
 # Both come from float32 arithmetic, not from a wrong result: the checks compare to rtol=1e-7, about

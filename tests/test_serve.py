@@ -420,6 +420,40 @@ def test_convnet_image_upload(client_for):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_segmenter_answers_a_mask_png_and_pixel_counts(client_for):
+    import base64
+    import io
+    import json
+
+    from PIL import Image
+    from test_segmentation import discs
+
+    from deepzoo.data.segmentation import read_mask
+
+    X, Y = discs(24, size=16, ids=(0, 3))
+    gray = np.clip(X * 255, 0, 255).astype(np.uint8)
+    seg = deepzoo.ConvNetSegmenter(width=0.25, depth=2, max_iter=2, random_state=0, device="cpu").fit(gray, Y)
+    client = client_for(seg)
+    buffer = io.BytesIO()
+    Image.fromarray(gray[1, 0]).save(buffer, format="PNG")
+    upload = {"file": ("street.png", buffer.getvalue(), "image/png")}
+    answer = client.post("/predict/mask", files=upload)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "image/png"
+    mask = read_mask(io.BytesIO(answer.content))
+    np.testing.assert_array_equal(mask, seg.predict(gray[1:2])[0])
+    counts = json.loads(answer.headers["x-pixel-counts"])
+    assert counts == {"0": int((mask == 0).sum()), "3": int((mask == 3).sum())}
+    as_json = client.post("/predict/image", files=upload).json()
+    assert as_json["pixel_counts"] == counts and (as_json["height"], as_json["width"]) == (16, 16)
+    np.testing.assert_array_equal(read_mask(io.BytesIO(base64.b64decode(as_json["mask_png"]))), mask)
+    # a size the U-Net cannot take: the multiple it needs, in a 422
+    odd = io.BytesIO()
+    Image.fromarray(gray[1, 0, :, :14]).save(odd, format="PNG")
+    refused = client.post("/predict/mask", files={"file": ("odd.png", odd.getvalue(), "image/png")})
+    assert refused.status_code == 422 and "multiples of 4" in refused.json()["detail"]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_sequence_classifier_text_rows(client_for):
     texts = ["good film", "great fun film", "bad film", "awful boring film"] * 10
     clf = deepzoo.SequenceClassifier("conv1d", max_iter=3, random_state=0).fit(

@@ -85,6 +85,30 @@ def test_without_targets_the_loss_sees_the_inputs():
     assert result.history["loss"][-1] < result.history["loss"][0] / 2
 
 
+def test_batch_transform_changes_training_batches_only():
+    # the transform swaps every training label: the network learns the swapped labels; with early
+    # stopping the held-out rows are never transformed
+    X, y = data()
+    calls = []
+
+    def swap(xb, yb):
+        calls.append(len(xb))
+        return xb, 1 - yb
+
+    module = net()
+    result, _ = fit_loop(
+        module, ce, X, y, batch_size=50, max_iter=20, learning_rate=0.01, batch_transform=swap
+    )
+    assert sum(calls) == 240 * result.n_iter
+    assert (predict_batches(module, X).argmax(1) == y).float().mean() < 0.2  # chance is 0.5
+    calls.clear()
+    result, _ = fit_loop(
+        net(), ce, X, y, batch_size=50, max_iter=3, early_stopping=True, validation_fraction=0.25,
+        batch_transform=swap,
+    )  # fmt: skip
+    assert sum(calls) == 180 * result.n_iter
+
+
 def test_nan_loss_raises_floating_point_error():
     X, y = data()
 

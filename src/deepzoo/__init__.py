@@ -13,6 +13,7 @@ from .persistence import load, save
 from .rbm import BernoulliRBM
 from .recommend import AutoEncoderRecommender, BiasRecommender, RBMRecommender
 from .recurrent import LSTMForecaster
+from .segmentation import ConvNetSegmenter
 from .som import SelfOrganizingMap
 from .tasks import fit
 from .text_classifier import SequenceClassifier
@@ -38,6 +39,7 @@ for _cls in (
     Word2Vec,
     TableEncoder,
     SeriesForecaster,
+    ConvNetSegmenter,
 ):
     persistence.register(_cls)
 
@@ -46,6 +48,7 @@ __all__ = [
     "BernoulliRBM",
     "BiasRecommender",
     "ConvNetClassifier",
+    "ConvNetSegmenter",
     "DQNAgent",
     "GAN",
     "LSTMForecaster",

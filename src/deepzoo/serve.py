@@ -9,6 +9,9 @@ FastAPI + uvicorn, on 127.0.0.1 by default:
   ``{"rows": ["a text", ...]}`` for token models, ``{"rows": [[[x11, x12], ...], ...]}`` (windows of
   shape (n_timesteps, n_features)) for forecasters;
 * ``POST /predict/image`` -- one uploaded image (multipart field ``file``) for image models (ConvNets);
+  a segmenter answers with the pixel count of each class and its mask as a base64 PNG;
+* ``POST /predict/mask`` -- one uploaded image for segmenters: the mask itself as a PNG (each pixel's
+  value is its class id, a palette colours them), the pixel counts in the ``X-Pixel-Counts`` header;
 * ``GET /`` -- a page with a form for one customer (or an image upload) showing the prediction;
 * ``GET /docs``, ``GET /openapi.json`` -- the OpenAPI schema, with the request model built from the
   model's own input schema.
@@ -220,6 +223,9 @@ class _Model:
         self.fast = _fast_preprocessing(self.model, schema) if self.named else None
         kind = input_kind(self.model)
         self.kind = "array" if kind == "rows" and not self.named else kind
+        from .segmentation import ConvNetSegmenter
+
+        self.masks = isinstance(self.final, ConvNetSegmenter)  # a class per pixel, not per image
 
     def predict(self, rows) -> dict:
         """Predictions (and probabilities) of a list of validated rows."""
@@ -243,6 +249,13 @@ class _Model:
 
     def predict_images(self, images: np.ndarray) -> dict:
         return self._answer(images)
+
+    def predict_mask(self, images: np.ndarray) -> tuple[np.ndarray, dict]:
+        """A segmenter's mask (height, width) of one image (1, C, H, W), and each class's pixel count."""
+        mask = np.asarray(self.model.predict(images))[0]
+        ids, counts = np.unique(mask, return_counts=True)
+        found = dict(zip(ids.tolist(), counts.tolist()))
+        return mask, {str(c): int(found.get(c, 0)) for c in np.asarray(self.classes).tolist()}
 
     def _answer(self, X, model=None) -> dict:
         model = self.model if model is None else model
@@ -681,11 +694,50 @@ def create_app(
 
     app.openapi = openapi
 
+    async def segment(file) -> tuple[np.ndarray, dict]:
+        """A segmenter's mask and pixel counts of one upload, kept at the upload's size."""
+        if not served.masks:
+            raise HTTPException(
+                415, "This model labels whole images, not pixels: POST them to /predict/image."
+            )
+        images = _image_array(await file.read(), served.image_shape, limits, file.filename, resize=False)
+        loop = asyncio.get_running_loop()
+        try:
+            mask, counts = await loop.run_in_executor(batcher.executor, served.predict_mask, images)
+        except ValueError as exc:
+            raise HTTPException(422, f"The model refused the image: {exc}") from None
+        log([file.filename], {"pixel_counts": counts})
+        return mask, counts
+
+    @app.post("/predict/mask", response_class=Response)
+    async def predict_mask(file: UploadFile = File(...)) -> Response:  # noqa: B008
+        """Segment one uploaded image: the mask as a PNG of the upload's size (pixel value = class id),
+        the pixel count of each class in the ``X-Pixel-Counts`` header (JSON)."""
+        from .data.segmentation import mask_to_png
+
+        mask, counts = await segment(file)
+        headers = {"X-Pixel-Counts": json.dumps(counts)}
+        return Response(mask_to_png(mask), media_type="image/png", headers=headers)
+
     @app.post("/predict/image")
     async def predict_image(file: UploadFile = File(...)) -> dict:  # noqa: B008
-        """Predict the class of one uploaded image (PNG, JPEG, ...)."""
+        """Predict the class of one uploaded image (PNG, JPEG, ...); a segmenter answers with each
+        class's pixel count and the mask as a base64 PNG (``mask_png``)."""
         if served.image_shape is None:
             raise HTTPException(415, "This model takes rows, not images: POST JSON rows to /predict.")
+        if served.masks:
+            import base64
+
+            from .data.segmentation import mask_to_png
+
+            mask, counts = await segment(file)
+            return {
+                "classes": metadata["classes"],
+                "pixel_counts": counts,
+                "height": int(mask.shape[0]),
+                "width": int(mask.shape[1]),
+                "mask_png": base64.b64encode(mask_to_png(mask)).decode("ascii"),
+            }
         images = _image_array(await file.read(), served.image_shape, limits, file.filename)
         loop = asyncio.get_running_loop()
         try:
@@ -734,8 +786,9 @@ def _dumps(answer: dict) -> bytes:
     return json.dumps(answer, separators=(",", ":")).encode()
 
 
-def _image_array(data: bytes, shape: tuple, limits: Limits, name) -> np.ndarray:
-    """One uploaded image as the (1, C, H, W) uint8 array the model takes, or a 415/422 answer."""
+def _image_array(data: bytes, shape: tuple, limits: Limits, name, resize: bool = True) -> np.ndarray:
+    """One uploaded image as the (1, C, H, W) uint8 array the model takes, or a 415/422 answer; resized
+    to ``shape`` unless ``resize`` is False (a segmenter predicts at the image's own size)."""
     from fastapi import HTTPException
     from PIL import Image, UnidentifiedImageError
 
@@ -765,7 +818,7 @@ def _image_array(data: bytes, shape: tuple, limits: Limits, name) -> np.ndarray:
             f"({channels} channel{'s' if channels > 1 else ''}); convert it first, "
             f"e.g. image.convert({(modes or ('RGB',))[0]!r}).",
         )
-    if image.size != (width, height):
+    if resize and image.size != (width, height):
         image = image.resize((width, height), Image.Resampling.BILINEAR)
     array = np.asarray(image, dtype=np.uint8)
     array = array[None, None] if array.ndim == 2 else array.transpose(2, 0, 1)[None]

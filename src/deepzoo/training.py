@@ -20,6 +20,7 @@ import contextlib
 import contextvars
 import copy
 import hashlib
+import math
 import os
 import time
 import warnings
@@ -35,7 +36,15 @@ from torch import nn
 
 from . import distributed
 
-__all__ = ["FitResult", "TimeLimitError", "fit_loop", "make_optimizer", "predict_batches", "time_limit"]
+__all__ = [
+    "FitResult",
+    "TimeLimitError",
+    "cosine_schedule",
+    "fit_loop",
+    "make_optimizer",
+    "predict_batches",
+    "time_limit",
+]
 
 SOLVERS = ("adam", "adamw", "sgd")
 
@@ -72,6 +81,12 @@ def make_optimizer(
             groups, lr=learning_rate, momentum=momentum, nesterov=momentum > 0, foreach=on_cuda or None
         )
     raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}.")
+
+
+def cosine_schedule(learning_rate: float, max_iter: int) -> Callable[[int], float]:
+    """``lr_schedule`` for :func:`fit_loop`: a half cosine from ``learning_rate`` down to 0 over
+    ``max_iter`` epochs."""
+    return lambda epoch: learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / max_iter))
 
 
 @torch.no_grad()
@@ -276,6 +291,7 @@ def fit_loop(
     work_per_sample: float | None = None,
     lr_schedule: Callable[[int], float] | None = None,
     validation_data: tuple[torch.Tensor, torch.Tensor] | None = None,
+    batch_transform: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None,
 ) -> tuple[FitResult, torch.optim.Optimizer]:
     """Train ``module`` in place by minibatch gradient descent and return ``(FitResult, optimizer)``.
 
@@ -306,6 +322,9 @@ def fit_loop(
     validation_data : ``(X_val, y_val)`` tensors on the device to early-stop on instead of a held-out
         ``validation_fraction`` of ``X``: e.g. held-out entries of the same rows (the AutoRec
         recommender holds out ratings, not whole items).
+    batch_transform : ``batch_transform(x_batch, y_batch)`` -> ``(x_batch, y_batch)``, applied to each
+        training batch before the forward pass (never to validation data): random changes that must
+        move inputs and targets together, such as the same flip of an image and its mask.
 
     Raises
     ------
@@ -467,6 +486,8 @@ def fit_loop(
                         xb = xb if streamed else xb[rank::world]
                         tb = tb[rank::world]
                         wb = None if wb is None else wb[rank::world]
+                    if batch_transform is not None:
+                        xb, tb = batch_transform(xb, tb)
                     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                         output = net(xb)
                         per_sample = loss_fn(output, tb).float()

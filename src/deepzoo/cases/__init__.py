@@ -176,5 +176,12 @@ CASES: dict[str, CaseStudy] = {
             "hotdog",
             "deepzoo.cases.hotdog",
         ),
+        CaseStudy(
+            "pedestrians",
+            "U-Net",
+            "Which pixels are a person? Segmentation on an ImageNet encoder (Penn-Fudan, 120 / 50 photos)",
+            "penn_fudan",
+            "deepzoo.cases.pedestrians",
+        ),
     ]
 }

@@ -32,6 +32,7 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "ImageFileDataset",
     "augment",
+    "augment_with_masks",
     "decode_image",
     "find_splits",
     "inspect_images",
@@ -639,33 +640,97 @@ def augment(
     >>> augment(torch.rand(4, 3, 16, 16), shift=0.1, flip=True, rotation=10).shape
     torch.Size([4, 3, 16, 16])
     """
-    n, device, dtype = len(images), images.device, images.dtype
-
-    def uniform(low: float, high: float) -> torch.Tensor:
-        return torch.rand(n, device=device, generator=generator, dtype=dtype) * (high - low) + low
-
     if shift or flip or rotation or scale:
-        angle = uniform(-rotation, rotation) * (math.pi / 180.0)
-        zoom = uniform(1.0 - scale, 1.0 + scale)
-        mirror = torch.ones(n, device=device, dtype=dtype)
-        if flip:
-            mirror = torch.where(uniform(0, 1) < 0.5, -mirror, mirror)
-        cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
-        theta = torch.stack(
-            [
-                torch.stack([cos * mirror, -sin, uniform(-2 * shift, 2 * shift)], 1),
-                torch.stack([sin * mirror, cos, uniform(-2 * shift, 2 * shift)], 1),
-            ],
-            1,
-        )  # (N, 2, 3); grid coordinates span [-1, 1], so a shift of s sides is 2s
-        grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+        grid = _random_grid(images, shift, flip, rotation, scale, generator)
         images = F.grid_sample(images, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
-    if color:
-        brightness = uniform(1 - color, 1 + color).reshape(n, 1, 1, 1)
-        contrast = uniform(1 - color, 1 + color).reshape(n, 1, 1, 1)
-        mean = images.mean(dim=(1, 2, 3), keepdim=True)
-        images = (images - mean) * contrast + mean * brightness
-        if images.shape[1] == 3:
-            gray = images.mean(dim=1, keepdim=True)
-            images = gray + (images - gray) * uniform(1 - color, 1 + color).reshape(n, 1, 1, 1)
+    return _color_jitter(images, color, generator) if color else images
+
+
+def augment_with_masks(
+    images: torch.Tensor,
+    masks: torch.Tensor,
+    *,
+    shift: float = 0.0,
+    flip: bool = False,
+    rotation: float = 0.0,
+    scale: float = 0.0,
+    color: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`augment` for segmentation: each image and its mask move together.
+
+    The same random warp (flip, shift, rotation, zoom) moves an image (bilinear) and its integer mask
+    (nearest, so every pixel keeps a class id); the colour jitter changes the images only.
+
+    Parameters
+    ----------
+    images : float tensor (N, C, H, W)
+    masks : integer tensor (N, H, W) of class ids
+    shift, flip, rotation, scale, color, generator : as in :func:`augment`
+
+    Returns
+    -------
+    images : float tensor (N, C, H, W)
+    masks : tensor (N, H, W), of the masks' dtype
+
+    Examples
+    --------
+    >>> import torch
+    >>> from deepzoo.data.images import augment_with_masks
+    >>> images, masks = torch.rand(2, 3, 16, 16), torch.randint(0, 3, (2, 16, 16))
+    >>> out, out_masks = augment_with_masks(images, masks, flip=True, scale=0.2)
+    >>> out.shape, out_masks.shape, set(out_masks.unique().tolist()) <= {0, 1, 2}
+    (torch.Size([2, 3, 16, 16]), torch.Size([2, 16, 16]), True)
+    """
+    if shift or flip or rotation or scale:
+        grid = _random_grid(images, shift, flip, rotation, scale, generator)
+        images = F.grid_sample(images, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+        # nearest sampling copies a class id from one source pixel: exact in float32 below 2**24
+        moved = F.grid_sample(
+            masks[:, None].to(images.dtype),
+            grid,
+            mode="nearest",
+            padding_mode="reflection",
+            align_corners=False,
+        )
+        masks = moved[:, 0].round().to(masks.dtype)
+    return (_color_jitter(images, color, generator) if color else images), masks
+
+
+def _uniform(n: int, low: float, high: float, like: torch.Tensor, generator) -> torch.Tensor:
+    """``n`` draws from U(low, high) on ``like``'s device and dtype."""
+    return torch.rand(n, device=like.device, generator=generator, dtype=like.dtype) * (high - low) + low
+
+
+def _random_grid(images, shift, flip, rotation, scale, generator) -> torch.Tensor:
+    """One random affine warp per image (flip, rotation, zoom, shift) as a sampling grid (N, H, W, 2)."""
+    n = len(images)
+    angle = _uniform(n, -rotation, rotation, images, generator) * (math.pi / 180.0)
+    zoom = _uniform(n, 1.0 - scale, 1.0 + scale, images, generator)
+    mirror = torch.ones(n, device=images.device, dtype=images.dtype)
+    if flip:
+        mirror = torch.where(_uniform(n, 0, 1, images, generator) < 0.5, -mirror, mirror)
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+    theta = torch.stack(
+        [
+            torch.stack([cos * mirror, -sin, _uniform(n, -2 * shift, 2 * shift, images, generator)], 1),
+            torch.stack([sin * mirror, cos, _uniform(n, -2 * shift, 2 * shift, images, generator)], 1),
+        ],
+        1,
+    )  # (N, 2, 3); grid coordinates span [-1, 1], so a shift of s sides is 2s
+    return F.affine_grid(theta, list(images.shape), align_corners=False)
+
+
+def _color_jitter(images, color, generator) -> torch.Tensor:
+    """Brightness and contrast per image, and saturation for RGB, each within 1 +- ``color``."""
+    n = len(images)
+    brightness = _uniform(n, 1 - color, 1 + color, images, generator).reshape(n, 1, 1, 1)
+    contrast = _uniform(n, 1 - color, 1 + color, images, generator).reshape(n, 1, 1, 1)
+    mean = images.mean(dim=(1, 2, 3), keepdim=True)
+    images = (images - mean) * contrast + mean * brightness
+    if images.shape[1] == 3:
+        gray = images.mean(dim=1, keepdim=True)
+        images = gray + (images - gray) * _uniform(n, 1 - color, 1 + color, images, generator).reshape(
+            n, 1, 1, 1
+        )
     return images

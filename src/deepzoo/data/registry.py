@@ -382,6 +382,27 @@ DATASETS: dict[str, Dataset] = {
             licence="published data (Box & Jenkins 1976); no licence file",
             case_studies=("deepzoo fit",),
         ),
+        Dataset(
+            name="penn_fudan",
+            description="Penn-Fudan pedestrians: 170 street photos (PennFudanPed/PNGImages) and their "
+            "instance masks (PennFudanPed/PedMasks/<name>_mask.png: 0 background, k the k-th person).",
+            # 512 files: the readme, a sample photo and mask (unpinned) and SHA256SUMS, which lists all.
+            files=(
+                _f(
+                    "PennFudanPed/readme.txt",
+                    "5bcd7fb0ca14c088b85b63caf3ac3ef663263c47677fc930cca5754dc2d94f9a",
+                    2416,
+                ),
+                _f("PennFudanPed/PNGImages/FudanPed00001.png"),
+                _f("PennFudanPed/PedMasks/PennPed00096_mask.png"),
+                _f("SHA256SUMS", "ecaee265390f4ed6af2024203f221308a9ea9b5f3b5bc5123ce8535685c3be56", 55323),
+            ),
+            source="Wang, Shi, Song & Shen, 'Object Detection Combining Recognition and Segmentation' "
+            "(ACCV 2007), https://www.cis.upenn.edu/~jshi/ped_html/; copy: "
+            "https://github.com/swallan/PennFudanPed/tree/ec1d4583fb436b14e2062587c8b28a5018668a5e",
+            licence=_RESEARCH_ONLY,
+            case_studies=("pedestrians",),
+        ),
     ]
 }
 

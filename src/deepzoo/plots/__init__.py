@@ -8,7 +8,8 @@ and ``plt.show()`` is never called. Put the result in a report with
 
 One module per family, all re-exported here: ``metrics`` (loss, ROC, confusion matrix, ...), ``som``,
 ``unsupervised`` (RBM filters, image grids, reconstructions, recommendations), ``audit`` (fairness and
-explanations), ``sequences`` (forecasts, word vectors, token saliency) and ``images`` (ConvNets).
+explanations), ``sequences`` (forecasts, word vectors, token saliency), ``images`` (ConvNets) and
+``segmentation`` (masks over images, IoU).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .metrics import (
     plot_roc,
     plot_score_distribution,
 )
+from .segmentation import plot_iou_distribution, plot_mask_overlays
 from .sequences import plot_forecast, plot_residuals, plot_token_saliency, plot_word_vectors
 from .som import plot_component_planes, plot_hit_map, plot_label_map, plot_umatrix
 from .unsupervised import (
@@ -48,8 +50,10 @@ __all__ = [
     "plot_hit_map",
     "plot_image_grid",
     "plot_importance",
+    "plot_iou_distribution",
     "plot_label_map",
     "plot_loss",
+    "plot_mask_overlays",
     "plot_model_comparison",
     "plot_precision_recall",
     "plot_predicted_vs_actual",

@@ -1,0 +1,236 @@
+"""Case study ``pedestrians``: which pixels of a street photo are a person? U-Net segmentation of Penn-Fudan.
+
+load (170 photos of varying sizes and their instance masks; every person becomes class 1, the rest 0; the
+first 120 file names train, the last 50 test) -> fit (a U-Net on an ImageNet EfficientNet-Lite0 encoder,
+or from scratch, at ``image_size``, with flips, scaled crops and colour jitter moving each photo and its
+mask together) -> evaluate on the 50 test photos at their own size (the predicted probabilities are
+resized back) beside the "all background" answer -> plot -> write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import distributed, plots
+from ..data import registry
+from ..data.images import decode_image
+from ..data.segmentation import list_segmentation_folder, load_segmentation_folder, read_mask
+from ..persistence import save
+from ..report import RunReport
+from ..segmentation import ConvNetSegmenter
+from ..training import torch_threads
+
+N_TRAIN, N_TEST = 120, 50
+
+
+def _augment():
+    return {"flip": True, "scale": 0.25, "shift": 0.1, "rotation": 5.0, "color": 0.2}
+
+
+@dataclass
+class Config:
+    """Settings of the pedestrians case study; every field can be overridden from the command line."""
+
+    data: str | None = None
+    """The Penn-Fudan folder (holding PennFudanPed/); None asks the registry ($DEEPZOO_DATA_DIR/...)."""
+    seed: int = 0
+    """Seed of the network's new layers, the batch order and the augmentation."""
+    device: str = "auto"
+    """'auto' (CUDA when present), 'cpu' or 'cuda'."""
+    quick: bool = False
+    """Tiny budgets (8 training and 4 test photos at 64x64, one epoch) for tests and smoke runs."""
+    verbose: bool = False
+    """Show progress bars while training."""
+    resume: bool = False
+    """Continue an interrupted fit from the checkpoint in the run folder (same settings and seed)."""
+    architecture: str = "efficientnet_lite0_unet"
+    """'efficientnet_lite0_unet' (ImageNet encoder) or 'unet' (every weight from scratch)."""
+    image_size: tuple = (256, 320)
+    """(height, width) the network works at; the photos (311-581 x 253-1017 px) are resized to it."""
+    width: float = 1.0
+    """Channel multiplier of the decoder (and of the whole from-scratch U-Net)."""
+    max_iter: int = 30
+    """Epochs (a cosine schedule brings the learning rate to 0 at the last one)."""
+    learning_rate: float = 1e-3
+    """Adam's starting learning rate."""
+    batch_size: int = 8
+    """Photos per training step."""
+    dice_weight: float = 1.0
+    """Weight of the soft Dice loss beside the cross-entropy."""
+    class_weight: str | None = None
+    """None, or 'balanced' to weight the people's pixels (about a fifth of them) up in the cross-entropy."""
+    augment: dict = field(default_factory=_augment)
+    """Random changes of each training batch, the same for a photo and its mask (see ConvNetSegmenter)."""
+    threads: int | None = None
+    """CPU threads for torch (None: torch's default, every core)."""
+
+
+def _budget(config: Config) -> Config:
+    if not config.quick:
+        return config
+    return dataclasses.replace(config, image_size=(64, 64), max_iter=1, batch_size=4)
+
+
+def load(config: Config):
+    """The training photos and masks at ``image_size`` (person = 1), and the test photos and masks at
+    their own sizes (lists)."""
+    root = registry.resolve("penn_fudan", config.data)
+    folder = root / "PennFudanPed" if (root / "PennFudanPed").is_dir() else root
+    pairs = list_segmentation_folder(folder, images="PNGImages", masks="PedMasks", mask_suffix="_mask")
+    if len(pairs) < N_TRAIN + N_TEST:
+        raise ValueError(
+            f"{folder} holds {len(pairs)} photos with masks; the Penn-Fudan split needs {N_TRAIN + N_TEST} "
+            "(see the dataset's PROVENANCE.md)."
+        )
+    train, test = pairs[:N_TRAIN], pairs[N_TRAIN : N_TRAIN + N_TEST]  # sorted by file name: a fixed split
+    if config.quick:
+        train, test = train[:8], test[:4]
+    X_train, Y_train, _ = load_segmentation_folder(folder, pairs=train, image_size=config.image_size)
+    test_images = [decode_image(image, "RGB") for image, _ in test]
+    test_masks = [(read_mask(mask) > 0).astype(np.uint8) for _, mask in test]
+    return X_train, (Y_train > 0).astype(np.uint8), test_images, test_masks, [p.name for p, _ in test]
+
+
+def scores(masks_true, masks_pred) -> dict:
+    """Person IoU and Dice (pixels of all photos pooled), pixel accuracy, background IoU, and each
+    photo's person IoU."""
+    truth = np.concatenate([m.ravel() for m in masks_true]).astype(bool)
+    guess = np.concatenate([m.ravel() for m in masks_pred]).astype(bool)
+    both, either = (truth & guess).sum(), (truth | guess).sum()
+    background = (~truth & ~guess).sum() / max((~truth | ~guess).sum(), 1)
+    per_image = [
+        float((t.astype(bool) & p.astype(bool)).sum() / max((t.astype(bool) | p.astype(bool)).sum(), 1))
+        for t, p in zip(masks_true, masks_pred)
+    ]
+    return {
+        "iou": float(both / max(either, 1)),
+        "dice": float(2 * both / max(truth.sum() + guess.sum(), 1)),
+        "pixel_accuracy": float((truth == guess).mean()),
+        "background_iou": float(background),
+        "per_image_iou": np.array(per_image),
+    }
+
+
+def run(config: Config, out_dir) -> dict:
+    """Run the pedestrians case study into ``out_dir``; return its metrics."""
+    config = _budget(config)
+    out_dir = Path(out_dir)
+    report = RunReport(
+        out_dir,
+        "Pedestrians: which pixels are a person?",
+        dataclasses.asdict(config),
+        description="Penn-Fudan's 170 street photos with every pedestrian outlined (Wang et al., ACCV 2007): "
+        "a U-Net learns a class for each pixel, person or background, from the first 120 photos and is "
+        "scored on the last 50 at their own sizes, beside the answer 'all background'.",
+    )
+    # load
+    X_train, Y_train, test_images, test_masks, test_names = load(config)
+    # the model
+    pretrained = config.architecture == "efficientnet_lite0_unet"
+    seg = ConvNetSegmenter(
+        config.architecture,
+        pretrained=pretrained,
+        width=config.width,
+        image_size=tuple(config.image_size),
+        augment=dict(config.augment) or None,
+        class_weight=config.class_weight,
+        dice_weight=config.dice_weight,
+        learning_rate=config.learning_rate,
+        lr_schedule="cosine",
+        batch_size=config.batch_size,
+        max_iter=config.max_iter,
+        device=config.device,
+        verbose=config.verbose,
+        random_state=config.seed,
+    )
+    checkpoint = out_dir / "checkpoints" / "segmenter.ckpt" if distributed.is_main_process() else None
+    seg.set_params(checkpoint=None if checkpoint is None else str(checkpoint), resume=config.resume)
+    # fit -> evaluate
+    with torch_threads(config.threads):
+        load_before = os.getloadavg()[0]
+        started, cpu_started = time.perf_counter(), time.process_time()
+        seg.fit(X_train, Y_train)
+        fit_seconds, fit_cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+        load_after = os.getloadavg()[0]
+        seg.set_params(checkpoint=None, resume=False)  # the saved model keeps no run-folder path
+        predicted = [seg.predict(image[None])[0] for image in test_images]  # each photo at its own size
+    model = scores(test_masks, predicted)
+    baseline = scores(test_masks, [np.zeros_like(m) for m in test_masks])
+    metrics = report.add_metrics(
+        iou=model["iou"],
+        dice=model["dice"],
+        pixel_accuracy=model["pixel_accuracy"],
+        baseline_background_iou=baseline["background_iou"],
+        fit_seconds=fit_seconds,
+    )
+    rows = [("U-Net (" + config.architecture + ")", model), ("all background", baseline)]
+    report.add_table(
+        "test_scores",
+        [
+            {
+                "answer": name,
+                "person IoU": s["iou"],
+                "person Dice": s["dice"],
+                "pixel accuracy": s["pixel_accuracy"],
+                "background IoU": s["background_iou"],
+                "mean IoU of the photos": float(s["per_image_iou"].mean()),
+            }
+            for name, s in rows
+        ],
+        f"The {len(test_masks)} test photos at their own sizes; IoU and Dice pool the pixels of all photos.",
+    )
+    report.add_table(
+        "training",
+        [
+            {
+                "photos": len(X_train),
+                "network size": "x".join(str(v) for v in seg.input_shape_[1:]),
+                "epochs": seg.n_iter_,
+                "fit seconds": round(fit_seconds, 1),
+                "fit CPU seconds": round(fit_cpu_seconds, 1),
+                "load average before / after": f"{load_before:.1f} / {load_after:.1f}",
+            }
+        ],
+        "The machine's load average (1 minute) says how much it was shared while the fit was timed.",
+    )
+    # plot
+    report.add_history(seg.history_)
+    report.add_figure("learning_curves", plots.plot_loss(seg), "Training loss and pixel accuracy per epoch.")
+    report.add_figure(
+        "masks",
+        plots.plot_mask_overlays(test_images, test_masks, predicted, scores=model["per_image_iou"], n=12),
+        "Test photos, the worst first: the predicted people in red, the true outlines in green.",
+    )
+    report.add_figure(
+        "iou_distribution",
+        plots.plot_iou_distribution(model["per_image_iou"], reference=0.8),
+        "Person IoU of each test photo.",
+    )
+    worst = np.argsort(model["per_image_iou"])[:5]
+    report.add_text(
+        "Hardest photos",
+        ", ".join(f"{test_names[i]} ({model['per_image_iou'][i]:.2f})" for i in worst),
+    )
+    # write
+    if distributed.is_main_process():
+        save(
+            seg,
+            out_dir / "model",
+            card={
+                "title": "Pedestrian segmentation (Penn-Fudan), U-Net",
+                "predicts": "for each pixel of a street photo: 1 if it belongs to a person, else 0",
+                "data": "Penn-Fudan Database for Pedestrian Detection and Segmentation (170 photos; "
+                "research and educational use only)",
+                "metrics": {k: metrics[k] for k in ("iou", "dice", "pixel_accuracy")},
+                "limitations": "Trained on 120 photos of upright pedestrians in Philadelphia and Beijing "
+                "streets; not for safety-critical use.",
+            },
+        )
+    report.write()
+    return metrics
