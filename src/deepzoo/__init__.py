@@ -13,6 +13,7 @@ from .recommend import AutoEncoderRecommender, RBMRecommender
 from .recurrent import LSTMForecaster
 from .som import SelfOrganizingMap
 from .text_classifier import SequenceClassifier
+from .video import VideoClassifier, VideoForecaster
 from .word2vec import Word2Vec
 
 __version__ = "0.1.0"
@@ -32,6 +33,8 @@ for _cls in (
     SequenceClassifier,
     TextGenerator,
     Word2Vec,
+    VideoForecaster,
+    VideoClassifier,
 ):
     persistence.register(_cls)
 
@@ -49,6 +52,8 @@ __all__ = [
     "SequenceClassifier",
     "StackedAutoEncoder",
     "TextGenerator",
+    "VideoClassifier",
+    "VideoForecaster",
     "Word2Vec",
     "load",
     "save",

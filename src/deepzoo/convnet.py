@@ -34,7 +34,7 @@ from .convnet_architectures import (
     pretrained_path,
 )
 from .data import images as image_io
-from .training import fit_loop, multiply_adds, predict_batches
+from .training import cosine_schedule, fit_loop, multiply_adds, predict_batches
 
 __all__ = ["ARCHITECTURES", "ConvNetClassifier", "build_network", "load_pretrained"]
 
@@ -489,7 +489,7 @@ class ConvNetClassifier(ClassifierMixin, TorchEstimator):
         net = _Augmented(module, dict(self.augment)) if self.augment and module is self.module_ else module
         schedule, stop_after = None, self.n_iter_no_change
         if self.lr_schedule == "cosine":  # a half cosine from learning_rate to 0 over max_iter epochs
-            schedule = lambda epoch: learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / max_iter))  # noqa: E731
+            schedule = cosine_schedule(learning_rate, max_iter)
             stop_after = max_iter + 1  # the schedule sets the length: no stop on the training loss
         checkpoint = None if self.checkpoint is None else str(self.checkpoint) + phase
         result, self.optimizer_ = fit_loop(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
+import math
 import os
 import warnings
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from torch import nn
 
 from . import distributed
 
-__all__ = ["FitResult", "fit_loop", "make_optimizer", "predict_batches"]
+__all__ = ["FitResult", "cosine_schedule", "fit_loop", "make_optimizer", "predict_batches"]
 
 SOLVERS = ("adam", "adamw", "sgd")
 
@@ -70,6 +71,12 @@ def make_optimizer(
             groups, lr=learning_rate, momentum=momentum, nesterov=momentum > 0, foreach=on_cuda or None
         )
     raise ValueError(f"solver must be one of {SOLVERS}; got {solver!r}.")
+
+
+def cosine_schedule(learning_rate: float, max_iter: int) -> Callable[[int], float]:
+    """An ``lr_schedule`` for :func:`fit_loop`: a half cosine from ``learning_rate`` to 0 over ``max_iter``
+    epochs."""
+    return lambda epoch: learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / max_iter))
 
 
 @torch.no_grad()
