@@ -102,8 +102,9 @@ def ssim(y_true, y_pred, *, window_size: int = 11, sigma: float = 1.5, per_frame
     c1, c2 = 0.01**2, 0.03**2
     scores = []
     for start in range(0, n, 64):  # chunks keep the five filtered copies of the frames small
-        a = torch.as_tensor(y_true[start : start + 64], dtype=torch.float64).reshape(-1, 1, h, w)
-        b = torch.as_tensor(y_pred[start : start + 64], dtype=torch.float64).reshape(-1, 1, h, w)
+        # np.array copies: the inputs may be read-only views (np.broadcast_to of a baseline)
+        a = torch.from_numpy(np.array(y_true[start : start + 64], np.float64)).reshape(-1, 1, h, w)
+        b = torch.from_numpy(np.array(y_pred[start : start + 64], np.float64)).reshape(-1, 1, h, w)
         mu_a, mu_b = F.conv2d(a, window), F.conv2d(b, window)  # (M, 1, h', w') local means
         var_a = F.conv2d(a * a, window) - mu_a**2
         var_b = F.conv2d(b * b, window) - mu_b**2

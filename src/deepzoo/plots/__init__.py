@@ -8,7 +8,8 @@ and ``plt.show()`` is never called. Put the result in a report with
 
 One module per family, all re-exported here: ``metrics`` (loss, ROC, confusion matrix, ...), ``som``,
 ``unsupervised`` (RBM filters, image grids, reconstructions, recommendations), ``audit`` (fairness and
-explanations), ``sequences`` (forecasts, word vectors, token saliency) and ``images`` (ConvNets).
+explanations), ``sequences`` (forecasts, word vectors, token saliency), ``images`` (ConvNets) and
+``video`` (strips of frames, forecasts of frames, the error of each predicted frame).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .unsupervised import (
     plot_recommendations,
     plot_reconstructions,
 )
+from .video import plot_forecast_frames, plot_frame_errors, plot_frame_rows
 
 __all__ = [
     "plot_attributions",
@@ -43,6 +45,9 @@ __all__ = [
     "plot_conv_filters",
     "plot_cv_scores",
     "plot_forecast",
+    "plot_forecast_frames",
+    "plot_frame_errors",
+    "plot_frame_rows",
     "plot_group_rates",
     "plot_hit_map",
     "plot_image_grid",
