@@ -17,7 +17,7 @@ from sklearn.utils.estimator_checks import (
 import deepzoo
 from deepzoo import VideoClassifier, VideoForecaster
 from deepzoo.data.video import make_motion_clips, make_moving_digits
-from deepzoo.video import ConvLSTMCell, ForecastNet
+from deepzoo.video_networks import ConvLSTMCell, ForecastNet
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 DIGITS = load_digits().images
@@ -231,5 +231,5 @@ def test_classifier_bad_input():
 @pytest.mark.parametrize("Estimator", [VideoForecaster, VideoClassifier])
 def test_scikit_learn_construction_checks(Estimator):
     """The scikit-learn checks that need no 2-D data (the others feed tables, not clips)."""
-    check_parameters_default_constructible(Estimator.__name__, Estimator)
+    check_parameters_default_constructible(Estimator.__name__, Estimator())
     check_no_attributes_set_in_init(Estimator.__name__, Estimator())

@@ -2,15 +2,16 @@
 
 * :class:`ConvLSTMCell` -- Shi et al. (2015)'s LSTM whose gates are convolutions, so that its state is
   a stack of feature maps (N, hidden, h, w) instead of a vector;
-* :class:`VideoForecaster` -- an encoder-forecaster: reads the observed frames of a clip and draws the
-  next ones, feeding each drawn frame back as the next input;
+* :class:`VideoForecaster` -- an encoder-forecaster with shared weights: reads the observed frames of a
+  clip and draws the next ones, feeding each drawn frame back as the next input;
 * :class:`VideoClassifier` -- a per-frame CNN (the architectures of :class:`~deepzoo.ConvNetClassifier`)
   turns each frame into a vector, an LSTM/GRU (:class:`~deepzoo.recurrent.RecurrentStack`) reads the
   vectors in order, its last state gives the class.
 
 Clips are arrays ``(n_clips, n_frames, channels, height, width)`` of uint8 pixels (0-255) or floats in
 [0, 1]; :mod:`deepzoo.data.video` generates, reads and writes them. Both estimators train through
-:func:`deepzoo.training.fit_loop` on tensors sliced into batches.
+:func:`deepzoo.training.fit_loop` on tensors sliced into batches; their networks live in
+:mod:`deepzoo.video_networks`.
 """
 
 from __future__ import annotations
@@ -23,142 +24,15 @@ import torch.nn.functional as F
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
-from torch import nn
 
 from .base import Interval, Options, numpy_out
-from .convnet_architectures import ARCHITECTURES, build_network
+from .convnet_architectures import ARCHITECTURES
 from .data.video import stack_clips
-from .recurrent import CELLS, RecurrentStack, _as_tuple, _RecurrentBase
+from .recurrent import CELLS, _as_tuple, _RecurrentBase
 from .training import predict_batches
+from .video_networks import ClipClassifierNet, ConvLSTM, ConvLSTMCell, ForecastNet, _unit_pixels
 
-__all__ = ["ConvLSTM", "ConvLSTMCell", "VideoClassifier", "VideoForecaster"]
-
-
-def _unit_pixels(x: torch.Tensor) -> torch.Tensor:
-    """uint8 pixels (0-255) as floats in [0, 1]; float pixels as they are. Clips stay uint8 in memory
-    (four times smaller) and are scaled batch by batch."""
-    return x.float() / 255.0 if x.dtype == torch.uint8 else x
-
-
-# -- networks ----------------------------------------------------------------------------------------
-class ConvLSTMCell(nn.Module):
-    """One ConvLSTM layer (Shi et al., 2015) without the peephole terms: the input, forget and output
-    gates and the candidate are one convolution of the input and the previous hidden state.
-
-    Parameters
-    ----------
-    in_channels, hidden_channels : int
-    kernel_size : int
-        Side of the gates' convolution (odd: the maps keep their size).
-    """
-
-    def __init__(self, in_channels: int, hidden_channels: int, kernel_size: int = 3):
-        super().__init__()
-        self.hidden_channels = hidden_channels
-        self.gates = nn.Conv2d(
-            in_channels + hidden_channels, 4 * hidden_channels, kernel_size, padding="same"
-        )
-        with torch.no_grad():  # forget gate open at the start: the state is kept until learnt otherwise
-            self.gates.bias[hidden_channels : 2 * hidden_channels].fill_(1.0)
-
-    def forward(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]):
-        h, c = state  # (N, Hc, h, w) each
-        i, f, o, g = self.gates(torch.cat([x, h], 1)).chunk(4, 1)  # 4 x (N, Hc, h, w)
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)  # (N, Hc, h, w)
-        h = torch.sigmoid(o) * torch.tanh(c)  # (N, Hc, h, w)
-        return h, c
-
-
-class ConvLSTM(nn.Module):
-    """Stacked ConvLSTM cells, stepped one frame at a time; the state of every layer is kept."""
-
-    def __init__(self, in_channels: int, hidden_sizes, kernel_size: int = 3):
-        super().__init__()
-        sizes = [in_channels, *hidden_sizes]
-        self.cells = nn.ModuleList(ConvLSTMCell(a, b, kernel_size) for a, b in zip(sizes, sizes[1:]))
-
-    def initial_state(self, x: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Zero (h, c) of every layer for inputs like ``x`` (N, C, h, w); the batch size is read from
-        ``x`` itself, so that an ONNX export keeps it dynamic."""
-        zero = torch.zeros_like(x[:, :1])  # (N, 1, h, w)
-        return [(zero.repeat(1, cell.hidden_channels, 1, 1),) * 2 for cell in self.cells]
-
-    def forward(self, x: torch.Tensor, state):
-        new_state = []
-        for cell, layer_state in zip(self.cells, state):
-            x, c = cell(x, layer_state)  # (N, Hc_l, h, w)
-            new_state.append((x, c))
-        return new_state
-
-
-class ForecastNet(nn.Module):
-    """Encoder-forecaster on patches: each frame is cut into ``patch_size`` x ``patch_size`` patches
-    stacked as channels (pixel_unshuffle, as PredRNN does), read by the ConvLSTM at the smaller size,
-    and each next frame is a 1x1 convolution of every layer's hidden state, unshuffled back."""
-
-    def __init__(self, channels, hidden_sizes, kernel_size, patch_size, n_input_frames, n_output_frames):
-        super().__init__()
-        self.patch_size = patch_size
-        self.n_input_frames, self.n_output_frames = n_input_frames, n_output_frames
-        patch_channels = channels * patch_size**2
-        self.rnn = ConvLSTM(patch_channels, hidden_sizes, kernel_size)
-        self.head = nn.Conv2d(sum(hidden_sizes), patch_channels, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Clips (N, T, C, H, W), of which the first ``n_input_frames`` are read, -> the prediction of
-        every next frame, (N, n_input_frames + n_output_frames - 1, C, H, W), floats in [0, 1]: frames
-        1 .. n_input_frames - 1 from the observed frames before them, the rest from the drawn ones."""
-        _, _, channels, height, width = x.shape
-        p, t_in = self.patch_size, self.n_input_frames
-        observed = _to_patches(_unit_pixels(x[:, :t_in]), p)  # (N, Tin, C*p*p, H/p, W/p)
-        state = self.rnn.initial_state(observed[:, 0])
-        drawn = []
-        for t in range(t_in + self.n_output_frames - 1):
-            frame = observed[:, t] if t < t_in else drawn[-1]  # (N, C*p*p, H/p, W/p)
-            state = self.rnn(frame, state)
-            hidden = torch.cat([h for h, _ in state], 1)  # (N, sum(hidden), H/p, W/p)
-            drawn.append(torch.sigmoid(self.head(hidden)))  # (N, C*p*p, H/p, W/p)
-        return _from_patches(torch.stack(drawn, 1), p, channels)  # (N, T', C, H, W)
-
-
-# pixel_unshuffle and pixel_shuffle over clips, written as reshapes whose batch size is -1: torch's
-# own functions export to ONNX with the example's batch size fixed in the graph
-def _to_patches(x: torch.Tensor, p: int) -> torch.Tensor:
-    """(N, T, C, H, W) -> (N, T, C*p*p, H/p, W/p); channel c*p*p + i*p + j holds pixel (i, j) of each
-    patch, as in pixel_unshuffle."""
-    _, t, c, h, w = x.shape
-    x = x.reshape(-1, t, c, h // p, p, w // p, p)  # (N, T, C, H/p, i, W/p, j)
-    return x.permute(0, 1, 2, 4, 6, 3, 5).reshape(-1, t, c * p * p, h // p, w // p)
-
-
-def _from_patches(x: torch.Tensor, p: int, c: int) -> torch.Tensor:
-    """The inverse of :func:`_to_patches`: (N, T, C*p*p, h, w) -> (N, T, C, h*p, w*p)."""
-    _, t, _, h, w = x.shape
-    x = x.reshape(-1, t, c, p, p, h, w)  # (N, T, C, i, j, h, w)
-    return x.permute(0, 1, 2, 5, 3, 6, 4).reshape(-1, t, c, h * p, w * p)
-
-
-class ClipClassifierNet(nn.Module):
-    """A per-frame CNN (any of :data:`deepzoo.convnet.ARCHITECTURES` without its last layer) -> one
-    vector per frame -> stacked LSTM/GRU -> the state after the last frame -> Linear -> class logits."""
-
-    def __init__(self, frame_shape, architecture, width, batch_norm, hidden_sizes, cell, dropout,
-                 n_classes, mean, std):  # fmt: skip
-        super().__init__()
-        self.encoder = build_network(architecture, tuple(frame_shape), 2, width=width, batch_norm=batch_norm)
-        n_features = getattr(self.encoder, self.encoder.head_name).in_features
-        setattr(self.encoder, self.encoder.head_name, nn.Identity())  # forward_features is what we read
-        self.rnn = RecurrentStack(n_features, hidden_sizes, cell, dropout, bidirectional=False)
-        self.head = nn.Linear(self.rnn.n_outputs, n_classes)
-        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32).reshape(1, -1, 1, 1))
-        self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32).reshape(1, -1, 1, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        frames = _unit_pixels(x).reshape(-1, *x.shape[2:])  # (N*T, C, H, W); -1 keeps ONNX's batch dynamic
-        frames = (frames - self.mean) / self.std
-        features = self.encoder.forward_features(frames).unflatten(0, (-1, x.shape[1]))  # (N, T, F)
-        h = self.rnn(features)  # (N, T, H)
-        return self.head(h[:, -1])  # (N, n_classes)
+__all__ = ["ConvLSTM", "ConvLSTMCell", "VideoClassifier", "VideoForecaster", "check_clips"]
 
 
 # -- input checks ------------------------------------------------------------------------------------
@@ -263,10 +137,12 @@ class VideoForecaster(RegressorMixin, _VideoBase):
 
     The frames are cut into ``patch_size`` x ``patch_size`` patches stacked as channels (64x64 frames
     with ``patch_size=4`` become 16 maps of 16x16, as PredRNN does), so that the recurrent layers work
-    at a sixteenth of the pixels. The ConvLSTM reads the observed frames one by one; after each it draws
-    the next frame; after the last observed frame it feeds each drawn frame back as the next input. It
-    learns from every next-frame prediction of the clip (the observed part included), with gradients
-    through the frames it fed back, so training and prediction run the same way.
+    at a sixteenth of the pixels. The ConvLSTM reads the observed frames one by one (the encoder) and
+    then goes on alone, feeding each frame it draws back as its next input (the forecaster); unlike
+    Shi et al.'s two networks, encoder and forecaster share their weights, as in PredRNN. After every
+    frame it draws the next one, and it learns from every next-frame prediction of the clip (the
+    observed part included), with gradients through the frames it fed back, so that training and
+    prediction run the same way.
 
     Parameters
     ----------
