@@ -110,7 +110,7 @@ def make_clips(config: Config, train_digits, test_digits) -> tuple[np.ndarray, n
     return train, test
 
 
-def _load() -> float:
+def load_average() -> float:
     """The machine's 1-minute load average (NaN where the system cannot say)."""
     try:
         return os.getloadavg()[0]
@@ -152,12 +152,12 @@ def run(config: Config, out_dir, *, load_digits=load_digits_split, title: str | 
         random_state=config.seed,
     )
     with torch_threads(config.threads):
-        load_before = _load()
+        load_before = load_average()
         started, cpu_started = time.perf_counter(), time.process_time()
         model.fit(train[:, :t_in], train[:, t_in:])
         fit_seconds = time.perf_counter() - started
         fit_cpu_seconds = time.process_time() - cpu_started
-        load_after = _load()
+        load_after = load_average()
         # evaluate
         predicted = model.predict(test[:, :t_in])
     future = test[:, t_in:]
