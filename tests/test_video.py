@@ -82,23 +82,6 @@ def test_forecast_net_shapes_and_causality():
     assert torch.equal(net(x.mul(255).round().to(torch.uint8)), net(x.mul(255).round() / 255))
 
 
-def test_scheduled_sampling_feeds_true_frames_while_training_only():
-    torch.manual_seed(0)
-    net = ForecastNet(1, (4,), 3, 2, n_input_frames=3, n_output_frames=3)
-    x = torch.rand(2, 6, 1, 8, 8)
-    changed = x.clone()
-    changed[:, 3:5] = 1.0  # the true future frames that could be fed (the last is never an input)
-    net.teacher_steps = 10
-    with torch.no_grad():
-        a, b = net(x), net(changed)  # step 0 and 1: the true frames are fed (probability 1, then 0.9)
-        assert int(net.step) == 2 and not torch.equal(a[:, 3:], b[:, 3:])
-        net.step.fill_(10)  # the schedule is over: the drawn frames are fed
-        assert torch.equal(net(x), net(changed)) and int(net.step) == 10
-        net.step.zero_()
-        net.eval()  # never while predicting
-        assert torch.equal(net(x), net(changed)) and int(net.step) == 0
-
-
 # -- VideoForecaster --------------------------------------------------------------------------------
 @pytest.mark.slow  # ~5 s on the shared 2-core CPU
 def test_forecaster_learns_to_beat_the_baselines():
@@ -127,10 +110,6 @@ def test_forecaster_same_seed_clone_pickle_and_warm_start():
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(a)).predict(X), a.predict(X))
     a.set_params(warm_start=True, max_iter=1).fit(X, y)
     assert a.n_iter_ == 3 and len(a.history_["loss"]) == 3
-    # scheduled sampling over half of 2 epochs of 3 batches: the network counts 3 taught batches
-    taught = _forecaster(scheduled_sampling=0.5).fit(X, y)
-    assert taught.module_.teacher_steps == 3 and int(taught.module_.step) == 3
-    assert not np.array_equal(taught.predict(X), b.predict(X))
     # floats in [0, 1] train like uint8 / 255
     c = _forecaster().fit(X / 255.0, y / 255.0)
     np.testing.assert_allclose(c.predict(X), b.predict(X), atol=1e-5)  # same numbers, float32 rounding

@@ -112,13 +112,13 @@ class _VideoBase(_RecurrentBase):
                 "schedule needs a fixed number of epochs); choose one."
             )
 
-    def _fit_module(self, clips: np.ndarray, y_t, *, continuing: bool, stratify=None, build=None):
+    def _fit_module(self, clips: np.ndarray, y_t, *, continuing: bool, stratify=None):
         return self._train(
             torch.from_numpy(np.ascontiguousarray(clips)),
             y_t,
             continuing=continuing,
             stratify=stratify,
-            build=build or self._build_module,
+            build=self._build_module,
             cosine=self.lr_schedule == "cosine",
             count_work=True,
         )
@@ -154,11 +154,6 @@ class VideoForecaster(RegressorMixin, _VideoBase):
         Frames are read in patches of this side; height and width must be multiples of it.
     loss : {'mse', 'bce'}, default='mse'
         Squared error, or binary cross-entropy on the pixels as probabilities (sharper digits).
-    scheduled_sampling : float in [0, 1], default=0.0
-        Share of the training (of its ``max_iter`` epochs) over which the next-frame inputs after the
-        observed ones move from the true frames to the drawn ones (Bengio et al., 2015; PredRNN): a
-        clip is fed its true next frame with a probability that falls linearly from 1 to 0. 0 feeds
-        the drawn frames from the start.
     lr_schedule : {'constant', 'cosine'}, default='constant'
         'cosine' lowers the learning rate along a half cosine to 0 over ``max_iter`` epochs.
     alpha, solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change, early_stopping,
@@ -192,7 +187,6 @@ class VideoForecaster(RegressorMixin, _VideoBase):
         "kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "patch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "loss": [Options("mse", "bce")],
-        "scheduled_sampling": [Interval(numbers.Real, 0, 1, closed="both")],
     }
     _fitted_attributes = _TRAINING_FITTED | {
         "n_input_frames_", "n_output_frames_", "frame_shape_", "input_shape_"
@@ -205,7 +199,6 @@ class VideoForecaster(RegressorMixin, _VideoBase):
         kernel_size=3,
         patch_size=4,
         loss="mse",
-        scheduled_sampling=0.0,
         alpha=0.0,
         solver="adam",
         learning_rate=1e-3,
@@ -226,7 +219,6 @@ class VideoForecaster(RegressorMixin, _VideoBase):
         self.kernel_size = kernel_size
         self.patch_size = patch_size
         self.loss = loss
-        self.scheduled_sampling = scheduled_sampling
         self.alpha = alpha
         self.solver = solver
         self.learning_rate = learning_rate
@@ -310,17 +302,7 @@ class VideoForecaster(RegressorMixin, _VideoBase):
             clips = np.concatenate([X, y], axis=1)  # stays uint8: a quarter of the memory of floats
         else:
             clips = np.concatenate([_as_unit(X), _as_unit(y)], axis=1)
-        n_batches = max(1, len(clips) // min(self.batch_size, len(clips)))  # fit_loop's, up to a last one
-        steps = round(self.scheduled_sampling * self.max_iter * n_batches)
-
-        def build() -> ForecastNet:
-            net = self._build_module()
-            net.teacher_steps = steps
-            return net
-
-        if continuing:  # a new schedule from where the network's step counter stands
-            self.module_.teacher_steps = int(self.module_.step) + steps
-        return self._fit_module(clips, None, continuing=continuing, build=build)
+        return self._fit_module(clips, None, continuing=continuing)
 
     def _explain_inputs(self, X) -> torch.Tensor:
         """Observed frames checked as ``predict`` checks them: float32 (N, T, C, H, W) in [0, 1]."""

@@ -75,12 +75,7 @@ class ConvLSTM(nn.Module):
 class ForecastNet(nn.Module):
     """Encoder-forecaster on patches: each frame is cut into ``patch_size`` x ``patch_size`` patches
     stacked as channels (pixel_unshuffle, as PredRNN does), read by the ConvLSTM at the smaller size,
-    and each next frame is a 1x1 convolution of every layer's hidden state, unshuffled back.
-
-    Scheduled sampling (Bengio et al., 2015, as PredRNN trains): while training on whole clips, each
-    clip is fed its true next frame instead of the drawn one with a probability that falls linearly
-    from 1 to 0 over the first ``teacher_steps`` training batches (``step`` counts them); 0 feeds the
-    drawn frames from the start."""
+    and each next frame is a 1x1 convolution of every layer's hidden state, unshuffled back."""
 
     def __init__(self, channels, hidden_sizes, kernel_size, patch_size, n_input_frames, n_output_frames):
         super().__init__()
@@ -89,19 +84,6 @@ class ForecastNet(nn.Module):
         patch_channels = channels * patch_size**2
         self.rnn = ConvLSTM(patch_channels, hidden_sizes, kernel_size)
         self.head = nn.Conv2d(sum(hidden_sizes), patch_channels, 1)
-        self.teacher_steps = 0  # set by the estimator before training
-        self.register_buffer("step", torch.zeros((), dtype=torch.long))
-
-    def _teacher(self, x: torch.Tensor):
-        """(true future frames as patches (N, Tout, C*p*p, h, w), which to feed (N, Tout)) while the
-        schedule lasts in training, else None."""
-        t_in = self.n_input_frames
-        if not (self.training and x.shape[1] > t_in and int(self.step) < self.teacher_steps):
-            return None
-        truth = _to_patches(_unit_pixels(x[:, t_in:]), self.patch_size)
-        chance = 1.0 - int(self.step) / self.teacher_steps
-        self.step += 1
-        return truth, torch.rand(truth.shape[:2], device=x.device) < chance
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Clips (N, T, C, H, W), of which the first ``n_input_frames`` are read, -> the prediction of
@@ -111,13 +93,9 @@ class ForecastNet(nn.Module):
         p, t_in = self.patch_size, self.n_input_frames
         observed = _to_patches(_unit_pixels(x[:, :t_in]), p)  # (N, Tin, C*p*p, H/p, W/p)
         state = self.rnn.initial_state(observed[:, 0])
-        teacher = self._teacher(x)
         drawn = []
         for t in range(t_in + self.n_output_frames - 1):
             frame = observed[:, t] if t < t_in else drawn[-1]  # (N, C*p*p, H/p, W/p)
-            if t >= t_in and teacher is not None:  # scheduled sampling: some clips get the true frame
-                truth, feed = teacher
-                frame = torch.where(feed[:, t - t_in, None, None, None], truth[:, t - t_in], frame)
             state = self.rnn(frame, state)
             hidden = torch.cat([h for h, _ in state], 1)  # (N, sum(hidden), H/p, W/p)
             drawn.append(torch.sigmoid(self.head(hidden)))  # (N, C*p*p, H/p, W/p)

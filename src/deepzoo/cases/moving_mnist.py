@@ -69,9 +69,6 @@ class Config:
     """Frames are read in patches of this side: 64x64 frames become 16 maps of 16x16."""
     loss: str = "bce"
     """'bce' (pixels as probabilities, as Shi et al. train) or 'mse'."""
-    scheduled_sampling: float = 0.0
-    """Share of the training over which the network is fed the true next frames less and less often,
-    instead of the frames it drew (0: its own frames from the start)."""
     learning_rate: float = 2e-3
     """Adam's starting learning rate; it follows a half cosine to 0 over max_iter epochs."""
     batch_size: int = 16
@@ -142,7 +139,6 @@ def run(config: Config, out_dir, *, load_digits=load_digits_split, title: str | 
         kernel_size=config.kernel_size,
         patch_size=config.patch_size,
         loss=config.loss,
-        scheduled_sampling=config.scheduled_sampling,
         learning_rate=config.learning_rate,
         lr_schedule="cosine",
         batch_size=config.batch_size,
