@@ -28,6 +28,10 @@ class Config(moving_mnist.Config):
     """Frames to predict."""
     frame_size: int = 24
     """Side of the square frames."""
+    min_speed: float = 1.0
+    """A digit's slowest speed, pixels per frame."""
+    max_speed: float = 2.5
+    """A digit's fastest speed, pixels per frame (slower than MNIST's: these digits are 8 pixels wide)."""
     hidden_layer_sizes: tuple = (32,)
     """Channels of each stacked ConvLSTM layer."""
     patch_size: int = 2
