@@ -115,6 +115,18 @@ def test_forecaster_same_seed_clone_pickle_and_warm_start():
     np.testing.assert_allclose(c.predict(X), b.predict(X), atol=1e-5)  # same numbers, float32 rounding
 
 
+def test_forecaster_resumes_from_its_checkpoint(tmp_path):
+    """One epoch written to a checkpoint, then a second fit that resumes from it, ends where an
+    uninterrupted two-epoch fit ends (fit_loop restores weights, optimizer and batch order)."""
+    X, y = _moving()
+    whole = _forecaster().fit(X, y)
+    checkpoint = tmp_path / "forecaster.ckpt"
+    _forecaster(max_iter=1, checkpoint=checkpoint).fit(X, y)
+    resumed = _forecaster(checkpoint=checkpoint, resume=True).fit(X, y)
+    assert resumed.n_iter_ == 2
+    np.testing.assert_array_equal(resumed.predict(X), whole.predict(X))
+
+
 def test_forecaster_save_load_and_onnx(tmp_path):
     X, y = _moving()
     model = _forecaster().fit(X, y)

@@ -123,12 +123,22 @@ class _RecurrentBase(TorchEstimator):
         return next(self.module_.parameters()).device
 
     def _train(
-        self, X_t, y_t, *, continuing: bool, stratify=None, build=None, cosine=False, count_work=False
+        self,
+        X_t,
+        y_t,
+        *,
+        continuing: bool,
+        stratify=None,
+        build=None,
+        cosine=False,
+        count_work=False,
+        checkpoint=None,
+        resume=False,
     ):
         """fit_loop over ``module_`` (built by ``build`` unless continuing); ``y_t`` None trains on the
         inputs themselves. ``cosine``: a half-cosine learning rate over ``max_iter`` epochs (no stop on
         the training loss); ``count_work``: size the CPU threads by the network's multiply-adds (for
-        convolutions, whose few parameters do much work)."""
+        convolutions, whose few parameters do much work); ``checkpoint``, ``resume``: as in fit_loop."""
         device = resolve_device(self.device)
         seed = seed_from(self.random_state)
         X_t = X_t.to(device)
@@ -160,6 +170,8 @@ class _RecurrentBase(TorchEstimator):
                 lr_schedule=cosine_schedule(self.learning_rate, self.max_iter) if cosine else None,
                 warn_on_max_iter=not cosine,
                 work_per_sample=multiply_adds(self.module_, X_t[:1]) if count_work else None,
+                checkpoint=checkpoint,
+                resume=resume,
             )
         for key, values in result.history.items():
             self.history_.setdefault(key, []).extend(values)

@@ -102,6 +102,8 @@ class _VideoBase(_RecurrentBase):
         **{k: v for k, v in _RecurrentBase._parameter_constraints.items() if k not in ("cell", "dropout")},
         "hidden_layer_sizes": ["int_tuple"],
         "lr_schedule": [Options("constant", "cosine")],
+        "checkpoint": [str, "pathlike", None],
+        "resume": [bool],
     }
 
     def _check_params(self) -> None:
@@ -121,6 +123,8 @@ class _VideoBase(_RecurrentBase):
             build=self._build_module,
             cosine=self.lr_schedule == "cosine",
             count_work=True,
+            checkpoint=self.checkpoint,
+            resume=self.resume,
         )
 
     def _explain_forward(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -156,6 +160,10 @@ class VideoForecaster(RegressorMixin, _VideoBase):
         Squared error, or binary cross-entropy on the pixels as probabilities (sharper digits).
     lr_schedule : {'constant', 'cosine'}, default='constant'
         'cosine' lowers the learning rate along a half cosine to 0 over ``max_iter`` epochs.
+    checkpoint : str or path, default=None
+        File written atomically after every epoch; with ``resume=True`` a killed fit continues from it
+        (needs a fixed ``random_state``).
+    resume : bool, default=False
     alpha, solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change, early_stopping,
     validation_fraction, clip_grad_norm, warm_start, verbose, device, random_state
         As in :class:`deepzoo.LSTMForecaster`.
@@ -211,6 +219,8 @@ class VideoForecaster(RegressorMixin, _VideoBase):
         validation_fraction=0.1,
         clip_grad_norm=None,
         warm_start=False,
+        checkpoint=None,
+        resume=False,
         verbose=False,
         device="auto",
         random_state=None,
@@ -231,6 +241,8 @@ class VideoForecaster(RegressorMixin, _VideoBase):
         self.validation_fraction = validation_fraction
         self.clip_grad_norm = clip_grad_norm
         self.warm_start = warm_start
+        self.checkpoint = checkpoint
+        self.resume = resume
         self.verbose = verbose
         self.device = device
         self.random_state = random_state
@@ -380,6 +392,7 @@ class VideoClassifier(ClassifierMixin, _VideoBase):
     dropout : float in [0, 1), default=0.0
         Dropout after each recurrent layer.
     lr_schedule : {'constant', 'cosine'}, default='constant'
+    checkpoint, resume : as in :class:`VideoForecaster`
     alpha, solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change, early_stopping,
     validation_fraction, clip_grad_norm, warm_start, verbose, device, random_state
         As in :class:`deepzoo.MLPClassifier`.
@@ -437,6 +450,8 @@ class VideoClassifier(ClassifierMixin, _VideoBase):
         validation_fraction=0.1,
         clip_grad_norm=None,
         warm_start=False,
+        checkpoint=None,
+        resume=False,
         verbose=False,
         device="auto",
         random_state=None,
@@ -459,6 +474,8 @@ class VideoClassifier(ClassifierMixin, _VideoBase):
         self.validation_fraction = validation_fraction
         self.clip_grad_norm = clip_grad_norm
         self.warm_start = warm_start
+        self.checkpoint = checkpoint
+        self.resume = resume
         self.verbose = verbose
         self.device = device
         self.random_state = random_state

@@ -45,6 +45,8 @@ class Config:
     """Tiny budgets (200 training clips, one epoch) for tests and smoke runs."""
     verbose: bool = False
     """Show progress bars while training."""
+    resume: bool = False
+    """Continue an interrupted fit from the checkpoint in the run folder (same settings and seed)."""
     n_train: int = 4_000
     """Training clips, from MNIST's training digits."""
     n_test: int = 2_000
@@ -130,13 +132,15 @@ def run(config: Config, out_dir) -> dict:
                   random_state=config.seed)  # fmt: skip
     model = VideoClassifier(
         config.architecture, width=config.width, hidden_layer_sizes=tuple(config.hidden_layer_sizes),
-        cell=config.cell, **shared,
+        cell=config.cell, checkpoint=out_dir / "checkpoints" / "classifier.ckpt", resume=config.resume,
+        **shared,
     )  # fmt: skip
     single = ConvNetClassifier(config.architecture, width=config.width, **shared)
     with torch_threads(config.threads):
         load_before = load_average()
         started, cpu_started = time.perf_counter(), time.process_time()
         model.fit(X_train, y_train)
+        model.set_params(checkpoint=None, resume=False)  # the saved model keeps no run-folder path
         fit_seconds = time.perf_counter() - started
         fit_cpu_seconds = time.process_time() - cpu_started
         load_after = load_average()

@@ -51,6 +51,8 @@ class Config:
     """Tiny budgets (64 training clips, one epoch, a small network) for tests and smoke runs."""
     verbose: bool = False
     """Show a progress bar while training."""
+    resume: bool = False
+    """Continue an interrupted fit from the checkpoint in the run folder (same settings and seed)."""
     n_train: int = 10_000
     """Training clips, generated from MNIST's 60,000 training digits."""
     n_test: int = 2_000
@@ -154,11 +156,14 @@ def run(config: Config, out_dir, *, load_digits=load_digits_split, title: str | 
         device=config.device,
         verbose=config.verbose,
         random_state=config.seed,
+        checkpoint=out_dir / "checkpoints" / "forecaster.ckpt",
+        resume=config.resume,
     )
     with torch_threads(config.threads):
         load_before = load_average()
         started, cpu_started = time.perf_counter(), time.process_time()
         model.fit(train[:, :t_in], train[:, t_in:])
+        model.set_params(checkpoint=None, resume=False)  # the saved model keeps no run-folder path
         fit_seconds = time.perf_counter() - started
         fit_cpu_seconds = time.process_time() - cpu_started
         load_after = load_average()
