@@ -14,6 +14,7 @@ network's multiply-adds, a cosine learning rate in both here).
 
     DEEPZOO_DATA_DIR=../shared/datasets python benchmarks/bench_video.py
     python benchmarks/bench_video.py --model classifier --epochs 3      # one of the two
+    python benchmarks/bench_video.py --threads 1                        # on a busy machine
 """
 
 from __future__ import annotations
@@ -143,8 +144,11 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--n-train", type=int, default=None, help="training clips (default 1000 / 4000)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads for both (default: torch's)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    if args.threads:
+        torch.set_num_threads(args.threads)
     load_before = os.getloadavg()[0]
     results = {}
     if args.model in ("forecaster", "both"):
