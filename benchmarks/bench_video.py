@@ -74,8 +74,9 @@ def bench_forecaster(args) -> dict:
     t_in = config.n_input_frames
     model = VideoForecaster(
         config.hidden_layer_sizes, kernel_size=config.kernel_size, patch_size=config.patch_size,
-        loss=config.loss, learning_rate=config.learning_rate, lr_schedule="cosine",
-        batch_size=config.batch_size, max_iter=args.epochs, device="cpu", random_state=args.seed,
+        n_motions=config.n_motions, motion_size=config.motion_size, loss=config.loss,
+        learning_rate=config.learning_rate, lr_schedule="cosine", batch_size=config.batch_size,
+        max_iter=args.epochs, device="cpu", random_state=args.seed,
     )  # fmt: skip
     started = time.perf_counter()
     model.fit(train[:, :t_in], train[:, t_in:])

@@ -63,9 +63,31 @@ def test_convlstm_cell_with_1x1_kernel_on_1x1_maps_is_an_lstm_cell():
         torch.testing.assert_close(a[:, :, 0, 0], b, rtol=1e-5, atol=1e-6)
 
 
+def test_motion_kernels_move_frames_as_a_direct_sum():
+    """Oracle: out[n, k, c, y, x] = sum over (i, j) of kernel[n, k, i, j] * frame[n, c, y + i - r, x + j - r],
+    zero outside the frame, by loops in NumPy; the ONNX branch (unfold) gives the same sums."""
+    from unittest import mock
+
+    from deepzoo.video_networks import _move
+
+    rng = np.random.default_rng(0)
+    frames, kernels = rng.random((2, 3, 6, 7)), rng.random((2, 4, 5, 5))
+    padded = np.pad(frames, ((0, 0), (0, 0), (2, 2), (2, 2)))
+    expected = np.zeros((2, 4, 3, 6, 7))
+    for i in range(5):
+        for j in range(5):
+            expected += kernels[:, :, None, i, j, None, None] * padded[:, None, :, i : i + 6, j : j + 7]
+    got = _move(torch.as_tensor(frames), torch.as_tensor(kernels), 5).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-12)  # float64 throughout: rounding only
+    with mock.patch("torch.onnx.is_in_onnx_export", return_value=True):
+        np.testing.assert_allclose(
+            _move(torch.as_tensor(frames), torch.as_tensor(kernels), 5).numpy(), expected, rtol=1e-12
+        )
+
+
 def test_forecast_net_shapes_and_causality():
     torch.manual_seed(0)
-    net = ForecastNet(1, (6, 4), 3, 2, n_input_frames=4, n_output_frames=3).eval()
+    net = ForecastNet(1, (6, 4), 3, 2, n_input_frames=4, n_output_frames=3, n_motions=2, motion_size=3).eval()
     x = torch.rand(2, 7, 1, 8, 8)
     with torch.no_grad():
         out = net(x)
@@ -168,6 +190,8 @@ def test_forecaster_bad_input():
         _forecaster(patch_size=5).fit(X, y)
     with pytest.raises(ValueError, match="must be odd"):
         _forecaster(kernel_size=4).fit(X, y)
+    with pytest.raises(ValueError, match="'motion_size' parameter of VideoForecaster must be odd.* Use 7"):
+        _forecaster(motion_size=6).fit(X, y)
     with pytest.raises(ValueError, match="different numbers of clips: 48 and 47"):
         _forecaster().fit(X, y[1:])
     with pytest.raises(ValueError, match="requires y"):

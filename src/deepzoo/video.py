@@ -156,6 +156,11 @@ class VideoForecaster(RegressorMixin, _VideoBase):
         Side of the gates' convolutions (odd).
     patch_size : int, default=4
         Frames are read in patches of this side; height and width must be multiples of it.
+    n_motions : int, default=4
+        Kernels the network predicts at each step to move the frame before (CDNA, Finn et al., 2016);
+        each pixel of the next frame mixes the moved frames and a drawn one. 0 only draws.
+    motion_size : int, default=11
+        Side of the motion kernels (odd): moves of up to ``motion_size // 2`` pixels per frame.
     loss : {'mse', 'bce'}, default='mse'
         Squared error, or binary cross-entropy on the pixels as probabilities (sharper digits).
     lr_schedule : {'constant', 'cosine'}, default='constant'
@@ -194,6 +199,8 @@ class VideoForecaster(RegressorMixin, _VideoBase):
         **_VideoBase._parameter_constraints,
         "kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "patch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_motions": [Interval(numbers.Integral, 0, None, closed="left")],
+        "motion_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "loss": [Options("mse", "bce")],
     }
     _fitted_attributes = _TRAINING_FITTED | {
@@ -206,6 +213,8 @@ class VideoForecaster(RegressorMixin, _VideoBase):
         *,
         kernel_size=3,
         patch_size=4,
+        n_motions=4,
+        motion_size=11,
         loss="mse",
         alpha=0.0,
         solver="adam",
@@ -228,6 +237,8 @@ class VideoForecaster(RegressorMixin, _VideoBase):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.kernel_size = kernel_size
         self.patch_size = patch_size
+        self.n_motions = n_motions
+        self.motion_size = motion_size
         self.loss = loss
         self.alpha = alpha
         self.solver = solver
@@ -249,11 +260,13 @@ class VideoForecaster(RegressorMixin, _VideoBase):
 
     def _check_params(self) -> None:
         super()._check_params()
-        if self.kernel_size % 2 == 0:
-            raise ValueError(
-                f"The 'kernel_size' parameter of VideoForecaster must be odd (the maps keep their size); got "
-                f"{self.kernel_size}. Use {self.kernel_size + 1}."
-            )
+        for name in ("kernel_size", "motion_size"):
+            value = getattr(self, name)
+            if value % 2 == 0:
+                raise ValueError(
+                    f"The {name!r} parameter of VideoForecaster must be odd (the frames keep their size); "
+                    f"got {value}. Use {value + 1}."
+                )
 
     def _build_module(self) -> ForecastNet:
         return ForecastNet(
@@ -263,6 +276,8 @@ class VideoForecaster(RegressorMixin, _VideoBase):
             self.patch_size,
             self.n_input_frames_,
             self.n_output_frames_,
+            n_motions=self.n_motions,
+            motion_size=self.motion_size,
         )
 
     def _loss(self, output, clips):

@@ -8,6 +8,7 @@ Its own module (rather than the top of video.py) to keep each file readable in o
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .convnet_architectures import build_network
@@ -74,32 +75,77 @@ class ConvLSTM(nn.Module):
 
 class ForecastNet(nn.Module):
     """Encoder-forecaster on patches: each frame is cut into ``patch_size`` x ``patch_size`` patches
-    stacked as channels (pixel_unshuffle, as PredRNN does), read by the ConvLSTM at the smaller size,
-    and each next frame is a 1x1 convolution of every layer's hidden state, unshuffled back."""
+    stacked as channels (pixel_unshuffle, as PredRNN does) and read by the ConvLSTM at the smaller size.
 
-    def __init__(self, channels, hidden_sizes, kernel_size, patch_size, n_input_frames, n_output_frames):
+    Each next frame is made from the hidden states of every layer in up to two ways, mixed pixel by
+    pixel: *drawn*, a 1x1 convolution of the states unshuffled back to pixels; and *moved*, the frame
+    before it convolved with ``n_motions`` kernels of ``motion_size`` x ``motion_size`` that the
+    network predicts for each clip at each step (a softmax over displacements: CDNA, Finn et al.,
+    2016). A softmax mask per pixel chooses among the ``n_motions`` moved frames and the drawn one.
+    Moving what is already there is far easier to learn than drawing it anew; ``n_motions=0`` draws
+    only (Shi et al.'s and PredRNN's output).
+    """
+
+    def __init__(
+        self, channels, hidden_sizes, kernel_size, patch_size, n_input_frames, n_output_frames,
+        n_motions=0, motion_size=11,
+    ):  # fmt: skip
         super().__init__()
         self.patch_size = patch_size
         self.n_input_frames, self.n_output_frames = n_input_frames, n_output_frames
+        self.n_motions, self.motion_size = n_motions, motion_size
         patch_channels = channels * patch_size**2
         self.rnn = ConvLSTM(patch_channels, hidden_sizes, kernel_size)
         self.head = nn.Conv2d(sum(hidden_sizes), patch_channels, 1)
+        if n_motions:
+            self.motions = nn.Linear(hidden_sizes[-1], n_motions * motion_size**2)
+            self.masks = nn.Conv2d(sum(hidden_sizes), (n_motions + 1) * patch_size**2, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Clips (N, T, C, H, W), of which the first ``n_input_frames`` are read, -> the prediction of
         every next frame, (N, n_input_frames + n_output_frames - 1, C, H, W), floats in [0, 1]: frames
         1 .. n_input_frames - 1 from the observed frames before them, the rest from the drawn ones."""
-        _, _, channels, height, width = x.shape
         p, t_in = self.patch_size, self.n_input_frames
-        observed = _to_patches(_unit_pixels(x[:, :t_in]), p)  # (N, Tin, C*p*p, H/p, W/p)
-        state = self.rnn.initial_state(observed[:, 0])
+        observed = _unit_pixels(x[:, :t_in])  # (N, Tin, C, H, W)
+        state = self.rnn.initial_state(_to_patches(observed[:, :1], p)[:, 0])
         drawn = []
         for t in range(t_in + self.n_output_frames - 1):
-            frame = observed[:, t] if t < t_in else drawn[-1]  # (N, C*p*p, H/p, W/p)
-            state = self.rnn(frame, state)
-            hidden = torch.cat([h for h, _ in state], 1)  # (N, sum(hidden), H/p, W/p)
-            drawn.append(torch.sigmoid(self.head(hidden)))  # (N, C*p*p, H/p, W/p)
-        return _from_patches(torch.stack(drawn, 1), p, channels)  # (N, T', C, H, W)
+            frame = observed[:, t] if t < t_in else drawn[-1]  # (N, C, H, W)
+            state = self.rnn(_to_patches(frame[:, None], p)[:, 0], state)  # read as (N, C*p*p, H/p, W/p)
+            drawn.append(self._next_frame(frame, state))
+        return torch.stack(drawn, 1)  # (N, T', C, H, W)
+
+    def _next_frame(self, frame: torch.Tensor, state) -> torch.Tensor:
+        """The frame after ``frame`` (N, C, H, W), from the ConvLSTM's state after reading it."""
+        p, channels = self.patch_size, frame.shape[1]
+        hidden = torch.cat([h for h, _ in state], 1)  # (N, sum(hidden), H/p, W/p)
+        pixels = torch.sigmoid(_from_patches(self.head(hidden)[:, None], p, channels)[:, 0])  # (N, C, H, W)
+        if not self.n_motions:
+            return pixels
+        k, s = self.n_motions, self.motion_size
+        top = state[-1][0].mean(dim=(2, 3))  # (N, hidden[-1]): what the whole frame is doing
+        kernels = torch.softmax(self.motions(top).reshape(-1, k, s * s), dim=2).reshape(-1, k, s, s)
+        moved = _move(frame, kernels, s)  # (N, K, C, H, W)
+        masks = torch.softmax(
+            _from_patches(self.masks(hidden)[:, None], p, k + 1)[:, 0], dim=1
+        )  # (N, K+1, H, W)
+        return (masks[:, :k, None] * moved).sum(1) + masks[:, k:] * pixels  # (N, C, H, W)
+
+
+def _move(frames: torch.Tensor, kernels: torch.Tensor, s: int) -> torch.Tensor:
+    """Each clip's frame (N, C, H, W) convolved with each of its own kernels (N, K, s, s), zero-padded
+    -> (N, K, C, H, W). One grouped convolution, a group per clip and channel; an ONNX export takes
+    the unfold formulation instead (the same sums), whose graph keeps the batch size dynamic."""
+    n, c, h, w = frames.shape
+    k = kernels.shape[1]
+    if torch.onnx.is_in_onnx_export():
+        columns = F.unfold(frames.reshape(-1, 1, h, w), s, padding=s // 2)  # (N*C, s*s, H*W)
+        columns = columns.reshape(-1, c, s * s, h * w)
+        moved = torch.einsum("nkd,ncdp->nkcp", kernels.reshape(-1, k, s * s), columns)  # (N, K, C, H*W)
+        return moved.reshape(-1, k, c, h, w)
+    weight = kernels[:, None].expand(n, c, k, s, s).reshape(n * c * k, 1, s, s)
+    moved = F.conv2d(frames.reshape(1, n * c, h, w), weight, padding=s // 2, groups=n * c)  # (1, N*C*K, H, W)
+    return moved.reshape(n, c, k, h, w).transpose(1, 2)
 
 
 # pixel_unshuffle and pixel_shuffle over clips, written as reshapes whose batch size is -1: torch's

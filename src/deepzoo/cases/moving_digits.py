@@ -36,6 +36,8 @@ class Config(moving_mnist.Config):
     """Channels of each stacked ConvLSTM layer."""
     patch_size: int = 2
     """Frames are read in patches of this side: 24x24 frames become 4 maps of 12x12."""
+    motion_size: int = 7
+    """Side of the motion kernels: moves of up to 3 pixels per frame."""
     learning_rate: float = 5e-3
     """Adam's starting learning rate; it follows a half cosine to 0 over max_iter epochs."""
     max_iter: int = 6

@@ -73,6 +73,10 @@ class Config:
     """Side of the ConvLSTM's gate convolutions."""
     patch_size: int = 4
     """Frames are read in patches of this side: 64x64 frames become 16 maps of 16x16."""
+    n_motions: int = 4
+    """Motion kernels predicted at each step to move the frame before (CDNA); 0 draws every pixel."""
+    motion_size: int = 11
+    """Side of the motion kernels: moves of up to 5 pixels per frame."""
     loss: str = "bce"
     """'bce' (pixels as probabilities, as Shi et al. train) or 'mse'."""
     learning_rate: float = 3e-3
@@ -148,6 +152,8 @@ def run(config: Config, out_dir, *, load_digits=load_digits_split, title: str | 
         tuple(config.hidden_layer_sizes),
         kernel_size=config.kernel_size,
         patch_size=config.patch_size,
+        n_motions=config.n_motions,
+        motion_size=config.motion_size,
         loss=config.loss,
         learning_rate=config.learning_rate,
         lr_schedule="cosine",
