@@ -17,6 +17,7 @@ from .segmentation import ConvNetSegmenter
 from .som import SelfOrganizingMap
 from .tasks import fit
 from .text_classifier import SequenceClassifier
+from .video import VideoClassifier, VideoForecaster
 from .word2vec import Word2Vec
 
 __version__ = "0.1.0"
@@ -40,6 +41,8 @@ for _cls in (
     TableEncoder,
     SeriesForecaster,
     ConvNetSegmenter,
+    VideoForecaster,
+    VideoClassifier,
 ):
     persistence.register(_cls)
 
@@ -61,6 +64,8 @@ __all__ = [
     "StackedAutoEncoder",
     "TableEncoder",
     "TextGenerator",
+    "VideoClassifier",
+    "VideoForecaster",
     "Word2Vec",
     "fit",
     "load",

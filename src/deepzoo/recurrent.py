@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_array
 from torch import nn
 
 from .base import Interval, Options, TorchEstimator, local_torch_seed, numpy_out, resolve_device, seed_from
-from .training import fit_loop, predict_batches
+from .training import cosine_schedule, fit_loop, multiply_adds, predict_batches
 
 __all__ = ["LSTMForecaster", "RecurrentStack"]
 
@@ -122,10 +122,28 @@ class _RecurrentBase(TorchEstimator):
     def _device(self) -> torch.device:
         return next(self.module_.parameters()).device
 
-    def _train(self, X_t, y_t, *, continuing: bool, stratify=None, build=None, **loop_options):
-        """fit_loop with the estimator's settings; ``loop_options`` (checkpoint, resume) pass through."""
+    def _train(
+        self,
+        X_t,
+        y_t,
+        *,
+        continuing: bool,
+        stratify=None,
+        build=None,
+        cosine=False,
+        count_work=False,
+        checkpoint=None,
+        resume=False,
+        **loop_options,
+    ):
+        """fit_loop over ``module_`` (built by ``build`` unless continuing); ``y_t`` None trains on the
+        inputs themselves. ``cosine``: a half-cosine learning rate over ``max_iter`` epochs (no stop on
+        the training loss); ``count_work``: size the CPU threads by the network's multiply-adds (for
+        convolutions, whose few parameters do much work); ``checkpoint``, ``resume``: as in fit_loop, else the
+        estimator's own parameters of those names (SeriesForecaster); ``loop_options`` pass through."""
         device = resolve_device(self.device)
         seed = seed_from(self.random_state)
+        X_t = X_t.to(device)
         with local_torch_seed(seed, device):
             if not continuing:
                 self.module_ = build().to(device)
@@ -133,8 +151,8 @@ class _RecurrentBase(TorchEstimator):
             result, self.optimizer_ = fit_loop(
                 self.module_,
                 self._loss,
-                X_t.to(device),
-                y_t.to(device),
+                X_t,
+                None if y_t is None else y_t.to(device),
                 optimizer=self.optimizer_ if continuing else None,
                 solver=self.solver,
                 learning_rate=self.learning_rate,
@@ -143,7 +161,7 @@ class _RecurrentBase(TorchEstimator):
                 max_iter=self.max_iter,
                 early_stopping=self.early_stopping,
                 validation_fraction=self.validation_fraction,
-                n_iter_no_change=self.n_iter_no_change,
+                n_iter_no_change=self.max_iter + 1 if cosine else self.n_iter_no_change,
                 tol=self.tol,
                 clip_grad_norm=self.clip_grad_norm,
                 score_fn=self._score_fn,
@@ -151,12 +169,14 @@ class _RecurrentBase(TorchEstimator):
                 seed=seed + self.n_iter_,
                 verbose=bool(self.verbose),
                 description=type(self).__name__,
-                # checkpoint/resume: given by the caller, or the estimator's own parameters (SeriesForecaster)
-                **{
-                    "checkpoint": getattr(self, "checkpoint", None),
-                    "resume": getattr(self, "resume", False),
-                    **loop_options,
-                },
+                lr_schedule=cosine_schedule(self.learning_rate, self.max_iter) if cosine else None,
+                warn_on_max_iter=not cosine,
+                work_per_sample=loop_options.pop(
+                    "work_per_sample", multiply_adds(self.module_, X_t[:1]) if count_work else None
+                ),
+                checkpoint=checkpoint if checkpoint is not None else getattr(self, "checkpoint", None),
+                resume=resume or getattr(self, "resume", False),
+                **loop_options,
             )
         for key, values in result.history.items():
             self.history_.setdefault(key, []).extend(values)

@@ -183,5 +183,27 @@ CASES: dict[str, CaseStudy] = {
             "penn_fudan",
             "deepzoo.cases.pedestrians",
         ),
+        CaseStudy(
+            "moving_mnist",
+            "ConvLSTM",
+            "The next 10 frames of two bouncing digits (Moving MNIST, 64x64, from MNIST's digits)",
+            "mnist",
+            "deepzoo.cases.moving_mnist",
+        ),
+        CaseStudy(
+            "motion",
+            "CNN + LSTM",
+            "Which way does the digit move? 10 frames vs one (MNIST digits sliding in 8 directions)",
+            "mnist",
+            "deepzoo.cases.motion",
+        ),
+        CaseStudy(
+            "moving_digits",
+            "ConvLSTM",
+            "The next frames of bouncing digits (Moving MNIST in miniature: scikit-learn's 8x8 digits)",
+            None,
+            "deepzoo.cases.moving_digits",
+            tour={"max_iter": 3, "n_train": 1000},
+        ),
     ]
 }

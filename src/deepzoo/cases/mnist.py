@@ -64,6 +64,13 @@ def _budget(config: Config) -> Config:
     return dataclasses.replace(config, max_iter=1, n_train=min(config.n_train or 2000, 2000))
 
 
+def load_data(path=None):
+    """(X_train, y_train, X_test, y_test): uint8 digits (n, 28, 28) and int labels in the IDX files' own
+    split; the video cases (moving_mnist, motion) draw their clips from these digits."""
+    data = load_idx(registry.resolve("mnist", path))
+    return data.X_train[:, 0], data.y_train, data.X_test[:, 0], data.y_test
+
+
 def run(config: Config, out_dir) -> dict:
     """Run the MNIST case study into ``out_dir``; return its metrics."""
     config = _budget(config)

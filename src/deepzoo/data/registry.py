@@ -201,7 +201,7 @@ DATASETS: dict[str, Dataset] = {
             source="Y. LeCun, C. Cortes, C. J. C. Burges, http://yann.lecun.com/exdb/mnist/ "
             "(train-images .gz re-gzipped: same content, different .gz bytes)",
             licence="commonly listed as CC BY-SA 3.0; cite LeCun et al. 1998",
-            case_studies=("mnist",),
+            case_studies=("mnist", "moving_mnist", "motion"),
         ),
         Dataset(
             name="cats_and_dogs",

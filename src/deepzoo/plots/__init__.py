@@ -9,7 +9,8 @@ and ``plt.show()`` is never called. Put the result in a report with
 One module per family, all re-exported here: ``metrics`` (loss, ROC, confusion matrix, ...), ``som``,
 ``unsupervised`` (RBM filters, image grids, reconstructions, recommendations), ``audit`` (fairness and
 explanations), ``sequences`` (forecasts, word vectors, token saliency), ``images`` (ConvNets) and
-``segmentation`` (masks over images, IoU).
+``segmentation`` (masks over images, IoU) and
+``video`` (strips of frames, forecasts of frames, the error of each predicted frame).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from .unsupervised import (
     plot_recommendations,
     plot_reconstructions,
 )
+from .video import plot_forecast_frames, plot_frame_errors, plot_frame_rows
 
 __all__ = [
     "plot_attributions",
@@ -46,6 +48,9 @@ __all__ = [
     "plot_conv_filters",
     "plot_cv_scores",
     "plot_forecast",
+    "plot_forecast_frames",
+    "plot_frame_errors",
+    "plot_frame_rows",
     "plot_group_rates",
     "plot_hit_map",
     "plot_image_grid",
