@@ -3,7 +3,7 @@
 ==========  ======================================================================================
 task        rule
 ==========  ======================================================================================
-segment     a folder with ``images/`` and ``masks/``
+segment     a folder with ``images/`` and ``masks/`` (optionally under ``train/`` and ``test/``)
 images      a folder of image sub-folders (one per class, optionally under ``train/`` and ``test/``),
             MNIST's IDX files, or an ``.npz`` of images and labels; image arrays from Python
 text        a folder of ``.txt`` sub-folders (one per class); a table whose only feature is long text
@@ -145,6 +145,15 @@ def _detect_folder(path: Path, config: FitConfig, task: str) -> Source:
     if {"images", "masks"} <= names:
         return Source(
             "segment" if task == "auto" else task, "a folder with images/ and masks/: segmentation", path=path
+        )
+    if {"train", "test"} <= names and all(
+        {"images", "masks"} <= {p.name.lower() for p in (path / part).iterdir() if p.is_dir()}
+        for part in (p.name for p in entries if p.name.lower() in ("train", "test"))
+    ):
+        return Source(
+            "segment" if task == "auto" else task,
+            "train/ and test/ folders, each with images/ and masks/: segmentation",
+            path=path,
         )
     if any(p.name.endswith(("-idx3-ubyte", "-idx3-ubyte.gz")) for p in entries):
         return Source("images" if task == "auto" else task, "MNIST's IDX files: images", path=path)

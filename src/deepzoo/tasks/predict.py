@@ -9,6 +9,7 @@ through; the CSV is written under a temporary name and renamed when complete.
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import image_data
-from . import images, series
+from . import images, segmentation, series
 from .ratings import predict_ratings
 
 __all__ = ["model_kind", "predict_frame", "predict_to_csv"]
@@ -28,7 +29,8 @@ def _final(model):
 
 
 def model_kind(model) -> str:
-    """What a saved model reads: 'ratings', 'clusters', 'images', 'text', 'series', or 'rows' (a table)."""
+    """What a saved model reads: 'ratings', 'clusters', 'images', 'segment', 'text', 'series', or 'rows'
+    (a table)."""
     name = type(_final(model)).__name__
     if name in ("AutoEncoderRecommender", "RBMRecommender", "BiasRecommender"):
         return "ratings"
@@ -36,6 +38,8 @@ def model_kind(model) -> str:
         return "clusters"
     if name == "ConvNetClassifier":
         return "images"
+    if name == "ConvNetSegmenter":
+        return "segment"
     if name == "SequenceClassifier":
         return "text"
     if name in ("LSTMForecaster", "SeriesForecaster"):
@@ -77,6 +81,7 @@ PREDICTORS["series"] = series.predict_series
 PREDICTORS["ratings"] = predict_ratings
 PREDICTORS["text"] = _texts
 PREDICTORS["images"] = images.predict_images  # a chunk is a list of image files
+PREDICTORS["segment"] = segmentation.predict_masks  # the same; deepzoo predict also writes the masks
 
 
 def _chunks(kind: str, data: Path, chunksize: int):
@@ -84,7 +89,7 @@ def _chunks(kind: str, data: Path, chunksize: int):
     image model lists of image files."""
     from ..data.tabular import iter_table
 
-    if kind == "images":
+    if kind in ("images", "segment"):
         return image_data.iter_image_files(data, chunksize)
     if kind == "text" and data.suffix.lower() == ".txt":
         from .text import iter_lines
@@ -108,7 +113,7 @@ def predict_frame(model, data) -> pd.DataFrame:
     elif isinstance(data, (str, os.PathLike)):
         from ..data.tabular import read_table
 
-        data = image_data.image_files(data) if kind == "images" else read_table(data)
+        data = image_data.image_files(data) if kind in ("images", "segment") else read_table(data)
     if kind not in PREDICTORS:
         raise ValueError(f"deepzoo predict does not score {kind} models yet.")
     return PREDICTORS[kind](model, data)
@@ -146,8 +151,11 @@ def predict_to_csv(
             warnings.catch_warnings(record=True) as caught,
         ):
             warnings.simplefilter("always", UserWarning)
+            predictor = PREDICTORS[kind]
+            if kind == "segment":  # the masks as PNGs in a folder beside the CSV, named in `prediction`
+                predictor = functools.partial(predictor, mask_dir=out.parent / f"{out.stem}_masks")
             for chunk in _chunks(kind, data, chunksize):
-                answer = PREDICTORS[kind](model, chunk)
+                answer = predictor(model, chunk)
                 answer.to_csv(handle, header=n_rows == 0, index=False)
                 n_rows += len(answer)
             handle.flush()
