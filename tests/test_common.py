@@ -122,7 +122,9 @@ def test_sklearn_compatible(estimator, check):
 
 @pytest.mark.parametrize(
     "estimator",
-    [e for e in ESTIMATORS if type(e).__name__ != "SequenceClassifier"],
+    # texts and images refuse the check's 2-D numbers (test_segmentation.py checks a segmenter's
+    # batch-size invariance on images)
+    [e for e in ESTIMATORS if type(e).__name__ not in ("SequenceClassifier", "ConvNetSegmenter")],
     ids=lambda e: type(e).__name__,
 )
 def test_methods_subset_invariance_to_float32_rounding(estimator):

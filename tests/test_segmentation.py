@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from float32 import assert_float32_close
 from sklearn.base import clone
 
 import deepzoo
@@ -42,6 +43,16 @@ def fitted():
 
 
 # -- learning and the contract --------------------------------------------------------------------
+def test_a_photo_alone_gets_the_probabilities_it_gets_in_a_batch(fitted):
+    # scikit-learn's subset-invariance check, on images (it feeds 2-D numbers, which a segmenter refuses);
+    # eval-mode batch norm uses stored statistics, so only float32 rounding may differ: the kernels block
+    # a batch of 1 otherwise than one of 12 (probabilities are <= 1, so 1e-5 is ~100 float32 steps)
+    seg, X, _ = fitted
+    together = seg.predict_proba(X[:12])
+    alone = np.concatenate([seg.predict_proba(X[i : i + 1]) for i in range(12)])
+    assert_float32_close(alone, together)
+
+
 def test_learns_discs_and_answers_in_class_ids(fitted):
     seg, _, _ = fitted
     X, Y = discs(16, seed=1, ids=(0, 7))

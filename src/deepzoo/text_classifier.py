@@ -259,8 +259,10 @@ default='bilstm'
         )
 
     def _texts_of(self, X, reset: bool):
-        """A DataFrame's text column (named in ``feature_names_in_``); anything else as given."""
-        if not hasattr(X, "columns") or not hasattr(X, "iloc"):
+        """A DataFrame's text column (named in ``feature_names_in_``); anything else, and a DataFrame of
+        numbers (token ids), as given."""
+        numeric = hasattr(X, "dtypes") and all(np.issubdtype(t, np.number) for t in np.atleast_1d(X.dtypes))
+        if not hasattr(X, "columns") or not hasattr(X, "iloc") or numeric:  # numbers: token ids, as arrays
             if reset:
                 self.__dict__.pop("feature_names_in_", None)
             return X
