@@ -194,6 +194,12 @@ def test_classifier_reads_the_text_column_of_a_dataframe(tmp_path):
     with pytest.raises(ValueError, match="reads one text column; got a DataFrame with 2 columns"):
         clf.fit(frame.assign(other=1), LABELS)
     assert not hasattr(clf.fit(TEXTS, LABELS), "feature_names_in_")  # a list of texts has no column
+    # pandas' string dtype (what read_table gives) is text too; a frame of integers is token ids
+    strings = SequenceClassifier("bag", embedding_dim=8, max_iter=2, random_state=0)
+    strings.fit(frame.astype({"review": "string"}), LABELS)
+    assert strings.feature_names_in_.tolist() == ["review"]
+    ids = pd.DataFrame(np.array([[1, 2, 3], [2, 3, 0]] * 4))
+    assert not hasattr(strings.fit(ids, [0, 1] * 4), "feature_names_in_")
 
 
 def test_bag_integrated_gradients_complete_from_an_empty_text():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from scipy import sparse
@@ -261,7 +262,9 @@ default='bilstm'
     def _texts_of(self, X, reset: bool):
         """A DataFrame's text column (named in ``feature_names_in_``); anything else, and a DataFrame of
         numbers (token ids), as given."""
-        numeric = hasattr(X, "dtypes") and all(np.issubdtype(t, np.number) for t in np.atleast_1d(X.dtypes))
+        numeric = hasattr(X, "columns") and all(
+            pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in X.dtypes
+        )
         if not hasattr(X, "columns") or not hasattr(X, "iloc") or numeric:  # numbers: token ids, as arrays
             if reset:
                 self.__dict__.pop("feature_names_in_", None)
