@@ -203,7 +203,7 @@ CASES: dict[str, CaseStudy] = {
             "The next frames of bouncing digits (Moving MNIST in miniature: scikit-learn's 8x8 digits)",
             None,
             "deepzoo.cases.moving_digits",
-            tour={"max_iter": 3, "n_train": 1000},
+            tour={"max_iter": 3, "n_train": 200, "n_test": 100},
         ),
     ]
 }
