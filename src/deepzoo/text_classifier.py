@@ -262,10 +262,11 @@ default='bilstm'
     def _texts_of(self, X, reset: bool):
         """A DataFrame's text column (named in ``feature_names_in_``); anything else, and a DataFrame of
         numbers (token ids), as given."""
-        numeric = hasattr(X, "columns") and all(
+        is_frame = hasattr(X, "columns") and hasattr(X, "iloc")
+        token_ids = is_frame and all(
             pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in X.dtypes
         )
-        if not hasattr(X, "columns") or not hasattr(X, "iloc") or numeric:  # numbers: token ids, as arrays
+        if not is_frame or token_ids:  # a frame of numbers holds token ids: read it as an array
             if reset:
                 self.__dict__.pop("feature_names_in_", None)
             return X
