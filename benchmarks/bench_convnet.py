@@ -47,10 +47,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from deepzoo import ConvNetClassifier
-from deepzoo.convnet_architectures import build_network, load_pretrained, pretrained_path
 from deepzoo.data import images as image_io
 from deepzoo.data.image_data import load_idx
 from deepzoo.data.registry import resolve
+from deepzoo.models.vision.architectures import build_network, load_pretrained, pretrained_path
 
 AUGMENT = {"shift": 0.08, "rotation": 8.0, "scale": 0.08}  # the mnist case's ranges
 

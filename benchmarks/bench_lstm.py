@@ -33,7 +33,7 @@ from torch import nn
 from deepzoo.cases.stock import Config, load_prices
 from deepzoo.data.registry import resolve
 from deepzoo.data.sequences import SeriesScaler, make_windows, test_windows
-from deepzoo.recurrent import LSTMForecaster
+from deepzoo.models.sequence.recurrent import LSTMForecaster
 
 
 class CourseLSTM(nn.Module):

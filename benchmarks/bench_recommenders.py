@@ -33,7 +33,7 @@ from deepzoo import AutoEncoderRecommender
 from deepzoo.cases import movies_autoencoder, movies_rbm
 from deepzoo.cases.movies_common import surprise_svd
 from deepzoo.data.ratings import load_movielens_100k
-from deepzoo.recommend import ColdStartWarning
+from deepzoo.models.recommend import ColdStartWarning
 
 
 def deepzoo_model(name: str, seed: int):

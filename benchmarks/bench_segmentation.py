@@ -37,10 +37,10 @@ import torch.nn.functional as F
 
 from deepzoo import ConvNetSegmenter
 from deepzoo.cases.pedestrians import N_TEST, N_TRAIN
-from deepzoo.convnet import pixel_statistics
 from deepzoo.data.registry import resolve
 from deepzoo.data.segmentation import list_segmentation_folder, load_segmentation_folder, read_mask
-from deepzoo.segmentation import build_unet
+from deepzoo.models.vision.convnet import pixel_statistics
+from deepzoo.models.vision.segmentation import build_unet
 
 AUGMENT = {"flip": True, "scale": 0.25, "shift": 0.1}
 BATCH, LEARNING_RATE = 8, 1e-3

@@ -38,7 +38,7 @@ def free_port() -> int:
 def churn_model(folder: Path) -> Path:
     """Fit the churn case study's Pipeline (its own architecture and preprocessing) and save it."""
     from deepzoo.cases import churn, churn_data
-    from deepzoo.persistence import save
+    from deepzoo.engine.persistence import save
 
     X, y = churn_data.load_data(None)
     model = churn.make_model(churn.Config(max_iter=30, verbose=False)).fit(X, y)

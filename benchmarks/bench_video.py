@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 from deepzoo import VideoClassifier, VideoForecaster
 from deepzoo.cases import motion, moving_mnist
-from deepzoo.video_metrics import mse_per_frame
+from deepzoo.models.video.metrics import mse_per_frame
 
 
 class Clips(torch.utils.data.Dataset):

@@ -24,7 +24,7 @@ import numpy as np
 
 from deepzoo.cases import movies_autoencoder
 from deepzoo.data.ratings import load_movielens_100k
-from deepzoo.recommend import ColdStartWarning
+from deepzoo.models.recommend import ColdStartWarning
 
 
 def member_predictions(train, test, *, epochs: int, alpha: float, n_models: int, seed: int) -> list:

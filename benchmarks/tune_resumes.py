@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from deepzoo.cases.resumes import Config, load_distinct
-from deepzoo.text_classifier import SequenceClassifier
+from deepzoo.models.sequence.text_classifier import SequenceClassifier
 
 CANDIDATES = [
     dict(alpha=1e-4, dropout=0.3, max_iter=100, embedding_dim=128),

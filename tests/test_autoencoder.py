@@ -12,7 +12,7 @@ from sklearn.exceptions import NotFittedError
 
 import deepzoo
 from deepzoo import StackedAutoEncoder
-from deepzoo.autoencoder import AutoEncoder, masked_squared_error
+from deepzoo.models.autoencoder import AutoEncoder, masked_squared_error
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 
-from deepzoo.base import (
+from deepzoo.engine.base import (
     Interval,
     Options,
     TorchEstimator,

@@ -11,7 +11,7 @@ from sklearn.datasets import load_digits
 
 import deepzoo
 from deepzoo import ConvNetClassifier
-from deepzoo.convnet import ARCHITECTURES, build_network, load_pretrained, pretrained_path
+from deepzoo.models.vision.convnet import ARCHITECTURES, build_network, load_pretrained, pretrained_path
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -172,8 +172,8 @@ def test_fit_features_returns_the_features_of_the_training_images(tmp_path, digi
 
 
 def test_auto_streams_a_folder_larger_than_memory(tmp_path, monkeypatch):
-    from deepzoo import convnet
     from deepzoo.data import images
+    from deepzoo.models.vision import convnet
 
     root = _two_class_folder(tmp_path, n=4)
     monkeypatch.setattr(convnet, "_available_memory", lambda: 1000)  # bytes: far less than 8 images
@@ -229,8 +229,8 @@ def _lite0_pair(image_size):
 
 def _lite0_inputs(photos, size):
     """uint8 photos (H, W, 3) resized to ``size`` and normalised as EfficientNet-Lite expects."""
-    from deepzoo.convnet_architectures import LITE_MEAN, LITE_STD
     from deepzoo.data.images import normalize, resize
+    from deepzoo.models.vision.architectures import LITE_MEAN, LITE_STD
 
     x = [torch.as_tensor(np.array(p)).permute(2, 0, 1)[None].float() / 255 for p in photos]
     return normalize(torch.cat([resize(image, size) for image in x]), LITE_MEAN, LITE_STD)
@@ -275,7 +275,7 @@ def test_efficientnet_lite0_matches_the_reference_on_cats_and_dogs(shared_data_d
 def test_same_conv_pads_like_tensorflow(size, kernel, stride):
     # oracle: the reference package's dynamic "SAME" convolution, same weights, on odd and even sides
     reference_package = pytest.importorskip("efficientnet_lite_pytorch")
-    from deepzoo.convnet_architectures import SameConv2d
+    from deepzoo.models.vision.architectures import SameConv2d
 
     ours = SameConv2d(4, 4, kernel, stride, groups=4)
     reference = reference_package.utils.Conv2dDynamicSamePadding(4, 4, kernel, stride, groups=4, bias=False)

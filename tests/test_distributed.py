@@ -11,8 +11,9 @@ import pytest
 import torch
 from sklearn.datasets import make_classification
 
-from deepzoo import MLPClassifier, distributed
-from deepzoo.training import fit_loop
+from deepzoo import MLPClassifier
+from deepzoo.engine import distributed
+from deepzoo.engine.training import fit_loop
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -102,7 +103,7 @@ if distributed.is_main_process():
     np.save(os.path.join(out, "val_loss.npy"), np.array(weighted.history_["val_loss"]))
 # dropout masks must differ between the processes: record the first batch's mask of each rank
 import torch
-from deepzoo.training import fit_loop
+from deepzoo.engine.training import fit_loop
 
 masks = []
 

@@ -15,8 +15,8 @@ from torch import nn
 
 import deepzoo
 from deepzoo import DQNAgent
-from deepzoo import dqn as dqn_module
-from deepzoo.dqn import QNetwork, ReplayBuffer, td_target
+from deepzoo.models import dqn as dqn_module
+from deepzoo.models.dqn import QNetwork, ReplayBuffer, td_target
 
 # a budget of a second or two: tiny network, few gradient steps
 TINY = dict(

@@ -25,8 +25,8 @@ from deepzoo import (
     SequenceClassifier,
     cli,
 )
-from deepzoo import export as export_module
-from deepzoo.export import RELATIVE_TOLERANCE, export_onnx
+from deepzoo.serving import export as export_module
+from deepzoo.serving.export import RELATIVE_TOLERANCE, export_onnx
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

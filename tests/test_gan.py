@@ -22,8 +22,8 @@ from sklearn.utils.estimator_checks import (
 )
 
 import deepzoo
-from deepzoo.gan import GAN, Discriminator, Generator, check_images
-from deepzoo.gan_metrics import FrechetEvaluator, fit_feature_classifier, frechet_distance
+from deepzoo.models.gan.estimator import GAN, Discriminator, Generator, check_images
+from deepzoo.models.gan.metrics import FrechetEvaluator, fit_feature_classifier, frechet_distance
 
 DIGITS = load_digits().images[:128] / 16.0  # (128, 8, 8) in [0, 1]
 
@@ -240,7 +240,7 @@ def test_bad_parameters_and_calls():
         tiny(optimizer="adm").fit(DIGITS)
     with pytest.raises(ValueError, match="label_smoothing"):
         tiny(label_smoothing=0.5).fit(DIGITS)
-    with pytest.raises(deepzoo.base.NotFittedError):
+    with pytest.raises(deepzoo.engine.base.NotFittedError):
         tiny().sample(2)
     with pytest.raises(ValueError, match="positive int"):
         tiny().fit(DIGITS).sample(0)

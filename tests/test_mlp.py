@@ -17,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from deepzoo import MLPClassifier, MLPRegressor
-from deepzoo.mlp import ACTIVATIONS
+from deepzoo.models.mlp import ACTIVATIONS
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -12,7 +12,7 @@ from tabular_model import churn_like, saved_model
 import deepzoo
 from deepzoo import MLPClassifier, MLPRegressor
 from deepzoo.audit import fairness_report
-from deepzoo.model_card import file_sha256, read_card
+from deepzoo.engine.model_card import file_sha256, read_card
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -16,7 +16,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 import deepzoo
-from deepzoo import MLPClassifier, MLPRegressor, persistence
+from deepzoo import MLPClassifier, MLPRegressor
+from deepzoo.engine import persistence
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 
 import deepzoo
 from deepzoo import BernoulliRBM
-from deepzoo.rbm import RBM, sample_bernoulli
+from deepzoo.models.rbm import RBM, sample_bernoulli
 
 
 def softplus(x):

@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 import deepzoo
 from deepzoo import AutoEncoderRecommender, BiasRecommender, RBMRecommender
 from deepzoo.data.ratings import make_ratings
-from deepzoo.recommend import ColdStartWarning, bias_terms, ranking_metrics
+from deepzoo.models.recommend import ColdStartWarning, bias_terms, ranking_metrics
 
 
 def synthetic_ratings(n_users=80, n_items=50, density=0.5, seed=0):

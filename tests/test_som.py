@@ -24,7 +24,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 import deepzoo
 from deepzoo import SelfOrganizingMap
-from deepzoo.som import decay, grid_coordinates
+from deepzoo.models.som import decay, grid_coordinates
 
 X_SMALL = np.random.default_rng(0).random((120, 4)).astype(np.float32)
 

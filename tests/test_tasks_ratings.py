@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import deepzoo
 from deepzoo import cli
 from deepzoo.data.ratings import make_ratings
-from deepzoo.recommend import ColdStartWarning
+from deepzoo.models.recommend import ColdStartWarning
 from deepzoo.tasks import FitConfig
 from deepzoo.tasks.detect import detect
 from deepzoo.tasks.ratings import split

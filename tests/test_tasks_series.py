@@ -21,7 +21,7 @@ from deepzoo.data.sequences import (
     series_channels,
     series_frequency,
 )
-from deepzoo.forecasting import min_training_rows, window_length
+from deepzoo.models.sequence.forecasting import min_training_rows, window_length
 from deepzoo.tasks.predict import model_kind
 from deepzoo.tasks.series import predict_series
 

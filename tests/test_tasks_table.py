@@ -97,7 +97,7 @@ def test_fit_writes_the_run_folder_and_the_model_serves_raw_rows(tmp_path):
 
     from fastapi.testclient import TestClient
 
-    from deepzoo.serve import create_app
+    from deepzoo.serving.serve import create_app
 
     with TestClient(create_app(out / "model")) as client:
         answer = client.post("/predict", json={"rows": raw.replace({np.nan: None}).to_dict("records")})
@@ -171,7 +171,7 @@ def test_headerless_file_and_numbered_target(tmp_path):
 
 
 def test_interrupted_fit_resumes_to_the_same_model(tmp_path, monkeypatch):
-    from deepzoo.mlp import MLPClassifier
+    from deepzoo.models.mlp import MLPClassifier
 
     data = messy_csv(tmp_path / "c.csv")
     args = [

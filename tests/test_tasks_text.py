@@ -86,7 +86,7 @@ def test_fit_a_table_of_texts_writes_the_run_and_the_model_reads_raw_texts(tmp_p
 
     from fastapi.testclient import TestClient
 
-    from deepzoo.serve import create_app
+    from deepzoo.serving.serve import create_app
 
     with TestClient(create_app(out / "model")) as client:
         answer = client.post("/predict", json={"rows": ["a superb and moving film"]})
@@ -180,7 +180,7 @@ def test_settings_follow_the_corpus():
 
 
 def test_interrupted_fit_resumes_to_the_same_model(tmp_path, monkeypatch):
-    from deepzoo.text_classifier import SequenceClassifier
+    from deepzoo.models.sequence.text_classifier import SequenceClassifier
 
     texts, labels = reviews(200)
     data = tmp_path / "r.csv"

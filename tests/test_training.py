@@ -16,8 +16,9 @@ from sklearn.exceptions import ConvergenceWarning
 from torch import nn
 from torch.nn import functional as F
 
-from deepzoo import MLPClassifier, training
-from deepzoo.training import fit_loop, make_optimizer, predict_batches
+from deepzoo import MLPClassifier
+from deepzoo.engine import training
+from deepzoo.engine.training import fit_loop, make_optimizer, predict_batches
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

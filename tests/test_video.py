@@ -1,4 +1,4 @@
-"""deepzoo.video: the ConvLSTM cell, VideoForecaster and VideoClassifier."""
+"""deepzoo.models.video.estimators: the ConvLSTM cell, VideoForecaster and VideoClassifier."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from sklearn.utils.estimator_checks import (
 import deepzoo
 from deepzoo import VideoClassifier, VideoForecaster
 from deepzoo.data.video import make_motion_clips, make_moving_digits
-from deepzoo.video_networks import ConvLSTMCell, ForecastNet
+from deepzoo.models.video.networks import ConvLSTMCell, ForecastNet
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 DIGITS = load_digits().images
@@ -68,7 +68,7 @@ def test_motion_kernels_move_frames_as_a_direct_sum():
     zero outside the frame, by loops in NumPy; the ONNX branch (unfold) gives the same sums."""
     from unittest import mock
 
-    from deepzoo.video_networks import _move
+    from deepzoo.models.video.networks import _move
 
     rng = np.random.default_rng(0)
     frames, kernels = rng.random((2, 3, 6, 7)), rng.random((2, 4, 5, 5))
@@ -156,7 +156,7 @@ def test_forecaster_save_load_and_onnx(tmp_path):
     assert isinstance(loaded, VideoForecaster) and loaded.n_input_frames_ == 4
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
     pytest.importorskip("onnxruntime")
-    from deepzoo.export import export_onnx
+    from deepzoo.serving.export import export_onnx
 
     result = export_onnx(model, tmp_path / "m.onnx")  # checked against torch to 1e-5
     assert result.input_shape == (4, 1, 12, 12) and result.outputs == ["predictions"]
@@ -233,7 +233,7 @@ def test_classifier_contract_save_load_and_onnx(tmp_path):
     a.set_params(warm_start=True, max_iter=1).fit(X, labels)
     assert a.n_iter_ == 3
     pytest.importorskip("onnxruntime")
-    from deepzoo.export import export_onnx
+    from deepzoo.serving.export import export_onnx
 
     result = export_onnx(b, tmp_path / "c.onnx")
     assert result.outputs == ["logits", "probabilities"] and result.input_shape == (4, 1, 12, 12)

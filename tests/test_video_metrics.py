@@ -1,4 +1,4 @@
-"""deepzoo.video_metrics: the papers' squared error per frame, SSIM (kornia as the oracle) and baselines."""
+"""deepzoo.models.video.metrics: the papers' squared error per frame, SSIM (kornia as the oracle) and baselines."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from deepzoo.video_metrics import baseline_forecasts, frame_errors, mse_per_frame, ssim
+from deepzoo.models.video.metrics import baseline_forecasts, frame_errors, mse_per_frame, ssim
 
 
 def _pair(seed=0, shape=(3, 4, 1, 20, 24)):

@@ -1,24 +1,24 @@
 """deepzoo: the classic deep-learning model families, end to end, with scikit-learn's conventions."""
 
-from . import persistence
-from .autoencoder import StackedAutoEncoder
-from .convnet import ConvNetClassifier
 from .data.encoder import TableEncoder
-from .dqn import DQNAgent
-from .forecasting import SeriesForecaster
-from .gan import GAN
-from .language_model import TextGenerator
-from .mlp import MLPClassifier, MLPRegressor
-from .persistence import load, save
-from .rbm import BernoulliRBM
-from .recommend import AutoEncoderRecommender, BiasRecommender, RBMRecommender
-from .recurrent import LSTMForecaster
-from .segmentation import ConvNetSegmenter
-from .som import SelfOrganizingMap
+from .engine import persistence
+from .engine.persistence import load, save
+from .models.autoencoder import StackedAutoEncoder
+from .models.dqn import DQNAgent
+from .models.gan.estimator import GAN
+from .models.mlp import MLPClassifier, MLPRegressor
+from .models.rbm import BernoulliRBM
+from .models.recommend import AutoEncoderRecommender, BiasRecommender, RBMRecommender
+from .models.sequence.forecasting import SeriesForecaster
+from .models.sequence.language_model import TextGenerator
+from .models.sequence.recurrent import LSTMForecaster
+from .models.sequence.text_classifier import SequenceClassifier
+from .models.som import SelfOrganizingMap
+from .models.video.estimators import VideoClassifier, VideoForecaster
+from .models.vision.convnet import ConvNetClassifier
+from .models.vision.segmentation import ConvNetSegmenter
+from .models.word2vec import Word2Vec
 from .tasks import fit
-from .text_classifier import SequenceClassifier
-from .video import VideoClassifier, VideoForecaster
-from .word2vec import Word2Vec
 
 __version__ = "0.1.0"
 

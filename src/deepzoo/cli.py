@@ -126,7 +126,7 @@ def build_config(case, overrides: dict, sets: list[str], customer: list[str]):
 
 
 def _run_case(case, config, out: Path) -> dict:
-    from . import distributed
+    from .engine import distributed
 
     if distributed.is_main_process():
         console.print(f"[bold]deepzoo run {case.name}[/] -> {out}")
@@ -137,7 +137,7 @@ def _run_case(case, config, out: Path) -> dict:
 
 
 def _print_metrics(name: str, metrics: dict, out: Path) -> None:
-    from . import distributed
+    from .engine import distributed
 
     if not distributed.is_main_process():
         return
@@ -444,7 +444,7 @@ def audit(
     def action():
         from .audit.fairness import audit_model
         from .data.tabular import read_csv
-        from .persistence import load
+        from .engine.persistence import load
 
         if not group:
             raise ConfigError("name at least one group column: --group Gender [--group Geography]")
@@ -517,7 +517,7 @@ def serve_command(
     """Serve a saved model over HTTP: /health, /metadata, POST /predict, a form at /, OpenAPI at /docs."""
 
     def action():
-        from .serve import Limits, serve
+        from .serving.serve import Limits, serve
 
         limits = Limits(max_body_bytes=max_body_bytes, max_batch_rows=max_batch_rows)
         where = f"http://{host}:{port}/"
@@ -554,8 +554,8 @@ def export_command(
     def action():
         if format_ != "onnx":
             raise ConfigError(f"--format must be 'onnx'; got {format_!r}.")
-        from .export import export_onnx
-        from .persistence import load
+        from .engine.persistence import load
+        from .serving.export import export_onnx
 
         result = export_onnx(load(model_dir), out or Path(model_dir) / "model.onnx", opset=opset)
         console.print(

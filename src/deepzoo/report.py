@@ -35,7 +35,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from . import distributed
+from .engine import distributed
 
 __all__ = ["RunReport", "write_index"]
 

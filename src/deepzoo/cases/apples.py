@@ -17,13 +17,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import distributed
 from ..data.registry import DatasetNotFoundError, dataset_file
-from ..gan import GAN
-from ..gan_metrics import FrechetEvaluator, fit_feature_classifier
-from ..persistence import save
+from ..engine import distributed
+from ..engine.persistence import save
+from ..engine.training import torch_threads
+from ..models.gan.estimator import GAN
+from ..models.gan.metrics import FrechetEvaluator, fit_feature_classifier
 from ..report import RunReport
-from ..training import torch_threads
 from . import gan_common
 
 

@@ -17,9 +17,10 @@ from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 
-from .. import distributed, plots
-from ..autoencoder import StackedAutoEncoder
-from ..persistence import save
+from .. import plots
+from ..engine import distributed
+from ..engine.persistence import save
+from ..models.autoencoder import StackedAutoEncoder
 from ..report import RunReport
 
 

@@ -19,9 +19,10 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .. import distributed, plots
-from ..mlp import MLPClassifier
-from ..persistence import save
+from .. import plots
+from ..engine import distributed
+from ..engine.persistence import save
+from ..models.mlp import MLPClassifier
 from ..report import RunReport
 
 

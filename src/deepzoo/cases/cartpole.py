@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..dqn import DQNAgent
-from ..persistence import save
+from ..engine.persistence import save
+from ..models.dqn import DQNAgent
 from ..report import RunReport
 
 ENV_ID = "CartPole-v1"

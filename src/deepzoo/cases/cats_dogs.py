@@ -15,9 +15,9 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..convnet import ConvNetClassifier
 from ..data import registry
 from ..data.image_data import load_folder
+from ..models.vision.convnet import ConvNetClassifier
 from ..report import RunReport
 from ..tasks import images
 

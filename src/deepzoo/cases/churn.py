@@ -19,14 +19,15 @@ from sklearn.metrics import precision_score, recall_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.pipeline import Pipeline
 
-from .. import distributed, plots
+from .. import plots
 from ..audit import (
     integrated_gradients,
     permutation_importance_table,
     standardized_coefficients,
 )
-from ..mlp import MLPClassifier
-from ..persistence import save
+from ..engine import distributed
+from ..engine.persistence import save
+from ..models.mlp import MLPClassifier
 from ..report import RunReport
 from ..tasks import table
 from . import churn_data

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from sklearn.datasets import load_digits
 
-from ..convnet import ConvNetClassifier
 from ..data.image_data import from_arrays
+from ..models.vision.convnet import ConvNetClassifier
 from ..report import RunReport
 from ..tasks import images
 

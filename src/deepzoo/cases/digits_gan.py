@@ -17,12 +17,12 @@ from matplotlib.figure import Figure
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from .. import distributed
-from ..gan import GAN
-from ..gan_metrics import FrechetEvaluator, fit_feature_classifier
-from ..persistence import save
+from ..engine import distributed
+from ..engine.persistence import save
+from ..engine.training import torch_threads
+from ..models.gan.estimator import GAN
+from ..models.gan.metrics import FrechetEvaluator, fit_feature_classifier
 from ..report import RunReport
-from ..training import torch_threads
 from . import gan_common
 
 

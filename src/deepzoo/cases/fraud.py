@@ -21,11 +21,12 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from .. import distributed, plots
-from ..mlp import MLPClassifier
-from ..persistence import save
+from .. import plots
+from ..engine import distributed
+from ..engine.persistence import save
+from ..models.mlp import MLPClassifier
+from ..models.som import SelfOrganizingMap
 from ..report import RunReport
-from ..som import SelfOrganizingMap
 
 ID, TARGET = "CustomerID", "Class"
 ATTRIBUTES = tuple(f"A{i}" for i in range(1, 15))

@@ -9,8 +9,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..gan import GAN
-from ..gan_metrics import FrechetEvaluator
+from ..models.gan.estimator import GAN
+from ..models.gan.metrics import FrechetEvaluator
 from ..report import RunReport
 
 N_SHOWN = 16  # images per row in the grids across epochs

@@ -22,11 +22,11 @@ import numpy as np
 from .. import plots
 from ..data.registry import resolve
 from ..data.text import read_text_folder
-from ..persistence import save
+from ..engine.persistence import save
+from ..models.word2vec import Word2Vec
 from ..report import RunReport
 from ..tasks import text
 from ..tasks.base import FitConfig
-from ..word2vec import Word2Vec
 
 
 @dataclass

@@ -22,12 +22,12 @@ import pandas as pd
 from sklearn.metrics import accuracy_score
 
 from .. import plots
-from ..convnet import ConvNetClassifier
 from ..data.video import DIRECTIONS, make_motion_clips
-from ..persistence import save
+from ..engine.persistence import save
+from ..engine.training import torch_threads
+from ..models.video.estimators import VideoClassifier
+from ..models.vision.convnet import ConvNetClassifier
 from ..report import RunReport
-from ..training import torch_threads
-from ..video import VideoClassifier
 from .moving_mnist import load_average
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import distributed
-from ..persistence import save
-from ..recommend import AutoEncoderRecommender
+from ..engine import distributed
+from ..engine.persistence import save
+from ..models.recommend import AutoEncoderRecommender
 from ..report import RunReport
 from ..tasks import ratings
 from ..tasks.base import regression_scores, stopwatch

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.ratings import load_movielens_100k
-from ..recommend import ColdStartWarning
+from ..models.recommend import ColdStartWarning
 from ..tasks import ratings
 
 FOLDS = ("u1", "u2", "u3", "u4", "u5")

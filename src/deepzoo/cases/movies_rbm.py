@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import distributed
-from ..persistence import save
-from ..recommend import RBMRecommender
+from ..engine import distributed
+from ..engine.persistence import save
+from ..models.recommend import RBMRecommender
 from ..report import RunReport
 from ..tasks import ratings
 from ..tasks.base import classification_scores, stopwatch

@@ -24,11 +24,11 @@ import pandas as pd
 
 from .. import plots
 from ..data.video import make_moving_digits, write_gif
-from ..persistence import save
+from ..engine.persistence import save
+from ..engine.training import torch_threads
+from ..models.video.estimators import VideoForecaster
+from ..models.video.metrics import baseline_forecasts, frame_errors, mse_per_frame, ssim
 from ..report import RunReport
-from ..training import torch_threads
-from ..video import VideoForecaster
-from ..video_metrics import baseline_forecasts, frame_errors, mse_per_frame, ssim
 
 BASELINE_NAMES = {
     "last_frame": "copy the last frame",

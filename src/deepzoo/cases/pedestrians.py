@@ -17,14 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import distributed, plots
+from .. import plots
 from ..data import registry
 from ..data.images import decode_image
 from ..data.segmentation import list_segmentation_folder, load_segmentation_folder, read_mask
-from ..persistence import save
+from ..engine import distributed
+from ..engine.persistence import save
+from ..engine.training import torch_threads
+from ..models.vision.segmentation import ConvNetSegmenter
 from ..report import RunReport
-from ..segmentation import ConvNetSegmenter
-from ..training import torch_threads
 
 N_TRAIN, N_TEST = 120, 50
 

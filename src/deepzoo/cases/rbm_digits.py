@@ -18,9 +18,10 @@ from sklearn.linear_model import RidgeClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import BernoulliRBM as SklearnRBM
 
-from .. import distributed, plots
-from ..persistence import save
-from ..rbm import BernoulliRBM
+from .. import plots
+from ..engine import distributed
+from ..engine.persistence import save
+from ..models.rbm import BernoulliRBM
 from ..report import RunReport
 
 

@@ -23,7 +23,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ..data.registry import dataset_file
 from ..data.text import read_text_csv
-from ..persistence import save
+from ..engine.persistence import save
 from ..report import RunReport
 from ..tasks import text
 from ..tasks.base import FitConfig

@@ -20,7 +20,7 @@ from sklearn.model_selection import train_test_split
 
 from ..data.registry import dataset_file
 from ..data.text import read_sms_spam
-from ..persistence import save
+from ..engine.persistence import save
 from ..report import RunReport
 from ..tasks import text
 from ..tasks.base import FitConfig

@@ -19,10 +19,11 @@ from matplotlib.figure import Figure
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from .. import distributed, plots
-from ..persistence import save
+from .. import plots
+from ..engine import distributed
+from ..engine.persistence import save
+from ..models.som import SelfOrganizingMap
 from ..report import RunReport
-from ..som import SelfOrganizingMap
 
 
 @dataclass

@@ -25,8 +25,8 @@ import pandas as pd
 
 from ..data.registry import dataset_file
 from ..data.sequences import SeriesScaler, load_goog, make_windows, read_prices, test_windows
-from ..persistence import save
-from ..recurrent import LSTMForecaster
+from ..engine.persistence import save
+from ..models.sequence.recurrent import LSTMForecaster
 from ..report import RunReport
 from ..tasks import series
 from ..tasks.base import FitConfig

@@ -20,8 +20,8 @@ from sklearn.model_selection import train_test_split
 from .. import plots
 from ..data.registry import dataset_file
 from ..data.text import read_sms_spam, tokenize
-from ..language_model import TextGenerator
-from ..persistence import save
+from ..engine.persistence import save
+from ..models.sequence.language_model import TextGenerator
 from ..report import RunReport
 
 

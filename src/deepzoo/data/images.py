@@ -570,7 +570,7 @@ class ImageStream:
 
 
 class BatchSource:
-    """A random-access source of training batches for :func:`deepzoo.training.fit_loop`: ``source[rows]``
+    """A random-access source of training batches for :func:`deepzoo.engine.training.fit_loop`: ``source[rows]``
     is ``transform(images[rows])`` on ``device`` (e.g. an :class:`ImageStream` normalised batch by
     batch). ``shape`` is that of the transformed whole."""
 

@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from .. import plots
-from ..som import SelfOrganizingMap
+from ..models.som import SelfOrganizingMap
 from .base import FitConfig, Leaderboard, Outcome, baseline_threads, stopwatch
 from .table import encoder_for
 
@@ -56,8 +56,8 @@ def run(source, config: FitConfig, report) -> Outcome:
     from sklearn.cluster import KMeans
     from sklearn.model_selection import train_test_split
 
-    from ..autoencoder import StackedAutoEncoder
-    from ..training import time_limit
+    from ..engine.training import time_limit
+    from ..models.autoencoder import StackedAutoEncoder
 
     frame, schema = source.frame, source.schema
     if not schema.features:

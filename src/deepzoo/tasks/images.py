@@ -51,11 +51,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import distributed, plots
-from ..convnet import ConvNetClassifier, _available_memory
+from .. import plots
 from ..data import images as image_io
 from ..data.image_data import ON_ERROR, ImageData, from_arrays, idx_files, load_folder, load_idx, load_npz
-from ..training import predict_batches, torch_threads
+from ..engine import distributed
+from ..engine.training import predict_batches, torch_threads
+from ..models.vision.convnet import ConvNetClassifier, _available_memory
 from .base import (
     FitConfig,
     Leaderboard,
@@ -258,7 +259,7 @@ def fit_and_report(
     add the leaderboard, the metrics and the pictures to ``report``. Returns (metrics, leaderboard)."""
     from sklearn.exceptions import ConvergenceWarning
 
-    from ..training import time_limit as limit
+    from ..engine.training import time_limit as limit
 
     X_train, X_test = _model_inputs(data, clf)
     checkpoint = report.out_dir / "checkpoints" / "convnet.ckpt" if distributed.is_main_process() else None
@@ -380,7 +381,7 @@ def add_pictures(
 def save_model(clf: ConvNetClassifier, out_dir, **card) -> None:
     """Save the fitted network to ``out_dir/model`` (on the main process only)."""
     if distributed.is_main_process():
-        from ..persistence import save
+        from ..engine.persistence import save
 
         save(clf, Path(out_dir) / "model", **({"card": card} if card else {}))
 

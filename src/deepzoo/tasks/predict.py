@@ -132,7 +132,7 @@ def predict_to_csv(
     FileNotFoundError, ValueError
         A missing model or data file; a table without the columns the model was trained on (named).
     """
-    from ..persistence import load
+    from ..engine.persistence import load
 
     model = load(model_dir, device=device)
     kind = model_kind(model)

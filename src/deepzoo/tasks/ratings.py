@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .. import plots
-from ..recommend import (
+from ..models.recommend import (
     AutoEncoderRecommender,
     BiasRecommender,
     ColdStartWarning,
@@ -256,7 +256,7 @@ def add_pictures(report, model, train: pd.DataFrame, test: pd.DataFrame, predict
 
 def run(source, config: FitConfig, report) -> Outcome:
     """Fit the ratings task on ``source.frame`` with the columns ``source.columns`` found."""
-    from ..training import time_limit
+    from ..engine.training import time_limit
 
     ratings, dropped = ratings_table(source.frame, source.columns)
     binary = is_binary(ratings.iloc[:, 2])

@@ -11,7 +11,7 @@ import dataclasses
 import importlib
 from pathlib import Path
 
-from .. import distributed
+from ..engine import distributed
 from .base import FitConfig, Outcome
 from .detect import Source, detect
 
@@ -153,7 +153,7 @@ def fit(
     outcome = module.run(source, config, report)
     report.write()
     if distributed.is_main_process():
-        from ..persistence import save
+        from ..engine.persistence import save
 
         save(outcome.model, out_dir / "model", card=_card(outcome, source, data))
     if config.verbose and distributed.is_main_process():

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import distributed
 from ..data.segmentation import list_segmentation_folder, load_segmentation_folder, mask_to_png, read_mask
+from ..engine import distributed
 from .base import Leaderboard, Outcome, stopwatch
 
 # the task's own --set options (the first value is the default); other keys go to ConvNetSegmenter
@@ -80,7 +80,7 @@ def network_size(pairs, multiple: int = 32, long_side: int = LONG_SIDE) -> tuple
 
 def choose_model(approach: str, image_size, seed: int, device: str, verbose: bool):
     """The U-Net and why: on the ImageNet encoder when its weights are installed, else from scratch."""
-    from ..segmentation import ConvNetSegmenter
+    from ..models.vision.segmentation import ConvNetSegmenter
     from .images import pretrained_available
 
     if approach == "pretrained" and not pretrained_available():
@@ -113,7 +113,7 @@ def scores(masks_true, masks_pred, classes) -> dict:
     """Pooled over the pixels of every photo: ``iou`` and ``dice`` (mean over the classes other than the
     first, the background; over all classes when there is one), ``mean_iou`` (all classes),
     ``pixel_accuracy``, and ``per_image_iou`` (each photo's ``iou``)."""
-    from ..segmentation import segmentation_scores
+    from ..models.vision.segmentation import segmentation_scores
 
     truth = np.concatenate([m.ravel() for m in masks_true])
     guess = np.concatenate([m.ravel() for m in masks_pred])
@@ -165,7 +165,7 @@ def run(source, config, report) -> Outcome:
     """Fit the segmentation task on the folder ``source.path`` into ``report``."""
     from .. import plots
     from ..data.images import decode_image
-    from ..training import time_limit as limit
+    from ..engine.training import time_limit as limit
 
     settings = dict(config.settings)
     approach = settings.pop("approach", OPTIONS["approach"][0])

@@ -34,10 +34,11 @@ import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 
-from .. import distributed, plots
+from .. import plots
 from ..data.sequences import dated_rows, series_levels
-from ..forecasting import MIN_WINDOWS, SeriesForecaster, min_training_rows
-from ..recurrent import LSTMForecaster
+from ..engine import distributed
+from ..models.sequence.forecasting import MIN_WINDOWS, SeriesForecaster, min_training_rows
+from ..models.sequence.recurrent import LSTMForecaster
 from .base import FitConfig, Leaderboard, Outcome, primary_metric, regression_scores, stopwatch
 
 __all__ = ["evaluate", "forecaster_settings", "forecast_scores", "predict_series", "run", "split_series"]
@@ -135,7 +136,7 @@ def make_forecaster(columns: dict, features, n_train: int, config: FitConfig) ->
 def fit_forecaster(model: SeriesForecaster, rows: pd.DataFrame, config: FitConfig, out_dir) -> float:
     """Fit ``model`` on the training ``rows`` within the time limit, checkpointing under ``out_dir``;
     returns the seconds it took."""
-    from ..training import time_limit
+    from ..engine.training import time_limit
 
     if distributed.is_main_process() and out_dir is not None:
         model.set_params(checkpoint=str(out_dir / "checkpoints" / "lstm.ckpt"), resume=config.resume)

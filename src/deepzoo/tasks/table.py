@@ -24,10 +24,11 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from .. import distributed, plots
+from .. import plots
 from ..data.encoder import TableEncoder
 from ..data.schema import Schema
-from ..mlp import MLPClassifier, MLPRegressor
+from ..engine import distributed
+from ..models.mlp import MLPClassifier, MLPRegressor
 from .base import (
     FitConfig,
     Leaderboard,
@@ -177,7 +178,7 @@ def compare(
 
 def run(source, config: FitConfig, report) -> Outcome:
     """Fit the table task on ``source.frame`` (scored on ``source.test_frame`` when the data bring one)."""
-    from ..training import time_limit
+    from ..engine.training import time_limit
 
     frame, test_frame, schema = source.frame, source.test_frame, source.schema
     task, target = schema.task, schema.target

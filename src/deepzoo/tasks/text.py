@@ -28,9 +28,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .. import distributed, plots
+from .. import plots
 from ..data.text import read_lines, read_text_folder, tokenize
-from ..text_classifier import SequenceClassifier
+from ..engine import distributed
+from ..models.sequence.text_classifier import SequenceClassifier
 from .base import (
     FitConfig,
     Leaderboard,
@@ -170,7 +171,7 @@ def fit_and_compare(X_train, y_train, X_test, y_test, config: FitConfig, checkpo
     """Fit :func:`make_classifier` on the training texts (within ``config.time_limit``; a one-column
     DataFrame records the text column's name) and compare it with :func:`baselines` on the test texts:
     (clf, Leaderboard, {model name: test probabilities})."""
-    from ..training import time_limit
+    from ..engine.training import time_limit
 
     texts = X_train.iloc[:, 0].tolist() if isinstance(X_train, pd.DataFrame) else list(X_train)
     clf = make_classifier(texts, config, checkpoint)

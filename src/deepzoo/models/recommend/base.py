@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
 
-from ..base import Interval, check_params, numpy_out
+from ...engine.base import Interval, check_params, numpy_out
 
 __all__ = ["BiasRecommender", "ColdStartWarning", "bias_terms", "numeric_ratings", "ranking_metrics"]
 

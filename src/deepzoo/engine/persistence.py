@@ -211,7 +211,7 @@ def save(estimator, path, *, card: dict | None = None) -> Path:
         The model folder (replaced if it holds an earlier saved model).
     card : dict, optional
         What the card should say beyond what the model itself tells: the keys of
-        :data:`deepzoo.model_card.CARD_FIELDS` (title, predicts, target, data, metrics, fairness,
+        :data:`deepzoo.engine.model_card.CARD_FIELDS` (title, predicts, target, data, metrics, fairness,
         intended_use, limitations).
 
     Examples

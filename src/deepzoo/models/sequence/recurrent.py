@@ -6,9 +6,9 @@
 * :class:`LSTMForecaster` -- windows ``(n_samples, n_timesteps, n_features)`` -> the next value(s);
   ``forecast`` rolls forward on its own predictions.
 
-The same layers serve :class:`~deepzoo.text_classifier.SequenceClassifier` (documents -> a class) and
-:class:`~deepzoo.language_model.TextGenerator` (continue a prompt), each in its own module so that
-every file stays short. All train through :func:`deepzoo.training.fit_loop` on tensors sliced into
+The same layers serve :class:`~deepzoo.models.sequence.text_classifier.SequenceClassifier` (documents -> a class) and
+:class:`~deepzoo.models.sequence.language_model.TextGenerator` (continue a prompt), each in its own module so that
+every file stays short. All train through :func:`deepzoo.engine.training.fit_loop` on tensors sliced into
 batches; ``_RecurrentBase`` holds their shared training settings.
 """
 
@@ -25,8 +25,16 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import check_array
 from torch import nn
 
-from .base import Interval, Options, TorchEstimator, local_torch_seed, numpy_out, resolve_device, seed_from
-from .training import cosine_schedule, fit_loop, multiply_adds, predict_batches
+from ...engine.base import (
+    Interval,
+    Options,
+    TorchEstimator,
+    local_torch_seed,
+    numpy_out,
+    resolve_device,
+    seed_from,
+)
+from ...engine.training import cosine_schedule, fit_loop, multiply_adds, predict_batches
 
 __all__ = ["LSTMForecaster", "RecurrentStack"]
 

@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Interval, Options, TorchEstimator, local_torch_seed, resolve_device, seed_from
-from .training import _cpu_threads_for, _fingerprint, _progress, _same_run, _save_atomic
+from ...engine.base import Interval, Options, TorchEstimator, local_torch_seed, resolve_device, seed_from
+from ...engine.training import _cpu_threads_for, _fingerprint, _progress, _same_run, _save_atomic
 
 __all__ = ["GAN", "Discriminator", "Generator"]
 
@@ -396,7 +396,7 @@ class GAN(TorchEstimator):
             Called as ``evaluator(images)`` before training and after every epoch, with
             ``n_eval_samples`` images generated from one fixed latent batch (float in [0, 1], the
             layout of ``X``); the float it returns is recorded as ``history_['fd']`` (and
-            ``fd_untrained_`` before training), e.g. :class:`deepzoo.gan_metrics.FrechetEvaluator`.
+            ``fd_untrained_`` before training), e.g. :class:`deepzoo.models.gan.metrics.FrechetEvaluator`.
 
         Returns
         -------

@@ -20,10 +20,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 from torch import nn
 
-from .base import Interval, Options, numpy_out
-from .data.text import TextVectorizer, check_ngram_range
+from ...data.text import TextVectorizer, check_ngram_range
+from ...engine.base import Interval, Options, numpy_out
+from ...engine.training import predict_batches
 from .recurrent import _POSITIVE_INT, _TRAINING_FITTED, RecurrentStack, _RecurrentBase
-from .training import predict_batches
 
 __all__ = ["ARCHITECTURES", "SequenceClassifier", "TokenNet"]
 
@@ -350,7 +350,7 @@ default='bilstm'
     def fit(self, X, y, *, word_vectors=None) -> SequenceClassifier:
         """Fit on texts (a list, an array or a one-column DataFrame) or token ids ``X`` and labels ``y``.
 
-        ``word_vectors`` (a fitted :class:`~deepzoo.word2vec.Word2Vec` or a mapping word -> vector of
+        ``word_vectors`` (a fitted :class:`~deepzoo.models.word2vec.Word2Vec` or a mapping word -> vector of
         length ``embedding_dim``) initialises the embedding rows of the words it knows.
         """
         self._check_params()

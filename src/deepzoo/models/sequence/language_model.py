@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Interval, Options, seed_from
-from .data.text import _documents, tokenize
+from ...data.text import _documents, tokenize
+from ...engine.base import Interval, Options, seed_from
 from .recurrent import _POSITIVE_INT, _TRAINING_FITTED, RecurrentStack, _as_tuple, _RecurrentBase
 
 __all__ = ["LanguageNet", "TextGenerator"]

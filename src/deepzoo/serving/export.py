@@ -111,7 +111,7 @@ def export_onnx(model, path, *, X=None, opset: int = 17, check: bool = True) -> 
     >>> import tempfile, pathlib
     >>> from sklearn.datasets import make_classification
     >>> from deepzoo import MLPClassifier
-    >>> from deepzoo.export import export_onnx
+    >>> from deepzoo.serving.export import export_onnx
     >>> X, y = make_classification(60, 3, n_informative=2, n_redundant=0, random_state=0)
     >>> clf = MLPClassifier((4,), max_iter=5, random_state=0).fit(X, y)
     >>> result = export_onnx(clf, pathlib.Path(tempfile.mkdtemp()) / "clf.onnx")
@@ -145,7 +145,7 @@ def export_onnx(model, path, *, X=None, opset: int = 17, check: bool = True) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     example_t = torch.as_tensor(example, dtype=torch.float32)
-    from .model_card import input_kind
+    from ..engine.model_card import input_kind
 
     # sequences: any length, not only the example's
     input_axes = {0: "batch", 1: "time"} if input_kind(final) in ("windows", "text") else {0: "batch"}
@@ -190,7 +190,7 @@ def _example(final, outside, mean, scale, X) -> np.ndarray:
         if mean is not None:
             return np.asarray(X, dtype=np.float32)
         return final._explain_inputs(X).detach().cpu().numpy()
-    from .model_card import input_kind
+    from ..engine.model_card import input_kind
 
     kind = input_kind(final)
     shape = getattr(final, "input_shape_", None)
@@ -220,7 +220,7 @@ def _add_metadata(file: Path, final, outside, folded: bool, classes) -> None:
     graph = onnx.load(str(file))
     notes = {
         "deepzoo_estimator": type(final).__name__,
-        "deepzoo_input": "the network's input tensor (see deepzoo.export); batch axis dynamic",
+        "deepzoo_input": "the network's input tensor (see deepzoo.serving.export); batch axis dynamic",
         "deepzoo_steps_outside_graph": json.dumps([name for name, _ in outside]),
         "deepzoo_folded_standard_scaler": json.dumps(folded),
         "deepzoo_classes": json.dumps(None if classes is None else np.asarray(classes).tolist()),

@@ -10,7 +10,7 @@ Two networks, in plain PyTorch first:
 Then the estimator: images (n, C, H, W) and integer masks (n, H, W) in, masks and per-pixel class
 probabilities out. The loss is cross-entropy (with class weights for rare classes) plus a soft Dice
 term; augmentation moves each image and its mask together, batch by batch
-(:func:`deepzoo.data.images.augment_with_masks`), inside :func:`deepzoo.training.fit_loop`.
+(:func:`deepzoo.data.images.augment_with_masks`), inside :func:`deepzoo.engine.training.fit_loop`.
 """
 
 from __future__ import annotations
@@ -23,11 +23,19 @@ import torch.nn.functional as F
 from sklearn.utils.validation import check_array
 from torch import nn
 
-from .base import Interval, Options, TorchEstimator, local_torch_seed, numpy_out, resolve_device, seed_from
+from ...data import images as image_io
+from ...engine.base import (
+    Interval,
+    Options,
+    TorchEstimator,
+    local_torch_seed,
+    numpy_out,
+    resolve_device,
+    seed_from,
+)
+from ...engine.training import cosine_schedule, fit_loop, multiply_adds
+from .architectures import LITE_MEAN, LITE_STD, build_network, load_pretrained, pretrained_path
 from .convnet import ImageTrainingParams, pixel_statistics, prepare_images
-from .convnet_architectures import LITE_MEAN, LITE_STD, build_network, load_pretrained, pretrained_path
-from .data import images as image_io
-from .training import cosine_schedule, fit_loop, multiply_adds
 
 __all__ = ["ConvNetSegmenter", "LiteEncoder", "ScratchEncoder", "UNet", "segmentation_scores"]
 
@@ -68,7 +76,7 @@ class LiteEncoder(nn.Module):
     """EfficientNet-Lite0's stem and inverted residual blocks, under the parameter names of its ImageNet
     state dict, giving the features at the end of the stages of stride 2, 4, 8, 16 and 32.
 
-    Built from :func:`deepzoo.convnet_architectures.build_network` (the same blocks, TensorFlow's
+    Built from :func:`deepzoo.models.vision.architectures.build_network` (the same blocks, TensorFlow's
     padding included); the classification head (``_conv_head``, ``_fc``) is left out.
     """
 
@@ -238,7 +246,7 @@ class ConvNetSegmenter(ImageTrainingParams, TorchEstimator):
         "device": ["device"],
         "random_state": ["random_state"],
     }
-    # deepzoo.export: the ONNX graph takes any batch, height and width (multiples of the network's)
+    # deepzoo.serving.export: the ONNX graph takes any batch, height and width (multiples of the network's)
     _onnx_dynamic_axes = {0: "batch", 2: "height", 3: "width"}
     _fitted_attributes = frozenset(
         {"classes_", "n_features_in_", "raw_shape_", "input_shape_", "mean_", "std_", "class_weight_",
@@ -590,7 +598,7 @@ def segmentation_scores(Y_true, Y_pred, labels) -> dict[str, np.ndarray | float]
     Examples
     --------
     >>> import numpy as np
-    >>> from deepzoo.segmentation import segmentation_scores
+    >>> from deepzoo.models.vision.segmentation import segmentation_scores
     >>> truth = np.array([[[0, 1], [1, 1]]]); guess = np.array([[[0, 1], [0, 1]]])
     >>> scores = segmentation_scores(truth, guess, [0, 1])
     >>> scores["iou"].round(3).tolist(), scores["pixel_accuracy"]

@@ -20,9 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import local_torch_seed, resolve_device, seed_from
-from .gan import check_images
-from .training import fit_loop, predict_batches
+from ...engine.base import local_torch_seed, resolve_device, seed_from
+from ...engine.training import fit_loop, predict_batches
+from .estimator import check_images
 
 __all__ = ["FeatureNet", "FrechetEvaluator", "fit_feature_classifier", "frechet_distance"]
 
@@ -84,7 +84,7 @@ def fit_feature_classifier(
     Examples
     --------
     >>> from sklearn.datasets import load_digits
-    >>> from deepzoo.gan_metrics import fit_feature_classifier
+    >>> from deepzoo.models.gan.metrics import fit_feature_classifier
     >>> digits = load_digits()
     >>> net = fit_feature_classifier(digits.images / 16.0, digits.target, max_iter=1)
     >>> type(net).__name__
@@ -142,7 +142,7 @@ def frechet_distance(features_a, features_b) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> from deepzoo.gan_metrics import frechet_distance
+    >>> from deepzoo.models.gan.metrics import frechet_distance
     >>> rng = np.random.default_rng(0)
     >>> a = rng.standard_normal((500, 3))
     >>> round(frechet_distance(a, a), 6)
@@ -195,7 +195,7 @@ class FrechetEvaluator:
     Examples
     --------
     >>> from sklearn.datasets import load_digits
-    >>> from deepzoo.gan_metrics import FrechetEvaluator, fit_feature_classifier
+    >>> from deepzoo.models.gan.metrics import FrechetEvaluator, fit_feature_classifier
     >>> digits = load_digits()
     >>> X = digits.images / 16.0
     >>> evaluator = FrechetEvaluator(fit_feature_classifier(X, digits.target, max_iter=1), X)

@@ -1,7 +1,7 @@
 """The multilayer perceptron ("ANN"): MLPClassifier and MLPRegressor.
 
 Same vocabulary as scikit-learn's ``sklearn.neural_network`` estimators, trained by
-:func:`deepzoo.training.fit_loop` on PyTorch (CPU, CUDA, or several processes under torchrun).
+:func:`deepzoo.engine.training.fit_loop` on PyTorch (CPU, CUDA, or several processes under torchrun).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_sample_weight, check_array, column_or_1d
 from torch import nn
 
-from . import distributed
-from .base import (
+from ..engine import distributed
+from ..engine.base import (
     Interval,
     Options,
     TorchEstimator,
@@ -27,7 +27,7 @@ from .base import (
     resolve_device,
     seed_from,
 )
-from .training import fit_loop, predict_batches
+from ..engine.training import fit_loop, predict_batches
 
 __all__ = ["MLP", "MLPClassifier", "MLPRegressor", "MemberLinear", "PiecewiseLinear"]
 
@@ -360,7 +360,7 @@ class _BaseMLP(TorchEstimator):
         device = next(self.module_.parameters()).device
         return predict_batches(self.module_, torch.as_tensor(X, device=device))
 
-    # -- the explanation / export contract (deepzoo.audit.explain, deepzoo.export) ----------------
+    # -- the explanation / export contract (deepzoo.audit.explain, deepzoo.serving.export) ----------------
     def _explain_inputs(self, X) -> torch.Tensor:
         """X checked as ``predict`` checks it: float32 (N, n_features) on the module's device."""
         self._check_fitted()

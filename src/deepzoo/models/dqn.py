@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Interval, TorchEstimator, local_torch_seed, numpy_out, resolve_device, seed_from
-from .training import _cpu_threads_for, _progress, _save_atomic, make_optimizer
+from ..engine.base import Interval, TorchEstimator, local_torch_seed, numpy_out, resolve_device, seed_from
+from ..engine.training import _cpu_threads_for, _progress, _save_atomic, make_optimizer
 
 __all__ = ["DQNAgent", "QNetwork", "ReplayBuffer", "td_target"]
 

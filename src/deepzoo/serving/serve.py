@@ -190,8 +190,8 @@ class _Model:
     """A loaded model, its input schema and a thread-safe batch prediction."""
 
     def __init__(self, model_dir, device: str | None = None):
-        from .model_card import describe_inputs, input_kind, read_card
-        from .persistence import load
+        from ..engine.model_card import describe_inputs, input_kind, read_card
+        from ..engine.persistence import load
 
         folder = Path(model_dir)
         if not folder.is_dir():
@@ -223,7 +223,7 @@ class _Model:
         self.fast = _fast_preprocessing(self.model, schema) if self.named else None
         kind = input_kind(self.model)
         self.kind = "array" if kind == "rows" and not self.named else kind
-        from .segmentation import ConvNetSegmenter
+        from ..models.vision.segmentation import ConvNetSegmenter
 
         self.masks = isinstance(self.final, ConvNetSegmenter)  # a class per pixel, not per image
 
@@ -308,7 +308,7 @@ def _number_or_blank(value):
     (thousands separators, a currency sign; blank or a missing token is None); other text is refused."""
     if not isinstance(value, str):
         return value
-    from .data.tabular import MISSING_TOKENS, parse_numbers
+    from ..data.tabular import MISSING_TOKENS, parse_numbers
 
     if value.strip().lower() in MISSING_TOKENS:
         return None
@@ -590,7 +590,7 @@ def create_app(
     >>> from sklearn.datasets import make_classification
     >>> from fastapi.testclient import TestClient
     >>> from deepzoo import MLPClassifier, save
-    >>> from deepzoo.serve import create_app
+    >>> from deepzoo.serving.serve import create_app
     >>> X, y = make_classification(60, 3, n_informative=2, n_redundant=0, random_state=0)
     >>> folder = save(MLPClassifier((4,), max_iter=5).fit(X, y), pathlib.Path(tempfile.mkdtemp()) / "m")
     >>> with TestClient(create_app(folder)) as client:
@@ -713,7 +713,7 @@ def create_app(
     async def predict_mask(file: UploadFile = File(...)) -> Response:  # noqa: B008
         """Segment one uploaded image: the mask as a PNG of the upload's size (pixel value = class id),
         the pixel count of each class in the ``X-Pixel-Counts`` header (JSON)."""
-        from .data.segmentation import mask_to_png
+        from ..data.segmentation import mask_to_png
 
         mask, counts = await segment(file)
         headers = {"X-Pixel-Counts": json.dumps(counts)}
@@ -728,7 +728,7 @@ def create_app(
         if served.masks:
             import base64
 
-            from .data.segmentation import mask_to_png
+            from ..data.segmentation import mask_to_png
 
             mask, counts = await segment(file)
             return {
@@ -840,7 +840,7 @@ def serve(
 
     Examples
     --------
-    >>> from deepzoo.serve import serve
+    >>> from deepzoo.serving.serve import serve
     >>> serve("runs/churn/model", port=8000)  # doctest: +SKIP
     """
     import uvicorn

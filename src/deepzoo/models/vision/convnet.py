@@ -1,7 +1,7 @@
 """ConvNetClassifier: image classification with the scikit-learn contract, from scratch or by transfer.
 
 The networks themselves (lenet5, small_vgg, resnet18, mobilenet_v2, efficientnet_lite0) and the loading
-of their pretrained weights live in :mod:`deepzoo.convnet_architectures`. The estimator does all data
+of their pretrained weights live in :mod:`deepzoo.models.vision.architectures`. The estimator does all data
 work (decoding, resizing, normalising, augmenting) outside the networks' ``forward``.
 """
 
@@ -21,8 +21,18 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_sample_weight, check_array, column_or_1d, validate_data
 from torch import nn
 
-from .base import Interval, Options, TorchEstimator, local_torch_seed, numpy_out, resolve_device, seed_from
-from .convnet_architectures import (
+from ...data import images as image_io
+from ...engine.base import (
+    Interval,
+    Options,
+    TorchEstimator,
+    local_torch_seed,
+    numpy_out,
+    resolve_device,
+    seed_from,
+)
+from ...engine.training import cosine_schedule, fit_loop, multiply_adds, predict_batches
+from .architectures import (
     ARCHITECTURES,
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -33,8 +43,6 @@ from .convnet_architectures import (
     load_pretrained,
     pretrained_path,
 )
-from .data import images as image_io
-from .training import cosine_schedule, fit_loop, multiply_adds, predict_batches
 
 __all__ = ["ARCHITECTURES", "ConvNetClassifier", "build_network", "load_pretrained"]
 

@@ -5,13 +5,13 @@
 * :class:`VideoForecaster` -- an encoder-forecaster with shared weights: reads the observed frames of a
   clip and draws the next ones, feeding each drawn frame back as the next input;
 * :class:`VideoClassifier` -- a per-frame CNN (the architectures of :class:`~deepzoo.ConvNetClassifier`)
-  turns each frame into a vector, an LSTM/GRU (:class:`~deepzoo.recurrent.RecurrentStack`) reads the
+  turns each frame into a vector, an LSTM/GRU (:class:`~deepzoo.models.sequence.recurrent.RecurrentStack`) reads the
   vectors in order, its last state gives the class.
 
 Clips are arrays ``(n_clips, n_frames, channels, height, width)`` of uint8 pixels (0-255) or floats in
 [0, 1]; :mod:`deepzoo.data.video` generates, reads and writes them. Both estimators train through
-:func:`deepzoo.training.fit_loop` on tensors sliced into batches; their networks live in
-:mod:`deepzoo.video_networks`.
+:func:`deepzoo.engine.training.fit_loop` on tensors sliced into batches; their networks live in
+:mod:`deepzoo.models.video.networks`.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from .base import Interval, Options, numpy_out
-from .convnet_architectures import ARCHITECTURES
-from .data.video import stack_clips
-from .recurrent import CELLS, _as_tuple, _RecurrentBase
-from .training import predict_batches
-from .video_networks import ClipClassifierNet, ConvLSTM, ConvLSTMCell, ForecastNet, _unit_pixels
+from ...data.video import stack_clips
+from ...engine.base import Interval, Options, numpy_out
+from ...engine.training import predict_batches
+from ..sequence.recurrent import CELLS, _as_tuple, _RecurrentBase
+from ..vision.architectures import ARCHITECTURES
+from .networks import ClipClassifierNet, ConvLSTM, ConvLSTMCell, ForecastNet, _unit_pixels
 
 __all__ = ["ConvLSTM", "ConvLSTMCell", "VideoClassifier", "VideoForecaster", "check_clips"]
 

@@ -1,4 +1,4 @@
-"""The networks of :mod:`deepzoo.video`, in plain PyTorch: the ConvLSTM cell and stack, the forecaster
+"""The networks of :mod:`deepzoo.models.video.estimators`, in plain PyTorch: the ConvLSTM cell and stack, the forecaster
 that reads and draws frames in patches, and the per-frame CNN + LSTM/GRU clip classifier.
 
 Every network takes clips (N, T, C, H, W), uint8 (0-255) or floats in [0, 1], scaled inside ``forward``.
@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .convnet_architectures import build_network
-from .recurrent import RecurrentStack
+from ..sequence.recurrent import RecurrentStack
+from ..vision.architectures import build_network
 
 __all__ = ["ClipClassifierNet", "ConvLSTM", "ConvLSTMCell", "ForecastNet"]
 
@@ -166,7 +166,7 @@ def _from_patches(x: torch.Tensor, p: int, c: int) -> torch.Tensor:
 
 
 class ClipClassifierNet(nn.Module):
-    """A per-frame CNN (any of :data:`deepzoo.convnet.ARCHITECTURES` without its last layer) -> one
+    """A per-frame CNN (any of :data:`deepzoo.models.vision.convnet.ARCHITECTURES` without its last layer) -> one
     vector per frame -> stacked LSTM/GRU -> the state after the last frame -> Linear -> class logits."""
 
     def __init__(self, frame_shape, architecture, width, batch_norm, hidden_sizes, cell, dropout,

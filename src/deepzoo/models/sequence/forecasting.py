@@ -25,9 +25,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .base import Interval, Options
-from .data.schema import date_format as _date_format
-from .data.sequences import (
+from ...data.schema import date_format as _date_format
+from ...data.sequences import (
     _when,
     dated_rows,
     fit_series_encoding,
@@ -39,6 +38,7 @@ from .data.sequences import (
     series_levels,
     windows_ending_at,
 )
+from ...engine.base import Interval, Options
 from .recurrent import LSTMForecaster
 
 __all__ = ["SeriesForecaster", "min_training_rows", "window_length"]
@@ -134,7 +134,7 @@ class SeriesForecaster(LSTMForecaster):
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from deepzoo.forecasting import SeriesForecaster
+    >>> from deepzoo.models.sequence.forecasting import SeriesForecaster
     >>> t = np.arange(96)
     >>> frame = pd.DataFrame({"month": pd.date_range("2000-01", periods=96, freq="MS").strftime("%Y-%m"),
     ...                       "sales": 100 + t + 10 * np.sin(2 * np.pi * t / 12)})

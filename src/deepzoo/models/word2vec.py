@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .base import Interval, TorchEstimator, local_torch_seed, numpy_out, resolve_device, seed_from
-from .data.text import _documents, tokenize
-from .training import _progress, cpu_threads_for
+from ..data.text import _documents, tokenize
+from ..engine.base import Interval, TorchEstimator, local_torch_seed, numpy_out, resolve_device, seed_from
+from ..engine.training import _progress, cpu_threads_for
 
 __all__ = ["SkipGram", "Word2Vec"]
 

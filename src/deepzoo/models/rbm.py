@@ -1,6 +1,6 @@
 """Restricted Boltzmann machines: BernoulliRBM (binary or Gaussian visible units, binary hidden units).
 
-Trained by contrastive divergence (CD-k) or persistent CD through :func:`deepzoo.training.fit_loop`:
+Trained by contrastive divergence (CD-k) or persistent CD through :func:`deepzoo.engine.training.fit_loop`:
 the loss of a batch is the free-energy difference ``F(v_data) - F(v_model)`` where ``v_model`` comes
 from a Gibbs chain run without gradients; autograd on it gives exactly the CD update
 ``<v h>_data - <v h>_model``. Missing visible units (NaN in ``X``, e.g. movies a user has not rated)
@@ -20,8 +20,16 @@ from sklearn.base import TransformerMixin
 from sklearn.utils import check_random_state
 from torch import nn
 
-from .base import Interval, Options, TorchEstimator, local_torch_seed, numpy_out, resolve_device, seed_from
-from .training import fit_loop
+from ..engine.base import (
+    Interval,
+    Options,
+    TorchEstimator,
+    local_torch_seed,
+    numpy_out,
+    resolve_device,
+    seed_from,
+)
+from ..engine.training import fit_loop
 
 __all__ = ["RBM", "BernoulliRBM"]
 

@@ -9,9 +9,9 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
+from ...engine.base import Interval, Options, local_torch_seed, numpy_out, resolve_device, seed_from
+from ...engine.training import fit_loop
 from ..autoencoder import AutoEncoder, StackedAutoEncoder, masked_squared_error
-from ..base import Interval, Options, local_torch_seed, numpy_out, resolve_device, seed_from
-from ..training import fit_loop
 from .base import _MatrixRecommender, _Recommender, held_out, ranking_metrics
 
 __all__ = ["AutoEncoderRecommender"]

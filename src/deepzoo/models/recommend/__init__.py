@@ -1,4 +1,4 @@
-"""Recommenders on a rating matrix, built on :mod:`deepzoo.rbm` and :mod:`deepzoo.autoencoder`.
+"""Recommenders on a rating matrix, built on :mod:`deepzoo.models.rbm` and :mod:`deepzoo.models.autoencoder`.
 
 All three are fitted on ``(user, item, rating)`` triples, with ids of any kind (they need not be dense),
 on any rating scale (read from the data unless ``rating_scale`` is given; half stars are fine):

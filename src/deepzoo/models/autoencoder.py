@@ -15,9 +15,17 @@ import torch.nn.functional as F
 from sklearn.base import TransformerMixin
 from torch import nn
 
-from .base import Interval, Options, TorchEstimator, local_torch_seed, numpy_out, resolve_device, seed_from
+from ..engine.base import (
+    Interval,
+    Options,
+    TorchEstimator,
+    local_torch_seed,
+    numpy_out,
+    resolve_device,
+    seed_from,
+)
+from ..engine.training import fit_loop, predict_batches
 from .mlp import _as_tuple
-from .training import fit_loop, predict_batches
 
 __all__ = ["AutoEncoder", "StackedAutoEncoder"]
 

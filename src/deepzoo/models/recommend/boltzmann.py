@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import torch
 
-from ..base import Interval, Options, numpy_out, resolve_device, seed_from
+from ...engine.base import Interval, Options, numpy_out, resolve_device, seed_from
 from ..rbm import RBM, BernoulliRBM
 from .base import ColdStartWarning, _MatrixRecommender, _Recommender, held_out, ranking_metrics
 
@@ -229,7 +229,7 @@ class RBMRecommender(_MatrixRecommender):
         """One epoch at a time (``partial_fit``), scored by the held-out ROC-AUC; the best weights kept."""
         from sklearn.metrics import roc_auc_score
 
-        from ..training import TimeLimitError
+        from ...engine.training import TimeLimitError
 
         data = numpy_out(R)
         rbm.set_params(verbose=False)  # one progress bar per epoch would be noise

@@ -18,9 +18,9 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, ClusterMixin, Transfor
 from sklearn.utils.validation import validate_data
 from torch import nn
 
-from . import distributed
-from .base import Interval, Options, TorchEstimator, not_fitted_message, resolve_device, seed_from
-from .training import _progress, cpu_threads_for
+from ..engine import distributed
+from ..engine.base import Interval, Options, TorchEstimator, not_fitted_message, resolve_device, seed_from
+from ..engine.training import _progress, cpu_threads_for
 
 __all__ = ["SOMGrid", "SelfOrganizingMap"]
 

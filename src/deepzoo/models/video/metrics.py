@@ -51,7 +51,7 @@ def mse_per_frame(y_true, y_pred) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> from deepzoo.video_metrics import mse_per_frame
+    >>> from deepzoo.models.video.metrics import mse_per_frame
     >>> truth = np.zeros((1, 2, 1, 4, 4)); truth[:, :, :, 0, 0] = 1.0
     >>> mse_per_frame(truth, np.zeros_like(truth))  # one white pixel missed in each frame
     1.0
@@ -89,7 +89,7 @@ def ssim(y_true, y_pred, *, window_size: int = 11, sigma: float = 1.5, per_frame
     Examples
     --------
     >>> import numpy as np
-    >>> from deepzoo.video_metrics import ssim
+    >>> from deepzoo.models.video.metrics import ssim
     >>> frames = np.random.default_rng(0).random((2, 3, 1, 16, 16))
     >>> round(ssim(frames, frames), 6), ssim(frames, 1 - frames) < 0
     (1.0, True)

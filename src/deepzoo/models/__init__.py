@@ -1,0 +1,1 @@
+"""The model families: each module (or sub-package) holds its networks, then its estimators, and registers them with the engine."""

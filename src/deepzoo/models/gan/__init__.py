@@ -1,0 +1,1 @@
+"""The generative adversarial network and the metrics that judge its samples."""

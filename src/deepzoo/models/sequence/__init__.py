@@ -1,0 +1,1 @@
+"""Sequence families: recurrent forecasters, text classifiers and language models."""

@@ -1,0 +1,1 @@
+"""Video families: ConvLSTM forecaster and CNN+LSTM classifier, their networks and metrics."""

@@ -1,0 +1,1 @@
+"""Image families: the ConvNet classifier, its architectures, and the U-Net segmenter."""

@@ -1,0 +1,1 @@
+"""The production side: the prediction server (and its page) and ONNX export."""
