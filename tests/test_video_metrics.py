@@ -1,4 +1,4 @@
-"""deepzoo.models.video.metrics: the papers' squared error per frame, SSIM (kornia as the oracle) and baselines."""
+"""models.video.metrics: the papers' squared error per frame, SSIM (kornia as the oracle), baselines."""
 
 from __future__ import annotations
 

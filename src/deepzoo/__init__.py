@@ -1,5 +1,8 @@
 """deepzoo: the classic deep-learning model families, end to end, with scikit-learn's conventions."""
 
+from importlib.metadata import PackageNotFoundError as _NotInstalled
+from importlib.metadata import version as _version
+
 from .data.encoder import TableEncoder
 from .engine import persistence
 from .engine.persistence import load, save
@@ -20,7 +23,10 @@ from .models.vision.segmentation import ConvNetSegmenter
 from .models.word2vec import Word2Vec
 from .tasks import fit
 
-__version__ = "0.1.0"
+try:  # one version, pyproject.toml's, read from the installed metadata
+    __version__ = _version("deepzoo")
+except _NotInstalled:  # a source tree that was never installed
+    __version__ = "unknown"
 
 for _cls in (
     MLPClassifier,

@@ -221,11 +221,13 @@ def _paragraphs(text: str) -> str:
 
 
 def _version() -> str:
-    try:
-        from . import __version__
+    """The installed package's version, read from its metadata (importing the package root from here
+    would make the report depend on every layer above it)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-        return str(__version__)
-    except ImportError:  # deepzoo only partly imported (running this module on its own)
+    try:
+        return version("deepzoo")
+    except PackageNotFoundError:  # run from a source tree that was never installed
         return "unknown"
 
 

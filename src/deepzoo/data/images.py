@@ -570,9 +570,9 @@ class ImageStream:
 
 
 class BatchSource:
-    """A random-access source of training batches for :func:`deepzoo.engine.training.fit_loop`: ``source[rows]``
-    is ``transform(images[rows])`` on ``device`` (e.g. an :class:`ImageStream` normalised batch by
-    batch). ``shape`` is that of the transformed whole."""
+    """A random-access source of training batches for :func:`~deepzoo.engine.training.fit_loop`:
+    ``source[rows]`` is ``transform(images[rows])`` on ``device`` (e.g. an :class:`ImageStream` normalised
+    batch by batch). ``shape`` is that of the transformed whole."""
 
     def __init__(self, images, transform, device, item_shape: tuple):
         self.images, self.transform, self.device = images, transform, torch.device(device)

@@ -345,7 +345,7 @@ test_windows.__test__ = False
 
 
 # -- a user's dated table: rows in date order, its calendar, and the changes a forecaster reads ------
-# A forecaster of a user's series (deepzoo.models.sequence.forecasting.SeriesForecaster, ``deepzoo fit``'s forecast task)
+# A forecaster of a user's series (models.sequence.forecasting.SeriesForecaster, deepzoo fit's forecast task)
 # reads the table through these functions: dated_rows (parse, sort, refuse duplicates) ->
 # series_frequency and seasonal_period (the calendar) -> fit_series_encoding on the training rows ->
 # series_channels (inputs per row) and series_changes (what to predict) -> series_levels (answers in the

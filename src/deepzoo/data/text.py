@@ -3,8 +3,8 @@
 * :func:`tokenize` lower-cases, drops HTML line breaks and splits words from punctuation (or characters);
 * :class:`TextVectorizer` learns a vocabulary (``max_tokens`` most frequent, id 0 = padding, id 1 =
   out-of-vocabulary) and turns texts into padded/truncated id arrays of ``max_length``; its
-  ``vocabulary_`` is plain data, which is how :class:`~deepzoo.models.sequence.recurrent.SequenceClassifier` saves it
-  with the model;
+  ``vocabulary_`` is plain data, which is how :class:`~deepzoo.SequenceClassifier` saves it with the
+  model;
 * readers: :func:`read_sms_spam` (``label<TAB>text`` lines), :func:`read_labeled_lines`,
   :func:`read_text_csv`, :func:`read_aclimdb` (``{train,test}/{pos,neg}/*.txt``), :func:`read_text_folder`
   (any folder of ``.txt`` files in class sub-folders, with or without ``train/`` and ``test/``) and

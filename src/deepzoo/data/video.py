@@ -10,7 +10,8 @@
 * :func:`stack_clips` stacks clips of one length and frame size, and says which clip differs;
 * :func:`write_gif` writes frames as an animated GIF.
 
-Clips are ``uint8`` (0-255) everywhere here; the estimators of :mod:`deepzoo.models.video.estimators` scale them to [0, 1].
+Clips are ``uint8`` (0-255) everywhere here; the estimators of
+:mod:`deepzoo.models.video.estimators` scale them to [0, 1].
 """
 
 from __future__ import annotations

@@ -1,1 +1,3 @@
-"""The engine every family trains and saves through: the estimator base, fit_loop, persistence, distributed training and model cards."""
+"""The engine every family trains and saves through: the estimator base, fit_loop, persistence, distributed
+training and model cards.
+"""

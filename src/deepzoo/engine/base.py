@@ -6,7 +6,6 @@ Hyperparameter checks with scikit-learn's sentence shape, device resolution, see
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import numbers
 import os
@@ -18,11 +17,14 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .device import local_torch_seed, resolve_device, seed_from
+
 __all__ = [
     "Interval",
     "Options",
     "TorchEstimator",
     "check_params",
+    "local_torch_seed",
     "resolve_device",
     "seed_from",
 ]
@@ -150,56 +152,6 @@ def check_params(estimator, constraints: dict) -> None:
             if close:
                 message += f" Did you mean {close[0]!r}?"
         raise ValueError(message)
-
-
-def resolve_device(device) -> torch.device:
-    """Turn ``"auto"`` into CUDA when present, else CPU; check that a requested CUDA device exists."""
-    if isinstance(device, torch.device):
-        device = str(device)
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"device={device!r} is not a device torch knows; use 'auto', 'cpu', 'cuda' or 'cuda:N'."
-        ) from exc
-    if resolved.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(
-                f"device={device!r} asks for CUDA but torch sees no GPU (torch {torch.__version__}). "
-                "Use device='auto' or 'cpu', or install a CUDA build of torch."
-            )
-        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
-            raise ValueError(
-                f"device={device!r} asks for GPU {resolved.index} but torch sees "
-                f"{torch.cuda.device_count()} GPU(s); use 'cuda:0' to 'cuda:{torch.cuda.device_count() - 1}'."
-            )
-    if resolved.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"device={device!r} asks for Apple's MPS but torch cannot use it here; use 'cpu'.")
-    return resolved
-
-
-def seed_from(random_state) -> int:
-    """Derive one 63-bit seed from ``random_state`` (None draws a fresh one) without touching global RNGs."""
-    if random_state is None:
-        return int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-    if isinstance(random_state, np.random.RandomState):
-        return int(random_state.randint(0, 2**31 - 1))
-    return int(random_state)
-
-
-@contextlib.contextmanager
-def local_torch_seed(seed: int, device: torch.device):
-    """Seed torch's RNG for weight initialisation and dropout, restoring the caller's RNG state afterwards.
-
-    Layers such as ``nn.Dropout`` draw from the global generator; forking it keeps ``fit``
-    reproducible for a given ``random_state`` while the user's global state is left as it was.
-    """
-    devices = [device] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
 
 
 class TorchEstimator(BaseEstimator):

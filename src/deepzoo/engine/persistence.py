@@ -30,6 +30,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from sklearn.pipeline import Pipeline
 
+from .device import resolve_device
+
 __all__ = ["load", "register", "save"]
 
 FORMAT_VERSION = 1
@@ -330,8 +332,6 @@ def _load_estimator(folder: Path, doc: dict, device):
         raise ValueError(
             f"The weights or fitted state in {folder} do not fit {name}'s network: {exc}"
         ) from exc
-    from .base import resolve_device
-
     try:
         target = resolve_device(estimator.device if device is None else device)
     except ValueError as exc:  # e.g. saved with device='cuda', loaded on a machine without a GPU

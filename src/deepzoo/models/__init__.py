@@ -1,1 +1,3 @@
-"""The model families: each module (or sub-package) holds its networks, then its estimators, and registers them with the engine."""
+"""The model families: each module (or sub-package) holds its networks, then its estimators, and registers
+them with the engine.
+"""

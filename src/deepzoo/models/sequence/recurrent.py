@@ -6,10 +6,10 @@
 * :class:`LSTMForecaster` -- windows ``(n_samples, n_timesteps, n_features)`` -> the next value(s);
   ``forecast`` rolls forward on its own predictions.
 
-The same layers serve :class:`~deepzoo.models.sequence.text_classifier.SequenceClassifier` (documents -> a class) and
-:class:`~deepzoo.models.sequence.language_model.TextGenerator` (continue a prompt), each in its own module so that
-every file stays short. All train through :func:`deepzoo.engine.training.fit_loop` on tensors sliced into
-batches; ``_RecurrentBase`` holds their shared training settings.
+The same layers serve :class:`~deepzoo.SequenceClassifier` (documents -> a class) and
+:class:`~deepzoo.TextGenerator` (continue a prompt), each in its own module so that every file stays short.
+All train through :func:`deepzoo.engine.training.fit_loop` on tensors sliced into batches;
+``_RecurrentBase`` holds their shared training settings.
 """
 
 from __future__ import annotations

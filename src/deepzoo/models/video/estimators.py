@@ -5,8 +5,8 @@
 * :class:`VideoForecaster` -- an encoder-forecaster with shared weights: reads the observed frames of a
   clip and draws the next ones, feeding each drawn frame back as the next input;
 * :class:`VideoClassifier` -- a per-frame CNN (the architectures of :class:`~deepzoo.ConvNetClassifier`)
-  turns each frame into a vector, an LSTM/GRU (:class:`~deepzoo.models.sequence.recurrent.RecurrentStack`) reads the
-  vectors in order, its last state gives the class.
+  turns each frame into a vector, an LSTM/GRU (:class:`~deepzoo.models.sequence.recurrent.RecurrentStack`)
+  reads the vectors in order, its last state gives the class.
 
 Clips are arrays ``(n_clips, n_frames, channels, height, width)`` of uint8 pixels (0-255) or floats in
 [0, 1]; :mod:`deepzoo.data.video` generates, reads and writes them. Both estimators train through

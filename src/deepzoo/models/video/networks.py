@@ -1,5 +1,6 @@
-"""The networks of :mod:`deepzoo.models.video.estimators`, in plain PyTorch: the ConvLSTM cell and stack, the forecaster
-that reads and draws frames in patches, and the per-frame CNN + LSTM/GRU clip classifier.
+"""The networks of :mod:`deepzoo.models.video.estimators`, in plain PyTorch: the ConvLSTM cell and
+stack, the forecaster that reads and draws frames in patches, and the per-frame CNN + LSTM/GRU clip
+classifier.
 
 Every network takes clips (N, T, C, H, W), uint8 (0-255) or floats in [0, 1], scaled inside ``forward``.
 Its own module (rather than the top of video.py) to keep each file readable in one sitting.
@@ -166,8 +167,9 @@ def _from_patches(x: torch.Tensor, p: int, c: int) -> torch.Tensor:
 
 
 class ClipClassifierNet(nn.Module):
-    """A per-frame CNN (any of :data:`deepzoo.models.vision.convnet.ARCHITECTURES` without its last layer) -> one
-    vector per frame -> stacked LSTM/GRU -> the state after the last frame -> Linear -> class logits."""
+    """A per-frame CNN (any of :data:`deepzoo.models.vision.convnet.ARCHITECTURES` without its last
+    layer) -> one vector per frame -> stacked LSTM/GRU -> the state after the last frame -> Linear ->
+    class logits."""
 
     def __init__(self, frame_shape, architecture, width, batch_norm, hidden_sizes, cell, dropout,
                  n_classes, mean, std):  # fmt: skip
