@@ -15,7 +15,7 @@ from ..engine import distributed
 from .base import FitConfig, Outcome
 from .detect import Source, detect
 
-__all__ = ["fit"]
+__all__ = ["fit", "fit_into"]
 
 # task -> module of deepzoo.tasks that runs it
 MODULES = {
@@ -134,30 +134,46 @@ def fit(
                 raise ValueError("The config names no data: pass the data too.")
             data = config.data
     _check(config)
-    source = detect(data, config, target_values)
-    if config.verbose and distributed.is_main_process():
-        _show(source, config)
     from ..report import RunReport
 
     out_dir = Path(config.out)
-    report = RunReport(
-        out_dir,
-        f"deepzoo fit: {_name(data)}",
-        {"fit": config.to_dict(), "decided": _decisions(source)},
-        description=f"Task: {source.task}, because {source.rule}. The deep model is compared with classical "
-        "and trivial baselines on the same held-out rows.",
+    report = RunReport(out_dir, f"deepzoo fit: {_name(data)}", {"fit": config.to_dict()})
+    outcome = fit_into(report, data, config, target_values)
+    report.write()
+    if config.verbose and distributed.is_main_process():
+        _show_outcome(outcome)
+    return outcome
+
+
+def fit_into(
+    report, data, config: FitConfig, target_values=None, *, description: str | None = None
+) -> Outcome:
+    """The road of :func:`fit` into a report the caller made and writes (a case study adds its own
+    sections before and after): detect the task -> the task module fits the deep model beside its
+    baselines, adds the leaderboard and pictures -> the model saved in ``config.out``/model.
+
+    ``report`` is a :class:`deepzoo.report.RunReport` for ``config.out``; its config gains the
+    decisions (``decided``) and, unless the caller gave one, the description of the road.
+    """
+    source = detect(data, config, target_values)
+    if config.verbose and distributed.is_main_process():
+        _show(source, config)
+    from ..report import to_jsonable
+
+    report.config["decided"] = to_jsonable(_decisions(source))
+    road = (
+        f"Task: {source.task}, because {source.rule}. The deep model is compared with classical "
+        "and trivial baselines on the same held-out rows."
     )
+    report.description = f"{description} {road}" if description else road
     if source.schema is not None:
         report.add_table("schema", source.schema.to_frame(), "What each column was taken to be, and why.")
     module = importlib.import_module(f".{MODULES[source.task]}", __package__)
     outcome = module.run(source, config, report)
-    report.write()
-    if distributed.is_main_process():
+    if distributed.is_main_process():  # saved before the report is written: a failing page loses no model
         from ..engine.persistence import save
 
-        save(outcome.model, out_dir / "model", card=_card(outcome, source, data))
-    if config.verbose and distributed.is_main_process():
-        _show_outcome(outcome)
+        save(outcome.model, Path(config.out) / "model", card=_card(outcome, source, data))
     return outcome
 
 
