@@ -385,3 +385,17 @@ def test_property_arrays_keep_dtype_and_values(values, dtype):
     back = persistence._decode(json.loads(json.dumps(persistence._encode(array))))
     assert back.dtype == array.dtype
     np.testing.assert_array_equal(back, array)
+
+
+def test_each_family_registers_its_estimators_and_a_second_class_of_a_name_is_refused():
+    import deepzoo as package
+
+    public = {name for name in package.__all__ if isinstance(getattr(package, name), type)}
+    assert public <= set(persistence._REGISTRY)  # every public estimator, without a loop in __init__
+
+    class MLPClassifier:  # another class under a registered name: load could not tell them apart
+        pass
+
+    with pytest.raises(ValueError, match="Two estimators are named MLPClassifier"):
+        persistence.register(MLPClassifier)
+    assert persistence._REGISTRY["MLPClassifier"] is package.MLPClassifier

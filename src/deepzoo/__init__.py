@@ -4,7 +4,6 @@ from importlib.metadata import PackageNotFoundError as _NotInstalled
 from importlib.metadata import version as _version
 
 from .data.encoder import TableEncoder
-from .engine import persistence
 from .engine.persistence import load, save
 from .models.autoencoder import StackedAutoEncoder
 from .models.dqn import DQNAgent
@@ -27,30 +26,6 @@ try:  # one version, pyproject.toml's, read from the installed metadata
     __version__ = _version("deepzoo")
 except _NotInstalled:  # a source tree that was never installed
     __version__ = "unknown"
-
-for _cls in (
-    MLPClassifier,
-    MLPRegressor,
-    ConvNetClassifier,
-    DQNAgent,
-    GAN,
-    SelfOrganizingMap,
-    BernoulliRBM,
-    StackedAutoEncoder,
-    RBMRecommender,
-    AutoEncoderRecommender,
-    BiasRecommender,
-    LSTMForecaster,
-    SequenceClassifier,
-    TextGenerator,
-    Word2Vec,
-    TableEncoder,
-    SeriesForecaster,
-    ConvNetSegmenter,
-    VideoForecaster,
-    VideoClassifier,
-):
-    persistence.register(_cls)
 
 __all__ = [
     "AutoEncoderRecommender",

@@ -27,6 +27,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 
+from ..engine.persistence import register
 from .schema import date_format as _date_format
 from .schema import parse_dates
 from .tabular import MISSING_TOKENS, parse_numbers
@@ -57,6 +58,7 @@ def _circle(values: np.ndarray, period: float) -> list[np.ndarray]:
     return [np.sin(angle), np.cos(angle)]
 
 
+@register
 class TableEncoder(TransformerMixin, BaseEstimator):
     """Encode raw table columns (numbers, binaries, categories, dates, text) as float32 features.
 

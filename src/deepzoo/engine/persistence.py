@@ -42,7 +42,15 @@ _NOT_SAVED = {"module_", "optimizer_"}
 
 
 def register(cls: type) -> type:
-    """Allow ``load`` to rebuild ``cls``; every deepzoo estimator registers itself here."""
+    """Allow ``load`` to rebuild ``cls``: each model family decorates its estimators with
+    ``@register`` in its own module. Saved folders name the class, not its module, so a class may move
+    between modules but its name must stay unique."""
+    known = _REGISTRY.get(cls.__name__)
+    if known is not None and (known.__module__, known.__qualname__) != (cls.__module__, cls.__qualname__):
+        raise ValueError(
+            f"Two estimators are named {cls.__name__} ({known.__module__} and {cls.__module__}); saved "
+            "folders name the class only, so give the new one another name."
+        )
     _REGISTRY[cls.__name__] = cls
     return cls
 

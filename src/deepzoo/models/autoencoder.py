@@ -24,6 +24,7 @@ from ..engine.base import (
     resolve_device,
     seed_from,
 )
+from ..engine.persistence import register
 from ..engine.training import fit_loop, predict_batches
 from .mlp import _as_tuple
 
@@ -93,6 +94,7 @@ def masked_squared_error(output: torch.Tensor, target: torch.Tensor) -> torch.Te
     return (diff**2).sum(dim=1) / target.shape[1]
 
 
+@register
 class StackedAutoEncoder(TransformerMixin, TorchEstimator):
     """A stacked (optionally denoising) autoencoder with scikit-learn's transformer API.
 

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..engine.base import Interval, TorchEstimator, local_torch_seed, numpy_out, resolve_device, seed_from
+from ..engine.persistence import register
 from ..engine.training import _cpu_threads_for, _progress, _save_atomic, make_optimizer
 
 __all__ = ["DQNAgent", "QNetwork", "ReplayBuffer", "td_target"]
@@ -196,6 +197,7 @@ def _np_random(env):
     return env.unwrapped.np_random
 
 
+@register
 class DQNAgent(TorchEstimator):
     """Deep Q-network agent for gymnasium environments with discrete actions and vector observations.
 

@@ -27,6 +27,7 @@ from ..engine.base import (
     resolve_device,
     seed_from,
 )
+from ..engine.persistence import register
 from ..engine.training import fit_loop, predict_batches
 
 __all__ = ["MLP", "MLPClassifier", "MLPRegressor", "MemberLinear", "PiecewiseLinear"]
@@ -383,6 +384,7 @@ _MLP_FITTED = frozenset(
 )
 
 
+@register
 class MLPClassifier(ClassifierMixin, _BaseMLP):
     """Multilayer perceptron classifier (binary and multiclass) on PyTorch.
 
@@ -601,6 +603,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self.classes_[numpy_out(self._forward(X))[:, : len(self.classes_)].argmax(axis=1)]
 
 
+@register
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multilayer perceptron regressor (squared error) on PyTorch; one or several targets.
 

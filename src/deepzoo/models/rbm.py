@@ -29,6 +29,7 @@ from ..engine.base import (
     resolve_device,
     seed_from,
 )
+from ..engine.persistence import register
 from ..engine.training import fit_loop
 
 __all__ = ["RBM", "BernoulliRBM"]
@@ -101,6 +102,7 @@ class RBM(nn.Module):
         return v
 
 
+@register
 class BernoulliRBM(TransformerMixin, TorchEstimator):
     """Restricted Boltzmann machine with binary hidden units, trained by (persistent) contrastive divergence.
 

@@ -20,6 +20,7 @@ from torch import nn
 
 from ..engine import distributed
 from ..engine.base import Interval, Options, TorchEstimator, not_fitted_message, resolve_device, seed_from
+from ..engine.persistence import register
 from ..engine.training import _progress, cpu_threads_for
 
 __all__ = ["SOMGrid", "SelfOrganizingMap"]
@@ -125,6 +126,7 @@ class SOMGrid(nn.Module):
         return pairwise_distances(x, self.weight, metric)  # (N, n_features) -> (N, n_units)
 
 
+@register
 class SelfOrganizingMap(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, TorchEstimator):
     """Self-organizing map with a scikit-learn ``KMeans``-like API, on PyTorch.
 

@@ -18,6 +18,7 @@ from torch import nn
 
 from ..data.text import _documents, tokenize
 from ..engine.base import Interval, TorchEstimator, local_torch_seed, numpy_out, resolve_device, seed_from
+from ..engine.persistence import register
 from ..engine.training import _progress, cpu_threads_for
 
 __all__ = ["SkipGram", "Word2Vec"]
@@ -35,6 +36,7 @@ class SkipGram(nn.Module):
         return self.input(ids)  # (N,) -> (N, vector_size)
 
 
+@register
 class Word2Vec(TorchEstimator):
     """Skip-gram word vectors with negative sampling, as an estimator.
 

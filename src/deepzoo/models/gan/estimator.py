@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...engine.base import Interval, Options, TorchEstimator, local_torch_seed, resolve_device, seed_from
+from ...engine.persistence import register
 from ...engine.training import _cpu_threads_for, _fingerprint, _progress, _same_run, _save_atomic
 
 __all__ = ["GAN", "Discriminator", "Generator"]
@@ -183,6 +184,7 @@ def _mean_pairwise_distance(flat: torch.Tensor) -> float:
     return float(distances.sum() / max(n * (n - 1), 1))
 
 
+@register
 class GAN(TorchEstimator):
     """DCGAN-style generative adversarial network for small images (e.g. 8x8 or 28x28 gray, 32x32 RGB).
 

@@ -10,6 +10,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from ...engine.base import Interval, Options, local_torch_seed, numpy_out, resolve_device, seed_from
+from ...engine.persistence import register
 from ...engine.training import fit_loop
 from ..autoencoder import AutoEncoder, StackedAutoEncoder, masked_squared_error
 from .base import _MatrixRecommender, _Recommender, held_out, ranking_metrics
@@ -17,6 +18,7 @@ from .base import _MatrixRecommender, _Recommender, held_out, ranking_metrics
 __all__ = ["AutoEncoderRecommender"]
 
 
+@register
 class AutoEncoderRecommender(_MatrixRecommender):
     """Rating predictions from a stacked autoencoder on the rows of the rating matrix (AutoRec).
 

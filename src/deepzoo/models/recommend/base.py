@@ -12,6 +12,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from ...engine.base import Interval, check_params, numpy_out
+from ...engine.persistence import register
 
 __all__ = ["BiasRecommender", "ColdStartWarning", "bias_terms", "numeric_ratings", "ranking_metrics"]
 
@@ -384,6 +385,7 @@ class _Recommender(BaseEstimator):
         check_is_fitted(self, "users_")
 
 
+@register
 class BiasRecommender(_Recommender):
     """The classical baseline: global mean + user bias + item bias, regularised.
 

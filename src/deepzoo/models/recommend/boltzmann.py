@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ...engine.base import Interval, Options, numpy_out, resolve_device, seed_from
+from ...engine.persistence import register
 from ..rbm import RBM, BernoulliRBM
 from .base import ColdStartWarning, _MatrixRecommender, _Recommender, held_out, ranking_metrics
 
@@ -20,6 +21,7 @@ def _logit(p, eps: float = 1e-3):
     return np.log(p) - np.log1p(-p)
 
 
+@register
 class RBMRecommender(_MatrixRecommender):
     """Liked / not-liked recommendations from a restricted Boltzmann machine (Deep Learning A-Z).
 

@@ -39,6 +39,7 @@ from ...data.sequences import (
     windows_ending_at,
 )
 from ...engine.base import Interval, Options
+from ...engine.persistence import register
 from .recurrent import LSTMForecaster
 
 __all__ = ["SeriesForecaster", "min_training_rows", "window_length"]
@@ -86,6 +87,7 @@ _CONSTRAINTS = {
 }
 
 
+@register
 class SeriesForecaster(LSTMForecaster):
     """Forecast the next value of a dated table's target from windows of its past rows.
 

@@ -16,6 +16,7 @@ from torch import nn
 
 from ...data.text import _documents, tokenize
 from ...engine.base import Interval, Options, seed_from
+from ...engine.persistence import register
 from .recurrent import _POSITIVE_INT, _TRAINING_FITTED, RecurrentStack, _as_tuple, _RecurrentBase
 
 __all__ = ["LanguageNet", "TextGenerator"]
@@ -34,6 +35,7 @@ class LanguageNet(nn.Module):
         return self.head(self.rnn(self.embedding(ids)))  # (N, T) -> (N, T, n_tokens)
 
 
+@register
 class TextGenerator(_RecurrentBase):
     """A word- or character-level recurrent language model that continues a prompt.
 

@@ -34,6 +34,7 @@ from ...engine.base import (
     resolve_device,
     seed_from,
 )
+from ...engine.persistence import register
 from ...engine.training import cosine_schedule, fit_loop, multiply_adds, predict_batches
 
 __all__ = ["LSTMForecaster", "RecurrentStack"]
@@ -197,6 +198,7 @@ class _RecurrentBase(TorchEstimator):
 _TRAINING_FITTED = frozenset({"history_", "n_iter_", "loss_", "best_epoch_"})
 
 
+@register
 class LSTMForecaster(RegressorMixin, _RecurrentBase):
     """Recurrent forecaster of the next value(s) of a series from windows of its past.
 

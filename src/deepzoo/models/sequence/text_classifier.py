@@ -22,6 +22,7 @@ from torch import nn
 
 from ...data.text import TextVectorizer, check_ngram_range
 from ...engine.base import Interval, Options, numpy_out
+from ...engine.persistence import register
 from ...engine.training import predict_batches
 from .recurrent import _POSITIVE_INT, _TRAINING_FITTED, RecurrentStack, _RecurrentBase
 
@@ -109,6 +110,7 @@ class TokenNet(nn.Module):
         return self.forward_embedded(self.embed(ids), ids != 0)  # (N, T) -> (N, n_outputs)
 
 
+@register
 class SequenceClassifier(ClassifierMixin, _RecurrentBase):
     """Classify token sequences (or raw texts) with an embedding and a conv/recurrent encoder.
 

@@ -27,6 +27,7 @@ from sklearn.utils.validation import column_or_1d
 
 from ...data.video import stack_clips
 from ...engine.base import Interval, Options, numpy_out
+from ...engine.persistence import register
 from ...engine.training import predict_batches
 from ..sequence.recurrent import CELLS, _as_tuple, _RecurrentBase
 from ..vision.architectures import ARCHITECTURES
@@ -136,6 +137,7 @@ class _VideoBase(_RecurrentBase):
         return tags
 
 
+@register
 class VideoForecaster(RegressorMixin, _VideoBase):
     """Next frames of a clip from its first frames: a ConvLSTM encoder-forecaster (Shi et al., 2015).
 
@@ -383,6 +385,7 @@ def _as_unit(X: np.ndarray) -> np.ndarray:
     return X.astype(np.float32) / 255.0 if X.dtype == np.uint8 else X
 
 
+@register
 class VideoClassifier(ClassifierMixin, _VideoBase):
     """Clip classifier: a CNN reads each frame, an LSTM/GRU reads the frames' vectors in order.
 

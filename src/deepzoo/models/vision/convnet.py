@@ -31,6 +31,7 @@ from ...engine.base import (
     resolve_device,
     seed_from,
 )
+from ...engine.persistence import register
 from ...engine.training import cosine_schedule, fit_loop, multiply_adds, predict_batches
 from .architectures import (
     ARCHITECTURES,
@@ -127,6 +128,7 @@ class ImageTrainingParams:
             )
 
 
+@register
 class ConvNetClassifier(ClassifierMixin, ImageTrainingParams, TorchEstimator):
     """Convolutional network image classifier on PyTorch, with transfer learning from ImageNet.
 

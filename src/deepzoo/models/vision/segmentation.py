@@ -33,6 +33,7 @@ from ...engine.base import (
     resolve_device,
     seed_from,
 )
+from ...engine.persistence import register
 from ...engine.training import cosine_schedule, fit_loop, multiply_adds
 from .architectures import LITE_MEAN, LITE_STD, build_network, load_pretrained, pretrained_path
 from .convnet import ImageTrainingParams, pixel_statistics, prepare_images
@@ -137,6 +138,7 @@ def build_unet(architecture: str, in_channels: int, n_classes: int, *, width=1.0
 
 
 # -- the estimator -----------------------------------------------------------------------------------
+@register
 class ConvNetSegmenter(ImageTrainingParams, TorchEstimator):
     """U-Net image segmenter on PyTorch: one class per pixel, from scratch or on an ImageNet encoder.
 
