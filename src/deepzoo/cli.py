@@ -19,6 +19,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .tasks.kinds import task_help
+
 app = typer.Typer(
     name="deepzoo",
     add_completion=False,
@@ -309,9 +311,7 @@ def fit_command(
     target: str | None = typer.Option(
         None, "--target", help="The column to predict (headerless: 0, 1, ...)."
     ),
-    task: str | None = typer.Option(
-        None, "--task", help="auto, classify, regress, forecast, recommend, cluster, images, text, segment."
-    ),
+    task: str | None = typer.Option(None, "--task", help=task_help()),
     out: Path | None = typer.Option(None, "--out", help="Run folder; default runs/<data name>."),
     time_limit: float | None = typer.Option(None, "--time-limit", help="Seconds the deep model may train."),
     seed: int | None = typer.Option(None, "--seed", help="Seed of the split and the networks."),

@@ -41,7 +41,6 @@ __all__ = ["ColumnInfo", "Schema", "date_format", "infer_schema", "parse_dates"]
 
 ROLES = ("numeric", "categorical", "binary", "date", "text", "identifier", "constant", "empty", "dropped")
 FEATURE_ROLES = ("numeric", "categorical", "binary", "date", "text")
-TASKS = ("classify", "regress")
 # a name that says "identifier": id, ID, Id, customer_id, CustomerId, row_number, RowNumber, index, key, uuid
 _ID_NAME = re.compile(
     r"(^|[_\s.-])(id|uuid|key|index)$|^(row_?number|id|idx|index|uuid)$|[a-z]I[dD]$|^ID", re.I

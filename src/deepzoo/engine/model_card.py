@@ -26,6 +26,8 @@ CARD_FIELDS = {
     "fairness": "A deepzoo.audit.FairnessReport, or Markdown text, of scores by group.",
     "intended_use": "Who should use it, for what.",
     "limitations": "Where it must not be trusted.",
+    "task_kind": "The deepzoo fit kind that trained it (table, series, ratings, ...: deepzoo.tasks.kinds).",
+    "input_kind": "What the server takes ('rows', 'text', 'image' or 'windows'); by default the model's.",
 }
 
 
@@ -115,7 +117,8 @@ def card_data(model, card: dict | None, checksums: dict[str, str]) -> dict:
         "model_class": type(model).__name__,
         "estimator": type(final).__name__,
         "steps": [name for name, _ in model.steps] if hasattr(model, "steps") else None,
-        "input_kind": input_kind(model),
+        "input_kind": card.get("input_kind") or input_kind(model),
+        "task_kind": card.get("task_kind"),
         "inputs": describe_inputs(model),
         "classes": _plain(np.asarray(final.classes_).tolist()) if hasattr(final, "classes_") else None,
         "params": _plain({k: v for k, v in final.get_params(deep=False).items() if not callable(v)}),

@@ -221,7 +221,8 @@ class _Model:
         self.columns = [c["name"] for c in schema]
         self.numeric = [c["name"] for c in schema if c["kind"] == "number"]
         self.fast = _fast_preprocessing(self.model, schema) if self.named else None
-        kind = input_kind(self.model)
+        # what the task kind that saved it declared (deepzoo fit writes it to the card), else the model's tags
+        kind = self.card.get("input_kind") or input_kind(self.model)
         self.kind = "array" if kind == "rows" and not self.named else kind
         from ..models.vision.segmentation import ConvNetSegmenter
 

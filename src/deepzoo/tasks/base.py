@@ -9,16 +9,153 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["FitConfig", "Leaderboard", "Outcome", "TASKS", "classification_scores", "regression_scores"]
+__all__ = [
+    "FitConfig",
+    "Leaderboard",
+    "Outcome",
+    "FolderProbe",
+    "Source",
+    "TableProbe",
+    "TaskKind",
+    "classification_scores",
+    "read_rows",
+    "regression_scores",
+]
 
-TASKS = ("auto", "classify", "regress", "forecast", "recommend", "cluster", "images", "text", "segment")
+
+def read_rows(path):
+    """A table file, whole (what ``deepzoo predict`` reads for most kinds)."""
+    from ..data.tabular import read_table
+
+    return read_table(path)
+
+
+def rows_in_chunks(path, chunksize: int):
+    """A table file ``chunksize`` rows at a time, so a file larger than memory streams through."""
+    from ..data.tabular import iter_table
+
+    return iter_table(path, chunksize)
+
+
+@dataclass
+class Source:
+    """The data as the chosen task receives it (what detection hands to a kind's ``run``)."""
+
+    task: str
+    rule: str
+    frame: pd.DataFrame | None = None
+    test_frame: pd.DataFrame | None = None
+    schema: object = None
+    path: Path | None = None
+    arrays: tuple | None = None
+    columns: dict = field(default_factory=dict)  # e.g. {"user": "0", "item": "1", "rating": "2"}
+
+    @property
+    def target(self) -> str | None:
+        return self.schema.target if self.schema is not None else self.columns.get("target")
+
+
+@dataclass
+class TableProbe:
+    """A table on its way through detection: what each kind's ``detect_table`` reads. The schema is
+    inferred once, when the first kind asks for it (the ratings rule decides from names alone)."""
+
+    frame: pd.DataFrame
+    test_frame: pd.DataFrame | None
+    config: FitConfig
+    task: str
+    """'auto' or the --task asked for."""
+    target: str | None
+    """The --target column, checked to exist; None when not given."""
+
+    @property
+    def where(self) -> str:
+        return self.frame.attrs.get("source", "the table")
+
+    @property
+    def overrides(self) -> dict:
+        c = self.config
+        return dict(drop=c.drop, categorical=c.categorical, numeric=c.numeric, text=c.text, date=c.date)
+
+    @functools.cached_property
+    def schema(self):
+        from ..data.schema import find_target, infer_schema
+
+        if (
+            self.target is None
+            and find_target(self.frame) is None
+            and self.task in ("auto", "cluster", "forecast")
+        ):
+            return infer_schema(self.frame, None, **self.overrides)
+        table_task = self.task if self.task in ("classify", "regress") else "auto"
+        return infer_schema(self.frame, self.target, task=table_task, **self.overrides)
+
+
+class FolderProbe:
+    """A folder on its way through detection: its entries, sub-folder names and file suffixes."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.entries = [p for p in path.iterdir() if not p.name.startswith(".")]
+        self.names = {p.name.lower() for p in self.entries if p.is_dir()}
+
+    @functools.cached_property
+    def suffixes(self) -> dict[str, int]:
+        """How many files of each suffix the first 5,000 files under the folder have."""
+        counts: dict[str, int] = {}
+        files = (p for p in self.path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        for n, file in enumerate(files):
+            if n >= 5000:
+                break
+            counts[file.suffix.lower()] = counts.get(file.suffix.lower(), 0) + 1
+        return counts
+
+
+@dataclass(frozen=True)
+class TaskKind:
+    """One kind of user data on the road of ``deepzoo fit``, declared once, at the foot of its module
+    (``KIND = TaskKind(...)``) and listed in :data:`deepzoo.tasks.kinds.KINDS`; ``deepzoo fit``,
+    ``deepzoo predict``, ``--task`` and the model card read it from there."""
+
+    name: str
+    """The module's name in deepzoo.tasks (table, series, ratings, ...)."""
+    tasks: tuple
+    """The values of ``--task`` it answers (table: classify and regress)."""
+    rule: str
+    """How it is detected, in one line (the --task help and deepzoo.tasks.detect show it)."""
+    run: Callable
+    """``run(source, config, report) -> Outcome``: split, fit beside the baselines, report."""
+    predict: Callable
+    """``predict(model, data) -> DataFrame``: what ``deepzoo predict`` writes, one row per input."""
+    saves: tuple
+    """The estimator classes its saved model ends in (a Pipeline's last step)."""
+    serves: str
+    """What ``deepzoo serve`` takes for its models: 'rows', 'text', 'image' or 'windows'."""
+    read: Callable = read_rows
+    """``read(path)``: a data path as ``predict`` takes it (a table, texts, image files)."""
+    chunks: Callable = rows_in_chunks
+    """``chunks(path, chunksize)``: the same in pieces, for files larger than memory."""
+    detect_folder: Callable | None = None
+    """``detect_folder(FolderProbe) -> rule or None``: the sentence that claims a folder for this kind."""
+    detect_table: Callable | None = None
+    """``detect_table(TableProbe) -> Source or None``: claims a table; raises when this kind was asked
+    for with --task and the table cannot be it (saying what is missing)."""
+    writes_beside: str | None = None
+    """``deepzoo predict`` also writes files (e.g. mask PNGs) into ``<out>_<writes_beside>/``, passed
+    to ``predict`` as ``folder=``."""
+
+    def saved(self, model) -> bool:
+        final = model.steps[-1][1] if hasattr(model, "steps") else model
+        return isinstance(final, self.saves)
 
 
 @dataclass
@@ -108,6 +245,8 @@ class Outcome:
     out_dir: Path
     schema: object = None
     verdict: str = ""
+    predictor: Callable | None = field(default=None, repr=False)
+    """``predictor(model, data)``: the task kind's predict (set by :func:`deepzoo.fit`)."""
 
     @property
     def report(self) -> Path:
@@ -120,9 +259,9 @@ class Outcome:
     def predict(self, data):
         """Predictions of the fitted model for new data given as for training (a path, a DataFrame,
         texts, images), as a DataFrame like ``deepzoo predict`` writes."""
-        from .predict import predict_frame
-
-        return predict_frame(self.model, data)
+        if self.predictor is None:
+            raise ValueError("This outcome has no predictor; load its model_dir with deepzoo.load instead.")
+        return self.predictor(self.model, data)
 
     def __repr__(self) -> str:
         head = self.leaderboard.head(3).to_string(index=False) if len(self.leaderboard) else ""

@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline
 
 from .. import plots
 from ..models.som import SelfOrganizingMap
-from .base import FitConfig, Leaderboard, Outcome, baseline_threads, stopwatch
+from .base import FitConfig, Leaderboard, Outcome, Source, TableProbe, TaskKind, baseline_threads, stopwatch
 from .table import encoder_for
 
 __all__ = ["grid_shape", "run"]
@@ -202,3 +202,28 @@ def predict_clusters(model, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {"cluster": som.predict(encoded), "anomaly_score": som.outlier_scores(encoded)}, index=frame.index
     )
+
+
+# -- detection: a table without a target --------------------------------------------------------------
+def detect_table(probe: TableProbe) -> Source | None:
+    schema = probe.schema
+    if schema.target is not None and probe.task != "cluster":
+        return None
+    return Source(
+        "cluster",
+        "no target (no --target and no column named target/label/class): clustering and anomaly scores",
+        frame=probe.frame,
+        schema=schema,
+    )
+
+
+KIND = TaskKind(
+    name="clusters",
+    tasks=("cluster",),
+    rule="a table without a target",
+    run=run,
+    predict=predict_clusters,
+    saves=(SelfOrganizingMap,),
+    serves="rows",
+    detect_table=detect_table,
+)

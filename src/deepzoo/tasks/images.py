@@ -53,14 +53,26 @@ import torch
 
 from .. import plots
 from ..data import images as image_io
-from ..data.image_data import ON_ERROR, ImageData, from_arrays, idx_files, load_folder, load_idx, load_npz
+from ..data.image_data import (
+    ON_ERROR,
+    ImageData,
+    from_arrays,
+    idx_files,
+    image_files,
+    iter_image_files,
+    load_folder,
+    load_idx,
+    load_npz,
+)
 from ..engine import distributed
 from ..engine.training import predict_batches, torch_threads
 from ..models.vision.convnet import ConvNetClassifier, _available_memory
 from .base import (
     FitConfig,
+    FolderProbe,
     Leaderboard,
     Outcome,
+    TaskKind,
     baseline_threads,
     classification_scores,
     primary_metric,
@@ -448,3 +460,31 @@ def predict_images(model, images) -> pd.DataFrame:
     for j, label in enumerate(classes):
         out[f"proba_{label}"] = proba[:, j]
     return out
+
+
+# -- detection: a folder of images in class sub-folders, MNIST's IDX files ---------------------------------
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
+
+
+def detect_folder(folder: FolderProbe) -> str | None:
+    if any(p.name.endswith(("-idx3-ubyte", "-idx3-ubyte.gz")) for p in folder.entries):
+        return "MNIST's IDX files: images"
+    images = sum(n for s, n in folder.suffixes.items() if s in IMAGE_SUFFIXES)
+    if images and images >= folder.suffixes.get(".txt", 0):  # more images than texts: not a text folder
+        return f"a folder of {images:,} images in class sub-folders"
+    return None
+
+
+KIND = TaskKind(
+    name="images",
+    tasks=("images",),
+    rule="a folder of image sub-folders (one per class, optionally under train/ and test/), MNIST's IDX "
+    "files, or an .npz of images and labels; image arrays from Python",
+    run=run,
+    predict=predict_images,  # a chunk is a list of image files
+    saves=(ConvNetClassifier,),
+    serves="image",
+    read=image_files,
+    chunks=iter_image_files,
+    detect_folder=detect_folder,
+)

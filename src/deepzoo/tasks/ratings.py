@@ -14,6 +14,7 @@ accuracy, F1 and PR-AUC of "liked" (the higher value). The case studies ``movies
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -31,6 +32,9 @@ from .base import (
     FitConfig,
     Leaderboard,
     Outcome,
+    Source,
+    TableProbe,
+    TaskKind,
     classification_scores,
     primary_metric,
     regression_scores,
@@ -333,3 +337,86 @@ def predict_ratings(model, frame: pd.DataFrame) -> pd.DataFrame:
     if isinstance(model, RBMRecommender):
         out["liked"] = pred >= 0.5
     return out
+
+
+# -- detection: a table of user, item and rating columns ------------------------------------------------
+# user, item and rating column names, compared in lower case without '_', '-' or spaces ("User-ID",
+# "movieId", "Book-Rating")
+_USER = re.compile(r"^(users?|customer|client|reader|rater|member|visitor|viewer|player)(id)?$|^uid$")
+_ITEM = re.compile(
+    r"^(items?|movie|film|product|book|song|track|article|game|anime|recipe|business|restaurant|joke)(id)?$"
+    r"|^(iid|isbn|asin)$"
+)
+_RATING = re.compile(
+    r"^(.*rating|ratings|score|stars|rank|preference|liked|like|likes|click|clicked|clicks)$"
+)
+
+
+def _name_key(name) -> str:
+    return re.sub(r"[\s_\-.]", "", str(name)).lower()
+
+
+def ratings_columns(frame: pd.DataFrame, target, by_position: bool = False) -> dict | None:
+    """{user, item, rating} column names when the table is a ratings file, else None.
+
+    By name (user/userId/customer..., item/movieId/isbn..., rating/stars/score/liked..., or
+    ``target``); else, for a headerless file of 3-4 numeric columns, by position when the first two
+    repeat (ids) and the third has at most 11 values (a scale); with ``by_position`` (``--task
+    recommend``) the first three columns (or two and the target) whatever they hold.
+    """
+    columns = [str(c) for c in frame.columns]
+    keys = {c: _name_key(c) for c in columns}
+    user = next((c for c in columns if _USER.match(keys[c])), None)
+    item = next((c for c in columns if _ITEM.match(keys[c]) and c != user), None)
+    rating = str(target) if target is not None else None
+    rating = rating or next((c for c in columns if _RATING.match(keys[c]) and c not in (user, item)), None)
+    if user and item and rating and rating in columns and rating not in (user, item):
+        return {"user": user, "item": item, "rating": rating}
+    if frame.attrs.get("header") is False and 3 <= len(columns) <= 4 and target is None:
+        u, i, r = (frame[c] for c in columns[:3])
+        numeric = all(pd.api.types.is_numeric_dtype(c) for c in (u, i, r))
+        if (
+            numeric
+            and u.nunique() < 0.5 * len(frame)
+            and i.nunique() < 0.5 * len(frame)
+            and r.nunique() <= 11
+        ):
+            return {"user": columns[0], "item": columns[1], "rating": columns[2]}
+    if by_position and len(columns) >= 3:
+        if rating is not None and rating in columns:
+            others = [c for c in columns if c != rating]
+            user = user if user and user != rating else others[0]
+            item = item if item and item not in (rating, user) else next(c for c in others if c != user)
+            return {"user": user, "item": item, "rating": rating}
+        return {"user": columns[0], "item": columns[1], "rating": columns[2]}
+    return None
+
+
+def detect_table(probe: TableProbe) -> Source | None:
+    """A ratings file (see :func:`ratings_columns`); with --task recommend, the first three columns."""
+    columns = ratings_columns(probe.frame, probe.target, by_position=probe.task == "recommend")
+    if columns is None:
+        if probe.task == "recommend":
+            raise ValueError(
+                "--task recommend needs user, item and rating columns (named user/item/rating, or the "
+                f"first three columns); {probe.where} has {', '.join(map(str, probe.frame.columns))}."
+            )
+        return None
+    rule = ", ".join(f"{role} {name!r}" for role, name in columns.items())
+    return Source(
+        "recommend", f"user, item and rating columns ({rule}): ratings", frame=probe.frame,
+        columns={**columns, "target": columns["rating"]},
+    )  # fmt: skip
+
+
+KIND = TaskKind(
+    name="ratings",
+    tasks=("recommend",),
+    rule="a table of user, item and rating columns (by name, or 3-4 headerless integer columns whose "
+    "first two repeat and whose third has few values)",
+    run=run,
+    predict=predict_ratings,
+    saves=(AutoEncoderRecommender, RBMRecommender, BiasRecommender),
+    serves="rows",
+    detect_table=detect_table,
+)

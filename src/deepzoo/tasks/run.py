@@ -8,26 +8,15 @@ beside the baselines on one split -> the report -> ``model/`` (``deepzoo.load``,
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from pathlib import Path
 
 from ..engine import distributed
 from .base import FitConfig, Outcome
 from .detect import Source, detect
+from .kinds import kind_of_task
+from .predict import predict_frame
 
 __all__ = ["fit", "fit_into"]
-
-# task -> module of deepzoo.tasks that runs it
-MODULES = {
-    "classify": "table",
-    "regress": "table",
-    "forecast": "series",
-    "recommend": "ratings",
-    "cluster": "clusters",
-    "images": "images",
-    "text": "text",
-    "segment": "segmentation",
-}
 
 
 def fit(
@@ -60,8 +49,10 @@ def fit(
         a folder of ``.txt`` files per class, a DataFrame, or an array (rows x columns, or images).
     target : str or array-like, optional
         The column to predict, or (with arrays and DataFrames) the values to predict.
-    task : {'auto', 'classify', 'regress', 'forecast', 'recommend', 'cluster', 'images', 'text', 'segment'}
-        'auto' follows the rules of :mod:`deepzoo.tasks.detect`.
+    task : str, default='auto'
+        'auto' follows the rules of :mod:`deepzoo.tasks.detect`; else one of
+        :data:`deepzoo.tasks.kinds.TASKS` (classify, regress, forecast, recommend, cluster, images, text,
+        segment).
     out : str or Path, default='runs/fit'
         The run folder: report.html, config.json, metrics.json, figures/, tables/, model/.
     time_limit : float, optional
@@ -168,12 +159,12 @@ def fit_into(
     report.description = f"{description} {road}" if description else road
     if source.schema is not None:
         report.add_table("schema", source.schema.to_frame(), "What each column was taken to be, and why.")
-    module = importlib.import_module(f".{MODULES[source.task]}", __package__)
-    outcome = module.run(source, config, report)
+    kind = kind_of_task(source.task)
+    outcome = dataclasses.replace(kind.run(source, config, report), predictor=predict_frame)
     if distributed.is_main_process():  # saved before the report is written: a failing page loses no model
         from ..engine.persistence import save
 
-        save(outcome.model, Path(config.out) / "model", card=_card(outcome, source, data))
+        save(outcome.model, Path(config.out) / "model", card=_card(outcome, source, data, kind))
     return outcome
 
 
@@ -242,7 +233,7 @@ def _show_outcome(outcome: Outcome) -> None:
     console.print(f"Report: {outcome.report}\nModel: {outcome.model_dir} (deepzoo serve / deepzoo predict)")
 
 
-def _card(outcome: Outcome, source: Source, data) -> dict:
+def _card(outcome: Outcome, source: Source, data, kind) -> dict:
     keep = {
         k: v
         for k, v in outcome.metrics.items()
@@ -250,6 +241,8 @@ def _card(outcome: Outcome, source: Source, data) -> dict:
     }
     return {
         "title": f"deepzoo fit: {source.task} on {_name(data)}",
+        "task_kind": kind.name,
+        "input_kind": kind.serves,
         "predicts": f"{source.target}" if source.target is not None else source.task,
         "target": source.target,
         "data": f"{_name(data)}: {source.rule}.",

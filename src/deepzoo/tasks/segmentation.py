@@ -17,9 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..data.image_data import image_files, iter_image_files
 from ..data.segmentation import list_segmentation_folder, load_segmentation_folder, mask_to_png, read_mask
 from ..engine import distributed
-from .base import Leaderboard, Outcome, stopwatch
+from ..models.vision.segmentation import ConvNetSegmenter
+from .base import FolderProbe, Leaderboard, Outcome, TaskKind, stopwatch
 
 # the task's own --set options (the first value is the default); other keys go to ConvNetSegmenter
 OPTIONS = {"approach": ("auto", "pretrained", "scratch")}
@@ -292,9 +294,9 @@ def _shown(result: dict) -> dict:
 
 
 # -- deepzoo predict ------------------------------------------------------------------------------------
-def predict_masks(model, images, mask_dir: Path | None = None) -> pd.DataFrame:
+def predict_masks(model, images, folder: Path | None = None) -> pd.DataFrame:
     """One row per image: ``path``, ``height``, ``width``, ``prediction`` (the mask PNG written to
-    ``mask_dir``, one class id per pixel; empty without ``mask_dir``) and ``pixels_<class>`` counts.
+    ``folder``, one class id per pixel; empty without ``folder``) and ``pixels_<class>`` counts.
     ``images``: a list of image files (each predicted at its own size)."""
     from ..data.images import decode_image
 
@@ -303,8 +305,8 @@ def predict_masks(model, images, mask_dir: Path | None = None) -> pd.DataFrame:
         image = decode_image(path, "L" if model.raw_shape_[0] == 1 else "RGB")
         mask = model.predict(image[None])[0]
         written = ""
-        if mask_dir is not None:
-            target = Path(mask_dir) / (Path(path).stem + ".png")
+        if folder is not None:
+            target = Path(folder) / (Path(path).stem + ".png")
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             tmp.write_bytes(mask_to_png(mask))
@@ -314,3 +316,30 @@ def predict_masks(model, images, mask_dir: Path | None = None) -> pd.DataFrame:
         row.update({f"pixels_{c}": int((mask == c).sum()) for c in model.classes_})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# -- detection: images/ and masks/ -----------------------------------------------------------------------
+def detect_folder(folder: FolderProbe) -> str | None:
+    if {"images", "masks"} <= folder.names:
+        return "a folder with images/ and masks/: segmentation"
+    parts = [p for p in folder.entries if p.name.lower() in ("train", "test")]
+    if {"train", "test"} <= folder.names and all(
+        {"images", "masks"} <= {q.name.lower() for q in part.iterdir() if q.is_dir()} for part in parts
+    ):
+        return "train/ and test/ folders, each with images/ and masks/: segmentation"
+    return None
+
+
+KIND = TaskKind(
+    name="segmentation",
+    tasks=("segment",),
+    rule="a folder with images/ and masks/ (optionally under train/ and test/)",
+    run=run,
+    predict=predict_masks,
+    saves=(ConvNetSegmenter,),
+    serves="image",
+    read=image_files,
+    chunks=iter_image_files,
+    detect_folder=detect_folder,
+    writes_beside="masks",
+)

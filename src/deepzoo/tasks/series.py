@@ -35,11 +35,23 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import plots
+from ..data.schema import Schema, find_target, infer_schema, parse_dates
 from ..data.sequences import dated_rows, series_levels
+from ..data.tabular import parse_numbers
 from ..engine import distributed
 from ..models.sequence.forecasting import MIN_WINDOWS, SeriesForecaster, min_training_rows
 from ..models.sequence.recurrent import LSTMForecaster
-from .base import FitConfig, Leaderboard, Outcome, primary_metric, regression_scores, stopwatch
+from .base import (
+    FitConfig,
+    Leaderboard,
+    Outcome,
+    Source,
+    TableProbe,
+    TaskKind,
+    primary_metric,
+    regression_scores,
+    stopwatch,
+)
 
 __all__ = ["evaluate", "forecaster_settings", "forecast_scores", "predict_series", "run", "split_series"]
 
@@ -368,3 +380,114 @@ def predict_series(model, frame: pd.DataFrame) -> pd.DataFrame:
         },
         index=frame.index,
     )
+
+
+# -- detection: dates in time order and a numeric target -----------------------------------------------
+_SERIES_TARGETS = ("close", "adj close", "value", "price", "sales", "passengers", "count", "y", "target")
+
+
+def series_columns(frame: pd.DataFrame, schema: Schema, forced: bool = False) -> dict | None:
+    """{date, target} when a date column is in time order (ascending or descending; a few unreadable
+    or repeated dates are left for the forecast task to name) and the target is numeric, else None.
+    ``forced`` (--task forecast): any date column and target; the task says what is wrong with them."""
+    dates = schema.names("date")
+    if len(dates) != 1:
+        return None
+    target = schema.target
+    if target is None:
+        numeric = schema.names("numeric")
+        named = [c for c in numeric if c.lower().lstrip("#") in _SERIES_TARGETS]
+        target = named[0] if named else (numeric[0] if len(numeric) == 1 else None)
+    if target is None:
+        return None
+    if forced:
+        return {"date": dates[0], "target": target}
+    stamps = parse_dates(frame[dates[0]]).dropna()
+    if len(stamps) < 0.95 * len(frame) or stamps.nunique() < 0.95 * len(stamps):
+        return None  # many unreadable or repeated dates: rows of events, not a series
+    order = stamps.diff().dropna()
+    if not ((order >= pd.Timedelta(0)).all() or (order <= pd.Timedelta(0)).all()):
+        return None  # dates in no order: rows of events, not a series
+    values = frame[target]
+    if not pd.api.types.is_numeric_dtype(values):
+        # mostly numbers with a few words: a series whose bad values the task will name
+        if parse_numbers(values.dropna().astype(str)).notna().mean() < 0.8:
+            return None
+    return {"date": dates[0], "target": target}
+
+
+def _series_with_words(frame: pd.DataFrame, test_frame, target, overrides: dict, task: str) -> Source | None:
+    """A series whose target (given, or named like one) is mostly numbers with a few words: the
+    forecast task, which names the first word. Without this, the words would make the target look
+    like classes, or the column like a mixed one, and the message would not say what to fix."""
+    if target is None and find_target(frame) is None:
+        named = [c for c in frame.columns if str(c).lower().lstrip("#") in _SERIES_TARGETS]
+        target = named[0] if named else None
+    if target is None or pd.api.types.is_numeric_dtype(frame[target]):
+        return None
+    numbers = parse_numbers(frame[target])
+    if numbers.notna().mean() < 0.8 or numbers.isna().sum() == frame[target].isna().sum():
+        return None
+    coerced = frame.assign(**{target: numbers})
+    schema = infer_schema(coerced, target, task="regress", **overrides)
+    columns = series_columns(coerced, schema, forced=task == "forecast")
+    if columns is None:
+        return None
+    return Source(
+        "forecast",
+        f"dates in time order ({columns['date']}) and a mostly numeric target ({target}): a series",
+        frame=frame,
+        test_frame=test_frame,
+        schema=schema,
+        columns=columns,
+    )
+
+
+def detect_table(probe: TableProbe) -> Source | None:
+    """A series: one date column in time order and a numeric target (given or named like one)."""
+    source = _series_with_words(probe.frame, probe.test_frame, probe.target, probe.overrides, probe.task)
+    if source is not None:
+        return source
+    schema = probe.schema
+    columns = series_columns(probe.frame, schema, forced=probe.task == "forecast")
+    if columns is None:
+        if probe.task != "forecast":
+            return None
+        dates = schema.names("date")
+        if len(dates) != 1:
+            raise ValueError(
+                f"--task forecast needs one date column; {probe.where} has "
+                f"{dates or 'none'}. Name it with --date COLUMN (and leave others out with --drop)."
+            )
+        raise ValueError(
+            f"--task forecast needs the column to forecast: pass --target COLUMN (numeric columns of "
+            f"{probe.where}: {', '.join(schema.names('numeric')) or 'none'})."
+        )
+    return Source(
+        "forecast",
+        f"dates in time order ({columns['date']}) and a numeric target ({columns['target']}): a series",
+        frame=probe.frame,
+        test_frame=probe.test_frame,
+        schema=schema,
+        columns=columns,
+    )
+
+
+def _whole_table(path, chunksize: int):
+    """Read whole: each forecast's window reaches back into the rows before it."""
+    from .base import read_rows
+
+    return [read_rows(path)]
+
+
+KIND = TaskKind(
+    name="series",
+    tasks=("forecast",),
+    rule="a table with a date column in time order and a numeric target",
+    run=run,
+    predict=predict_series,
+    saves=(SeriesForecaster, LSTMForecaster),
+    serves="windows",
+    chunks=_whole_table,
+    detect_table=detect_table,
+)

@@ -33,6 +33,9 @@ from .base import (
     FitConfig,
     Leaderboard,
     Outcome,
+    Source,
+    TableProbe,
+    TaskKind,
     baseline_threads,
     classification_scores,
     primary_metric,
@@ -322,3 +325,41 @@ def add_fairness(report, scores, y_test, classes, groups: dict, seed: int, n_boo
             f"bootstrap {int(fairness.confidence * 100)}% intervals.",
         )
     return fairness
+
+
+# -- predict and detection: rows of a table in, a class or a number out ---------------------------------
+def predict_rows(model, frame: pd.DataFrame) -> pd.DataFrame:
+    """``prediction`` (+ ``proba_<class>`` for a classifier) for the rows of a table."""
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    out = pd.DataFrame(index=frame.index)
+    if hasattr(final, "classes_") and hasattr(model, "predict_proba"):
+        proba = np.asarray(model.predict_proba(frame), dtype=float)
+        classes = np.asarray(final.classes_)
+        out["prediction"] = classes[proba.argmax(axis=1)]
+        for j, label in enumerate(classes):
+            out[f"proba_{label}"] = proba[:, j]
+    else:
+        out["prediction"] = np.asarray(model.predict(frame))
+    return out
+
+
+def detect_table(probe: TableProbe) -> Source:
+    """Any table with a target: classes or numbers, as :func:`deepzoo.data.schema.infer_schema` decides."""
+    schema = probe.schema
+    if schema.target is None:
+        raise ValueError(f"--task {probe.task} needs a target: pass --target COLUMN.")
+    return Source(
+        schema.task, schema.task_reason, frame=probe.frame, test_frame=probe.test_frame, schema=schema
+    )
+
+
+KIND = TaskKind(
+    name="table",
+    tasks=("classify", "regress"),
+    rule="a table with a target: classes (two values, text, or a few integers) or numbers",
+    run=run,
+    predict=predict_rows,
+    saves=(MLPClassifier, MLPRegressor),
+    serves="rows",
+    detect_table=detect_table,
+)

@@ -34,8 +34,12 @@ from ..engine import distributed
 from ..models.sequence.text_classifier import SequenceClassifier
 from .base import (
     FitConfig,
+    FolderProbe,
     Leaderboard,
     Outcome,
+    Source,
+    TableProbe,
+    TaskKind,
     classification_scores,
     primary_metric,
     stopwatch,
@@ -427,3 +431,69 @@ def _text_column(model, frame: pd.DataFrame) -> list:
             f"{int(np.argmax(missing))}); fill or drop them."
         )
     return values.astype(str).tolist()
+
+
+# -- detection: texts in class folders, or a table whose only feature is long text ----------------------
+def detect_folder(folder: FolderProbe) -> str | None:
+    texts = folder.suffixes.get(".txt", 0)
+    return f"a folder of {texts:,} .txt files in class sub-folders" if texts else None
+
+
+def detect_table(probe: TableProbe) -> Source | None:
+    """One long-text column and a label (with --task text: the one text column and the target)."""
+    schema = probe.schema
+    if schema.target is None:
+        if probe.task == "text":
+            raise ValueError("--task text needs a target: pass --target COLUMN.")
+        return None
+    texts = schema.names("text")
+    if not (
+        probe.task == "text" or (len(texts) == 1 and schema.features == texts and schema.task == "classify")
+    ):
+        return None
+    if len(texts) != 1:
+        raise ValueError(f"--task text needs one text column; the schema has {texts or 'none'}.")
+    return Source(
+        "text",
+        f"one long-text column ({texts[0]}) and a label: text classification",
+        frame=probe.frame,
+        test_frame=probe.test_frame,
+        schema=schema,
+        columns={"text": texts[0], "target": schema.target},
+    )
+
+
+def _read(path):
+    """A .txt file of one text per line, or a table with the text column."""
+    from pathlib import Path
+
+    from .base import read_rows
+
+    return read_lines(path) if Path(path).suffix.lower() == ".txt" else read_rows(path)
+
+
+def _chunks(path, chunksize: int):
+    from pathlib import Path
+
+    from .base import rows_in_chunks
+
+    return (
+        iter_lines(path, chunksize)
+        if Path(path).suffix.lower() == ".txt"
+        else rows_in_chunks(path, chunksize)
+    )
+
+
+KIND = TaskKind(
+    name="text",
+    tasks=("text",),
+    rule="a folder of .txt sub-folders (one per class); a table whose only feature is long text",
+    run=run,
+    predict=predict_texts,
+    saves=(SequenceClassifier,),
+    serves="text",
+    read=_read,
+    chunks=_chunks,
+    detect_folder=detect_folder,
+    detect_table=detect_table,
+)
