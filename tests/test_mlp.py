@@ -28,7 +28,10 @@ def moons(n=300, seed=0):
 
 def small_clf(**params):
     """A small, fast classifier; tests override what they exercise."""
-    defaults = dict(hidden_layer_sizes=(32,), learning_rate=0.01, max_iter=100, random_state=0)
+    # no validation part: most tests judge learning on the training rows (300 moons would hold out 30)
+    defaults = dict(
+        hidden_layer_sizes=(32,), learning_rate=0.01, max_iter=100, random_state=0, early_stopping=False
+    )
     return MLPClassifier(**{**defaults, **params})
 
 
@@ -469,10 +472,13 @@ def test_property_regressor_output_shape(shape, n_targets):
 
 
 # -- the defaults and options for tables (issue 13) ----------------------------------------------------
-def test_early_stopping_auto_turns_on_from_a_thousand_rows():
-    X, y = make_classification(1200, 5, random_state=0)
-    big = small_clf(max_iter=5, early_stopping="auto").fit(X, y)
-    small = small_clf(max_iter=5, early_stopping="auto").fit(X[:900], y[:900])
+def test_early_stopping_auto_turns_on_from_three_hundred_rows():
+    from deepzoo.models.mlp import EARLY_STOPPING_MIN_SAMPLES
+
+    assert EARLY_STOPPING_MIN_SAMPLES == 300  # the one rule of Python and deepzoo fit (tasks/table.py)
+    X, y = make_classification(400, 5, random_state=0)
+    big = small_clf(max_iter=5, early_stopping="auto").fit(X[:300], y[:300])
+    small = small_clf(max_iter=5, early_stopping="auto").fit(X[:299], y[:299])
     assert "val_loss" in big.history_ and "val_loss" not in small.history_
 
 

@@ -23,7 +23,7 @@ from deepzoo.data.sequences import (
 )
 from deepzoo.models.sequence.forecasting import min_training_rows, window_length
 from deepzoo.tasks.predict import model_kind
-from deepzoo.tasks.series import predict_series
+from deepzoo.tasks.series import evaluate, leaderboard, predict_series
 
 runner = CliRunner()
 # tiny budgets below stop before convergence on purpose
@@ -157,6 +157,10 @@ def test_fallback_forecasts_persistence_on_a_random_walk():
     assert not model.uses_network_ and model.skill_ < 2.0
     pred = model.predict(frame)
     np.testing.assert_array_equal(pred[model.n_timesteps_ :], frame["price"].to_numpy()[model.n_timesteps_ :])
+    # the leaderboard names the fallback, and a tie with persistence is not reported as the LSTM's win
+    board = leaderboard(evaluate(model, frame, 40), 1.0)
+    assert board.deep.name == "LSTM (deepzoo), fell back to persistence"
+    assert not board.deep_wins() and board.verdict().startswith("A tie on rmse")
 
 
 def test_forecast_rolls_forward():

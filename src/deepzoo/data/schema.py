@@ -186,7 +186,7 @@ def _mean_words(values: pd.Series) -> float:
     return float(sample.str.split().str.len().mean()) if len(sample) else 0.0
 
 
-def _role(name: str, values: pd.Series, n_rows: int) -> tuple[str, str]:
+def _role(name: str, values: pd.Series) -> tuple[str, str]:
     """The role of one column and the rule that gave it."""
     present = values.dropna()
     if present.empty:
@@ -232,7 +232,7 @@ def _consecutive(values: pd.Series) -> bool:
     return len(ordered) > 2 and ordered[0] in (0, 1) and bool(np.all(np.diff(ordered) == 1))
 
 
-def _target_task(y: pd.Series, name: str, n_rows: int) -> tuple[str, str]:
+def _target_task(y: pd.Series, name: str) -> tuple[str, str]:
     """(task, rule) for the target column ``y`` (missing values already dropped)."""
     n_unique = int(y.nunique())
     if n_unique < 2:
@@ -371,7 +371,7 @@ def infer_schema(
             notes.append(f"{n_missing:,} rows without a target {target!r} are left out")
         y = y.dropna()
         n_rows = len(y)
-        chosen, task_reason = _target_task(y, target, len(y))
+        chosen, task_reason = _target_task(y, target)
         if task not in ("auto", None) and task != chosen:
             if task == "regress" and not is_numeric_dtype(y):
                 raise ValueError(
@@ -391,7 +391,7 @@ def infer_schema(
             if role == "dropped":
                 reason = "--drop (you said so)"
         else:
-            role, reason = _role(name, values, len(frame))
+            role, reason = _role(name, values)
         columns.append(
             ColumnInfo(
                 name=name,

@@ -421,13 +421,23 @@ class Leaderboard:
     def best_baseline(self) -> _Entry | None:
         return next((e for e in self._ranked() if e.role != "deep"), None)
 
+    def _shown(self, entry: _Entry) -> str:
+        return f"{self._value(entry):.4g}"
+
+    def tie(self) -> bool:
+        """The deep model and the best baseline reach the same main metric, to the 4 significant digits
+        the verdict prints (a forecaster that fell back to persistence ties persistence exactly)."""
+        deep, best = self.deep, self.best_baseline()
+        return deep is not None and best is not None and self._shown(deep) == self._shown(best)
+
     def deep_wins(self) -> bool:
+        """The deep model beats every baseline on the main metric; a tie is not a win."""
         deep, best = self.deep, self.best_baseline()
         if deep is None or best is None:
             return deep is not None
-        return self._ranked().index(deep) < self._ranked().index(best) or self._value(deep) == self._value(
-            best
-        )
+        if self.tie() or not np.isfinite(self._value(deep)):
+            return False
+        return self._ranked().index(deep) < self._ranked().index(best)
 
     def frame(self) -> pd.DataFrame:
         """One row per model, best first: model, kind, each metric, fit_seconds."""
@@ -463,6 +473,11 @@ class Leaderboard:
         if best is None:
             return f"{deep.name}: {name} {value:.4g} (no baseline ran)."
         other = self._value(best)
+        if self.tie():
+            return (
+                f"A tie on {name}: {deep.name} and {best.name} both reach {value:.4g}; the simpler "
+                f"baseline does as well. {self.advice}"
+            )
         if self.deep_wins():
             return (
                 f"{deep.name} wins on {name}: {value:.4g} against {other:.4g} for the best baseline, "

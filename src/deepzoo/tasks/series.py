@@ -177,8 +177,10 @@ def evaluate(model: SeriesForecaster, rows: pd.DataFrame, n_test: int, *, ridge:
     actual, previous = y[n_train:], y[n_train - 1 : -1]
     deep = model.predict(rows)[n_train - 1 : -1]
     network = series_levels(LSTMForecaster.predict(model, windows[test]), last[test], model.encoding_)
+    # a model whose fallback test chose persistence forecasts persistence: its row says so
+    name = _DEEP if model.uses_network_ else f"{_DEEP}, fell back to persistence"
     forecasts = {
-        _DEEP: (deep, "lstm", "deep", None),
+        name: (deep, "lstm", "deep", None),
         "persistence (last value)": (previous, "persistence", "baseline", 0.0),
     }
     if model.period_:

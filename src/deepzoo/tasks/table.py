@@ -43,8 +43,6 @@ from .base import (
     stopwatch,
 )
 
-# early stopping from this many training rows (a 10% validation part of 30+ rows)
-_EARLY_STOPPING_ROWS = 300
 # an ensemble of 8 networks up to this many training rows (beyond, one network: the data tame the variance
 # and the time matters)
 _ENSEMBLE_ROWS = 50_000
@@ -73,7 +71,7 @@ def mlp_settings(n_train: int, task: str) -> dict:
         "n_members": 8 if n_train <= _ENSEMBLE_ROWS else 1,
         "batch_size": batch_size,
         "learning_rate": 1e-3 * float(np.sqrt(batch_size / 200)),
-        "early_stopping": n_train >= _EARLY_STOPPING_ROWS,
+        "early_stopping": "auto",  # the MLP's own rule: from EARLY_STOPPING_MIN_SAMPLES training rows
         "n_iter_no_change": 10,
         "max_iter": 200,
     }
