@@ -115,6 +115,7 @@ def run(config: Config, out_dir) -> dict:
     data = load_folder(registry.resolve("cats_and_dogs", config.data), max_per_class=config.max_per_class)
     # the image task: fit -> beside the baselines -> leaderboard and pictures
     fit_config = FitConfig(
+        task="images",
         out=str(out_dir),
         seed=config.seed,
         device=config.device,

@@ -80,6 +80,7 @@ def run(config: Config, out_dir) -> dict:
     data = from_arrays(X, digits.target, test_size=config.test_size, seed=config.seed)
     # the image task: fit -> beside the baselines -> leaderboard and pictures
     fit_config = FitConfig(
+        task="images",
         out=str(out_dir),
         seed=config.seed,
         device=config.device,

@@ -108,6 +108,7 @@ def run(config: Config, out_dir) -> dict:
     data = load_folder(registry.resolve("hotdog", config.data), max_per_class=20 if config.quick else None)
     # the image task: fit -> beside the baselines -> leaderboard and pictures
     fit_config = FitConfig(
+        task="images",
         out=str(out_dir),
         seed=config.seed,
         device=config.device,

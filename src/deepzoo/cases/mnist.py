@@ -97,6 +97,7 @@ def run(config: Config, out_dir) -> dict:
     data = data.head(config.n_train, 1000 if config.quick else None)
     # the image task: fit -> beside the baselines -> leaderboard and pictures
     fit_config = FitConfig(
+        task="images",
         out=str(out_dir),
         seed=config.seed,
         device=config.device,
