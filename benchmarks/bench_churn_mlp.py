@@ -44,8 +44,8 @@ from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.pipeline import Pipeline
 
 from deepzoo import MLPClassifier
-from deepzoo.cases import churn_data
-from deepzoo.cases.churn import Config, make_model
+from deepzoo.cases.churn import Config, network_settings
+from deepzoo.data import churn as churn_data
 
 
 def deepzoo_model(epochs: int) -> MLPClassifier:
@@ -63,8 +63,8 @@ def deepzoo_model(epochs: int) -> MLPClassifier:
 
 
 def deepzoo_case_model() -> MLPClassifier:
-    """The MLP of the churn case study, as ``deepzoo run churn`` builds it."""
-    return make_model(Config(device="cpu")).named_steps["mlp"]
+    """The MLP of the churn case study, as ``deepzoo run churn`` sets it over the table task's."""
+    return MLPClassifier(random_state=0, device="cpu", **network_settings(Config()))
 
 
 def sklearn_model(epochs: int, batch_size: int) -> SkMLPClassifier:

@@ -31,15 +31,15 @@ import torch
 
 from deepzoo import AutoEncoderRecommender
 from deepzoo.cases import movies_autoencoder, movies_rbm
-from deepzoo.cases.movies_common import surprise_svd
 from deepzoo.data.ratings import load_movielens_100k
 from deepzoo.models.recommend import ColdStartWarning
+from deepzoo.tasks.ratings import surprise_svd
 
 
 def deepzoo_model(name: str, seed: int):
     if name == "autorec":
         config = movies_autoencoder.Config(seed=seed, device="cpu")
-        return movies_autoencoder._model(config)
+        return movies_autoencoder.make_model(config)
     if name == "user":
         # the course's model as it was: no bias model, no denoising, a fixed budget; alpha is per
         # observed rating (2e-3 x the 5% observed share of u1.base's matrix = the 1e-4 decay used before)
@@ -49,7 +49,7 @@ def deepzoo_model(name: str, seed: int):
             device="cpu", random_state=seed,
         )  # fmt: skip
     if name == "rbm":
-        return movies_rbm._model(movies_rbm.Config(seed=seed, device="cpu"))
+        return movies_rbm.make_model(movies_rbm.Config(seed=seed, device="cpu"))
     raise ValueError(name)
 
 

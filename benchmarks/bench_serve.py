@@ -36,18 +36,18 @@ def free_port() -> int:
 
 
 def churn_model(folder: Path) -> Path:
-    """Fit the churn case study's Pipeline (its own architecture and preprocessing) and save it."""
-    from deepzoo.cases import churn, churn_data
-    from deepzoo.engine.persistence import save
+    """Fit the churn case study's model (deepzoo fit's table road with the course's network) and save it."""
+    import deepzoo
+    from deepzoo.cases import churn
+    from deepzoo.data import churn as churn_data
 
-    X, y = churn_data.load_data(None)
-    model = churn.make_model(churn.Config(max_iter=30, verbose=False)).fit(X, y)
-    save(model, folder / "model")
+    config = churn.road_config(churn.Config(max_iter=30, verbose=False), folder)
+    deepzoo.fit(churn_data.read_frame(None), config=config)
     return folder / "model"
 
 
 def customers(n: int) -> list[dict]:
-    from deepzoo.cases import churn_data
+    from deepzoo.data import churn as churn_data
 
     X, _ = churn_data.load_data(None)
     X = X.sample(n=n, replace=n > len(X), random_state=0)

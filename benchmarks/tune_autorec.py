@@ -35,7 +35,7 @@ def member_predictions(train, test, *, epochs: int, alpha: float, n_models: int,
         config = movies_autoencoder.Config(
             seed=seed + k, device="cpu", max_iter=epochs, alpha=alpha, early_stopping=False
         )
-        model = movies_autoencoder._model(config).fit(train)
+        model = movies_autoencoder.make_model(config).fit(train)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ColdStartWarning)
             preds.append(model.predict(test["user"].to_numpy(), test["item"].to_numpy()))

@@ -8,7 +8,7 @@ from sklearn.pipeline import Pipeline
 
 import deepzoo
 from deepzoo import MLPClassifier
-from deepzoo.cases import churn_data
+from deepzoo.data import churn as churn_data
 
 
 def _customers(n: int = 60, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:

@@ -1,8 +1,10 @@
 """Case study ``digits``: a small ConvNet reads scikit-learn's bundled 8x8 handwritten digits (offline).
 
-load (1,797 digits, pixels 0-16 scaled to [0, 1], a stratified 75/25 split) -> fit a ConvNetClassifier ->
-evaluate (test accuracy, beside logistic regression on the pixels) -> plot (learning curves, confusion
-matrix, mistakes, filters, saliency) -> write, along :mod:`deepzoo.tasks.images`'s road.
+load (1,797 digits, pixels 0-16 scaled to [0, 1], a stratified 75/25 split) -> one call into the image
+task (:func:`deepzoo.tasks.images.fit_images`, the road of ``deepzoo fit`` on these arrays, with the
+case's small VGG over the task's choice) -> test accuracy beside logistic regression on the pixels and
+the majority class, the same leaderboard and pictures (learning curves, confusion matrix, mistakes,
+filters, saliency) -> write.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from pathlib import Path
 from sklearn.datasets import load_digits
 
 from ..data.image_data import from_arrays
-from ..models.vision.convnet import ConvNetClassifier
 from ..report import RunReport
 from ..tasks import images
+from ..tasks.base import FitConfig
 
 
 @dataclass
@@ -52,6 +54,15 @@ def _budget(config: Config) -> Config:
     return dataclasses.replace(config, max_iter=min(config.max_iter, 2)) if config.quick else config
 
 
+_NETWORK = ("architecture", "width", "learning_rate", "batch_size", "max_iter")
+
+
+def network_settings(config: Config) -> dict:
+    """The case's network over the image task's choice (LeNet-5 for images this small): no dropout,
+    shifts of a tenth of the side as the only augmentation."""
+    return {name: getattr(config, name) for name in _NETWORK} | {"dropout": 0.0, "augment": {"shift": 0.1}}
+
+
 def run(config: Config, out_dir) -> dict:
     """Run the digits ConvNet case study into ``out_dir``; return its metrics."""
     config = _budget(config)
@@ -67,21 +78,19 @@ def run(config: Config, out_dir) -> dict:
     digits = load_digits()
     X = (digits.images / 16.0).astype("float32")  # (n, 8, 8) in [0, 1]
     data = from_arrays(X, digits.target, test_size=config.test_size, seed=config.seed)
-    # the model
-    clf = ConvNetClassifier(
-        config.architecture,
-        width=config.width,
-        learning_rate=config.learning_rate,
-        lr_schedule="cosine",
-        batch_size=config.batch_size,
-        max_iter=config.max_iter,
-        augment={"shift": 0.1},
+    # the image task: fit -> beside the baselines -> leaderboard and pictures
+    fit_config = FitConfig(
+        task="images",
+        out=str(out_dir),
+        seed=config.seed,
         device=config.device,
+        resume=config.resume,
         verbose=config.verbose,
-        random_state=config.seed,
+        test_size=config.test_size,
+        settings=network_settings(config),
     )
-    # fit -> evaluate beside the baselines -> plot -> write
-    metrics, _ = images.fit_and_report(report, clf, data, resume=config.resume, seed=config.seed)
-    images.save_model(clf, out_dir)
+    report.config["fit"] = fit_config.to_dict()
+    outcome = images.fit_images(report, data, fit_config)
+    images.save_model(outcome.model, out_dir)
     report.write()
-    return metrics
+    return outcome.metrics

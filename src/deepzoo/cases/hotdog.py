@@ -1,10 +1,12 @@
 """Case study ``hotdog``: hot dog or not hot dog? Transfer learning from an ImageNet EfficientNet-Lite0.
 
 load (train/ and test/ {hot_dog, not_hot_dog}: ~500 + ~500 photos, here 28x28 thumbnails, enlarged to
-``image_size``) -> fit (the pretrained network's features, a new last layer trained on them; optionally
-fine-tune the whole network) -> evaluate on the test folder beside logistic regression on the same
-frozen features -> plot -> write. The road is :mod:`deepzoo.tasks.images`'s. The book's VGG19 reached
-62.6-81.2% on the full-size photos.
+``image_size``) -> one call into the image task (:func:`deepzoo.tasks.images.fit_images`, the road of
+``deepzoo fit`` on this folder, whose choice for photos is this network: the pretrained features and a
+new last layer trained on them; the case's fields set its budget, and optionally fine-tune the whole
+network) -> the test folder beside logistic regression on the same frozen features and the majority
+class, the same leaderboard and pictures -> write. The book's VGG19 reached 62.6-81.2% on the
+full-size photos.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from pathlib import Path
 
 from ..data import registry
 from ..data.image_data import load_folder
-from ..models.vision.convnet import ConvNetClassifier
 from ..report import RunReport
 from ..tasks import images
+from ..tasks.base import FitConfig
 
 
 @dataclass
@@ -65,6 +67,31 @@ def _budget(config: Config) -> Config:
     )
 
 
+_NETWORK = (
+    "architecture",
+    "image_size",
+    "dropout",
+    "alpha",
+    "learning_rate",
+    "max_iter",
+    "fine_tune_iter",
+    "fine_tune_learning_rate",
+)
+
+
+def network_settings(config: Config) -> dict:
+    """The case's budget over the image task's choice for photos: always the pretrained network, a fixed
+    number of epochs of the last layer (no early stopping) in batches of 64, and augmentation only
+    when the whole network is fine-tuned."""
+    augment = {"shift": 0.1, "flip": True, "rotation": 10.0, "scale": 0.1} if config.fine_tune_iter else None
+    return {name: getattr(config, name) for name in _NETWORK} | {
+        "approach": "pretrained",
+        "batch_size": 64,
+        "early_stopping": False,
+        "augment": augment,
+    }
+
+
 def run(config: Config, out_dir) -> dict:
     """Run the hot dog case study into ``out_dir``; return its metrics."""
     config = _budget(config)
@@ -79,30 +106,18 @@ def run(config: Config, out_dir) -> dict:
     )
     # load: the folder's own train/ and test/
     data = load_folder(registry.resolve("hotdog", config.data), max_per_class=20 if config.quick else None)
-    # the model
-    clf = ConvNetClassifier(
-        config.architecture,
-        pretrained=True,
-        freeze="backbone",
-        image_size=config.image_size,
-        dropout=config.dropout,
-        alpha=config.alpha,
-        learning_rate=config.learning_rate,
-        max_iter=config.max_iter,
-        batch_size=64,
-        fine_tune_iter=config.fine_tune_iter,
-        fine_tune_learning_rate=config.fine_tune_learning_rate,
-        augment={"shift": 0.1, "flip": True, "rotation": 10.0, "scale": 0.1}
-        if config.fine_tune_iter
-        else None,
+    # the image task: fit -> beside the baselines -> leaderboard and pictures
+    fit_config = FitConfig(
+        task="images",
+        out=str(out_dir),
+        seed=config.seed,
         device=config.device,
+        resume=config.resume,
         verbose=config.verbose,
-        random_state=config.seed,
+        settings=network_settings(config),
     )
-    # fit -> evaluate beside the baselines -> plot -> write
-    metrics, _ = images.fit_and_report(
-        report, clf, data, resume=config.resume, threads=config.threads, seed=config.seed
-    )
-    images.save_model(clf, out_dir)
+    report.config["fit"] = fit_config.to_dict()
+    outcome = images.fit_images(report, data, fit_config, threads=config.threads)
+    images.save_model(outcome.model, out_dir)
     report.write()
-    return metrics
+    return outcome.metrics

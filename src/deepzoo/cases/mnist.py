@@ -1,10 +1,11 @@
 """Case study ``mnist``: LeNet-5 reads 70,000 handwritten digits (the book reports 99.19% test accuracy).
 
-load (the four IDX files: 60,000 training and 10,000 test images, 28x28) -> fit a LeNet-5 style
-ConvNetClassifier (batch norm, dropout, light shifts/rotations, a cosine learning rate) -> evaluate on the
-10,000 test digits beside logistic regression on the pixels -> plot (learning curves, confusion matrix,
-mistakes, filters, saliency) -> write. The road is :mod:`deepzoo.tasks.images`'s (what ``deepzoo fit``
-takes for MNIST's files, and its choice of network too); the case adds the book's comparison.
+load (the four IDX files: 60,000 training and 10,000 test images, 28x28, their own split) -> one call
+into the image task (:func:`deepzoo.tasks.images.fit_images`, the road of ``deepzoo fit`` on MNIST's
+files, whose choice for them is this LeNet-5 style network: batch norm, dropout, light
+shifts/rotations, a cosine learning rate; the case's fields override it) -> the 10,000 test digits
+beside logistic regression on the pixels and the majority class, the same leaderboard and pictures
+(learning curves, confusion matrix, mistakes, filters, saliency) -> write.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from pathlib import Path
 
 from ..data import registry
 from ..data.image_data import load_idx
-from ..models.vision.convnet import ConvNetClassifier
 from ..report import RunReport
 from ..tasks import images
+from ..tasks.base import FitConfig
 
 
 @dataclass
@@ -71,6 +72,14 @@ def load_data(path=None):
     return data.X_train[:, 0], data.y_train, data.X_test[:, 0], data.y_test
 
 
+_NETWORK = ("architecture", "width", "dropout", "learning_rate", "batch_size", "max_iter")
+
+
+def network_settings(config: Config) -> dict:
+    """The case's network over the image task's choice for MNIST (the same LeNet-5 by default)."""
+    return {name: getattr(config, name) for name in _NETWORK} | {"augment": dict(config.augment) or None}
+
+
 def run(config: Config, out_dir) -> dict:
     """Run the MNIST case study into ``out_dir``; return its metrics."""
     config = _budget(config)
@@ -86,24 +95,18 @@ def run(config: Config, out_dir) -> dict:
     # load: the IDX files' own train / t10k split
     data = load_idx(registry.resolve("mnist", config.data))
     data = data.head(config.n_train, 1000 if config.quick else None)
-    # the model
-    clf = ConvNetClassifier(
-        config.architecture,
-        width=config.width,
-        dropout=config.dropout,
-        learning_rate=config.learning_rate,
-        lr_schedule="cosine",
-        batch_size=config.batch_size,
-        max_iter=config.max_iter,
-        augment=dict(config.augment) or None,
+    # the image task: fit -> beside the baselines -> leaderboard and pictures
+    fit_config = FitConfig(
+        task="images",
+        out=str(out_dir),
+        seed=config.seed,
         device=config.device,
+        resume=config.resume,
         verbose=config.verbose,
-        random_state=config.seed,
+        settings=network_settings(config),
     )
-    # fit -> evaluate beside the baselines -> plot -> write
-    metrics, _ = images.fit_and_report(
-        report, clf, data, resume=config.resume, threads=config.threads, seed=config.seed
-    )
-    images.save_model(clf, out_dir)
+    report.config["fit"] = fit_config.to_dict()
+    outcome = images.fit_images(report, data, fit_config, threads=config.threads)
+    images.save_model(outcome.model, out_dir)
     report.write()
-    return metrics
+    return outcome.metrics

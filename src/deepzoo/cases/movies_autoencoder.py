@@ -1,12 +1,12 @@
 """Case study ``movies_autoencoder``: how many stars will this user give? A stacked autoencoder on MovieLens.
 
-load (the course's u1.base / u1.test split of MovieLens 100K, and the titles) -> fit
-(AutoEncoderRecommender with ``deepzoo fit``'s defaults: item-based as in I-AutoRec, learning the
+load (the course's u1.base / u1.test split of MovieLens 100K, and the titles) -> one call into the
+ratings task (:func:`deepzoo.tasks.ratings.fit_and_report`, the road of ``deepzoo fit`` from the split
+on, with the case's AutoEncoderRecommender over the task's: item-based as in I-AutoRec, learning the
 differences from the bias model, early stopping on held-out ratings; the course's user-based model on
-request) -> the road of :mod:`deepzoo.tasks.ratings` (the bias model and the global mean on the same
-split, leaderboard, learning curves, predicted vs actual, error by user activity) -> the course's extras:
-precision@10 / NDCG@10, the five folds u1-u5 for mean ± sd, Surprise's SVD in the same run, one
-user's top 10 with titles -> write.
+request): the bias model, the global mean and Surprise's SVD on the same split, leaderboard, learning
+curves, predicted vs actual, error by user activity, one user's top 10 with titles -> the course's
+extras: precision@10 / NDCG@10, the five folds u1-u5 for mean ± sd -> write.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..data.ratings import MOVIELENS_FOLDS, load_movielens_100k
 from ..engine import distributed
 from ..engine.persistence import save
 from ..models.recommend import AutoEncoderRecommender
 from ..report import RunReport
 from ..tasks import ratings
-from ..tasks.base import regression_scores, stopwatch
-from . import movies_common
+from ..tasks.base import FitConfig
 
 
 @dataclass
@@ -69,26 +69,52 @@ class Config:
     """Fit Surprise's SVD on the same split when scikit-surprise is installed."""
 
 
-def _model(config: Config) -> AutoEncoderRecommender:
-    return AutoEncoderRecommender(
-        config.kind,
-        hidden_layer_sizes=tuple(config.hidden_layer_sizes),
-        activation=config.activation,
-        alpha=config.alpha,
-        residual=config.residual,
-        early_stopping=config.early_stopping,
-        learning_rate=config.learning_rate,
-        batch_size=config.batch_size,
-        max_iter=config.max_iter,
+_NETWORK = (
+    "kind",
+    "hidden_layer_sizes",
+    "activation",
+    "alpha",
+    "residual",
+    "early_stopping",
+    "learning_rate",
+    "batch_size",
+    "max_iter",
+)
+
+
+def network_settings(config: Config) -> dict:
+    """The case's autoencoder over the ratings task's AutoEncoderRecommender."""
+    settings = {name: getattr(config, name) for name in _NETWORK}
+    return settings | {"hidden_layer_sizes": tuple(config.hidden_layer_sizes)}
+
+
+def road_config(config: Config, out_dir=None) -> FitConfig:
+    """What the ratings task is asked to do: the case's seed, device and network settings."""
+    return FitConfig(
+        task="recommend",
+        out=str(out_dir or "."),
+        seed=config.seed,
         device=config.device,
-        random_state=config.seed,
         verbose=config.verbose,
+        settings=network_settings(config),
     )
+
+
+def make_model(config: Config) -> AutoEncoderRecommender:
+    """The ratings task's AutoEncoderRecommender with the case's settings (unfitted)."""
+    return ratings.default_model(False, road_config(config))
+
+
+def _budget(config: Config) -> Config:
+    """The quick setting: 2 epochs, the u1 fold only, no Surprise."""
+    if not config.quick:
+        return config
+    return dataclasses.replace(config, max_iter=min(config.max_iter, 2), all_folds=False, compare_svd=False)
 
 
 def run(config: Config, out_dir) -> dict:
     """Run the case study into ``out_dir``; return its metrics."""
-    config = movies_common.quick_budget(config)
+    config = _budget(config)
     out_dir = Path(out_dir)
     report = RunReport(
         out_dir,
@@ -99,35 +125,46 @@ def run(config: Config, out_dir) -> dict:
         f"{'movie' if config.kind == 'item' else 'user'}'s row of ratings from the observed ones; its "
         "reconstruction of the missing entries are the predictions.",
     )
-    train, test, titles = movies_common.load_fold("u1", config.data)
-    model = _model(config)
-    with stopwatch() as seconds:
-        model.fit(train)
-    board, predictions, n_cold = ratings.compare(model, seconds(), train, test, name="AutoEncoder (deepzoo)")
-    scores = movies_common.quietly(model, test)
-    rows = [{"fold": "u1", "model": "AutoEncoder (deepzoo)", "rmse": scores["rmse"], "mae": scores["mae"]}]
-    if config.compare_svd:
-        svd = movies_common.surprise_svd(train, test, config.seed)
-        if svd is not None:
-            pred, svd_seconds = svd
-            svd_scores = regression_scores(test["rating"].to_numpy(float), pred)
-            board.add("Surprise SVD", svd_scores, svd_seconds, key="svd")
-            predictions["Surprise SVD"] = pred
-            rows.append(
-                {"fold": "u1", "model": "Surprise SVD", "rmse": svd_scores["rmse"], "mae": svd_scores["mae"]}
-            )
-    metrics = board.metrics()
-    metrics.update(
-        precision_at_10=scores["precision_at_10"],
-        ndcg_at_10=scores["ndcg_at_10"],
-        cold_start_pairs=n_cold,
-        epochs=model.n_iter_,
+    # load: the course's u1 split
+    train, test, titles = load_movielens_100k("u1", config.data)
+    fit_config = road_config(config, out_dir)
+    report.config["fit"] = fit_config.to_dict()
+    svd = ratings.surprise_svd(train, test, config.seed) if config.compare_svd else None
+    # the ratings task: fit -> beside the bias model, the global mean and SVD -> leaderboard, pictures
+    outcome = ratings.fit_and_report(
+        report,
+        make_model(config),
+        train,
+        test,
+        fit_config,
+        name="AutoEncoder (deepzoo)",
+        others={} if svd is None else {"Surprise SVD": ("svd", *svd)},
+        split_rule="the course's u1.base and u1.test",
+        caption="Every model on u1.test (the course's split).",
+        user=config.user,
+        n_top=config.n_recommendations,
+        titles=titles,
     )
+    model, metrics = outcome.model, outcome.metrics
+    # the course's extras: ranking scores, the five folds
+    scores = ratings.ranking_scores(model, test)
+    rows = [{"fold": "u1", "model": "AutoEncoder (deepzoo)", "rmse": scores["rmse"], "mae": scores["mae"]}]
+    if "baseline_svd_rmse" in metrics:
+        rows.append(
+            {
+                "fold": "u1",
+                "model": "Surprise SVD",
+                "rmse": metrics["baseline_svd_rmse"],
+                "mae": metrics["baseline_svd_mae"],
+            }
+        )
+    extras = {"precision_at_10": scores["precision_at_10"], "ndcg_at_10": scores["ndcg_at_10"]}
     if config.all_folds:
         rmses = [scores["rmse"]]
-        for fold in movies_common.FOLDS[1:]:
-            tr, te, _ = movies_common.load_fold(fold, config.data)
-            fold_scores = movies_common.quietly(_model(config).fit(tr), te)
+        for fold in MOVIELENS_FOLDS[1:]:
+            fold_train, fold_test, _ = load_movielens_100k(fold, config.data)
+            fold_model = make_model(config).fit(fold_train)
+            fold_scores = ratings.ranking_scores(fold_model, fold_test)
             rmses.append(fold_scores["rmse"])
             rows.append(
                 {
@@ -137,15 +174,12 @@ def run(config: Config, out_dir) -> dict:
                     "mae": fold_scores["mae"],
                 }
             )
-        metrics["cv_rmse_mean"] = float(np.mean(rmses))
-        metrics["cv_rmse_std"] = float(np.std(rmses, ddof=1))
-    report.add_metrics(**metrics)
-    board.add_to_report(report, "Every model on u1.test (the course's split).")
-    top = movies_common.top_list(model, config.user, titles, train, config.n_recommendations)
-    ratings.add_pictures(report, model, train, test, predictions, user=config.user, top=top, label="title")
+        extras["cv_rmse_mean"] = float(np.mean(rmses))
+        extras["cv_rmse_std"] = float(np.std(rmses, ddof=1))
+    metrics = report.add_metrics(**extras)
     report.add_table(
         "favourites",
-        movies_common.favourites(config.user, titles, train),
+        ratings.favourites(train, config.user, titles),
         f"What user {config.user} rated highest in u1.base, for context.",
     )
     report.add_table(
@@ -159,8 +193,8 @@ def run(config: Config, out_dir) -> dict:
     report.add_text(
         "Reading the numbers",
         f"RMSE on u1.test: {metrics['rmse']:.4f} (the course's autoencoder: 0.95; the bias model: "
-        f"{metrics['baseline_bias_rmse']:.4f}). {svd_text} {n_cold} test ratings are of movies absent "
-        "from u1.base: they get the bias model's answer.",
+        f"{metrics['baseline_bias_rmse']:.4f}). {svd_text} {metrics['cold_start_pairs']} test ratings are "
+        "of movies absent from u1.base: they get the bias model's answer.",
     )
     if distributed.is_main_process():
         save(model, out_dir / "model")

@@ -1,11 +1,12 @@
 """Case study ``movies_rbm``: will this user like that movie? An RBM on MovieLens 100K (Deep Learning A-Z).
 
 load (the course's u1.base / u1.test split of 100,000 ratings; ratings 1-2 -> not liked, 3-5 -> liked)
--> fit (RBMRecommender as in the course: one visible unit per movie, unrated movies masked, CD-10)
--> the road of :mod:`deepzoo.tasks.ratings` (the bias model and the majority answer on the same split,
-ROC-AUC and accuracy, leaderboard, learning curves, ROC curves, accuracy by user activity) -> the
-course's extras: MAE of P(liked) (the course's test loss), precision@10 / NDCG@10, the five folds
-u1-u5 for mean ± sd, Surprise's SVD beside it, one user's top 10 with titles -> write.
+-> one call into the ratings task (:func:`deepzoo.tasks.ratings.fit_and_report`, the road of
+``deepzoo fit`` from the split on, with the course's machine over the task's RBMRecommender: one
+visible unit per movie, unrated movies masked, CD-10): the bias model, the majority answer and
+Surprise's SVD on the same split, ROC-AUC and accuracy, leaderboard, learning curves, ROC curves,
+accuracy by user activity, one user's top 10 with titles -> the course's extras: MAE of P(liked) (the
+course's test loss), precision@10 / NDCG@10, the five folds u1-u5 for mean ± sd -> write.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..data.ratings import MOVIELENS_FOLDS, load_movielens_100k
 from ..engine import distributed
 from ..engine.persistence import save
 from ..models.recommend import RBMRecommender
 from ..report import RunReport
 from ..tasks import ratings
-from ..tasks.base import classification_scores, stopwatch
-from . import movies_common
+from ..tasks.base import FitConfig
 
 
 @dataclass
@@ -67,25 +68,61 @@ class Config:
     """Fit Surprise's SVD on the same split when scikit-surprise is installed."""
 
 
-def _model(config: Config) -> RBMRecommender:
-    return RBMRecommender(
-        config.n_components,
-        like_threshold=config.like_threshold,
-        encoding=config.encoding,
-        with_bias=config.with_bias,
-        n_gibbs_steps=config.n_gibbs_steps,
-        learning_rate=config.learning_rate,
-        batch_size=config.batch_size,
-        max_iter=config.max_iter,
+_NETWORK = (
+    "n_components",
+    "like_threshold",
+    "encoding",
+    "with_bias",
+    "n_gibbs_steps",
+    "learning_rate",
+    "batch_size",
+    "max_iter",
+)
+
+
+def network_settings(config: Config) -> dict:
+    """The course's machine over the ratings task's RBMRecommender."""
+    return {name: getattr(config, name) for name in _NETWORK}
+
+
+def road_config(config: Config, out_dir=None) -> FitConfig:
+    """What the ratings task is asked to do: the case's seed, device and network settings."""
+    return FitConfig(
+        task="recommend",
+        out=str(out_dir or "."),
+        seed=config.seed,
         device=config.device,
-        random_state=config.seed,
         verbose=config.verbose,
+        settings=network_settings(config),
     )
+
+
+def make_model(config: Config) -> RBMRecommender:
+    """The ratings task's RBMRecommender with the case's settings (unfitted)."""
+    return ratings.default_model(True, road_config(config))
+
+
+def _budget(config: Config) -> Config:
+    """The quick setting: 2 epochs, the u1 fold only, no Surprise."""
+    if not config.quick:
+        return config
+    return dataclasses.replace(config, max_iter=min(config.max_iter, 2), all_folds=False, compare_svd=False)
+
+
+def _svd_beside(train, test, config: Config) -> dict:
+    """Surprise's SVD on the same split (when installed), as P(liked) for the leaderboard: it predicts
+    stars, liked when nearer the liked side (>= threshold - 0.5); a logistic squash keeps their order
+    for the ROC-AUC."""
+    svd = ratings.surprise_svd(train, test, config.seed) if config.compare_svd else None
+    if svd is None:
+        return {}
+    pred, seconds = svd
+    return {"Surprise SVD": ("svd", 1 / (1 + np.exp(-(pred - (config.like_threshold - 0.5)))), seconds)}
 
 
 def run(config: Config, out_dir) -> dict:
     """Run the case study into ``out_dir``; return its metrics."""
-    config = movies_common.quick_budget(config)
+    config = _budget(config)
     out_dir = Path(out_dir)
     report = RunReport(
         out_dir,
@@ -95,54 +132,52 @@ def run(config: Config, out_dir) -> dict:
         "'not liked', 3-5 'liked', unrated movies are masked. The RBM predicts P(liked) for each held-out "
         "rating from the user's other ratings.",
     )
-    train, test, titles = movies_common.load_fold("u1", config.data)
-    model = _model(config)
-    with stopwatch() as seconds:
-        model.fit(train)
-    board, predictions, n_cold = ratings.compare(model, seconds(), train, test, name="RBM (deepzoo)")
-    scores = movies_common.quietly(model, test)
-    rows = [{"fold": "u1", "model": "RBM (deepzoo)", "accuracy": scores["accuracy"], "mae": scores["mae"]}]
-    liked = (test["rating"].to_numpy() >= config.like_threshold).astype(int)
-    if config.compare_svd:
-        svd = movies_common.surprise_svd(train, test, config.seed)
-        if svd is not None:
-            # SVD predicts stars: liked when nearer the liked side (>= threshold - 0.5); a logistic
-            # squash keeps its order for the ROC-AUC
-            pred, svd_seconds = svd
-            p = 1 / (1 + np.exp(-(pred - (config.like_threshold - 0.5))))
-            board.add(
-                "Surprise SVD", classification_scores(liked, np.c_[1 - p, p], [0, 1]), svd_seconds, key="svd"
-            )
-            predictions["Surprise SVD"] = p
-            rows.append(
-                {"fold": "u1", "model": "Surprise SVD", "accuracy": board.metrics()["baseline_svd_accuracy"]}
-            )
-    metrics = board.metrics()
-    metrics.update(
-        mae=scores["mae"],
-        precision_at_10=scores["precision_at_10"],
-        ndcg_at_10=scores["ndcg_at_10"],
-        cold_start_pairs=n_cold,
-        epochs=model.n_iter_,
+    # load: the course's u1 split
+    train, test, titles = load_movielens_100k("u1", config.data)
+    fit_config = road_config(config, out_dir)
+    report.config["fit"] = fit_config.to_dict()
+    # the ratings task: fit -> beside the bias model, the majority answer and SVD -> leaderboard, pictures
+    outcome = ratings.fit_and_report(
+        report,
+        make_model(config),
+        train,
+        test,
+        fit_config,
+        name="RBM (deepzoo)",
+        others=_svd_beside(train, test, config),
+        split_rule="the course's u1.base and u1.test",
+        caption="Every model on u1.test (the course's split), liked = 3 stars or more.",
+        user=config.user,
+        n_top=config.n_recommendations,
+        titles=titles,
     )
+    model, metrics = outcome.model, outcome.metrics
+    # the course's extras: MAE of P(liked), ranking scores, the five folds
+    scores = ratings.ranking_scores(model, test)
+    rows = [{"fold": "u1", "model": "RBM (deepzoo)", "accuracy": scores["accuracy"], "mae": scores["mae"]}]
+    if "baseline_svd_accuracy" in metrics:
+        rows.append({"fold": "u1", "model": "Surprise SVD", "accuracy": metrics["baseline_svd_accuracy"]})
+    extras = {
+        "mae": scores["mae"],
+        "precision_at_10": scores["precision_at_10"],
+        "ndcg_at_10": scores["ndcg_at_10"],
+    }
     if config.all_folds:
         accuracies = [scores["accuracy"]]
-        for fold in movies_common.FOLDS[1:]:
-            tr, te, _ = movies_common.load_fold(fold, config.data)
-            fold_scores = movies_common.quietly(_model(config).fit(tr), te)
+        for fold in MOVIELENS_FOLDS[1:]:
+            fold_train, fold_test, _ = load_movielens_100k(fold, config.data)
+            fold_model = make_model(config).fit(fold_train)
+            fold_scores = ratings.ranking_scores(fold_model, fold_test)
             accuracies.append(fold_scores["accuracy"])
             rows.append(
                 {"fold": fold, "model": "RBM (deepzoo)", **{k: fold_scores[k] for k in ("accuracy", "mae")}}
             )
-        metrics["cv_accuracy_mean"] = float(np.mean(accuracies))
-        metrics["cv_accuracy_std"] = float(np.std(accuracies, ddof=1))
-    report.add_metrics(**metrics)
-    board.add_to_report(report, "Every model on u1.test (the course's split), liked = 3 stars or more.")
-    top = movies_common.top_list(model, config.user, titles, train, config.n_recommendations)
-    ratings.add_pictures(report, model, train, test, predictions, user=config.user, top=top, label="title")
+        extras["cv_accuracy_mean"] = float(np.mean(accuracies))
+        extras["cv_accuracy_std"] = float(np.std(accuracies, ddof=1))
+    metrics = report.add_metrics(**extras)
     report.add_table(
         "favourites",
-        movies_common.favourites(config.user, titles, train),
+        ratings.favourites(train, config.user, titles),
         f"What user {config.user} rated highest in u1.base, for context.",
     )
     report.add_table(

@@ -2,12 +2,12 @@
 
 load (962 resumes in 25 categories, but only 166 distinct texts: the rows are de-duplicated and the
 split is made on DISTINCT texts, stratified by category, or copies of a test resume would sit in the
-training set) -> the text task's road (:mod:`deepzoo.tasks.text`): a SequenceClassifier on the
-training resumes beside TF-IDF + logistic regression and the majority class, category accuracy on the
-held-out texts, confusion matrix, mistakes, saliency -> the course's extras: rank resumes by the
-cosine similarity of the classifier's document vectors, against TF-IDF cosine: precision@10 of
-same-category resumes for each held-out resume as a query -> rank resumes for free-text job
-descriptions (JobDesc.csv) -> show close pairs that share few words -> write.
+training set) -> one call into the text task (:func:`deepzoo.tasks.text.fit_and_report`): a
+SequenceClassifier on the training resumes beside TF-IDF + logistic regression and the majority
+class, category accuracy on the held-out texts, confusion matrix, mistakes, saliency -> the course's
+extras: rank resumes by the cosine similarity of the classifier's document vectors, against TF-IDF
+cosine: precision@10 of same-category resumes for each held-out resume as a query -> rank resumes for
+free-text job descriptions (JobDesc.csv) -> show close pairs that share few words -> write.
 """
 
 from __future__ import annotations
@@ -138,26 +138,40 @@ def run(config: Config, out_dir) -> dict:
     X_train, y_train, X_test, y_test = text.split(texts, labels, config.test_size, config.seed)
     X_train, X_test = np.asarray(X_train, dtype=object), np.asarray(X_test, dtype=object)
     jobs = read_text_csv(dataset_file("resumes", "JobDesc.csv", config.data), text_column="Skills")
-    # fit and compare: categories
     fit_config = FitConfig(
-        seed=config.seed, device=config.device, settings=network_settings(config), verbose=config.verbose
+        task="text",
+        out=str(out_dir),
+        seed=config.seed,
+        device=config.device,
+        test_size=config.test_size,
+        settings=network_settings(config),
+        verbose=config.verbose,
     )
-    clf, board, outputs = text.fit_and_compare(list(X_train), y_train, list(X_test), y_test, fit_config)
+    report.config["fit"] = fit_config.to_dict()
+    # the text task: categories -> beside the baselines -> leaderboard and pictures
+    outcome = text.fit_and_report(
+        report,
+        list(X_train),
+        y_train,
+        list(X_test),
+        y_test,
+        fit_config,
+        how=f"{config.test_size:.0%} of the {len(texts)} distinct texts held out, stratified by category",
+        caption="Category of the held-out distinct resumes, every model on the same split.",
+    )
+    clf = outcome.model
     # evaluate: ranking held-out resumes against the training resumes
     emb_train, emb_test = clf.document_vectors(list(X_train)), clf.document_vectors(list(X_test))
     tfidf = TfidfVectorizer(sublinear_tf=True).fit(X_train)
     tf_train, tf_test = tfidf.transform(X_train).toarray(), tfidf.transform(X_test).toarray()
     k = 10
     ideal = float(np.mean([min(k, int(np.sum(y_train == c))) / k for c in y_test]))
-    metrics = {
-        **board.metrics(),
+    extras = {
         "precision_at_10": precision_at_k(emb_test, emb_train, y_test, y_train, k),
         "tfidf_precision_at_10": precision_at_k(tf_test, tf_train, y_test, y_train, k),
         "ideal_precision_at_10": ideal,
         "n_rows": n_rows,
         "n_distinct": len(texts),
-        "n_train": len(y_train),
-        "n_test": len(y_test),
     }
     # close pairs that share few words: each test resume's nearest training resume by embedding
     sims = (emb_test / np.linalg.norm(emb_test, axis=1, keepdims=True)) @ (
@@ -200,10 +214,8 @@ def run(config: Config, out_dir) -> dict:
                 "predicted category": str(clf.predict([jobs[n]])[0]),
             }
         )
-    # plot and write
-    report.add_metrics(**metrics)
-    board.add_to_report(report, "Category of the held-out distinct resumes, every model on the same split.")
-    text.add_pictures(report, clf, list(X_test), y_test, outputs)
+    # the course's extras: ranking, close pairs, job descriptions
+    metrics = report.add_metrics(**extras)
     report.add_table(
         "ranking",
         pd.DataFrame(

@@ -1,10 +1,10 @@
 """Case study ``stock``: forecast tomorrow's Google opening price (Deep Learning A-Z, "Building a RNN").
 
 load (the course's Google_Stock_Price_{Train,Test}.csv with ``--data``; offline, matplotlib's bundled
-goog.npz with its last 20 days held out) -> the forecast task of ``deepzoo fit``
-(:mod:`deepzoo.tasks.series`: the LSTM on windows of changes, persistence, Ridge, the training mean,
-the same leaderboard and pictures) -> the course's extras: the previous close as a forecast, and the
-course's recipe trained in the same run -> write.
+goog.npz with its last 20 days held out) -> the course's recipe trained in the same run, and the
+previous close as a forecast -> one call into the forecast task of ``deepzoo fit``
+(:func:`deepzoo.tasks.series.fit_and_report`: the LSTM on windows of changes beside persistence,
+Ridge, the training mean and the course's two forecasts, the same leaderboard and pictures) -> write.
 
 What is special to the course is only this module: its two files, the Close column of the training
 file that is not split-adjusted before 27 March 2014 (halved there, and said so), and the recipe
@@ -150,6 +150,14 @@ def run(config: Config, out_dir) -> dict:
     target = features[0]
     rows = pd.concat([train, test])[features].rename_axis("Date").reset_index()
     n_test = len(test)
+    # the course's forecasts beside the road's: yesterday's close as a forecast, and the course's recipe
+    others = {}
+    if "Close" in train.columns and target == "Open":
+        close = pd.concat([train, test])["Close"].to_numpy()
+        others["previous close"] = (close[-n_test - 1 : -1], "previous_close", 0.0)
+    if config.course_recipe:
+        course, course_seconds = _course_recipe(train, test, target, config)
+        others["course recipe (4 x LSTM(50))"] = (course, "course", course_seconds)
     # the forecast task of deepzoo fit: the same model, baselines, leaderboard and pictures
     settings = {
         k: v
@@ -160,42 +168,41 @@ def run(config: Config, out_dir) -> dict:
         )
         if v is not None
     }
-    fit_config = FitConfig(seed=config.seed, device=config.device, verbose=config.verbose, settings=settings)
-    model = series.make_forecaster({"date": "Date", "target": target}, features[1:], len(train), fit_config)
-    fit_seconds = series.fit_forecaster(model, rows.iloc[:-n_test], fit_config, out_dir)
-    evaluation = series.evaluate(model, rows, n_test)
-    # the course's extras: yesterday's close as a forecast, and the course's recipe
-    forecasts = evaluation["forecasts"]
-    if "Close" in train.columns and target == "Open":
-        close = pd.concat([train, test])["Close"].to_numpy()
-        forecasts["previous close"] = (close[-n_test - 1 : -1], "previous_close", "baseline", 0.0)
-    if config.course_recipe:
-        course, course_seconds = _course_recipe(train, test, target, config)
-        forecasts["course recipe (4 x LSTM(50))"] = (course, "course", "baseline", course_seconds)
-    board = series.leaderboard(evaluation, fit_seconds)
-    metrics = board.metrics()
-    network = series.forecast_scores(evaluation["actual"], evaluation["network"], evaluation["last"])
-    metrics.update(
-        persistence_rmse=metrics["baseline_persistence_rmse"],
-        persistence_mae=metrics["baseline_persistence_mae"],
-        network_rmse=network["rmse"],
-        uses_network=model.uses_network_,
-        epochs=model.n_iter_,
-        n_timesteps=model.n_timesteps_,
-        n_train_days=len(train),
-        n_test_days=n_test,
+    fit_config = FitConfig(
+        task="forecast",
+        out=str(out_dir),
+        seed=config.seed,
+        device=config.device,
+        verbose=config.verbose,
+        settings=settings,
     )
+    report.config["fit"] = fit_config.to_dict()
+    outcome = series.fit_and_report(
+        report,
+        rows,
+        n_test,
+        {"date": "Date", "target": target},
+        features[1:],
+        fit_config,
+        others=others,
+        notes=notes,
+        caption="Same test days, each forecast from the real days before it.",
+        title=f"{target} price, {n_test} test days ({source})",
+    )
+    model, metrics = outcome.model, outcome.metrics
+    # the course's names for the figures, and what they say
+    extras = {
+        "persistence_mae": metrics["baseline_persistence_mae"],
+        "n_train_days": len(train),
+        "n_test_days": n_test,
+        "beats_persistence": bool(metrics["rmse"] < metrics["persistence_rmse"]),
+    }
     if "baseline_previous_close_rmse" in metrics:
-        metrics["previous_close_rmse"] = metrics["baseline_previous_close_rmse"]
+        extras["previous_close_rmse"] = metrics["baseline_previous_close_rmse"]
     if "baseline_course_rmse" in metrics:
-        metrics.update(course_rmse=metrics["baseline_course_rmse"], course_fit_seconds=course_seconds)
-    metrics["beats_persistence"] = bool(metrics["rmse"] < metrics["persistence_rmse"])
-    # write
-    report.add_metrics(**metrics)
-    board.add_to_report(report, "Same test days, each forecast from the real days before it.")
-    report.add_table("decisions", series.decisions(model, features[1:]), "What was chosen from the data.")
-    series.add_pictures(report, model, evaluation, title=f"{target} price, {n_test} test days ({source})")
-    verdict = (
+        extras.update(course_rmse=metrics["baseline_course_rmse"], course_fit_seconds=course_seconds)
+    metrics = report.add_metrics(**extras)
+    reading = (
         f"The LSTM's RMSE {metrics['rmse']:.2f} is "
         + ("below" if metrics["beats_persistence"] else "NOT below")
         + f" persistence's {metrics['persistence_rmse']:.2f}"
@@ -203,17 +210,17 @@ def run(config: Config, out_dir) -> dict:
             "."
             if model.uses_network_
             else " (the network did not beat persistence before the test days, so "
-            f"the model forecasts persistence; the network alone scores {network['rmse']:.2f})."
+            f"the model forecasts persistence; the network alone scores {metrics['network_rmse']:.2f})."
         )
     )
     if "previous_close_rmse" in metrics:
-        verdict += (
+        reading += (
             f" The previous close alone gives {metrics['previous_close_rmse']:.2f}: most of the gain over "
             "persistence is the overnight information in yesterday's close."
         )
     if "course_rmse" in metrics:
-        verdict += f" The course's recipe gives {metrics['course_rmse']:.2f}."
-    report.add_text("Verdict", verdict + (" Data notes: " + "; ".join(notes) if notes else ""))
+        reading += f" The course's recipe gives {metrics['course_rmse']:.2f}."
+    report.add_text("Reading the numbers", reading)
     save(model, out_dir / "model")
     report.write()
     return metrics

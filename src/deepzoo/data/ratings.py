@@ -26,9 +26,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["load_movielens_100k", "make_ratings", "read_ratings", "read_titles"]
+__all__ = ["MOVIELENS_FOLDS", "load_movielens_100k", "make_ratings", "read_ratings", "read_titles"]
 
 COLUMNS = ["user", "item", "rating", "timestamp"]
+MOVIELENS_FOLDS = ("u1", "u2", "u3", "u4", "u5")
+"""MovieLens 100K's five splits whose test parts are disjoint (a five-fold cross-validation)."""
 _MOVIELENS_CSV = ("userId", "movieId", "rating")
 
 

@@ -4,7 +4,8 @@ logistic regression and the majority class, on one split.
 read -> split -> the network the data call for -> fit -> every model on the same test images ->
 leaderboard -> pictures (learning curves, confusion matrix, mistakes, first-layer filters, saliency) ->
 ``model/`` (``deepzoo predict MODEL FOLDER``, ``deepzoo serve``). The case studies ``mnist``,
-``cats_dogs``, ``hotdog`` and ``digits`` take the same road with their course's network.
+``cats_dogs``, ``hotdog`` and ``digits`` take the same road from their loaded images on
+(:func:`fit_images`), with their course's network given as settings.
 
 **Split.** The data's own when they bring one: ``train/`` + ``test/`` (or ``training_set/`` +
 ``test_set/``) folders, IDX ``train-*`` + ``t10k-*`` files, an ``.npz`` holding ``x_train``,
@@ -84,6 +85,7 @@ __all__ = [
     "choose_model",
     "describe_model",
     "fit_and_report",
+    "fit_images",
     "load",
     "predict_images",
     "run",
@@ -410,10 +412,15 @@ def _options(settings: dict) -> tuple[dict, dict]:
     return options, settings
 
 
-def run(source, config: FitConfig, report) -> Outcome:
-    """Fit the image task on ``source`` (a path or arrays) into ``report``."""
+def fit_images(
+    report, data: ImageData, config: FitConfig, *, threads: int | None = None, extra: dict | None = None
+) -> Outcome:
+    """The road of :func:`run` from loaded images on, for ``deepzoo fit`` and the image case studies:
+    the network the data call for (:func:`choose_model`; ``approach`` among ``config.settings``), the
+    rest of ``config.settings`` on top (a case's course network) -> the decisions in the report ->
+    :func:`fit_and_report` (fit, beside logistic regression and the majority class, leaderboard,
+    pictures). ``threads``: CPU threads for torch (None: torch's default); ``extra``: more metrics."""
     options, settings = _options(config.settings)
-    data = load(source, config, on_error=options["on_error"], pool_splits=options["pool_splits"])
     clf, why = choose_model(
         data, approach=options["approach"], seed=config.seed, device=config.device, verbose=config.verbose
     )
@@ -422,6 +429,8 @@ def run(source, config: FitConfig, report) -> Outcome:
     except ValueError as exc:
         raise ValueError(f"--set: {exc}") from None
     why = f"{describe_model(clf)}, because of {why}"
+    if settings:
+        why += f" (set: {', '.join(sorted(settings))})"
     decided = {
         "images": data.describe(),
         "split": data.split,
@@ -442,10 +451,18 @@ def run(source, config: FitConfig, report) -> Outcome:
         data,
         resume=config.resume,
         time_limit=config.time_limit,
+        threads=threads,
         seed=config.seed,
-        extra={"architecture": clf.architecture, "image_size": decided["image_size"][0]},
+        extra={"architecture": clf.architecture, "image_size": decided["image_size"][0], **(extra or {})},
     )
     return Outcome("images", clf, metrics, board.frame(), report.out_dir, verdict=board.verdict())
+
+
+def run(source, config: FitConfig, report) -> Outcome:
+    """Fit the image task on ``source`` (a path or arrays) into ``report``."""
+    options, _ = _options(config.settings)
+    data = load(source, config, on_error=options["on_error"], pool_splits=options["pool_splits"])
+    return fit_images(report, data, config)
 
 
 # -- deepzoo predict ------------------------------------------------------------------------------------

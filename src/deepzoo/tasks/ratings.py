@@ -9,18 +9,21 @@ learning curves, predicted vs actual, error by user activity, one user's top lis
 
 Graded ratings are scored by RMSE (primary), MAE and R²; two-valued ratings by ROC-AUC (primary),
 accuracy, F1 and PR-AUC of "liked" (the higher value). The case studies ``movies_autoencoder`` and
-``movies_rbm`` call :func:`compare` and :func:`add_pictures` on the course's u1 split.
+``movies_rbm`` take the same road from the fit on (:func:`fit_and_report`) on the course's u1 split,
+with Surprise's SVD beside (:func:`surprise_svd`) and the top list titled (:func:`with_titles`).
 """
 
 from __future__ import annotations
 
 import re
+import time
 import warnings
 
 import numpy as np
 import pandas as pd
 
 from .. import plots
+from ..engine import distributed
 from ..models.recommend import (
     AutoEncoderRecommender,
     BiasRecommender,
@@ -41,7 +44,20 @@ from .base import (
     stopwatch,
 )
 
-__all__ = ["compare", "add_pictures", "is_binary", "predict_ratings", "ratings_table", "run", "split"]
+__all__ = [
+    "add_pictures",
+    "compare",
+    "favourites",
+    "fit_and_report",
+    "is_binary",
+    "predict_ratings",
+    "ranking_scores",
+    "ratings_table",
+    "run",
+    "split",
+    "surprise_svd",
+    "with_titles",
+]
 
 DEEP_NAMES = {"AutoEncoderRecommender": "AutoRec (deepzoo)", "RBMRecommender": "RBM (deepzoo)"}
 
@@ -258,16 +274,35 @@ def add_pictures(report, model, train: pd.DataFrame, test: pd.DataFrame, predict
     )
 
 
-def run(source, config: FitConfig, report) -> Outcome:
-    """Fit the ratings task on ``source.frame`` with the columns ``source.columns`` found."""
+def fit_and_report(
+    report,
+    model,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    config: FitConfig,
+    *,
+    name: str | None = None,
+    others: dict | None = None,
+    rows_dropped: int = 0,
+    split_rule: str | None = None,
+    caption: str | None = None,
+    user=None,
+    n_top: int = 10,
+    titles: pd.Series | None = None,
+) -> Outcome:
+    """The ratings road from the split on, for ``deepzoo fit`` and the movie case studies: fit ``model``
+    (checkpointed in the run folder, within ``config.time_limit``) -> :func:`compare` beside the bias
+    model and the trivial answer, and ``others`` -> metrics, leaderboard, the data in a paragraph ->
+    :func:`add_pictures` with ``user``'s top ``n_top`` (titled when ``titles`` maps items to titles).
+
+    ``others`` maps a display name to ``(key, test predictions, fit seconds)`` of a model fitted
+    elsewhere on the same split (Surprise's SVD; P(liked) when the ratings are two-valued).
+    ``split_rule`` says how the split was made (default: the seeded draw of :func:`split`).
+    """
     from ..engine.training import time_limit
 
-    ratings, dropped = ratings_table(source.frame, source.columns)
-    binary = is_binary(ratings.iloc[:, 2])
-    train, test = split(ratings, config.test_size, config.seed)
-    model = default_model(binary, config)
     checkpointed = "checkpoint" in model.get_params()
-    if checkpointed:
+    if checkpointed and distributed.is_main_process():
         model.set_params(
             checkpoint=str(report.out_dir / "checkpoints" / "autorec.ckpt"), resume=config.resume
         )
@@ -275,37 +310,110 @@ def run(source, config: FitConfig, report) -> Outcome:
         model.fit(train)
     if checkpointed:
         model.set_params(checkpoint=None, resume=False)
-    board, predictions, _ = compare(model, seconds(), train, test)
+    binary = isinstance(model, RBMRecommender)
+    board, predictions, cold = compare(model, seconds(), train, test, name=name)
+    liked_from = model.like_threshold_ if binary else None
+    truth = test.iloc[:, 2].to_numpy(float)
+    for shown, (key, pred, fit_seconds) in (others or {}).items():
+        board.add(
+            shown, _scores(binary, truth, np.asarray(pred, dtype=float), liked_from), fit_seconds, key=key
+        )
+        predictions[shown] = np.asarray(pred, dtype=float)
+    both = pd.concat([train.iloc[:, :2], test.iloc[:, :2]])
     metrics = board.metrics()
-    primary = board.primary
     metrics.update(
-        n_ratings=len(ratings),
+        n_ratings=len(train) + len(test),
         n_train=len(train),
         n_test=len(test),
-        n_users=int(ratings.iloc[:, 0].nunique()),
-        n_items=int(ratings.iloc[:, 1].nunique()),
-        rows_dropped=dropped,
+        n_users=int(both.iloc[:, 0].nunique()),
+        n_items=int(both.iloc[:, 1].nunique()),
+        rows_dropped=rows_dropped,
         rating_scale=list(model.rating_scale_),
         epochs=model.n_iter_,
+        cold_start_pairs=cold,
     )
     if not binary:
         metrics["rmse_vs_bias"] = metrics["rmse"] / metrics["baseline_bias_rmse"]
     report.add_metrics(**metrics)
     board.add_to_report(
         report,
-        f"Every model on the same {len(test):,} test ratings (every test user and item also has training "
-        f"ratings); {primary} is the main metric.",
+        caption
+        or f"Every model on the same {len(test):,} test ratings (every test user and item also has "
+        f"training ratings); {board.primary} is the main metric.",
     )
+    split_rule = split_rule or f"seed {config.seed}"
     report.add_text(
         "The data",
-        f"{len(ratings):,} ratings of {metrics['n_items']:,} items by {metrics['n_users']:,} users, "
+        f"{metrics['n_ratings']:,} ratings of {metrics['n_items']:,} items by {metrics['n_users']:,} users, "
         f"scale {model.rating_scale_[0]:g} to {model.rating_scale_[1]:g}"
         + (" (two values: liked / not liked, the RBM's task)" if binary else "")
-        + f"; {dropped:,} rows with a missing value dropped. Split: {len(train):,} training and "
-        f"{len(test):,} test ratings (seed {config.seed}).",
+        + f"; {rows_dropped:,} rows with a missing value dropped. Split: {len(train):,} training and "
+        f"{len(test):,} test ratings ({split_rule})"
+        + (
+            f"; {cold:,} test pairs of a user or item unseen in training get the bias model's answer."
+            if cold
+            else "."
+        ),
     )
-    add_pictures(report, model, train, test, predictions)
+    user, top = top_list(model, train, user, n_top)
+    if titles is not None:
+        top = with_titles(top, titles)
+    label = "item" if titles is None else "title"
+    add_pictures(report, model, train, test, predictions, user=user, top=top, label=label)
     return Outcome("recommend", model, report.metrics, board.frame(), report.out_dir, None, board.verdict())
+
+
+def run(source, config: FitConfig, report) -> Outcome:
+    """Fit the ratings task on ``source.frame`` with the columns ``source.columns`` found."""
+    ratings, dropped = ratings_table(source.frame, source.columns)
+    binary = is_binary(ratings.iloc[:, 2])
+    train, test = split(ratings, config.test_size, config.seed)
+    model = default_model(binary, config)
+    return fit_and_report(report, model, train, test, config, rows_dropped=dropped)
+
+
+# -- beside the road: Surprise, ranking scores, titles (the movie case studies, benchmarks) ---------------
+def surprise_svd(train: pd.DataFrame, test: pd.DataFrame, seed: int, algorithm: str = "SVD"):
+    """Surprise's SVD (or ``SVDpp``, ``BaselineOnly``) fitted on ``train``'s user, item and rating
+    columns: (predicted ratings of ``test``, fit seconds), or None when scikit-surprise is not
+    installed (it is in the ``bench`` extra only)."""
+    try:
+        import surprise
+    except ImportError:
+        return None
+    user, item, rating = train.columns[:3]
+    low, high = float(train[rating].min()), float(train[rating].max())
+    reader = surprise.Reader(rating_scale=(low, high))
+    trainset = surprise.Dataset.load_from_df(train[[user, item, rating]], reader).build_full_trainset()
+    algo = getattr(surprise, algorithm)(**({"random_state": seed} if algorithm != "BaselineOnly" else {}))
+    started = time.perf_counter()
+    algo.fit(trainset)
+    pred = np.array([algo.predict(u, i).est for u, i in zip(test[user], test[item])])
+    return pred, time.perf_counter() - started
+
+
+def ranking_scores(model, test: pd.DataFrame) -> dict:
+    """``model.evaluate(test)`` (its errors, precision@10 and NDCG@10) without the ColdStartWarning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ColdStartWarning)
+        return model.evaluate(test)
+
+
+def with_titles(top: pd.DataFrame, titles: pd.Series) -> pd.DataFrame:
+    """A :func:`top_list` with a ``title`` column beside the item ids (``titles``: item -> title)."""
+    top = top.copy()
+    top.insert(top.columns.get_loc("item") + 1, "title", top["item"].map(titles).fillna("(unknown title)"))
+    return top
+
+
+def favourites(train: pd.DataFrame, user, titles: pd.Series | None = None, n: int = 10) -> pd.DataFrame:
+    """What ``user`` rated highest in ``train`` (context for their recommendations), with titles."""
+    user_column, item, rating = train.columns[:3]
+    mine = train[train[user_column] == user].sort_values([rating, item], ascending=[False, True]).head(n)
+    table = pd.DataFrame({"item": mine[item].to_numpy(), "rating": mine[rating].to_numpy()})
+    if titles is not None:
+        table.insert(1, "title", table["item"].map(titles).to_numpy())
+    return table
 
 
 def predict_ratings(model, frame: pd.DataFrame) -> pd.DataFrame:

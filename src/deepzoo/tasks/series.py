@@ -53,7 +53,15 @@ from .base import (
     stopwatch,
 )
 
-__all__ = ["evaluate", "forecaster_settings", "forecast_scores", "predict_series", "run", "split_series"]
+__all__ = [
+    "evaluate",
+    "fit_and_report",
+    "forecaster_settings",
+    "forecast_scores",
+    "predict_series",
+    "run",
+    "split_series",
+]
 
 _DEEP = "LSTM (deepzoo)"
 
@@ -316,18 +324,33 @@ def add_pictures(report, model: SeriesForecaster, evaluation: dict, title: str =
     )
 
 
-def run(source, config: FitConfig, report) -> Outcome:
-    """Fit the forecast task on ``source.frame`` (and its own later test file, when there is one)."""
-    columns = dict(source.columns)
-    schema = source.schema
-    features = [c for c in schema.names("numeric") if c not in (columns["target"], columns["date"])]
-    rows, n_test, own_test, notes = split_series(source.frame, source.test_frame, columns, config.test_size)
-    n_timesteps = config.settings.get("n_timesteps", "auto")
-    _check_length(len(rows), n_test, n_timesteps, None if own_test else config.test_size)
+def fit_and_report(
+    report,
+    rows: pd.DataFrame,
+    n_test: int,
+    columns: dict,
+    features,
+    config: FitConfig,
+    *,
+    others: dict | None = None,
+    notes=(),
+    caption: str = "Every forecast of the same held-out steps, each from the rows before it.",
+    title: str = "",
+) -> Outcome:
+    """The forecast road from the split on, for ``deepzoo fit`` and the ``stock`` case: the forecaster
+    for the data (``config.settings`` on top) fitted on all but the last ``n_test`` of ``rows`` (in
+    date order) -> :func:`evaluate` beside persistence, Ridge and the mean, and ``others`` ->
+    leaderboard, metrics, the decisions, the fallback -> :func:`add_pictures` (``title``).
+
+    ``others`` maps a display name to ``(forecasts of the held-out steps, key, fit seconds)`` of a
+    forecast made elsewhere (a course's recipe); ``notes`` are said with the fallback.
+    """
     n_train = len(rows) - n_test
     model = make_forecaster(columns, features, n_train, config)
     fit_seconds = fit_forecaster(model, rows.iloc[:n_train], config, report.out_dir)
     evaluation = evaluate(model, rows, n_test)
+    for name, (values, key, seconds) in (others or {}).items():
+        evaluation["forecasts"][name] = (np.asarray(values, dtype=float), key, "baseline", seconds)
     board = leaderboard(evaluation, fit_seconds)
     metrics = board.metrics()
     network = forecast_scores(evaluation["actual"], evaluation["network"], evaluation["last"])
@@ -344,7 +367,7 @@ def run(source, config: FitConfig, report) -> Outcome:
         epochs=model.n_iter_,
     )
     report.add_metrics(**metrics)
-    board.add_to_report(report, "Every forecast of the same held-out steps, each from the rows before it.")
+    board.add_to_report(report, caption)
     report.add_table("decisions", decisions(model, features), "What was chosen from the data.")
     fallback = f"The network's own forecasts score RMSE {network['rmse']:.4g} on the held-out steps. " + (
         "It did not beat persistence on the held-back training windows, so the model forecasts persistence."
@@ -352,8 +375,21 @@ def run(source, config: FitConfig, report) -> Outcome:
         else "It beat persistence on the held-back training windows and is used."
     )
     report.add_text("Fallback", fallback + (" Notes: " + "; ".join(notes) + "." if notes else ""))
-    add_pictures(report, model, evaluation)
-    return Outcome("forecast", model, report.metrics, board.frame(), report.out_dir, schema, board.verdict())
+    add_pictures(report, model, evaluation, title=title)
+    return Outcome("forecast", model, report.metrics, board.frame(), report.out_dir, verdict=board.verdict())
+
+
+def run(source, config: FitConfig, report) -> Outcome:
+    """Fit the forecast task on ``source.frame`` (and its own later test file, when there is one)."""
+    columns = dict(source.columns)
+    schema = source.schema
+    features = [c for c in schema.names("numeric") if c not in (columns["target"], columns["date"])]
+    rows, n_test, own_test, notes = split_series(source.frame, source.test_frame, columns, config.test_size)
+    n_timesteps = config.settings.get("n_timesteps", "auto")
+    _check_length(len(rows), n_test, n_timesteps, None if own_test else config.test_size)
+    outcome = fit_and_report(report, rows, n_test, columns, features, config, notes=notes)
+    outcome.schema = schema
+    return outcome
 
 
 # -- deepzoo predict ------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ __all__ = [
     "add_saliency_figures",
     "baselines",
     "compare",
+    "fit_and_report",
     "iter_lines",
     "mistakes",
     "predict_texts",
@@ -337,14 +338,28 @@ def add_pictures(report, clf, X_test, y_test, outputs: dict, n_saliency: int = 3
 
 
 # -- the task ------------------------------------------------------------------------------------------
-def run(source, config: FitConfig, report) -> Outcome:
-    """Fit the text task on ``source`` (a table's text and target columns, or a folder of texts)."""
-    X_train, y_train, X_test, y_test, how = load(source, config)
+def fit_and_report(
+    report,
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    config: FitConfig,
+    *,
+    how: str = _SPLIT_RULE,
+    column: str | None = None,
+    caption: str = "",
+    **fit_params,
+) -> Outcome:
+    """The text road from the split on, for ``deepzoo fit`` and the text case studies:
+    :func:`fit_and_compare` (checkpointed in the run folder) -> the data and the network in a paragraph,
+    metrics, leaderboard -> :func:`add_pictures`. ``how`` says how the split was made; ``column``
+    names the text column the saved model reads from a table; ``fit_params`` go to the network's
+    ``fit`` (``word_vectors``)."""
     if len(np.unique(y_train)) < 2:
         raise ValueError(
             f"The training texts hold one class ({str(y_train[0])!r}); text classification needs two or more."
         )
-    column = source.columns.get("text")
     train_input = pd.DataFrame({column: X_train}) if column is not None else X_train
     clf, board, outputs = fit_and_compare(
         train_input,
@@ -353,6 +368,7 @@ def run(source, config: FitConfig, report) -> Outcome:
         y_test,
         config,
         report.out_dir / "checkpoints" / "sequence_classifier.ckpt",
+        **fit_params,
     )
     report.add_text(
         "Data",
@@ -366,9 +382,19 @@ def run(source, config: FitConfig, report) -> Outcome:
         epochs=clf.n_iter_,
         vocabulary=clf.n_tokens_,
     )
-    board.add_to_report(report)
+    board.add_to_report(report, caption)
     add_pictures(report, clf, X_test, y_test, outputs)
-    return Outcome("text", clf, report.metrics, board.frame(), report.out_dir, source.schema, board.verdict())
+    return Outcome("text", clf, report.metrics, board.frame(), report.out_dir, verdict=board.verdict())
+
+
+def run(source, config: FitConfig, report) -> Outcome:
+    """Fit the text task on ``source`` (a table's text and target columns, or a folder of texts)."""
+    X_train, y_train, X_test, y_test, how = load(source, config)
+    outcome = fit_and_report(
+        report, X_train, y_train, X_test, y_test, config, how=how, column=source.columns.get("text")
+    )
+    outcome.schema = source.schema
+    return outcome
 
 
 def _describe(clf) -> str:

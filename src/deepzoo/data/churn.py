@@ -1,10 +1,14 @@
-"""The churn data set-up of Deep Learning A-Z, shared by the case study and the benchmark.
+"""Churn_Modelling.csv (Deep Learning A-Z's bank customers): reading it, and the course's encoding.
 
-Drop RowNumber, CustomerId and Surname; one-hot Geography; encode Gender; scale everything. By default
-two engineered features are added, both plain scikit-learn transformers (so a saved Pipeline still
-loads without running our code): NumOfProducts one-hot (churn is U-shaped in it: 3-4 products leave
-far more often than 2) and a has-a-balance flag (a quarter of the customers hold exactly 0). On the
-seed-0 split they lift the MLP's test ROC-AUC by about 0.005 and its accuracy by about 0.4 points.
+:func:`read_frame` reads the file and checks that it holds the course's columns; the ``churn`` case
+study hands that frame to ``deepzoo fit``'s table road, which encodes it itself
+(:class:`~deepzoo.data.encoder.TableEncoder`). The course's own set-up stays here for the benchmark
+that compares deepzoo's MLP with scikit-learn's and the course's recipe on identical inputs
+(benchmarks/bench_churn_mlp.py): drop RowNumber, CustomerId and Surname; one-hot Geography; encode
+Gender; scale everything. By default two engineered features are added, both plain scikit-learn
+transformers (so a saved Pipeline still loads without running our code): NumOfProducts one-hot (churn
+is U-shaped in it: 3-4 products leave far more often than 2) and a has-a-balance flag (a quarter of the
+customers hold exactly 0).
 """
 
 from __future__ import annotations
@@ -34,23 +38,29 @@ NUMERIC = (
 FEATURES = NUMERIC[:1] + CATEGORICAL + BINARY + NUMERIC[1:]
 
 
-def load_data(path=None) -> tuple[pd.DataFrame, np.ndarray]:
-    """Features (a DataFrame with the raw columns) and the target ``Exited`` of Churn_Modelling.csv.
+def read_frame(path=None) -> pd.DataFrame:
+    """Churn_Modelling.csv as it is (identifiers, features and ``Exited``), its columns checked.
 
     ``path`` is the dataset folder or the CSV itself; None resolves it through the dataset registry.
     """
-    from ..data.registry import dataset_file
-    from ..data.tabular import read_csv, split_target
+    from .registry import dataset_file
+    from .tabular import read_csv, split_target
 
     csv = Path(path) if path is not None and Path(path).is_file() else dataset_file("churn", path=path)
     frame = read_csv(csv)
-    X, y = split_target(frame, TARGET, drop=DROP)
+    X, _ = split_target(frame, TARGET, drop=DROP)  # a missing target or identifier: its own message
     missing = [c for c in FEATURES if c not in X.columns]
     if missing:
         raise ValueError(
-            f"{csv} lacks the churn feature columns {missing}; available: {', '.join(X.columns)}."
+            f"{csv} lacks the churn feature columns {missing}; available: {', '.join(map(str, X.columns))}."
         )
-    return X[list(FEATURES)], y.to_numpy().astype(int)
+    return frame
+
+
+def load_data(path=None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Features (a DataFrame with the raw columns of :data:`FEATURES`) and the target ``Exited``."""
+    frame = read_frame(path)
+    return frame[list(FEATURES)], frame[TARGET].to_numpy().astype(int)
 
 
 def make_preprocessor(engineered: bool = True) -> ColumnTransformer:
