@@ -86,7 +86,7 @@ def unigram_perplexity(train_docs, test_docs, vocabulary) -> float:
 
 
 class BigramModel:
-    """The previous word alone: bigram counts with absolute discounting (0.75, not tuned) interpolated with
+    """The previous token alone: bigram counts with absolute discounting (0.75, not tuned) interpolated with
     the add-one unigram of :func:`unigram_perplexity`, on the same tokens (the network's vocabulary,
     unknown words pooled, '<eos>' closing each message and opening the next)."""
 
@@ -186,16 +186,17 @@ def run(config: Config, out_dir) -> dict:
                 text = f"({exc})"
             rows.append({"prompt": prompt, "temperature": temperature, "continuation": text})
     # beside the bigram and unigram models; plot and write
+    unit = "word" if config.level == "word" else "character"
     board = Leaderboard(
         "perplexity",
-        advice="Counting word pairs is enough for these short messages at this budget; give the network "
-        "more epochs or text.",
+        advice=f"Counting pairs of {unit}s is enough for these short messages at this budget; give the "
+        "network more epochs or text.",
     )
     board.add(f"{config.level}-level LSTM (deepzoo)", {"perplexity": metrics["perplexity"]}, fit_seconds,
               key="lstm", role="deep")  # fmt: skip
-    board.add("bigram (previous word)", {"perplexity": bigram.perplexity(test_docs)}, bigram_seconds(),
+    board.add(f"bigram (previous {unit})", {"perplexity": bigram.perplexity(test_docs)}, bigram_seconds(),
               key="bigram")  # fmt: skip
-    board.add("unigram (word frequencies)", {"perplexity": metrics["unigram_perplexity"]}, 0.0,
+    board.add(f"unigram ({unit} frequencies)", {"perplexity": metrics["unigram_perplexity"]}, 0.0,
               key="unigram", role="trivial")  # fmt: skip
     metrics = add_board(
         report,
