@@ -2,7 +2,8 @@
 
 load (3,000 Quick, Draw! apple doodles, 28x28) -> train the scoring classifier (a small CNN on MNIST
 digits, whose features the Fréchet distance uses) -> fit the DCGAN, scoring every epoch -> evaluate
-(FD, diversity) -> plot (samples across epochs, interpolation, losses, FD) -> write.
+(FD, diversity) -> the leaderboard (beside a Gaussian mixture on the pixels' principal components, the
+mean image and the untrained generator) -> plot (samples across epochs, interpolation, losses, FD) -> write.
 """
 
 from __future__ import annotations
@@ -215,8 +216,10 @@ def _run(config: Config, out_dir: Path) -> dict:
         fd_classifier=source,
     )
 
-    # plot and write
-    report.add_metrics(**metrics)
+    # beside a Gaussian mixture, the mean image and the untrained generator; plot and write
+    metrics = gan_common.add_generator_board(
+        report, gan, evaluator, apples, metrics, fit_seconds, config.seed
+    )
     report.add_history(gan.history_)
     report.add_text("What the numbers say", gan_common.describe(metrics, gan))
     real = (

@@ -3,8 +3,9 @@
 gymnasium's CartPole-v1: push a cart left or right so that the pole on it stays up; +1 per step, at
 most 500 steps; "solved" means an average of 475 or more over 100 episodes.
 
-make the environment -> fit (DQNAgent) -> evaluate (100 greedy episodes) -> plot (rewards during
-training, the evaluation histogram, frames of one evaluated episode and a GIF) -> write.
+make the environment -> fit (DQNAgent) -> evaluate (100 greedy episodes) -> the leaderboard (the same
+episodes played by a one-line rule, "push toward the side the pole falls", and by a random policy) ->
+plot (rewards during training, the evaluation histogram, frames of one evaluated episode and a GIF) -> write.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import numpy as np
 from ..engine.persistence import save
 from ..models.dqn import DQNAgent
 from ..report import RunReport
+from ..tasks.base import Leaderboard
+from ..tasks.boards import add_board
 
 ENV_ID = "CartPole-v1"
 SOLVED = 475.0  # gymnasium's reward threshold of CartPole-v1 (mean over 100 episodes)
@@ -135,7 +138,7 @@ def run(config: Config, out_dir) -> dict:
 
     history = agent.history_
     steps_to_solved = moving_mean_reaches(history["episode_reward"], history["episode_end"], SOLVED)
-    metrics = report.add_metrics(
+    metrics = dict(
         mean_reward=mean,
         std_reward=std,
         env_steps=agent.num_timesteps_ + agent.num_eval_timesteps_,
@@ -146,6 +149,14 @@ def run(config: Config, out_dir) -> dict:
         gradient_steps=agent.n_updates_,
         solved=bool(mean >= SOLVED),
         steps_to_training_mean_475=steps_to_solved,
+    )
+    board = policy_board(mean, std, fit_seconds, config.final_eval_episodes, seed=10_000 + config.seed)
+    metrics = add_board(
+        report,
+        board,
+        metrics,
+        f"Mean reward over the same {config.final_eval_episodes} evaluation episodes (same starting states) "
+        "for every policy; at most 500, solved at 475.",
     )
     report.add_history({k: v for k, v in history.items() if v})
     report.add_figure(
@@ -170,6 +181,55 @@ def run(config: Config, out_dir) -> dict:
     save(agent, out_dir / "model")
     report.write()
     return metrics
+
+
+# -- the policies beside it ----------------------------------------------------------------------------
+def falling_side(obs) -> int:
+    """A one-line controller, not tuned: push toward the side the pole falls (sign of angle + angular
+    velocity); 1 pushes right."""
+    return int(obs[2] + obs[3] > 0)
+
+
+def policy_rewards(policy, n_episodes: int, seed: int) -> np.ndarray:
+    """Rewards of ``n_episodes`` episodes of ``policy(obs) -> action``, seeded as ``DQNAgent.evaluate``
+    seeds them (the first reset from ``seed``, the later ones following), so every policy meets the same
+    starting states; ``policy=None`` draws random actions (from the action space, seeded too)."""
+    import gymnasium as gym
+
+    env = gym.make(ENV_ID)
+    try:
+        env.action_space.seed(seed)
+        obs, _ = env.reset(seed=seed)
+        rewards = []
+        for _ in range(n_episodes):
+            total, done = 0.0, False
+            while not done:
+                action = env.action_space.sample() if policy is None else policy(obs)
+                obs, reward, terminated, truncated, _ = env.step(action)
+                total, done = total + float(reward), terminated or truncated
+            rewards.append(total)
+            obs, _ = env.reset()
+    finally:
+        env.close()
+    return np.asarray(rewards)
+
+
+def policy_board(mean: float, std: float, fit_seconds: float, n_episodes: int, seed: int) -> Leaderboard:
+    """The DQN's evaluation beside the one-line rule (classical control) and random pushes (trivial)."""
+    board = Leaderboard(
+        "mean_reward",
+        advice="Give the agent more environment steps. CartPole itself needs no learning (a rule of the "
+        "pole's angle and spin balances it); the DQN's point is to find such a policy from reward alone.",
+    )
+    board.add("DQN (deepzoo)", {"mean_reward": mean, "std_reward": std}, fit_seconds, key="dqn", role="deep")
+    for name, policy, key, role in (
+        ("push toward the falling side (one-line rule)", falling_side, "falling_side", "baseline"),
+        ("random pushes", None, "random", "trivial"),
+    ):
+        rewards = policy_rewards(policy, n_episodes, seed)  # nothing to fit: 0 fit seconds
+        scores = {"mean_reward": float(rewards.mean()), "std_reward": float(rewards.std())}
+        board.add(name, scores, 0.0, key=key, role=role)
+    return board
 
 
 # -- what the agent did ---------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 load (1,797 digits, 8x8) -> train the scoring classifier (a small CNN on three quarters of the digits,
 whose features the Fréchet distance uses) -> fit the DCGAN, scoring every epoch -> evaluate (FD,
-diversity, which digits it draws) -> plot -> write.
+diversity, which digits it draws) -> the leaderboard (beside a Gaussian mixture on the pixels' principal
+components, the mean image and the untrained generator) -> plot -> write.
 """
 
 from __future__ import annotations
@@ -170,8 +171,10 @@ def _run(config: Config, out_dir: Path) -> dict:
         fd_classifier="sklearn_digits",
     )
 
-    # plot and write
-    report.add_metrics(**metrics)
+    # beside a Gaussian mixture, the mean image and the untrained generator; plot and write
+    metrics = gan_common.add_generator_board(
+        report, gan, evaluator, X[: config.n_images], metrics, fit_seconds, config.seed
+    )
     report.add_history(gan.history_)
     report.add_text("What the numbers say", gan_common.describe(metrics, gan))
     real = X[np.random.default_rng(config.seed).choice(len(X), 64, replace=False)]

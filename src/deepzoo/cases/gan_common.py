@@ -1,4 +1,5 @@
-"""What the GAN case studies (``apples``, ``digits_gan``) share: scoring during training, pictures, metrics.
+"""What the GAN case studies (``apples``, ``digits_gan``) share: scoring during training, pictures, metrics,
+and the leaderboard of the GAN beside a classical generative model and trivial image makers.
 
 Pure matplotlib, no pyplot: every function returns an Axes or a Figure for :meth:`RunReport.add_figure`.
 """
@@ -12,6 +13,8 @@ from matplotlib.figure import Figure
 from ..models.gan.estimator import GAN
 from ..models.gan.metrics import FrechetEvaluator
 from ..report import RunReport
+from ..tasks.base import Leaderboard, baseline_threads, stopwatch
+from ..tasks.boards import add_board
 
 N_SHOWN = 16  # images per row in the grids across epochs
 
@@ -198,4 +201,100 @@ def add_gan_figures(report: RunReport, gan: GAN, snapshots: list, real: np.ndarr
         plot_fd(gan.history_, metrics["fd_untrained"], metrics["fd_std"]),
         "FD on our classifier's features (not Inception FID) of the samples from fixed latent vectors; "
         "epoch 0 is the untrained generator.",
+    )
+
+
+# -- the leaderboard ----------------------------------------------------------------------------------
+MIXTURE_COMPONENTS = 10
+"""Gaussians of the classical baseline (as many as there are digits)."""
+MIXTURE_DIMENSIONS = 40
+"""Principal components of the pixels the mixture is fitted in (at most)."""
+
+
+def mixture_samples(images: np.ndarray, n_samples: int, seed: int) -> np.ndarray:
+    """The classical generative baseline: ``n_samples`` images drawn from a Gaussian mixture fitted to
+    the training images' first principal components, mapped back to pixels and clipped to [0, 1]."""
+    from sklearn.decomposition import PCA
+    from sklearn.mixture import GaussianMixture
+
+    flat = _as_unit(images).reshape(len(images), -1)
+    with baseline_threads(flat.size):
+        pca = PCA(min(MIXTURE_DIMENSIONS, *flat.shape), random_state=seed).fit(flat)
+        mixture = GaussianMixture(
+            MIXTURE_COMPONENTS, covariance_type="full", reg_covar=1e-4, random_state=seed
+        ).fit(pca.transform(flat))
+        drawn, _ = mixture.sample(n_samples)
+    pixels = np.clip(pca.inverse_transform(drawn), 0.0, 1.0)
+    return pixels.reshape(n_samples, *images.shape[1:]).astype(np.float32)
+
+
+def _as_unit(images: np.ndarray) -> np.ndarray:
+    """uint8 0-255 or float 0-1 images as float 0-1."""
+    images = np.asarray(images)
+    return images / 255.0 if images.dtype.kind in "iu" else images.astype(np.float64)
+
+
+def generator_board(
+    gan: GAN, evaluator: FrechetEvaluator, images: np.ndarray, metrics: dict, fit_seconds: float, seed: int
+) -> Leaderboard:
+    """The GAN beside a Gaussian mixture on the pixels' principal components (classical), the training
+    mean image repeated and the untrained generator (trivial), each scored by the same FD on
+    ``n_eval_samples`` images; ``images`` are the GAN's training images, ``metrics`` those of
+    :func:`quality_metrics`."""
+    n_samples = gan.n_eval_samples
+    board = Leaderboard(
+        "fd",
+        advice="A Gaussian mixture is a fine generator of images this simple; the GAN needs more epochs or "
+        "capacity to be worth its cost here.",
+    )
+    board.add(
+        "DCGAN (deepzoo)",
+        {"fd": metrics["fd"], "diversity": metrics["diversity"]},
+        fit_seconds,
+        key="gan",
+        role="deep",
+    )
+    with stopwatch() as took:
+        drawn = mixture_samples(images, n_samples, seed)
+    board.add(
+        f"Gaussian mixture ({MIXTURE_COMPONENTS}) on principal components",
+        {"fd": evaluator(drawn), "diversity": evaluator.diversity(drawn)},
+        took(),
+        key="gaussian_mixture",
+    )
+    mean = np.repeat(_as_unit(images).mean(0, keepdims=True), n_samples, axis=0)
+    board.add(
+        "the training mean image",
+        {"fd": evaluator(mean), "diversity": evaluator.diversity(mean)},
+        0.0,
+        key="mean_image",
+        role="trivial",
+    )
+    board.add(
+        "the untrained generator", {"fd": metrics["fd_untrained"]}, 0.0, key="untrained", role="trivial"
+    )
+    return board
+
+
+def add_generator_board(
+    report: RunReport,
+    gan: GAN,
+    evaluator: FrechetEvaluator,
+    images: np.ndarray,
+    metrics: dict,
+    fit_seconds: float,
+    seed: int,
+) -> dict:
+    """:func:`generator_board` into the report and its figures into the metrics, with ``fd_real``: the FD
+    of as many real training images as each model draws, the floor a model reaches only by copying them."""
+    n_samples = gan.n_eval_samples
+    pick = np.random.default_rng(seed).choice(len(images), min(n_samples, len(images)), replace=False)
+    metrics = {**metrics, "fd_real": evaluator(images[pick])}
+    return add_board(
+        report,
+        generator_board(gan, evaluator, images, metrics, fit_seconds, seed),
+        metrics,
+        f"FD on our classifier's features of {n_samples} images from each model (lower is better); "
+        f"diversity about 1 = as varied as real images. For scale, {len(pick)} real training images score "
+        f"{metrics['fd_real']:.2f}: the floor a model goes below only by copying its training images.",
     )

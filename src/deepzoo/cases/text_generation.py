@@ -1,8 +1,9 @@
 """Case study ``text_generation``: a recurrent language model writes text messages.
 
 load (the ham messages of the SMS Spam Collection, CC BY 4.0; 10% held out) -> fit a word-level
-TextGenerator -> perplexity on the held-out messages against a unigram baseline -> continue a few
-prompts at several temperatures (and top-k) -> write.
+TextGenerator -> perplexity on the held-out messages on a leaderboard beside a bigram model (classical)
+and word frequencies (unigram, trivial) -> continue a few prompts at several temperatures (and top-k)
+-> write.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from ..data.text import read_sms_spam, tokenize
 from ..engine.persistence import save
 from ..models.sequence.language_model import TextGenerator
 from ..report import RunReport
+from ..tasks.base import Leaderboard, stopwatch
+from ..tasks.boards import add_board
 
 
 @dataclass
@@ -82,6 +85,43 @@ def unigram_perplexity(train_docs, test_docs, vocabulary) -> float:
     return float(np.exp(-np.mean(logs)))
 
 
+class BigramModel:
+    """The previous token alone: bigram counts with absolute discounting (0.75, not tuned) interpolated with
+    the add-one unigram of :func:`unigram_perplexity`, on the same tokens (the network's vocabulary,
+    unknown words pooled, '<eos>' closing each message and opening the next)."""
+
+    def __init__(self, vocabulary, discount: float = 0.75):
+        self.vocabulary = vocabulary
+        self.discount = discount
+
+    def _stream(self, docs) -> list[str]:
+        known = set(self.vocabulary)
+        return [t if t in known else "<unk>" for doc in docs for t in (*doc, "<eos>")]
+
+    def fit(self, docs) -> BigramModel:
+        stream = self._stream(docs)
+        self.unigrams_ = Counter(stream)
+        self.pairs_ = Counter(zip(["<eos>", *stream[:-1]], stream))
+        self.contexts_, self.followers_ = Counter(), Counter()
+        for (previous, _), count in self.pairs_.items():
+            self.contexts_[previous] += count
+            self.followers_[previous] += 1
+        return self
+
+    def perplexity(self, docs) -> float:
+        stream = self._stream(docs)
+        total, size = sum(self.unigrams_.values()), len(self.unigrams_) + 1
+        d, logs = self.discount, []
+        for previous, token in zip(["<eos>", *stream[:-1]], stream):
+            p = (self.unigrams_.get(token, 0) + 1) / (total + size)
+            n = self.contexts_.get(previous, 0)
+            if n:
+                seen = max(self.pairs_.get((previous, token), 0) - d, 0.0) / n
+                p = seen + d * self.followers_[previous] / n * p
+            logs.append(np.log(p))
+        return float(np.exp(-np.mean(logs)))
+
+
 def run(config: Config, out_dir) -> dict:
     """Run the text generation case study into ``out_dir``; return its metrics."""
     config = _budget(config)
@@ -119,11 +159,12 @@ def run(config: Config, out_dir) -> dict:
     fit_seconds = time.perf_counter() - started
     # evaluate
     tok = lambda text: tokenize(text, level=config.level)  # noqa: E731
+    train_docs, test_docs = [tok(t) for t in train], [tok(t) for t in test]
+    with stopwatch() as bigram_seconds:
+        bigram = BigramModel(model.vocabulary_).fit(train_docs)
     metrics = {
         "perplexity": model.perplexity(test),
-        "unigram_perplexity": unigram_perplexity(
-            [tok(t) for t in train], [tok(t) for t in test], model.vocabulary_
-        ),
+        "unigram_perplexity": unigram_perplexity(train_docs, test_docs, model.vocabulary_),
         "fit_seconds": fit_seconds,
         "epochs": model.n_iter_,
         "vocabulary_size": len(model.vocabulary_),
@@ -144,8 +185,27 @@ def run(config: Config, out_dir) -> dict:
             except ValueError as exc:  # a prompt of only unknown words: say so in the table
                 text = f"({exc})"
             rows.append({"prompt": prompt, "temperature": temperature, "continuation": text})
-    # plot and write
-    report.add_metrics(**metrics)
+    # beside the bigram and unigram models; plot and write
+    unit = "word" if config.level == "word" else "character"
+    board = Leaderboard(
+        "perplexity",
+        advice=f"Counting pairs of {unit}s is enough for these short messages at this budget; give the "
+        "network more epochs or text.",
+    )
+    board.add(f"{config.level}-level LSTM (deepzoo)", {"perplexity": metrics["perplexity"]}, fit_seconds,
+              key="lstm", role="deep")  # fmt: skip
+    board.add(f"bigram (previous {unit})", {"perplexity": bigram.perplexity(test_docs)}, bigram_seconds(),
+              key="bigram")  # fmt: skip
+    board.add(f"unigram ({unit} frequencies)", {"perplexity": metrics["unigram_perplexity"]}, 0.0,
+              key="unigram", role="trivial")  # fmt: skip
+    metrics = add_board(
+        report,
+        board,
+        metrics,
+        f"Perplexity of the {len(test):,} held-out messages (lower is better), every model on the same "
+        "tokens (the network's vocabulary, unknown words pooled); the n-gram models score each token once, "
+        f"the network each token of its half-overlapping windows of {config.n_timesteps}.",
+    )
     report.add_history(model.history_)
     report.add_figure("learning_curves", plots.plot_loss(model), "Mean next-token cross-entropy per epoch.")
     report.add_table(

@@ -327,6 +327,9 @@ DIRECTION = {
     "iou": True,
     "dice": True,
     "pixel_accuracy": True,
+    "fd": False,
+    "mean_reward": True,
+    "perplexity": False,
 }
 
 
