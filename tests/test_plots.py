@@ -209,7 +209,14 @@ def test_component_planes_one_plane_per_feature(iris_som):
     ax = plots.plot_component_planes(maps["hexagonal"], ["a", "b", "c", "d"])
     assert [t.get_text() for t in ax.texts] == ["a", "b", "c", "d"]
     planes = [c for c in ax.collections if len(c.get_paths()) == 20]
-    assert len(planes) == 4 and all(0 <= c.get_array().min() and c.get_array().max() <= 1 for c in planes)
+    assert len(planes) == 4
+    # each plane is its feature's weights scaled to that feature's own range (iris' raw features span
+    # 0.1 to 7.9 cm, so unscaled or jointly scaled planes differ); values in [0, 1] computed from the
+    # same float32 weights: 1e-6
+    weights = maps["hexagonal"].cluster_centers_.astype(float)
+    scaled = (weights - weights.min(0)) / (weights.max(0) - weights.min(0))
+    for j, plane in enumerate(planes):
+        np.testing.assert_allclose(plane.get_array(), scaled[:, j], atol=1e-6)
     with pytest.raises(ValueError, match="got 2 feature names for 4 features"):
         plots.plot_component_planes(maps["hexagonal"], ["a", "b"])
 
@@ -242,7 +249,13 @@ def test_conv_filters_drawn_in_colour_or_per_channel_on_one_mosaic():
     rgb = SimpleNamespace(module_=torch.nn.Sequential(torch.nn.Conv2d(3, 6, 5)))
     canvas = np.asarray(plot_conv_filters(rgb).images[0].get_array())
     assert canvas.shape == (2 * 6 - 1, 4 * 6 - 1, 3)  # 6 filters, 4 per row, 5x5 tiles and 1-pixel gaps
-    assert canvas.min() >= 0 and canvas.max() <= 1 and np.all(canvas[5, :, :] == 1.0)  # white gap row
+    assert np.all(canvas[5, :, :] == 1.0)  # white gap row
+    # each tile is its kernel (5, 5, 3) scaled to [0, 1] over its three channels: the last one sits in the
+    # second row's second column (the initial weights are within +-0.12, so an unscaled tile differs);
+    # float32 weights scaled in float64: 1e-6
+    kernel = rgb.module_[0].weight.detach().numpy()[5].transpose(1, 2, 0).astype(float)
+    expected = (kernel - kernel.min()) / (kernel.max() - kernel.min())
+    np.testing.assert_allclose(canvas[6:11, 6:11], expected, atol=1e-6)
     gray = SimpleNamespace(module_=torch.nn.Sequential(torch.nn.Conv2d(1, 6, 5)))
     tiles = plot_conv_filters(gray).images[0].get_array()
     assert tiles.shape == (11, 23) and tiles.mask[5].all()  # background gap between single-channel tiles

@@ -207,7 +207,26 @@ def test_mixed_numbers_and_words_stop_with_the_fix():
 
 
 @pytest.mark.parametrize(
-    "text", ["2021-03-04", "3/4/2021", "3/4/2021 16:00:00", "2021-03", "04.03.2021", "Mar 4, 2021"]
+    ("text", "expected"),
+    [
+        ("2021-03-04", "2021-03-04"),
+        ("3/4/2021", "2021-03-04"),  # ambiguous slashes read month first, as in the US
+        ("3/4/2021 16:00:00", "2021-03-04 16:00:00"),
+        ("2021-03", "2021-03-01"),
+        ("04.03.2021", "2021-03-04"),  # dots are day first
+        ("Mar 4, 2021", "2021-03-04"),
+    ],
 )
-def test_common_date_formats(text):
-    assert parse_dates(pd.Series([text] * 3)).notna().all()
+def test_common_date_formats(text, expected):
+    assert (parse_dates(pd.Series([text] * 3)) == pd.Timestamp(expected)).all()
+
+
+def test_slashed_dates_read_day_first_when_a_first_field_is_above_12():
+    # 25/12 cannot be month/day: the whole column is read day first, its ambiguous 3/4 as 3 April
+    day_first = parse_dates(pd.Series(["25/12/2020", "3/4/2021", "13/1/2022"]))
+    assert list(day_first) == [pd.Timestamp(d) for d in ("2020-12-25", "2021-04-03", "2022-01-13")]
+    # the same days written month first: read month first, 3/4 as 4 March
+    month_first = parse_dates(pd.Series(["12/25/2020", "3/4/2021", "1/13/2022"]))
+    assert list(month_first) == [pd.Timestamp(d) for d in ("2020-12-25", "2021-03-04", "2022-01-13")]
+    with_times = parse_dates(pd.Series(["25/12/2020 08:30:00", "3/4/2021 16:00:00"]))
+    assert list(with_times) == [pd.Timestamp("2020-12-25 08:30"), pd.Timestamp("2021-04-03 16:00")]

@@ -35,8 +35,13 @@ def test_fit_without_target_clusters_and_scores_anomalies(tmp_path):
     result = CliRunner().invoke(cli.app, ["fit", str(tmp_path / "blobs.csv"), "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["quantization_error"] < metrics["baseline_mean_quantization_error"]
-    assert "baseline_kmeans_quantization_error" in metrics and "anomaly_rank_agreement" in metrics
+    # beating the single mean is not enough: a map trained one epoch already does (0.76-0.80 of it,
+    # seeds 0-2). A trained one is at most 0.5 of it (seeds 0-6: 0.09 to 0.36) ...
+    assert metrics["quantization_error"] < 0.5 * metrics["baseline_mean_quantization_error"]
+    # ... and at most 2.5 times k-means with as many free centres, the map's units being tied to their
+    # grid neighbours (seeds 0-6: 1.4 to 1.96 times; after one epoch 4 to 6.6 times)
+    assert metrics["quantization_error"] < 2.5 * metrics["baseline_kmeans_quantization_error"]
+    assert "anomaly_rank_agreement" in metrics
     for name in (
         "figures/umatrix.png",
         "figures/hit_map.png",

@@ -241,12 +241,20 @@ def test_photos_take_the_pretrained_network_and_its_features_feed_the_baseline(t
 # -- real data ----------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_real_hotdog_thumbnails_from_scratch(shared_data_dir, tmp_path):
+    # ten epochs: after two the network is still at chance for some seeds (seed 0: accuracy 0.50)
     result = deepzoo.fit(
-        shared_data_dir / "hotdog", out=tmp_path / "run", settings={"approach": "scratch", "max_iter": 2}
+        shared_data_dir / "hotdog", out=tmp_path / "run", settings={"approach": "scratch", "max_iter": 10}
     )
-    assert (result.metrics["n_train"], result.metrics["n_test"]) == (496, 499)
+    metrics = result.metrics
+    assert (metrics["n_train"], metrics["n_test"]) == (496, 499)
     assert result.model.architecture == "lenet5" and result.model.raw_shape_ == (3, 28, 28)
-    assert 0 <= result.metrics["accuracy"] <= 1 and len(result.leaderboard) == 3
+    assert len(result.leaderboard) == 3
+    # 28x28 thumbnails are hard: logistic regression on the pixels ranks at 0.64. The network ranks at
+    # least as well within 0.03 (seeds 0-4: 0.016 to 0.05 above it); one that learns nothing sits at 0.5
+    assert metrics["roc_auc"] > metrics["baseline_logistic_regression_roc_auc"] - 0.03
+    # the classes are balanced (majority 0.499): 0.06 is ~3 standard errors of a chance accuracy on 499
+    # test images (sqrt(0.25 / 499) = 0.022); seeds 0-4 were 0.11 to 0.14 above the majority class
+    assert metrics["accuracy"] > metrics["baseline_majority_accuracy"] + 0.06
 
 
 @pytest.mark.slow

@@ -120,7 +120,9 @@ def test_binary_ratings_go_to_the_rbm_judged_by_roc_auc(tmp_path):
     metrics = result.metrics
     assert {"roc_auc", "accuracy", "baseline_bias_roc_auc", "baseline_majority_accuracy"} <= set(metrics)
     assert metrics["baseline_majority_accuracy"] == pytest.approx(0.8, abs=0.03)
-    assert metrics["roc_auc"] > 0.5
+    # the users' and items' biases alone rank the likes at about 0.8; the RBM must rank as well within
+    # 0.03 (data and fit seeds 0-2: -0.003 to +0.003 from the bias model; one that learns nothing: 0.5)
+    assert metrics["roc_auc"] > metrics["baseline_bias_roc_auc"] - 0.03
     assert (tmp_path / "run" / "figures" / "roc_curve.png").is_file()
     out = result.predict(liked.iloc[:100])
     assert out["prediction"].between(0, 1).all() and out["liked"].dtype == bool

@@ -238,8 +238,11 @@ def test_air_passengers(shared_data_dir, tmp_path):
     metrics = result.metrics
     assert result.task == "forecast" and result.model.period_ == 12 and result.model.n_timesteps_ == 24
     assert metrics["n_test"] == 29 and metrics["n_train"] == 115
-    # the target: no worse than persistence on the held-out tail (52.5 thousand passengers)
-    assert metrics["rmse"] <= metrics["persistence_rmse"]
+    # the target: no worse than persistence on the held-out tail (52.5 thousand passengers).
+    # A model that falls back to persistence meets it whatever the network does, so the network must be
+    # the one forecasting, and well below persistence (seeds 0-2: 0.37 to 0.47 of its error)
+    assert result.model.uses_network_ and metrics["rmse"] == metrics["network_rmse"]
+    assert metrics["rmse"] < 0.7 * metrics["persistence_rmse"]
     assert metrics["persistence_rmse"] == pytest.approx(52.49, abs=0.01)
 
 

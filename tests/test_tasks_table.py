@@ -73,7 +73,12 @@ def test_fit_writes_the_run_folder_and_the_model_serves_raw_rows(tmp_path):
         "baseline_majority_accuracy",
     ):
         assert key in metrics, key
-    assert metrics["roc_auc"] > metrics["baseline_majority_roc_auc"]  # learns something
+    # 'left' follows 'monthly' alone (Yes for 80% of the rows above 80, never below): any score rising
+    # with 'monthly' ranks at about 0.95. The network must rank as well as logistic regression within
+    # 0.06 (seeds 0-2 of the data and the fit: 0 to 0.035 below it; a network that learns nothing: 0.45)
+    assert metrics["roc_auc"] > metrics["baseline_logistic_regression_roc_auc"] - 0.06
+    # and be right more often than 'always No' (seeds 0-2: 0.15 to 0.23 more; 60 test rows, 0.017 each)
+    assert metrics["accuracy"] > metrics["baseline_majority_accuracy"] + 0.1
     config = json.loads((out / "config.json").read_text())
     assert (
         config["fit"]["target"] == "left"

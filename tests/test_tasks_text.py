@@ -55,6 +55,10 @@ def invoke(*args):
 
 def test_fit_a_table_of_texts_writes_the_run_and_the_model_reads_raw_texts(tmp_path):
     texts, labels = reviews(240)
+    # 30 rows repeated, as corpora repeat texts (SMS, resumes): the split keeps every copy on one side
+    # and counts it, so the rows (270) are what n_train + n_test add up to, not the distinct texts (240)
+    texts, labels = texts + texts[:30], labels + labels[:30]
+    assert len(set(texts)) == 240
     data = tmp_path / "reviews.csv"
     pd.DataFrame({"review": texts, "sentiment": labels}).to_csv(data, index=False)
     out = tmp_path / "run"
@@ -70,11 +74,15 @@ def test_fit_a_table_of_texts_writes_the_run_and_the_model_reads_raw_texts(tmp_p
     for key in ("roc_auc", "accuracy", "f1", "pr_auc", "fit_seconds", "baseline_majority_roc_auc",
                 "baseline_tfidf_logistic_regression_roc_auc", "n_train", "n_test", "vocabulary"):  # fmt: skip
         assert key in metrics, key
-    assert metrics["n_train"] + metrics["n_test"] == len(set(texts)) or metrics["n_train"] + metrics[
-        "n_test"
-    ] == len(texts)
+    assert metrics["n_train"] + metrics["n_test"] == 270
     # 10% of the labels are flipped: the network must learn the sentiment words, not reach 1
-    assert 0.75 < metrics["roc_auc"] and metrics["baseline_majority_roc_auc"] == 0.5
+    assert 0.75 < metrics["roc_auc"]
+    # it reads the same evidence as TF-IDF + logistic regression: as good within 0.05 (seeds 0-2 of
+    # the data and the fit: 0.003 to 0.018 below it), where a network that learns nothing is 0.4 below
+    assert metrics["roc_auc"] > metrics["baseline_tfidf_logistic_regression_roc_auc"] - 0.05
+    # the classes are balanced: the majority class is right about half the time, the network 0.3 more
+    # often (seeds 0-2: 0.30 to 0.41 more)
+    assert metrics["accuracy"] > metrics["baseline_majority_accuracy"] + 0.2
     config = json.loads((out / "config.json").read_text())
     assert config["decided"]["columns"] == {"text": "review", "target": "sentiment"}
 
