@@ -8,7 +8,9 @@ scales, category lists, date formats), saved as JSON beside the network: no pick
 Per role (see :mod:`deepzoo.data.schema`):
 
 * numeric: parsed (thousands separators, currency signs), missing -> the training median plus a 0/1
-  "was missing" column when the training data had gaps, standardised, clipped to the training range;
+  "was missing" column when the training data had gaps, clipped to the training range, standardised
+  (``scale="standard"``) or kept in their own unit (``scale="none"``: columns measured in one unit, such
+  as pixel intensities, whose relative sizes a distance should see);
 * binary: 0/1 (the first of the two sorted values is 0); missing or unseen -> 0.5;
 * categorical: one-hot of the values seen at least ``min_frequency`` times (at most ``max_categories``),
   plus an "other" column for the rest, unseen values and missing cells;
@@ -70,6 +72,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         At most this many categories per column get their own feature (the most frequent).
     max_words : int, default=100
         Words per text column.
+    scale : {'standard', 'none'}, default='standard'
+        Numeric columns centred and divided by their standard deviation, or left in their own unit
+        (missing cells and the clip to the training range apply either way).
 
     Attributes
     ----------
@@ -104,6 +109,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         min_frequency: int = 5,
         max_categories: int = 50,
         max_words: int = 100,
+        scale: str = "standard",
     ):
         self.numeric = numeric
         self.binary = binary
@@ -113,6 +119,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.min_frequency = min_frequency
         self.max_categories = max_categories
         self.max_words = max_words
+        self.scale = scale
 
     def _columns(self) -> list[str]:
         return [
@@ -155,6 +162,11 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             )
         if len(frame) == 0:
             raise ValueError("TableEncoder cannot fit an empty table (0 rows).")
+        if self.scale not in ("standard", "none"):
+            raise ValueError(
+                "The 'scale' parameter of TableEncoder must be a str among {'none', 'standard'}. "
+                f"Got {self.scale!r} instead."
+            )
         self.medians_, self.means_, self.scales_, self.lows_, self.highs_, self.has_missing_ = (
             {},
             {},
@@ -165,7 +177,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         )
         for column in self.numeric:
             values = parse_numbers(frame[column]).to_numpy(dtype=float)
-            self._fit_number(column, values)
+            self._fit_number(column, values, standardize=self.scale == "standard")
         self.binary_values_ = {}
         for column in self.binary:
             values = self._binary_values(frame[column])
@@ -196,13 +208,13 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.n_features_out_ = len(self.get_feature_names_out())
         return self
 
-    def _fit_number(self, name: str, values: np.ndarray) -> None:
+    def _fit_number(self, name: str, values: np.ndarray, standardize: bool = True) -> None:
         present = values[np.isfinite(values)]
         median = float(np.median(present)) if len(present) else 0.0
         filled = np.where(np.isfinite(values), values, median)
-        scale = float(filled.std())
+        scale = float(filled.std()) if standardize else 1.0
         self.medians_[name] = median
-        self.means_[name] = float(filled.mean())
+        self.means_[name] = float(filled.mean()) if standardize else 0.0
         self.scales_[name] = scale if scale > 0 else 1.0
         self.lows_[name] = float(filled.min())
         self.highs_[name] = float(filled.max())
