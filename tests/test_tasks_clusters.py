@@ -80,5 +80,5 @@ def test_set_options_reach_the_encoder_and_the_map(tmp_path):
     assert sorted(table["kind"]) == ["baseline", "deep", "trivial"]
     pca = table.set_index("kind").loc["baseline", "rmse"]
     assert result.metrics["baseline_pca_reconstruction_error"] == pytest.approx(pca**2, rel=1e-3)
-    with pytest.raises(ValueError, match="--set scale must be one of standard, none; got 'minmax'"):
-        deepzoo.fit(frame, task="cluster", out=tmp_path / "bad", settings={"scale": "minmax"})
+    with pytest.raises(ValueError, match="--set scale must be one of standard, minmax, none; got 'robust'"):
+        deepzoo.fit(frame, task="cluster", out=tmp_path / "bad", settings={"scale": "robust"})

@@ -9,9 +9,10 @@ centres and the single mean (trivial) -> U-matrix, hit map, component planes; th
 with as many components and the mean row) -> model/ (the encoder and the map: ``deepzoo predict`` gives
 ``cluster`` and ``anomaly_score``).
 
-The task's own ``--set`` option: ``scale=none`` keeps numeric columns in their own unit instead of
-standardising them (columns measured in one unit, such as pixel intensities, whose relative sizes the
-distances should see); other keys go to the map (``--set grid_shape=10,10``).
+The task's own ``--set`` option: ``scale=minmax`` maps numeric columns onto [0, 1] instead of
+standardising them, ``scale=none`` keeps them in their own unit (columns measured in one unit, such as
+pixel intensities, whose relative sizes the distances should see); other keys go to the map
+(``--set grid_shape=10,10``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from .table import encoder_for
 __all__ = ["grid_shape", "reconstruction_leaderboard", "run", "split"]
 
 # the task's own --set options (the first value is the default); other keys go to SelfOrganizingMap
-OPTIONS = {"scale": ("standard", "none")}
+OPTIONS = {"scale": ("standard", "minmax", "none")}
 
 
 def grid_shape(X: np.ndarray, max_units: int = 400) -> tuple[int, int]:
