@@ -96,6 +96,18 @@ def test_unseen_values_and_string_numbers_at_predict_time():
     assert np.isfinite(X).all()
 
 
+def test_scale_none_keeps_numbers_in_their_unit_and_minmax_maps_them_to_0_1():
+    enc = encoder(scale="none").fit(frame())
+    column = dict(zip(enc.get_feature_names_out().tolist(), enc.transform(frame()).T))
+    np.testing.assert_allclose(column["total"], [1200, 375.25, 300, 375.25, 450.5, 80], rtol=1e-6)
+    clipped = enc.transform(frame().assign(total=["1e9", "-5", "", "1", "2", "3"]))[:, 0]
+    assert clipped[:3].tolist() == [1200, 80, 375.25]  # the training range, the median for a blank
+    minmax = encoder(scale="minmax").fit(frame())
+    np.testing.assert_allclose(minmax.transform(frame())[:, 0], (column["total"] - 80) / 1120, rtol=1e-6)
+    with pytest.raises(ValueError, match="'scale' parameter of TableEncoder"):
+        encoder(scale="robust").fit(frame())
+
+
 def test_missing_and_extra_columns():
     enc = encoder().fit(frame())
     with pytest.raises(ValueError, match=r"lacks the columns \['plan'\]"):

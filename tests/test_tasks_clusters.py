@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.datasets import make_blobs
 from typer.testing import CliRunner
 
@@ -67,3 +68,22 @@ def test_cluster_task_can_be_asked_for(tmp_path):
     frame = pd.DataFrame(make_blobs(120, centers=2, n_features=2, random_state=1)[0], columns=["u", "v"])
     result = deepzoo.fit(frame.assign(label=np.arange(120) % 2), task="cluster", out=tmp_path / "run")
     assert result.task == "cluster" and set(result.leaderboard["kind"]) == {"deep", "baseline", "trivial"}
+
+
+def test_set_options_reach_the_encoder_and_the_map(tmp_path):
+    X, _ = make_blobs(150, centers=3, n_features=3, random_state=0)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])  # one unit: scale=none keeps it
+    result = deepzoo.fit(
+        frame, task="cluster", out=tmp_path / "run", settings={"scale": "none", "grid_shape": (3, 4)}
+    )
+    encoder, som = result.model[0], result.model[-1]
+    assert encoder.scale == "none" and som.grid_shape == (3, 4) and som.sigma == 2.0
+    assert (result.metrics["grid_rows"], result.metrics["grid_columns"]) == (3, 4)
+    assert encoder.transform(frame.iloc[:1])[0, 2] == np.float32(frame["c"].iloc[0])  # in its own unit
+    # the anomaly autoencoder's reconstruction beside the linear code of its size and the mean row
+    table = pd.read_csv(tmp_path / "run" / "tables" / "reconstruction.csv")
+    assert sorted(table["kind"]) == ["baseline", "deep", "trivial"]
+    pca = table.set_index("kind").loc["baseline", "rmse"]
+    assert result.metrics["baseline_pca_reconstruction_error"] == pytest.approx(pca**2, rel=1e-3)
+    with pytest.raises(ValueError, match="--set scale must be one of standard, minmax, none; got 'robust'"):
+        deepzoo.fit(frame, task="cluster", out=tmp_path / "bad", settings={"scale": "robust"})

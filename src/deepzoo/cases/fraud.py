@@ -1,8 +1,13 @@
 """Case study ``fraud``: which credit-card applicants may have cheated? (Deep Learning A-Z, SOM section).
 
-load (Credit_Card_Applications.csv, 690 applications) -> fit a 10x10 SOM on the scaled attributes ->
-evaluate (U-matrix, outlier cells, the customers mapped to them) -> the hybrid step: the SOM's fraud flags
-become the label of an MLPClassifier that ranks every customer by fraud probability -> plot -> write.
+load (Credit_Card_Applications.csv, 690 applications) -> the clusters task's road
+(:func:`deepzoo.tasks.run.fit_into`, what ``deepzoo fit`` runs on a table without a target) on A1..A14
+with the course's [0, 1] scaling and 10x10 map (sigma 1, learning rate 0.5, online updates): the map
+fitted on 80% of the applications, its quantization error on the rest beside k-means with as many
+centres and the mean application, U-matrix, hit map, component planes, the autoencoder's anomaly scores
+-> model/ -> the course's extras on every application placed on that map: the outlier cells of the
+U-matrix and the customers on them -> the hybrid step: the SOM's fraud flags become the label of an
+MLPClassifier that ranks every customer by fraud probability -> write.
 
 An application that no others resemble lands on a unit far from its neighbours: a light cell of the
 U-matrix. The customers on those cells are the likely frauds; approved ones among them matter most.
@@ -11,7 +16,6 @@ U-matrix. The customers on those cells are the likely frauds; approved ones amon
 from __future__ import annotations
 
 import dataclasses
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +23,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.preprocessing import StandardScaler
 
 from .. import plots
 from ..engine import distributed
@@ -27,6 +31,8 @@ from ..engine.persistence import save
 from ..models.mlp import MLPClassifier
 from ..models.som import SelfOrganizingMap
 from ..report import RunReport
+from ..tasks.base import FitConfig, stopwatch
+from ..tasks.run import fit_into
 
 ID, TARGET = "CustomerID", "Class"
 ATTRIBUTES = tuple(f"A{i}" for i in range(1, 15))
@@ -39,7 +45,7 @@ class Config:
     data: str | None = None
     """Folder shared/datasets/credit_card_applications, or the CSV itself; None asks the registry."""
     seed: int = 0
-    """Seed of the map's initial weights, its sample order and the network."""
+    """Seed of the split, the map's initial weights, its sample order and the networks."""
     device: str = "auto"
     """'auto' (CUDA when present), 'cpu' or 'cuda'."""
     quick: bool = False
@@ -118,36 +124,42 @@ def run(config: Config, out_dir) -> dict:
         out_dir,
         "Who may have cheated? A self-organizing map on credit-card applications",
         dataclasses.asdict(config),
-        description="Deep Learning A-Z's SOM case study on Credit_Card_Applications.csv (690 applications, "
-        "UCI Statlog Australian, attributes anonymised): scale A1..A14 to [0, 1], train a 10x10 map, and "
-        "read its U-matrix: customers on units far from all neighbours are the likely frauds. Then the "
-        "hybrid model: those flags become the label of an MLP that ranks every customer by fraud "
-        "probability. (The course also fed the CustomerID column to the map; an id carries no "
-        "information, so it is left out.)",
     )
     # load
     frame = load_data(config.data)
-    attributes = frame[list(ATTRIBUTES)].to_numpy(dtype=float)
+    applications = frame[list(ATTRIBUTES)]
     approved = frame[TARGET].to_numpy().astype(int)
 
-    # fit the map
-    som = SelfOrganizingMap(
-        tuple(config.grid_shape),
-        sigma=config.sigma,
-        learning_rate=config.learning_rate,
-        algorithm=config.algorithm,
-        max_iter=config.max_iter,
-        random_state=config.seed,
+    # fit the map: deepzoo fit's clusters road with the course's map
+    fit_config = FitConfig(
+        task="cluster",
+        out=str(out_dir),
+        seed=config.seed,
         device=config.device,
         verbose=config.verbose,
+        settings={
+            "scale": "minmax",  # the course's [0, 1]: standardised, A14's long tail disorders the 10x10 map
+            "grid_shape": tuple(config.grid_shape),
+            "init": "random",  # the course's random start (the road's PCA plane flags fewer customers)
+            "sigma": config.sigma,
+            "learning_rate": config.learning_rate,
+            "algorithm": config.algorithm,
+            "max_iter": config.max_iter,
+        },
     )
-    som_model = make_pipeline(
-        MinMaxScaler(), som
-    )  # saved as one model: new applications need the same scaling
-    started = time.perf_counter()
-    som_model.fit(attributes)
-    som_seconds = time.perf_counter() - started
-    X = som_model[0].transform(attributes)
+    outcome = fit_into(
+        report,
+        applications,
+        fit_config,
+        description="Deep Learning A-Z's SOM case study on Credit_Card_Applications.csv (690 applications, "
+        "UCI Statlog Australian, attributes anonymised): a 10x10 map of A1..A14 whose U-matrix shows the "
+        "applications no others resemble: the customers on units far from all neighbours are the likely "
+        "frauds. Then the hybrid model: those flags become the label of an MLP that ranks every customer "
+        "by fraud probability. Every attribute is scaled to [0, 1] as in the course. (The course also fed "
+        "the CustomerID column to the map; an id carries no information, so it is left out.)",
+    )
+    som = outcome.model[-1]
+    X = outcome.model[:-1].transform(applications)  # every application, placed on the map
 
     # evaluate: outlier cells and the customers on them
     hits = som.activation_response(X)
@@ -172,11 +184,10 @@ def run(config: Config, out_dir) -> dict:
         device=config.device,
         verbose=config.verbose,
     )
-    model = make_pipeline(StandardScaler(), mlp)
-    started = time.perf_counter()
-    model.fit(customers, flagged.astype(int))
-    mlp_seconds = time.perf_counter() - started
-    probability = model.predict_proba(customers)[:, 1]
+    hybrid = make_pipeline(StandardScaler(), mlp)
+    with stopwatch() as mlp_seconds:
+        hybrid.fit(customers, flagged.astype(int))
+    probability = hybrid.predict_proba(customers)[:, 1]
     ranking = frame[[ID, TARGET]].assign(
         fraud_probability=probability, som_flag=flagged, umatrix=umatrix_score,
         row=winners[:, 0], column=winners[:, 1],
@@ -184,24 +195,16 @@ def run(config: Config, out_dir) -> dict:
     frauds = frauds.assign(fraud_probability=probability[flagged]).sort_values(
         "fraud_probability", ascending=False
     )
-
-    metrics = {
-        "quantization_error": som.quantization_error_,
-        "topographic_error": som.topographic_error(X),
-        "n_flagged": int(flagged.sum()),
-        "n_flagged_approved": int((flagged & (approved == 1)).sum()),
-        "n_outlier_cells": len(cells),
+    metrics = report.add_metrics(
+        n_flagged=int(flagged.sum()),
+        n_flagged_approved=int((flagged & (approved == 1)).sum()),
+        n_outlier_cells=len(cells),
         # how well the network reproduces the map's flags on the same customers (in-sample, by design)
-        "mlp_flag_roc_auc": float(roc_auc_score(flagged, probability))
-        if 0 < flagged.sum() < len(X)
-        else None,
-        "som_seconds": som_seconds,
-        "mlp_seconds": mlp_seconds,
-    }
+        mlp_flag_roc_auc=float(roc_auc_score(flagged, probability)) if 0 < flagged.sum() < len(X) else None,
+        mlp_seconds=mlp_seconds(),
+    )
 
-    # plot and write: the map first
-    report.add_metrics(**metrics)
-    report.add_history({"quantization_error": som.history_["quantization_error"]})
+    # plot: the course's map of every application, then the likely frauds and the ranking
     report.add_figure(
         "self_organizing_map",
         plots.plot_umatrix(som, X, approved, labels={0: "rejected", 1: "approved"}, highlight=cells),
@@ -216,12 +219,6 @@ def run(config: Config, out_dir) -> dict:
         "Customers on the outlier cells, most suspicious first (fraud probability from the network). "
         "Class 1 = approved: those are the ones to check first.",
     )
-    report.add_figure("hit_map", plots.plot_hit_map(som, X), "How many applications each unit holds.")
-    report.add_figure(
-        "component_planes",
-        plots.plot_component_planes(som, list(ATTRIBUTES)),
-        "Each attribute's weight across the map (anonymised attributes A1..A14, scaled to [0, 1]).",
-    )
     report.add_figure(
         "fraud_probability",
         plots.plot_score_distribution(
@@ -234,8 +231,8 @@ def run(config: Config, out_dir) -> dict:
         ranking.round(4).reset_index(drop=True),
         "Every customer ranked by the hybrid model's fraud probability (tables/fraud_ranking.csv).",
     )
+    # write (model/ is the map, saved by the road: deepzoo predict gives cluster and anomaly_score)
     if distributed.is_main_process():
-        save(som_model, out_dir / "som")
-        save(model, out_dir / "model")
+        save(hybrid, out_dir / "hybrid")
     report.write()
     return metrics

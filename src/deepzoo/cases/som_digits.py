@@ -1,29 +1,37 @@
 """Case study ``som_digits``: a self-organizing map sorts handwritten digits without their labels (offline).
 
-load (scikit-learn's 1,797 8x8 digits, pixels scaled to [0, 1]) -> fit the map on three quarters ->
-evaluate (quantization and topographic error; each unit labelled by the majority digit it wins, then the
-held-out quarter classified by its unit) -> plot (labels per unit, U-matrix, hit map, unit weights as
-images) -> write.
+load (scikit-learn's 1,797 8x8 digits, pixels scaled to [0, 1]) -> the clusters task's road
+(:func:`deepzoo.tasks.run.fit_into`, what ``deepzoo fit`` runs on a table without a target) with the
+course's map and the pixels kept in their unit (``--set scale=none``: standardising each pixel would blow
+up the rarely inked border ones): the map fitted on three quarters, its quantization error on the rest
+beside k-means with as many centres and the mean digit, U-matrix, hit map, the autoencoder's anomaly
+scores -> model/ -> the course's extra: each unit labelled by the majority digit it wins, the held-out
+quarter read by its unit, beside k-means centres labelled the same way and the majority class -> plot
+(labels per unit, unit weights as images) -> write.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
+from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 from .. import plots
-from ..engine import distributed
-from ..engine.persistence import save
 from ..models.som import SelfOrganizingMap
 from ..report import RunReport
+from ..tasks import clusters
+from ..tasks.base import FitConfig, Leaderboard, baseline_threads, stopwatch
+from ..tasks.run import fit_into
+
+# the map's settings the Config holds (the course's); the road's rule sets the others
+_MAP = ("grid_shape", "topology", "sigma", "sigma_decay", "algorithm", "init", "max_iter")
 
 
 @dataclass
@@ -85,70 +93,96 @@ def plot_prototypes(som: SelfOrganizingMap, image_shape=(8, 8)) -> Figure:
     return figure
 
 
+def read_digits(som, X_train, y_train, X_test, y_test, seed: int) -> Leaderboard:
+    """The held-out digits read by the unit they land on (each unit labelled by the majority digit of the
+    training digits it wins), beside k-means centres labelled the same way and the majority class."""
+    board = Leaderboard("accuracy", advice="k-means centres move freely; the map's keep their neighbours.")
+    predicted = unit_labels(som, X_train, y_train)[som.predict(X_test)]
+    board.add(
+        "SOM units (deepzoo)", {"accuracy": float(np.mean(predicted == y_test))}, 0.0, key="som", role="deep"
+    )
+    n_units = int(np.prod(som.grid_shape))
+    with stopwatch() as took, baseline_threads(X_train.size):
+        kmeans = KMeans(n_clusters=min(n_units, len(X_train)), n_init=1, random_state=seed).fit(X_train)
+    counts = np.zeros((kmeans.n_clusters, int(y_train.max()) + 1))
+    np.add.at(counts, (kmeans.labels_, y_train), 1)
+    predicted = counts.argmax(1)[kmeans.predict(X_test)]
+    board.add(
+        "k-means centres (same number)",
+        {"accuracy": float(np.mean(predicted == y_test))},
+        took(),
+        key="kmeans",
+    )
+    majority = np.bincount(y_train).argmax()
+    board.add(
+        "majority class",
+        {"accuracy": float(np.mean(y_test == majority))},
+        0.0,
+        key="majority",
+        role="trivial",
+    )
+    return board
+
+
 def run(config: Config, out_dir) -> dict:
     """Run the case study into ``out_dir``; return its metrics."""
     config = _budget(config)
     out_dir = Path(out_dir)
-    report = RunReport(
-        out_dir,
-        "A self-organizing map sorts handwritten digits",
-        dataclasses.asdict(config),
-        description="scikit-learn's bundled 8x8 digits (1,797 images): a map learns, without labels, a "
-        "grid of prototypes in which neighbouring units look alike. Labelling each unit by the digit it "
-        "wins most often turns the map into a classifier of the held-out digits.",
-    )
+    report = RunReport(out_dir, "A self-organizing map sorts handwritten digits", dataclasses.asdict(config))
     # load
     X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype(np.float32)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, random_state=config.seed, stratify=y
-    )
+    frame = pd.DataFrame(X / 16.0, columns=[f"pixel_{i}" for i in range(X.shape[1])])
 
-    # fit (the corner pixels are blank in every image: the map learns them as constants, no warning needed)
-    som = SelfOrganizingMap(
-        tuple(config.grid_shape),
-        topology=config.topology,
-        sigma=config.sigma,
-        sigma_decay=config.sigma_decay,
-        algorithm=config.algorithm,
-        init=config.init,
-        max_iter=config.max_iter,
-        random_state=config.seed,
+    # fit: deepzoo fit's clusters road with the course's map, every pixel a number in its own unit
+    fit_config = FitConfig(
+        task="cluster",
+        out=str(out_dir),
+        seed=config.seed,
         device=config.device,
+        numeric=tuple(frame.columns),
+        settings={
+            "scale": "none",
+            **{k: getattr(config, k) for k in _MAP},
+            "grid_shape": tuple(config.grid_shape),
+        },
+        test_size=0.25,
         verbose=config.verbose,
     )
-    started = time.perf_counter()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # the corner pixels are blank in every image: constants, no news
         warnings.filterwarnings("ignore", message=".*zero variance", category=UserWarning)
-        som.fit(X_train)
-    fit_seconds = time.perf_counter() - started
+        outcome = fit_into(
+            report,
+            frame,
+            fit_config,
+            description="scikit-learn's bundled 8x8 digits (1,797 images): a map learns, without labels, a "
+            "grid of prototypes in which neighbouring units look alike. Labelling each unit by the digit it "
+            "wins most often turns the map into a classifier of the held-out digits.",
+        )
+    encode, som = outcome.model[0], outcome.model[-1]
+    train, test = clusters.split(frame, fit_config)  # the road's own split
+    X_train, X_test = encode.transform(train), encode.transform(test)
+    y_train, y_test = y[train.index], y[test.index]
 
-    # evaluate
-    labels = unit_labels(som, X_train, y_train)
-    predicted = labels[som.predict(X_test)]
-    metrics = {
-        "accuracy": float(np.mean(predicted == y_test)),
-        "quantization_error": som.quantization_error(X_test),
-        "topographic_error": som.topographic_error(X_test),
-        "train_quantization_error": som.quantization_error_,
-        "units_used": int((som.activation_response(X_train) > 0).sum()),
-        "fit_seconds": fit_seconds,
-    }
+    # evaluate: the course's question, beside k-means and the majority class
+    reading = read_digits(som, X_train, y_train, X_test, y_test, config.seed)
+    metrics = report.add_metrics(
+        **{k: v for k, v in reading.metrics().items() if k != "fit_seconds"},  # the map's is the road's
+        train_quantization_error=som.quantization_error_,
+        units_used=int((som.activation_response(X_train) > 0).sum()),
+    )
+    report.add_table(
+        "digit_reading",
+        reading.frame().drop(columns="fit_seconds").round(4),
+        "Held-out digits read from the map: each unit labelled by the majority digit of the training "
+        f"digits it wins. {reading.verdict()}",
+    )
 
     # plot and write
-    report.add_metrics(**metrics)
-    report.add_history(som.history_)
     report.add_figure(
         "digit_map",
         plots.plot_label_map(som, X_train, y_train),
         "The digit each unit wins most often (faint where its digits disagree): like digits gather.",
     )
     report.add_figure("prototypes", plot_prototypes(som).axes[0], "What each unit has learned to look like.")
-    report.add_figure(
-        "umatrix", plots.plot_umatrix(som), "U-matrix: light units are borders between groups of digits."
-    )
-    report.add_figure("hit_map", plots.plot_hit_map(som, X_train), "Training digits won by each unit.")
-    if distributed.is_main_process():
-        save(som, out_dir / "model")
     report.write()
     return metrics

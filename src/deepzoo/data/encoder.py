@@ -8,7 +8,10 @@ scales, category lists, date formats), saved as JSON beside the network: no pick
 Per role (see :mod:`deepzoo.data.schema`):
 
 * numeric: parsed (thousands separators, currency signs), missing -> the training median plus a 0/1
-  "was missing" column when the training data had gaps, standardised, clipped to the training range;
+  "was missing" column when the training data had gaps, clipped to the training range, standardised
+  (``scale="standard"``), mapped onto [0, 1] (``scale="minmax"``) or kept in their own unit
+  (``scale="none"``: columns measured in one unit, such as pixel intensities, whose relative sizes a
+  distance should see);
 * binary: 0/1 (the first of the two sorted values is 0); missing or unseen -> 0.5;
 * categorical: one-hot of the values seen at least ``min_frequency`` times (at most ``max_categories``),
   plus an "other" column for the rest, unseen values and missing cells;
@@ -72,6 +75,10 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         At most this many categories per column get their own feature (the most frequent).
     max_words : int, default=100
         Words per text column.
+    scale : {'standard', 'minmax', 'none'}, default='standard'
+        Numeric columns centred and divided by their standard deviation, mapped from their training range
+        onto [0, 1], or left in their own unit (missing cells and the clip to the training range apply
+        either way).
 
     Attributes
     ----------
@@ -106,6 +113,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         min_frequency: int = 5,
         max_categories: int = 50,
         max_words: int = 100,
+        scale: str = "standard",
     ):
         self.numeric = numeric
         self.binary = binary
@@ -115,6 +123,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.min_frequency = min_frequency
         self.max_categories = max_categories
         self.max_words = max_words
+        self.scale = scale
 
     def _columns(self) -> list[str]:
         return [
@@ -157,6 +166,11 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             )
         if len(frame) == 0:
             raise ValueError("TableEncoder cannot fit an empty table (0 rows).")
+        if self.scale not in ("standard", "minmax", "none"):
+            raise ValueError(
+                "The 'scale' parameter of TableEncoder must be a str among {'minmax', 'none', 'standard'}. "
+                f"Got {self.scale!r} instead."
+            )
         self.medians_, self.means_, self.scales_, self.lows_, self.highs_, self.has_missing_ = (
             {},
             {},
@@ -167,7 +181,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         )
         for column in self.numeric:
             values = parse_numbers(frame[column]).to_numpy(dtype=float)
-            self._fit_number(column, values)
+            self._fit_number(column, values, self.scale)
         self.binary_values_ = {}
         for column in self.binary:
             values = self._binary_values(frame[column])
@@ -198,14 +212,21 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.n_features_out_ = len(self.get_feature_names_out())
         return self
 
-    def _fit_number(self, name: str, values: np.ndarray) -> None:
+    def _fit_number(self, name: str, values: np.ndarray, scale: str = "standard") -> None:
+        """The column's median (for missing cells), range (the clip), and the shift and divisor that
+        ``scale`` asks for, kept as ``means_`` and ``scales_``."""
         present = values[np.isfinite(values)]
         median = float(np.median(present)) if len(present) else 0.0
         filled = np.where(np.isfinite(values), values, median)
-        scale = float(filled.std())
+        if scale == "standard":
+            shift, divisor = filled.mean(), filled.std()
+        elif scale == "minmax":
+            shift, divisor = filled.min(), filled.max() - filled.min()
+        else:
+            shift, divisor = 0.0, 1.0
         self.medians_[name] = median
-        self.means_[name] = float(filled.mean())
-        self.scales_[name] = scale if scale > 0 else 1.0
+        self.means_[name] = float(shift)
+        self.scales_[name] = float(divisor) if divisor > 0 else 1.0
         self.lows_[name] = float(filled.min())
         self.highs_[name] = float(filled.max())
         self.has_missing_[name] = bool(not np.isfinite(values).all())

@@ -5,8 +5,14 @@ read -> schema -> split (80/20, seeded) -> TableEncoder + SelfOrganizingMap (a g
 5 sqrt(n) units, its sides in the ratio of the data's two main spreads, Vesanto's rule) -> on the held-out
 rows: the map's quantization error (mean distance of a row to its best unit) beside k-means with as many
 centres and the single mean (trivial) -> U-matrix, hit map, component planes; the most anomalous rows
-(farthest from their unit), and the autoencoder's reconstruction error beside that score -> model/ (the
-encoder and the map: ``deepzoo predict`` gives ``cluster`` and ``anomaly_score``).
+(farthest from their unit), and the autoencoder's reconstruction error beside that score (and beside PCA
+with as many components and the mean row) -> model/ (the encoder and the map: ``deepzoo predict`` gives
+``cluster`` and ``anomaly_score``).
+
+The task's own ``--set`` option: ``scale=minmax`` maps numeric columns onto [0, 1] instead of
+standardising them, ``scale=none`` keeps them in their own unit (columns measured in one unit, such as
+pixel intensities, whose relative sizes the distances should see); other keys go to the map
+(``--set grid_shape=10,10``).
 """
 
 from __future__ import annotations
@@ -17,10 +23,23 @@ from sklearn.pipeline import Pipeline
 
 from .. import plots
 from ..models.som import SelfOrganizingMap
-from .base import FitConfig, Leaderboard, Outcome, Source, TableProbe, TaskKind, baseline_threads, stopwatch
+from .base import (
+    FitConfig,
+    Leaderboard,
+    Outcome,
+    Source,
+    TableProbe,
+    TaskKind,
+    baseline_threads,
+    regression_scores,
+    stopwatch,
+)
 from .table import encoder_for
 
-__all__ = ["grid_shape", "run"]
+__all__ = ["grid_shape", "reconstruction_leaderboard", "run", "split"]
+
+# the task's own --set options (the first value is the default); other keys go to SelfOrganizingMap
+OPTIONS = {"scale": ("standard", "minmax", "none")}
 
 
 def grid_shape(X: np.ndarray, max_units: int = 400) -> tuple[int, int]:
@@ -51,10 +70,49 @@ def _quantization_error(X: np.ndarray, centres: np.ndarray) -> float:
     return float(distances.min(1).mean())
 
 
+def split(rows: pd.DataFrame, config: FitConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The training and held-out rows (a seeded ``config.test_size`` share held out; the index kept, so
+    a caller can find other columns of the same rows)."""
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split(rows, test_size=config.test_size, random_state=config.seed)
+
+
+def reconstruction_leaderboard(
+    autoencoder, fit_seconds: float, X_train: np.ndarray, X_test: np.ndarray, *, name: str, seed: int = 0
+) -> tuple[Leaderboard, dict]:
+    """The fitted ``autoencoder``'s reconstruction of the held-out rows beside PCA with as many
+    components as its code (the linear autoencoder, fitted here on ``X_train``) and the mean training row
+    (trivial): rmse, mae and r2 over every cell. Returns (Leaderboard, {model name: reconstructed rows})."""
+    from sklearn.decomposition import PCA
+
+    board = Leaderboard(
+        "rmse",
+        advice="PCA is the best linear code of this size; an autoencoder earns its non-linearity on more "
+        "rows, more epochs or a larger code.",
+    )
+    rebuilt = {name: autoencoder.reconstruct(X_test)}
+    board.add(name, regression_scores(X_test.ravel(), rebuilt[name].ravel()), fit_seconds, role="deep")
+    n_components = min(autoencoder.transform(X_test[:1]).shape[1], *X_train.shape)
+    with stopwatch() as took, baseline_threads(X_train.size):
+        pca = PCA(n_components, random_state=seed).fit(X_train)
+        pca_name = f"PCA ({n_components} components)"
+        rebuilt[pca_name] = pca.inverse_transform(pca.transform(X_test))
+    board.add(pca_name, regression_scores(X_test.ravel(), rebuilt[pca_name].ravel()), took(), key="pca")
+    rebuilt["the mean"] = np.broadcast_to(X_train.mean(0), X_test.shape)
+    board.add(
+        "the mean",
+        regression_scores(X_test.ravel(), rebuilt["the mean"].ravel()),
+        0.0,
+        key="mean",
+        role="trivial",
+    )
+    return board, rebuilt
+
+
 def run(source, config: FitConfig, report) -> Outcome:
     """Fit the map on 80% of the rows and score every model on the rest."""
     from sklearn.cluster import KMeans
-    from sklearn.model_selection import train_test_split
 
     from ..engine.training import time_limit
     from ..models.autoencoder import StackedAutoEncoder
@@ -62,11 +120,15 @@ def run(source, config: FitConfig, report) -> Outcome:
     frame, schema = source.frame, source.schema
     if not schema.features:
         raise ValueError("No column is left to cluster: every column was dropped. Keep some with --numeric.")
+    settings = dict(config.settings)
+    scale = settings.pop("scale", OPTIONS["scale"][0])
+    if scale not in OPTIONS["scale"]:
+        raise ValueError(f"--set scale must be one of {', '.join(OPTIONS['scale'])}; got {scale!r}.")
     rows = frame[schema.features]
     if len(rows) < 10:
         raise ValueError(f"Clustering needs at least 10 rows; the table has {len(rows)}.")
-    train, test = train_test_split(rows, test_size=config.test_size, random_state=config.seed)
-    encoder = encoder_for(schema).fit(train)
+    train, test = split(rows, config)
+    encoder = encoder_for(schema).set_params(scale=scale).fit(train)
     X_train, X_test = encoder.transform(train), encoder.transform(test)
     shape = grid_shape(X_train)
     som = SelfOrganizingMap(
@@ -78,9 +140,13 @@ def run(source, config: FitConfig, report) -> Outcome:
         verbose=config.verbose,
     )
     try:
-        som.set_params(**config.settings)
+        som.set_params(**settings)
     except ValueError as exc:
         raise ValueError(f"--set: {exc}") from None
+    if tuple(som.grid_shape) != shape:  # --set grid_shape=...: k-means gets as many centres, sigma follows
+        shape = tuple(som.grid_shape)
+        if "sigma" not in settings:
+            som.set_params(sigma=max(shape) / 2.0)
     model = Pipeline([("encode", encoder), ("som", som)])
     with stopwatch() as seconds, time_limit(config.time_limit):
         som.fit(X_train)
@@ -130,12 +196,18 @@ def run(source, config: FitConfig, report) -> Outcome:
     som_score = som.outlier_scores(X_test)
     ae_score = -autoencoder.score_samples(X_test)
     agreement = float(pd.Series(som_score).corr(pd.Series(ae_score), method="spearman"))
+    rebuilding, _ = reconstruction_leaderboard(
+        autoencoder, ae_seconds(), X_train, X_test, name="autoencoder (deepzoo)", seed=config.seed
+    )
     metrics = board.metrics()
     metrics.update(
         grid_rows=shape[0],
         grid_columns=shape[1],
         topographic_error=som.topographic_error(X_test),
         autoencoder_reconstruction_error=float(ae_score.mean()),
+        # the same squared error per cell for the linear code of the same size and for the mean row
+        baseline_pca_reconstruction_error=rebuilding.metrics()["baseline_pca_rmse"] ** 2,
+        baseline_mean_reconstruction_error=rebuilding.metrics()["baseline_mean_rmse"] ** 2,
         autoencoder_fit_seconds=ae_seconds(),
         anomaly_rank_agreement=agreement,
         n_train=len(X_train),
@@ -147,6 +219,12 @@ def run(source, config: FitConfig, report) -> Outcome:
         "Mean distance of a held-out row to its nearest prototype (lower is better): the map's units are "
         "tied to their grid neighbours, so k-means with as many free centres is expected to be a little "
         "closer; the map buys the picture below with that.",
+    )
+    report.add_table(
+        "reconstruction",
+        rebuilding.frame().round(4),
+        "The autoencoder that scores anomalies, rebuilding the held-out rows (encoded features) beside PCA "
+        f"with as many components and the mean row: {rebuilding.verdict()}",
     )
     _pictures(report, som, autoencoder, encoder, X_test, test, som_score, ae_score, agreement)
     return Outcome("cluster", model, report.metrics, board.frame(), report.out_dir, schema, board.verdict())

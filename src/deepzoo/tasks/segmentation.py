@@ -165,7 +165,6 @@ def pixel_baseline(X_train, Y_train, test_images, seed: int):
 
 def run(source, config, report) -> Outcome:
     """Fit the segmentation task on the folder ``source.path`` into ``report``."""
-    from .. import plots
     from ..data.images import decode_image
     from ..engine.training import time_limit as limit
 
@@ -219,31 +218,17 @@ def run(source, config, report) -> Outcome:
     predicted = [seg.predict(image[None])[0] for image in test_images]  # each photo at its own size
 
     # evaluate beside the baselines on the same photos
-    board = Leaderboard(
-        "iou", advice="Give the network more photos or epochs (--set max_iter=...), or the pretrained extra."
-    )
-    name = "U-Net on ImageNet EfficientNet-Lite0" if seg.pretrained else "U-Net from scratch"
-    results = {f"{name} (deepzoo)": scores(test_masks, predicted, classes)}
-    board.add(f"{name} (deepzoo)", _shown(results[f"{name} (deepzoo)"]), seconds(), key="unet", role="deep")
-    pixel_masks, pixel_seconds = pixel_baseline(X_train, Y_train, test_images, config.seed)
-    results["colour + position per pixel (HistGradientBoosting)"] = scores(test_masks, pixel_masks, classes)
-    board.add(
-        "colour + position per pixel (HistGradientBoosting)",
-        _shown(results["colour + position per pixel (HistGradientBoosting)"]),
-        pixel_seconds,
-        key="pixel_hgb",
-    )
-    values, counts = np.unique(Y_train, return_counts=True)
-    majority = values[counts.argmax()]
-    results["most frequent class everywhere"] = scores(
-        test_masks, [np.full_like(m, majority) for m in test_masks], classes
-    )
-    board.add(
-        "most frequent class everywhere",
-        _shown(results["most frequent class everywhere"]),
-        0.0,
-        key="majority",
-        role="trivial",
+    name = ("U-Net on ImageNet EfficientNet-Lite0" if seg.pretrained else "U-Net from scratch") + " (deepzoo)"
+    board, results = compare(
+        name,
+        seconds(),
+        predicted,
+        X_train,
+        Y_train,
+        test_images,
+        test_masks,
+        classes,
+        config.seed,
     )
     metrics = board.metrics()
     metrics.update(
@@ -262,35 +247,93 @@ def run(source, config, report) -> Outcome:
     )
 
     # pictures
+    names = [image.name for image, _ in test_pairs]
+    per_image_iou = results[name]["per_image_iou"]
+    add_pictures(report, seg, test_images, test_masks, predicted, per_image_iou, names, background=classes[0])
+    return Outcome("segment", seg, report.metrics, board.frame(), report.out_dir, verdict=board.verdict())
+
+
+def _shown(result: dict) -> dict:
+    return {k: v for k, v in result.items() if k != "per_image_iou"}
+
+
+def compare(
+    name: str,
+    fit_seconds: float,
+    predicted,
+    X_train,
+    Y_train,
+    test_images,
+    test_masks,
+    classes,
+    seed: int = 0,
+    advice: str = "Give the network more photos or epochs (--set max_iter=...), or the pretrained extra.",
+) -> tuple[Leaderboard, dict]:
+    """The network's masks of the test photos (``predicted``, shown as ``name``) beside the two baselines
+    on the same photos: the colour-and-position classifier of each pixel (:func:`pixel_baseline`, trained
+    here on ``X_train``/``Y_train``) and the training masks' most frequent class everywhere.
+    Returns (Leaderboard, {model name: :func:`scores`})."""
+    board = Leaderboard("iou", advice=advice)
+    results = {name: scores(test_masks, predicted, classes)}
+    board.add(name, _shown(results[name]), fit_seconds, key="unet", role="deep")
+    pixel_name = "colour + position per pixel (HistGradientBoosting)"
+    pixel_masks, pixel_seconds = pixel_baseline(X_train, Y_train, test_images, seed)
+    results[pixel_name] = scores(test_masks, pixel_masks, classes)
+    board.add(pixel_name, _shown(results[pixel_name]), pixel_seconds, key="pixel_hgb")
+    values, counts = np.unique(Y_train, return_counts=True)
+    majority = values[counts.argmax()]
+    results["most frequent class everywhere"] = scores(
+        test_masks, [np.full_like(m, majority) for m in test_masks], classes
+    )
+    board.add(
+        "most frequent class everywhere",
+        _shown(results["most frequent class everywhere"]),
+        0.0,
+        key="majority",
+        role="trivial",
+    )
+    return board, results
+
+
+def add_pictures(
+    report,
+    seg,
+    test_images,
+    test_masks,
+    predicted,
+    per_image_iou,
+    names,
+    *,
+    background=None,
+    reference: float | None = None,
+) -> None:
+    """Learning curves; the test photos with the predicted objects (every class but ``background``,
+    by default the network's first class) over the true outlines, the worst first; each photo's IoU
+    (``reference``: a line at a target IoU); the names of the five hardest photos."""
+    from .. import plots
+
+    background = seg.classes_[0] if background is None else background
     report.add_history(seg.history_)
     report.add_figure("learning_curves", plots.plot_loss(seg), "Training loss and pixel accuracy per epoch.")
-    deep = results[f"{name} (deepzoo)"]
-    background = classes[0]
     report.add_figure(
         "masks",
         plots.plot_mask_overlays(
             test_images,
             [m != background for m in test_masks],
             [m != background for m in predicted],
-            scores=deep["per_image_iou"],
+            scores=per_image_iou,
             n=12,
         ),
         "Test photos, the worst first: the predicted objects (every class but the background) in red, the "
         "true outlines in green.",
     )
     report.add_figure(
-        "iou_distribution", plots.plot_iou_distribution(deep["per_image_iou"]), "IoU of each test photo."
+        "iou_distribution",
+        plots.plot_iou_distribution(per_image_iou, reference=reference),
+        "IoU of each test photo.",
     )
-    worst = np.argsort(deep["per_image_iou"])[:5]
-    report.add_text(
-        "Hardest photos",
-        ", ".join(f"{test_pairs[i][0].name} ({deep['per_image_iou'][i]:.2f})" for i in worst),
-    )
-    return Outcome("segment", seg, report.metrics, board.frame(), report.out_dir, verdict=board.verdict())
-
-
-def _shown(result: dict) -> dict:
-    return {k: v for k, v in result.items() if k != "per_image_iou"}
+    worst = np.argsort(per_image_iou)[:5]
+    report.add_text("Hardest photos", ", ".join(f"{names[i]} ({per_image_iou[i]:.2f})" for i in worst))
 
 
 # -- deepzoo predict ------------------------------------------------------------------------------------

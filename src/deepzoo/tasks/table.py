@@ -163,10 +163,30 @@ def compare(
 ):
     """The fitted deep ``model`` and the ``others`` (from :func:`baselines`, fitted here on the same
     training rows, timed) scored on the same test rows: (Leaderboard, {model name: test output})."""
+    return compare_named(
+        task, "MLP (deepzoo)", "mlp", model, fit_seconds, others, X_train, y_train, X_test, y_test, classes
+    )
+
+
+def compare_named(
+    task: str,
+    name: str,
+    key: str,
+    model,
+    fit_seconds: float,
+    others: dict,
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    classes=None,
+):
+    """:func:`compare` for a deep model other than the MLP, shown as ``name`` (its metrics under their
+    plain names; ``key`` names it in the leaderboard), e.g. an RBM's features read by a linear model."""
     board = Leaderboard(primary_metric(task, None if classes is None else len(classes)))
     deep_scores, deep_out = _scores(task, model, X_test, y_test, classes)
-    board.add("MLP (deepzoo)", deep_scores, fit_seconds, key="mlp", role="deep")
-    outputs = {"MLP (deepzoo)": deep_out}
+    board.add(name, deep_scores, fit_seconds, key=key, role="deep")
+    outputs = {name: deep_out}
     n_cells = len(X_train) * int(getattr(model[-1], "n_features_in_", 1))
     for (name, key, role), baseline in others.items():
         with stopwatch() as took, baseline_threads(n_cells):
