@@ -230,3 +230,106 @@ def test_slashed_dates_read_day_first_when_a_first_field_is_above_12():
     assert list(month_first) == [pd.Timestamp(d) for d in ("2020-12-25", "2021-03-04", "2022-01-13")]
     with_times = parse_dates(pd.Series(["25/12/2020 08:30:00", "3/4/2021 16:00:00"]))
     assert list(with_times) == [pd.Timestamp("2020-12-25 08:30"), pd.Timestamp("2021-04-03 16:00")]
+
+
+# -- issue 20: roles from values, names only supporting them ---------------------------------------------
+def test_identifiers_come_from_values_not_from_a_name_ending_in_id():
+    rng = np.random.default_rng(1)
+    n = 200
+    frame = pd.DataFrame(
+        {
+            "amount_paid": rng.permutation(100_000)[:n] * 3 + 7,  # distinct integers of varying width
+            "valid": rng.permutation(n) * 10 + rng.integers(0, 9, n),
+            "humid": rng.permutation(5_000)[:n] + 1,
+            "id": rng.permutation(n),  # shuffled row numbers 0..n-1
+            "order_no": np.cumsum(rng.integers(1, 4, n)),  # increasing from 1 with gaps
+            "y": rng.integers(0, 2, n),
+        }
+    )
+    roles = {c.name: (c.role, c.reason) for c in infer_schema(frame, "y").columns}
+    assert {k: v[0] for k, v in roles.items()} == {
+        "amount_paid": "numeric",
+        "valid": "numeric",
+        "humid": "numeric",
+        "id": "identifier",
+        "order_no": "identifier",
+    }
+    assert "numbered like rows" in roles["id"][1] and "increasing" in roles["order_no"][1]
+
+
+def test_short_names_that_repeat_reach_the_model_and_codes_are_dropped():
+    rng = np.random.default_rng(2)
+    n = 400
+    makes = [f"{m} {k}" for m in ("toyota", "ford", "bmw", "audi", "fiat") for k in ("city", "sport", "van")]
+    cities = [f"town{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(150)]
+    frame = pd.DataFrame(
+        {
+            # 150 models of 2 words, each repeated: a make and model, not an identifier
+            "model": [f"{rng.choice(makes)} {i % 10}x" for i in rng.integers(0, 150, n)],
+            "city": rng.choice(cities, n),  # 150 one-word names in 400 rows
+            "ticket": [f"PC {v}" for v in rng.permutation(90_000)[:n] + 10_000],  # codes, all distinct
+            "y": rng.integers(0, 2, n),
+        }
+    )
+    roles = {c.name: (c.role, c.reason) for c in infer_schema(frame, "y").columns}
+    assert roles["model"][0] == "text" and "not an identifier" in roles["model"][1]
+    assert roles["city"][0] == "categorical"
+    assert roles["ticket"][0] == "identifier" and "code-like" in roles["ticket"][1]
+
+
+def test_codes_with_leading_zeros_stay_categories():
+    frame = pd.DataFrame(
+        {"zip": ["02134", "10001", "02134", "94105", "00501", "10001"] * 5, "n": ["3", "7", "11"] * 10,
+         "y": [0, 1] * 15}
+    )  # fmt: skip
+    roles = {c.name: (c.role, c.reason) for c in infer_schema(frame, "y").columns}
+    assert roles["zip"][0] == "categorical" and "leading zeros ('02134')" in roles["zip"][1]
+    assert roles["n"][0] == "numeric"  # numbers written as text, no leading zero: numbers
+
+
+def test_day_first_is_decided_from_evidence_anywhere_in_the_column_and_printed():
+    # 97 of 100 dates read both ways; 3 have a first field above 12: the whole column is day-first
+    days = [f"{d:02d}-{m:02d}-2021" for d, m in zip([1, 2, 3, 4, 5, 6, 7, 8, 9, 10] * 10, [1, 2, 3] * 34)]
+    days[40], days[70], days[90] = "25-03-2021", "13-04-2021", "31-05-2021"
+    frame = pd.DataFrame({"when": days, "y": [0, 1] * 50})
+    info = infer_schema(frame, "y").columns[0]
+    assert info.role == "date" and "day-first" in info.reason and "'25-03-2021'" in info.reason
+    parsed = parse_dates(frame["when"])
+    assert (
+        parsed.notna().all()
+        and parsed[1] == pd.Timestamp("2021-02-02")
+        and parsed[3] == pd.Timestamp("2021-01-04")
+    )
+    # D/M/YYYY: 99 ambiguous dates (month-first would read them all) and one 14/3/2021
+    slashes = pd.Series([f"{d}/{m}/2021" for d, m in zip([1, 2, 3, 5, 6] * 20, [4, 7, 9, 11] * 25)])
+    slashes[60] = "14/3/2021"
+    parsed = parse_dates(slashes)
+    assert parsed.notna().all() and parsed[0] == pd.Timestamp("2021-04-01") and parsed[60].day == 14
+    ambiguous = pd.DataFrame({"when": ["3/4/2021", "5/6/2021", "7/8/2021"] * 4, "y": [0, 1] * 6})
+    month_first = infer_schema(ambiguous, "y")
+    assert "month-first" in month_first.columns[0].reason
+
+
+@pytest.mark.parametrize(
+    ("values", "task", "words"),
+    [
+        ([1, 2, 3, 4, 5, 6, 7] * 10, "classify", "--task regress"),  # a type coded 1..7 in 70 rows
+        ([0, 1, 2] * 20, "classify", "--task regress"),
+        (list(range(41)) * 2, "regress", "counts or measurements"),
+    ],
+    ids=["codes-1-7", "grades-0-1-2", "counts"],
+)
+def test_integer_class_codes_are_classes_and_counts_are_numbers(values, task, words):
+    frame = pd.DataFrame({"x": np.arange(len(values)) % 7, "y": values})
+    schema = infer_schema(frame, "y")
+    assert schema.task == task and words in schema.task_reason
+
+
+def test_a_label_named_like_one_is_taken_and_a_last_column_suggested():
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"Age": rng.uniform(1, 80, 50), "Fare": rng.uniform(5, 500, 50)})
+    schema = infer_schema(frame.assign(Survived=rng.integers(0, 2, 50)))
+    assert schema.target == "Survived" and schema.task == "classify"
+    schema = infer_schema(frame.assign(grade=rng.integers(1, 4, 50)))
+    assert schema.target is None and "did you mean --target grade?" in schema.notes[0]
+    assert infer_schema(frame).notes == []  # the last column is a measurement: nothing to suggest

@@ -87,3 +87,18 @@ def test_set_options_reach_the_encoder_and_the_map(tmp_path):
     assert result.metrics["baseline_pca_reconstruction_error"] == pytest.approx(pca**2, rel=1e-3)
     with pytest.raises(ValueError, match="--set scale must be one of standard, minmax, none; got 'robust'"):
         deepzoo.fit(frame, task="cluster", out=tmp_path / "bad", settings={"scale": "robust"})
+
+
+def test_no_target_names_a_label_or_suggests_the_last_column(tmp_path):
+    from deepzoo.tasks import FitConfig
+    from deepzoo.tasks.detect import detect
+
+    frame = blobs_csv(tmp_path / "blobs.csv")
+    source = detect(tmp_path / "blobs.csv", FitConfig())
+    # 'kind' (2 values, last) looks like a label: clustered, but the rule asks whether it was meant
+    assert source.task == "cluster" and "did you mean --target kind?" in source.rule
+    assert any("did you mean --target kind?" in n for n in source.schema.notes)
+    # a column named like a label (Survived, Churn, Exited...) is the target, with a printed note
+    source = detect(frame.rename(columns={"kind": "Survived"}), FitConfig())
+    assert source.task == "classify" and source.target == "Survived"
+    assert any("named like a target or label" in n for n in source.schema.notes)

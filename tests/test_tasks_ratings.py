@@ -35,7 +35,7 @@ def easy_ratings(**kwargs) -> pd.DataFrame:
     [
         (["userId", "movieId", "rating", "timestamp"], ("userId", "movieId", "rating")),
         (["User-ID", "ISBN", "Book-Rating"], ("User-ID", "ISBN", "Book-Rating")),
-        (["customer_id", "product_id", "stars", "review"], ("customer_id", "product_id", "stars")),
+        (["customer_id", "product_id", "stars", "date"], ("customer_id", "product_id", "stars")),
         (["visitor", "article", "clicked"], ("visitor", "article", "clicked")),
     ],
 )
@@ -44,6 +44,25 @@ def test_ratings_columns_are_found_by_name(columns, expected):
     source = detect(frame, FitConfig())
     assert source.task == "recommend"
     assert (source.columns["user"], source.columns["item"], source.columns["rating"]) == expected
+
+
+def test_user_and_item_names_with_other_features_or_no_rating_scale_are_a_table():
+    rng = np.random.default_rng(0)
+    n = 200
+    frame = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 50, n),
+            "product_id": rng.integers(0, 30, n),
+            "age": rng.integers(18, 80, n),
+            "rating": rng.integers(1, 6, n),
+        }
+    )
+    source = detect(frame, FitConfig(target="rating"))  # a rating, but also a feature (age): a table
+    assert source.task == "classify" and any("other feature columns (age)" in n for n in source.schema.notes)
+    amount = frame.drop(columns="rating").assign(amount=rng.uniform(1, 500, n).round(2))
+    source = detect(amount[["customer_id", "product_id", "amount"]], FitConfig(target="amount"))
+    assert source.task == "regress" and any("not a rating scale" in n for n in source.schema.notes)
+    assert detect(frame, FitConfig(task="recommend")).task == "recommend"  # the override still works
 
 
 def test_ratings_columns_by_position_headerless_and_with_task_recommend(tmp_path):

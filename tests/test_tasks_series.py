@@ -224,6 +224,22 @@ def test_descending_dates_and_extra_columns(tmp_path):
     assert result.model.features == ("price",) and result.model.frequency_["name"] == "monthly"
 
 
+def test_a_class_target_in_time_order_is_a_table_not_a_forecast():
+    from deepzoo.tasks import FitConfig
+    from deepzoo.tasks.detect import detect
+
+    rng = np.random.default_rng(0)
+    frame = monthly(120).assign(
+        churned=rng.integers(0, 2, 120), grade=rng.integers(1, 4, 120), amount=rng.normal(50, 5, 120)
+    )
+    for target, task in (("churned", "classify"), ("grade", "classify"), ("sales", "forecast")):
+        source = detect(frame, FitConfig(target=target))
+        assert source.task == task, target
+    source = detect(frame, FitConfig(target="churned"))
+    assert any("not a forecast: 'churned' holds classes" in n for n in source.schema.notes)
+    assert detect(frame, FitConfig(target="churned", task="forecast")).task == "forecast"
+
+
 @pytest.mark.slow
 def test_beats_persistence_on_a_seasonal_series(tmp_path):
     result = deepzoo.fit(monthly(180), out=tmp_path / "run")

@@ -9,13 +9,20 @@ role        rule
 ========== ===================================================================================================
 empty       every value is missing -> dropped
 constant    one distinct value -> dropped
-identifier  a distinct value in (nearly) every row and either a name such as ``id``, ``*_id``, ``RowNumber``,
-            consecutive integers, or short text (names, ticket codes) -> dropped
-date        text that reads as dates (any common format, ``M/D/YYYY HH:MM:SS`` included) -> calendar features
+identifier  decided from the values, the name only supporting them: integers distinct in every row that
+            are row numbers (0/1..n in any order, or increasing from 0/1 with gaps), or that are named like
+            an identifier (``id``, ``*_id``, ``CustomerId``, ``RowNumber``: never ``amount_paid``, ``valid``)
+            and are codes of one width or increasing; or code-like text (a digit in each value, one to three
+            tokens: tickets, cabins, UUIDs) distinct in most rows -> dropped
+date        text that reads as dates (any common format, ``M/D/YYYY HH:MM:SS`` included; ``D/M/YYYY`` and
+            ``D-M-YYYY`` day-first when a first field is above 12 somewhere, month-first otherwise, and the
+            reason says which) -> calendar features
 binary      two distinct values -> one 0/1 feature
 numeric     numbers (after thousands separators and currency signs are removed)
-categorical text with few distinct values (or numbers overridden with ``--categorical``) -> one-hot
-text        long text (several words a cell, mostly distinct) -> word counts
+categorical text with few distinct values, codes with leading zeros (zip codes ``02134``), or short names
+            with many values but repeated (rare ones grouped) -> one-hot
+text        long text (several words a cell), or short names of several words with many distinct values
+            (a car's make and model, a passenger's name) -> word presence
 ========== ===================================================================================================
 
 A column that is mostly numbers with a few words (``12, 7, unknown``) stops the run with a message that
@@ -37,15 +44,34 @@ from pandas.api.types import is_numeric_dtype
 
 from .tabular import _list, _nearest, parse_numbers
 
-__all__ = ["ColumnInfo", "Schema", "date_format", "infer_schema", "parse_dates"]
+__all__ = ["ColumnInfo", "Schema", "date_format", "date_order", "infer_schema", "parse_dates"]
 
 ROLES = ("numeric", "categorical", "binary", "date", "text", "identifier", "constant", "empty", "dropped")
 FEATURE_ROLES = ("numeric", "categorical", "binary", "date", "text")
-# a name that says "identifier": id, ID, Id, customer_id, CustomerId, row_number, RowNumber, index, key, uuid
-_ID_NAME = re.compile(
-    r"(^|[_\s.-])(id|uuid|key|index)$|^(row_?number|id|idx|index|uuid)$|[a-z]I[dD]$|^ID", re.I
+# a name that supports "identifier" (never decides it alone): id, ID, customer_id, row_number, RowNumber,
+# index, key, uuid, and camelCase CustomerId/CustomerID (case-sensitive, so amount_paid, valid and humid are
+# not identifiers)
+_ID_WORD = re.compile(
+    r"(^|[_\s.-])(id|uuid|key|index|no|num|number)$|^(row_?number|id|idx|index|uuid)$", re.I
 )
-_TARGET_NAMES = ("target", "label", "labels", "class", "y", "outcome")
+_ID_CAMEL = re.compile(r"[a-z](Id|ID)$|^ID[A-Z_]|^Id[A-Z_]|(Number|Num|No)$")
+
+
+def _id_name(name) -> bool:
+    """A name that supports "identifier" (the values must say so too)."""
+    name = str(name)
+    return bool(_ID_WORD.search(name) or _ID_CAMEL.search(name))
+
+
+# names that say "the label": taken as the target without --target (and printed)
+_TARGET_NAMES = (
+    "target", "label", "labels", "class", "y", "outcome", "survived", "churn", "exited", "default",
+)  # fmt: skip
+# a code-like value: one to three tokens of letters, digits and - / . # : _, with a digit somewhere
+# (tickets, cabins, UUIDs)
+_CODE = re.compile(r"^(?=.*\d)[\w\-/.#:]+( [\w\-/.#:]+){0,2}$")
+# a code written with a leading zero (zip codes 02134, 007): not a number
+_LEADING_ZERO = re.compile(r"^0\d+$")
 # at most this many distinct values (and this share of the rows) make a text column categorical
 _MAX_CATEGORIES = 100
 _MAX_CATEGORY_SHARE = 0.5
@@ -61,6 +87,13 @@ _DATE_FORMATS = (
     "%m/%d/%Y %H:%M",
     "%d/%m/%Y",
     "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%m-%d-%Y",
+    "%m-%d-%Y %H:%M:%S",
+    "%m-%d-%Y %H:%M",
+    "%d-%m-%Y",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M",
     "%d.%m.%Y",
     "%Y/%m/%d",
     "%d-%b-%Y",
@@ -142,15 +175,46 @@ def _example(values: pd.Series) -> str:
     return text if len(text) <= 24 else text[:21] + "..."
 
 
-def date_format(values: pd.Series) -> str | None:
-    """The first common strptime format that reads at least 95% of the present values (a sample of
-    500 of them), or None when none does (then pandas guesses each cell)."""
+# D/M/YYYY or M/D/YYYY (slashes or dashes, year last): which field is the day is decided on evidence
+_DAY_MONTH = re.compile(r"^(\d{1,2})([/-])(\d{1,2})\2\d{4}(\s|$)")
+
+
+def _day_first(text: pd.Series) -> tuple[bool | None, str]:
+    """Whether ``D/M/YYYY``-like dates are day-first, from the whole column: True when a first field is
+    above 12 somewhere (and no second one is), False when a second field is, None when not such dates;
+    with the evidence, to print."""
+    parts = text.str.extract(_DAY_MONTH)
+    if parts[0].notna().mean() < 0.95:
+        return None, ""
+    first, second = parts[0].astype(float), parts[2].astype(float)
+    if (first > 12).any() and not (second > 12).any():
+        example = text[first > 12].iloc[0]
+        return True, f"day-first: a first field above 12 ({example!r})"
+    if (second > 12).any():
+        example = text[second > 12].iloc[0]
+        return False, f"month-first: a second field above 12 ({example!r})"
+    return False, "month-first: no field above 12 says otherwise, so read as M/D/YYYY (the US order)"
+
+
+def date_order(values: pd.Series) -> tuple[str | None, str]:
+    """(format, why): the first common strptime format that reads at least 95% of the present values (a
+    sample of 500, day-first or month-first decided on the whole column), or None when none does (then
+    pandas guesses each cell)."""
     text = values.dropna().astype(str).str.strip()
+    day_first, why = _day_first(text)
     sample = text.iloc[:: max(1, len(text) // 500)]
     for fmt in _DATE_FORMATS:
+        if day_first is not None and fmt.startswith(("%m/%d", "%m-%d", "%d/%m", "%d-%m")):
+            if fmt.startswith(("%d/", "%d-")) != day_first:
+                continue
         if len(sample) and pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean() >= 0.95:
-            return fmt
-    return None
+            return fmt, why
+    return None, why
+
+
+def date_format(values: pd.Series) -> str | None:
+    """The strptime format of :func:`date_order` (None: pandas guesses each cell)."""
+    return date_order(values)[0]
 
 
 def parse_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
@@ -197,18 +261,28 @@ def _role(name: str, values: pd.Series) -> tuple[str, str]:
     unique_share = n_unique / max(len(present), 1)
     if is_numeric_dtype(values):
         integers = np.allclose(present, np.round(present))
-        if unique_share > 0.99 and integers and (_ID_NAME.search(name) or _consecutive(present)):
-            why = "a name of an identifier" if _ID_NAME.search(name) else "numbered like rows"
-            return "identifier", f"a distinct integer in every row and {why}"
+        if unique_share > 0.99 and integers:
+            why = _integer_identifier(name, present)
+            if why:
+                return "identifier", f"a distinct integer in every row, {why}"
         if n_unique == 2:
             return "binary", f"two values ({', '.join(map(str, sorted(present.unique())[:2]))})"
         return "numeric", "numbers"
     if n_unique == 2:
         return "binary", f"two values ({', '.join(map(str, sorted(present.astype(str).unique())[:2]))})"
+    text = present.astype(str).str.strip()
+    zeros = text.str.match(_LEADING_ZERO)
+    if zeros.any() and parse_numbers(text).notna().all():
+        return "categorical", (
+            f"codes with leading zeros ({text[zeros].iloc[0]!r}): categories, not numbers "
+            f"(--numeric {name} to read them as numbers)"
+        )
     if _reads_as_dates(present):
-        return "date", "text that reads as dates"
-    numbers = parse_numbers(present.astype(str))
+        return "date", f"text that reads as dates{_date_why(present)}"
+    numbers = parse_numbers(text)
     share = float(numbers.notna().mean())
+    if share == 1.0:
+        return "numeric", "numbers written as text"
     if share >= 0.8:
         words = present[numbers.isna()].astype(str).unique()[:5]
         raise ValueError(
@@ -221,15 +295,45 @@ def _role(name: str, values: pd.Series) -> tuple[str, str]:
         return "categorical", f"text with {n_unique} distinct values"
     if words >= 5:
         return "text", f"long text ({words:.0f} words a value on average)"
-    if unique_share >= 0.2:
-        return "identifier", f"short text, distinct in {unique_share:.0%} of the rows (names, codes)"
+    codes = float(text.str.match(_CODE).mean())
+    if codes >= 0.9 and unique_share >= 0.5:
+        return "identifier", (
+            f"code-like text (a digit in {codes:.0%} of the values, e.g. {_example(present)!r}), distinct in "
+            f"{unique_share:.0%} of the rows: codes that do not repeat carry nothing to learn"
+        )
+    if words >= 1.5 and unique_share >= 0.2:
+        return "text", (
+            f"short names of {words:.1f} words, {n_unique} distinct values: their words reach the model "
+            "(not an identifier: the values are not codes)"
+        )
     return "categorical", f"text with {n_unique} distinct values (rare ones grouped)"
 
 
-def _consecutive(values: pd.Series) -> bool:
-    """Row numbers: 0..n-1 or 1..n in any order (years 1990..2020 are not)."""
-    ordered = np.sort(values.to_numpy(dtype=float))
-    return len(ordered) > 2 and ordered[0] in (0, 1) and bool(np.all(np.diff(ordered) == 1))
+def _date_why(values: pd.Series) -> str:
+    why = date_order(values)[1]
+    return f" ({why})" if why else ""
+
+
+def _integer_identifier(name, values: pd.Series) -> str:
+    """Why distinct integers are an identifier ('' when they are not): row numbers from the values
+    alone, or a name like an identifier supported by codes of one width or increasing values."""
+    numbers = values.to_numpy(dtype=float)
+    ordered = np.sort(numbers)
+    if len(ordered) <= 2:
+        return ""
+    steps = np.diff(numbers)
+    if ordered[0] in (0, 1) and np.all(np.diff(ordered) == 1):
+        return "numbered like rows (0/1..n)"
+    if ordered[0] in (0, 1) and np.all(steps > 0):
+        return "increasing from 0/1 like row numbers"
+    if not _id_name(name):
+        return ""
+    widths = np.unique(np.char.str_len(np.abs(numbers).astype(np.int64).astype(str)))
+    if len(widths) == 1 and widths[0] >= 4:
+        return f"codes of {widths[0]} digits, named like an identifier"
+    if np.all(steps > 0):
+        return "increasing, named like an identifier"
+    return ""
 
 
 def _target_task(y: pd.Series, name: str) -> tuple[str, str]:
@@ -256,24 +360,49 @@ def _target_task(y: pd.Series, name: str) -> tuple[str, str]:
     integers = bool(np.allclose(values, np.round(values)))
     if not integers:
         return "regress", "numbers with fractions: regression"
-    if n_unique <= _MAX_INTEGER_CLASSES and n_unique <= 0.05 * len(y) + 2:
+    # class codes: few distinct integers (at most 20), each value ~10 rows on average (a region 1/2/3, a
+    # type 1..7, a grade 0/1/2); counts and measurements have more values than that
+    rule = f"at most {_MAX_INTEGER_CLASSES} distinct integers and at most one for every 10 rows"
+    if n_unique <= _MAX_INTEGER_CLASSES and n_unique <= 0.1 * len(y) + 2:
         low, high = int(values.min()), int(values.max())
         if high - low + 1 == n_unique and n_unique <= 10:
             return "classify", (
-                f"ambiguous: {n_unique} integers {low}..{high} can be classes or a scale; taken as classes "
-                "(--task regress to predict it as a number)"
+                f"ambiguous: {n_unique} integers {low}..{high} in {len(y):,} rows can be classes or a scale; "
+                f"taken as classes ({rule}; --task regress to predict it as a number)"
             )
-        return "classify", f"{n_unique} distinct integers: classes (--task regress to predict a number)"
-    return "regress", f"{n_unique} distinct integers: regression"
+        return "classify", (
+            f"{n_unique} distinct integers in {len(y):,} rows: class codes ({rule}; --task regress to "
+            "predict a number)"
+        )
+    return "regress", (
+        f"{n_unique} distinct integers in {len(y):,} rows: counts or measurements, regression (class codes "
+        f"are {rule}; --task classify to predict classes)"
+    )
 
 
 def find_target(frame: pd.DataFrame) -> str | None:
-    """A column named like a target (target, label, class, y, outcome), else None."""
-    by_lower = {str(c).lower(): str(c) for c in frame.columns}
+    """A column named like a label (target, label, class, y, outcome, Survived, Churn, Exited, default),
+    else None."""
+    by_lower = {str(c).strip().lower(): str(c) for c in frame.columns}
     for name in _TARGET_NAMES:
         if name in by_lower:
             return by_lower[name]
     return None
+
+
+def suggest_target(frame: pd.DataFrame) -> str | None:
+    """The last column when it looks like a label (2-20 values, a small share of the rows, not a date
+    or identifier), to suggest as ``--target`` when no column is named like one; else None."""
+    if frame.shape[1] < 2 or len(frame) < 10:
+        return None
+    name = str(frame.columns[-1])
+    values = frame[name].dropna()
+    n_unique = int(values.nunique())
+    if not 2 <= n_unique <= _MAX_INTEGER_CLASSES or n_unique > 0.1 * len(values) + 2:
+        return None
+    if is_numeric_dtype(values) and not np.allclose(values, np.round(values)):
+        return None
+    return name
 
 
 def check_column(frame: pd.DataFrame, name, what: str = "--target") -> str:
@@ -354,7 +483,16 @@ def infer_schema(
     if target is None:
         target = find_target(frame)
         if target is not None:
-            notes.append(f"target {target!r}: the column named like a target")
+            notes.append(
+                f"target {target!r}: the column named like a target or label (--target COLUMN for "
+                "another, --task cluster for none)"
+            )
+        elif (suggested := suggest_target(frame)) is not None:
+            notes.append(
+                f"no --target: did you mean --target {suggested}? (the last column, "
+                f"{frame[suggested].nunique()} values, looks like a label); without one, the rows are "
+                "clustered"
+            )
     else:
         target = check_column(frame, target)
     task_reason = "no target: clustering and anomaly scores"

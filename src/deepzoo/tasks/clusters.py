@@ -22,6 +22,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from .. import plots
+from ..data.schema import suggest_target
 from ..models.som import SelfOrganizingMap
 from .base import (
     FitConfig,
@@ -287,9 +288,16 @@ def detect_table(probe: TableProbe) -> Source | None:
     schema = probe.schema
     if schema.target is not None and probe.task != "cluster":
         return None
+    rule = (
+        "no target (no --target and no column named like a label: target, label, class, Survived, Churn, "
+        "Exited...): clustering and anomaly scores"
+    )
+    suggested = suggest_target(probe.frame) if schema.target is None else None
+    if suggested is not None and probe.task != "cluster":
+        rule += f" (did you mean --target {suggested}? its last column looks like a label)"
     return Source(
         "cluster",
-        "no target (no --target and no column named target/label/class): clustering and anomaly scores",
+        rule,
         frame=probe.frame,
         schema=schema,
     )

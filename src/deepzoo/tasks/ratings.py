@@ -459,6 +459,9 @@ _RATING = re.compile(
     r"^(.*rating|ratings|score|stars|rank|preference|liked|like|likes|click|clicked|clicks)$"
 )
 
+# the one other column a ratings file may have: when the rating was given
+_TIME = re.compile(r"time|date|^ts$", re.I)
+
 
 def _name_key(name) -> str:
     return re.sub(r"[\s_\-.]", "", str(name)).lower()
@@ -468,8 +471,10 @@ def ratings_columns(frame: pd.DataFrame, target, by_position: bool = False) -> d
     """{user, item, rating} column names when the table is a ratings file, else None.
 
     By name (user/userId/customer..., item/movieId/isbn..., rating/stars/score/liked..., or
-    ``target``); else, for a headerless file of 3-4 numeric columns, by position when the first two
-    repeat (ids) and the third has at most 11 values (a scale); with ``by_position`` (``--task
+    ``target``) when the rating is numbers on a scale and no other column but a time stamp is there
+    (``customer_id, product_id, age, amount`` is a table); else, for a headerless file of 3-4 numeric
+    columns, by position when the first two repeat (ids) and the third has at most 11 values (a
+    scale); with ``by_position`` (``--task
     recommend``) the first three columns (or two and the target) whatever they hold.
     """
     columns = [str(c) for c in frame.columns]
@@ -479,7 +484,11 @@ def ratings_columns(frame: pd.DataFrame, target, by_position: bool = False) -> d
     rating = str(target) if target is not None else None
     rating = rating or next((c for c in columns if _RATING.match(keys[c]) and c not in (user, item)), None)
     if user and item and rating and rating in columns and rating not in (user, item):
-        return {"user": user, "item": item, "rating": rating}
+        if by_position:
+            return {"user": user, "item": item, "rating": rating}
+        if _not_ratings(frame, user, item, rating) is None:
+            return {"user": user, "item": item, "rating": rating}
+        return None  # named like a user and an item, but a table: detect_table notes why
     if frame.attrs.get("header") is False and 3 <= len(columns) <= 4 and target is None:
         u, i, r = (frame[c] for c in columns[:3])
         numeric = all(pd.api.types.is_numeric_dtype(c) for c in (u, i, r))
@@ -500,9 +509,45 @@ def ratings_columns(frame: pd.DataFrame, target, by_position: bool = False) -> d
     return None
 
 
+def _not_ratings(frame: pd.DataFrame, user: str, item: str, rating: str) -> str | None:
+    """Why user and item columns with ``rating`` are not a ratings file (None when they are): the
+    rating must be numbers on a scale (at most 11 values, or named like a rating) and the other columns
+    at most a time stamp, not features of a table."""
+    values = frame[rating].dropna()
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.notna().mean() < 0.8:  # a few words among ratings: the task names the first one
+        return f"{rating!r} holds text ({values.iloc[0] if len(values) else ''!r}), not ratings"
+    values = numbers.dropna()
+    if values.nunique() > 11 and not _RATING.match(_name_key(rating)):
+        return f"{rating!r} has {values.nunique():,} values, not a rating scale"
+    others = [c for c in map(str, frame.columns) if c not in (user, item, rating) and not _TIME.search(c)]
+    if others:
+        return f"other feature columns ({', '.join(others[:5])}) make it a table"
+    return None
+
+
+def _note_not_ratings(probe: TableProbe) -> None:
+    """Columns named like a user and an item that are not a ratings file: say why, beside the schema."""
+    columns = [str(c) for c in probe.frame.columns]
+    keys = {c: _name_key(c) for c in columns}
+    user = next((c for c in columns if _USER.match(keys[c])), None)
+    item = next((c for c in columns if _ITEM.match(keys[c]) and c != user), None)
+    rating = probe.target or next(
+        (c for c in columns if _RATING.match(keys[c]) and c not in (user, item)), None
+    )
+    if user and item and rating and rating not in (user, item):
+        why = _not_ratings(probe.frame, user, item, rating)
+        probe.schema.notes.append(
+            f"not a recommender: columns named like a user ({user!r}) and an item ({item!r}), but {why}; "
+            "taken as a table (--task recommend to recommend)"
+        )
+
+
 def detect_table(probe: TableProbe) -> Source | None:
     """A ratings file (see :func:`ratings_columns`); with --task recommend, the first three columns."""
     columns = ratings_columns(probe.frame, probe.target, by_position=probe.task == "recommend")
+    if columns is None and probe.task == "auto":
+        _note_not_ratings(probe)
     if columns is None:
         if probe.task == "recommend":
             raise ValueError(
@@ -520,8 +565,8 @@ def detect_table(probe: TableProbe) -> Source | None:
 KIND = TaskKind(
     name="ratings",
     tasks=("recommend",),
-    rule="a table of user, item and rating columns (by name, or 3-4 headerless integer columns whose "
-    "first two repeat and whose third has few values)",
+    rule="a table of user, item and rating columns and nothing else but a time stamp (by name, the rating "
+    "on a scale; or 3-4 headerless integer columns whose first two repeat and whose third has few values)",
     run=run,
     predict=predict_ratings,
     saves=(AutoEncoderRecommender, RBMRecommender, BiasRecommender),

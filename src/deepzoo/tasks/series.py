@@ -426,7 +426,8 @@ _SERIES_TARGETS = ("close", "adj close", "value", "price", "sales", "passengers"
 
 def series_columns(frame: pd.DataFrame, schema: Schema, forced: bool = False) -> dict | None:
     """{date, target} when a date column is in time order (ascending or descending; a few unreadable
-    or repeated dates are left for the forecast task to name) and the target is numeric, else None.
+    or repeated dates are left for the forecast task to name) and the target is numeric, not classes (a
+    0/1 label, a few integer codes: a note says why it is no forecast), else None.
     ``forced`` (--task forecast): any date column and target; the task says what is wrong with them."""
     dates = schema.names("date")
     if len(dates) != 1:
@@ -440,6 +441,13 @@ def series_columns(frame: pd.DataFrame, schema: Schema, forced: bool = False) ->
         return None
     if forced:
         return {"date": dates[0], "target": target}
+    if target == schema.target and schema.task == "classify":
+        # a 0/1 label (or class codes) in rows sorted by time is rows of events, not a measured series
+        schema.notes.append(
+            f"not a forecast: {target!r} holds classes ({schema.task_reason}), so the rows in time order "
+            f"({dates[0]}) are taken as a table (--task forecast to forecast it)"
+        )
+        return None
     stamps = parse_dates(frame[dates[0]]).dropna()
     if len(stamps) < 0.95 * len(frame) or stamps.nunique() < 0.95 * len(stamps):
         return None  # many unreadable or repeated dates: rows of events, not a series
