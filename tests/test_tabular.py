@@ -280,6 +280,13 @@ def test_doubled_tabs_are_one_separator(tmp_path):
     assert frame["2"].tolist() == ["x y"] * 12 and frame["1"].iloc[7] == 10.5
 
 
+def test_semicolon_file_whose_text_holds_commas(tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text("id;comment\n" + "".join(f"{i};good, cheap, fast\n" for i in range(20)))
+    frame = read_table(path)
+    assert frame.attrs["separator"] == ";" and frame["comment"].iloc[0] == "good, cheap, fast"
+
+
 def test_whitespace_aligned_columns(tmp_path):
     path = tmp_path / "aligned.txt"
     path.write_text("mpg   cyl  name\n18.0  8    chevelle\n15.0  8    skylark\n 9.5  4    pinto\n")

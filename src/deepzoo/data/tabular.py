@@ -414,17 +414,20 @@ def sniff_separator(lines: list[str]) -> str:
     consistently than any of them, ``r"\\t+"`` (some tabs doubled) or ``r"\\s+"`` (aligned columns);
     ``","`` for one column."""
     lines = [line for line in lines if line.strip()][:_SNIFF_LINES]
-    best, best_score = ",", (0.0, 0)
+    best, best_score = ",", (0.0, 0.0, 0)
     for sep in _SEPARATORS + _RUN_SEPARATORS:
         counts = _split_counts(lines, sep)
         if not counts:
             continue
-        score = max(_consistency(counts), _consistency(counts[1:]) if len(counts) > 1 else (0.0, 0))
+        rest = _consistency(counts[1:]) if len(counts) > 1 else (0.0, 0)
+        whole = _consistency(counts)
+        # ties (a ';' file whose text holds commas) go to the separator that splits the header alike too
+        score = (max(whole[0], rest[0]), whole[0], max(whole, rest)[1])
         if sep in _RUN_SEPARATORS:
             # a run separator must do strictly better: it cannot hold an empty field between two tabs
-            if score[1] >= 2 and score[0] > best_score[0] and (best_score[0] < 1.0 or best_score[1] < 2):
+            if score[2] >= 2 and score[0] > best_score[0] and (best_score[0] < 1.0 or best_score[2] < 2):
                 best, best_score = sep, score
-        elif score[1] >= 2 and score > best_score:
+        elif score[2] >= 2 and score > best_score:
             best, best_score = sep, score
     return best
 
@@ -784,23 +787,30 @@ def clean_frame(frame: pd.DataFrame, decimal: str = ".") -> pd.DataFrame:
         series = frame[column]
         if not _is_text(series) or isinstance(series.dtype, pd.CategoricalDtype):
             continue
-        text = series.astype("string").str.strip()
+        # each distinct cell is cleaned once, then spread back to the rows: a million rows of a few
+        # categories cost a factorize, not a million string operations
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        text = pd.Series(uniques, dtype=object).astype("string").str.strip()
         text = text.mask(text.str.lower().isin(MISSING_TOKENS))
-        numbers_, how = _as_numbers(text, decimal)
+        numbers_, how = _as_numbers(text, decimal, counts)
         if numbers_ is not None:
-            frame[column] = numbers_
+            values = np.append(numbers_.to_numpy(dtype="float64"), np.nan)
+            frame[column] = pd.Series(values[codes], index=series.index, name=column)
             if how:
                 notes.append(f"{column}: {how}")
         else:
-            frame[column] = text.astype(object).where(text.notna(), np.nan)
+            values = np.append(text.astype(object).where(text.notna(), np.nan).to_numpy(), np.nan)
+            frame[column] = pd.Series(values[codes], index=series.index, name=column, dtype=object)
     frame.attrs["notes"] = notes
     return frame
 
 
-def _as_numbers(text: pd.Series, decimal: str) -> tuple[pd.Series | None, str]:
-    """(the column as numbers, how it was read) when every present cell is a number, read with the
-    file's decimal mark, else the other one, a lone '-' or '.' as missing; (None, '') otherwise. The
-    readings are tried on the first cells before the whole column, so a column of words costs little."""
+def _as_numbers(text: pd.Series, decimal: str, counts: np.ndarray) -> tuple[pd.Series | None, str]:
+    """(the distinct cells ``text`` as numbers, how they were read) when every present one is a number,
+    read with the file's decimal mark, else the other one, a lone '-' or '.' as missing; (None, '')
+    otherwise. ``counts``: rows per cell. The readings are tried on the first cells before all of them,
+    so a column of words costs little."""
     present = text.dropna()
     if present.empty:
         return None, ""
@@ -816,9 +826,10 @@ def _as_numbers(text: pd.Series, decimal: str) -> tuple[pd.Series | None, str]:
         if cells.empty or parse_numbers(cells, decimal=mark).isna().any():
             continue
         masked = text.mask(text.isin(_NUMERIC_MISSING)) if mask_dashes else text
+        n_dashes = int(counts[dashes[dashes].index].sum())
         how = ["decimal comma"] if mark == "," and decimal == "." else []
         how += ["decimal point"] if mark == "." and decimal == "," else []
-        how += [f"{int(dashes.sum())} lone '-'/'.' as missing"] if mask_dashes and dashes.any() else []
+        how += [f"{n_dashes} lone '-'/'.' as missing"] if mask_dashes and n_dashes else []
         return parse_numbers(masked, decimal=mark), ", ".join(how)
     return None, ""
 
