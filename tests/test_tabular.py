@@ -1,12 +1,17 @@
-"""CSV reading, target splitting and numeric checks: each failure gets its own clear message."""
+"""Reading tables (CSV, and the files people have: compressed, workbooks, Parquet, European exports),
+target splitting and numeric checks: each failure gets its own clear message."""
 
 from __future__ import annotations
+
+import gzip
+import zipfile
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from deepzoo.data.tabular import check_numeric, read_csv, split_target
+from deepzoo.data import tabular
+from deepzoo.data.tabular import check_numeric, iter_table, read_csv, read_table, split_target
 
 CHURN_HEADER = "RowNumber,CustomerId,Surname,CreditScore,Geography,Gender,Age,Exited\n"
 
@@ -142,3 +147,217 @@ def test_real_churn_csv(shared_data_dir):
     X, y = split_target(frame, "Exited", drop=("RowNumber", "CustomerId", "Surname"))
     assert X.shape == (10000, 10) and int(y.sum()) == 2037
     check_numeric(X.drop(columns=["Geography", "Gender"]))
+
+
+# -- read_table: the files people have -------------------------------------------------------------
+SMALL = pd.DataFrame(
+    {"city": ["Köln", "Lyon", "Porto", "Gent"], "age": [21.5, 40.0, 33.25, 8.0], "left": [1, 0, 0, 1]}
+)
+
+
+def _same_as_small(frame):
+    pd.testing.assert_frame_equal(frame, SMALL, check_dtype=False)
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz", ".zip"])
+def test_compressed_text_is_sniffed_after_decompressing(tmp_path, suffix):
+    path = tmp_path / f"people.csv{suffix}"
+    SMALL.to_csv(path, sep=";", decimal=",", index=False)  # pandas compresses by the suffix
+    frame = read_table(path)
+    _same_as_small(frame)
+    assert frame.attrs["separator"] == ";" and frame.attrs["decimal"] == ","
+    assert frame.attrs["compression"] == suffix.strip(".").replace("gz", "gzip")
+    assert list(iter_table(path, chunksize=3))[1].shape == (1, 3)
+
+
+def test_compressed_file_with_the_wrong_name_is_read_by_its_bytes(tmp_path):
+    path = tmp_path / "people.txt"  # gzip inside, whatever the name says
+    path.write_bytes(gzip.compress(SMALL.to_csv(index=False).encode()))
+    _same_as_small(read_table(path))
+
+
+def test_zip_of_several_files_names_them(tmp_path):
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("a.csv", "x,y\n1,2\n")
+        archive.writestr("b.csv", "x,y\n1,2\n")
+    with pytest.raises(ValueError, match=r"holds 2 files \(a.csv, b.csv\).*unzip it"):
+        read_table(path)
+
+
+def _workbook(path):
+    # a str, not a Path: odfpy saves to a Path object as to a stream and leaves out the 'mimetype' entry
+    with pd.ExcelWriter(str(path)) as writer:
+        pd.DataFrame({"note": ["read me"]}).to_excel(writer, sheet_name="About", index=False)
+        SMALL.to_excel(writer, sheet_name="People", index=False)
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".ods"])
+def test_workbook_first_sheet_by_default_else_the_sheet_asked(tmp_path, suffix):
+    path = tmp_path / f"book{suffix}"
+    _workbook(path)
+    first = read_table(path)
+    assert first["note"].tolist() == ["read me"] and first.attrs["sheet"] == "About"
+    _same_as_small(read_table(path, sheet="People"))
+    frame = read_table(path, sheet=1)
+    _same_as_small(frame)
+    assert frame.attrs["sheets"] == ["About", "People"] and "sheet 'People' of 2" in frame.attrs["dialect"]
+    with pytest.raises(ValueError, match=r"no sheet 'Peeple'; its sheets: 'About', 'People'.*'People'\?"):
+        read_table(path, sheet="Peeple")
+    with pytest.raises(ValueError, match=r"it has 2 sheet\(s\), numbered from 0: 'About', 'People'"):
+        read_table(path, sheet=5)
+
+
+def test_workbook_without_sheets(tmp_path, monkeypatch):
+    path = tmp_path / "book.xlsx"
+    _workbook(path)
+    monkeypatch.setattr(tabular, "_sheet_names", lambda file: [])  # no writer makes such a file
+    with pytest.raises(ValueError, match="the workbook has no sheets"):
+        read_table(path)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".feather", ".jsonl", ".ndjson", ".jsonl.gz"])
+def test_columnar_and_json_lines(tmp_path, suffix):
+    path = tmp_path / f"people{suffix}"
+    if suffix == ".parquet":
+        SMALL.to_parquet(path)
+    elif suffix == ".feather":
+        SMALL.to_feather(path)
+    else:
+        SMALL.to_json(path, orient="records", lines=True, force_ascii=False)
+    frame = read_table(path)
+    _same_as_small(frame)
+    assert frame.attrs["format"] == suffix.split(".")[1].replace("ndjson", "jsonl")
+
+
+@pytest.mark.parametrize(
+    "module, suffix, package",
+    [("python_calamine", ".xlsx", "python-calamine"), ("pyarrow", ".feather", "pyarrow")],
+)
+def test_missing_reader_names_the_package(tmp_path, monkeypatch, module, suffix, package):
+    import builtins
+
+    path = tmp_path / f"t{suffix}"
+    path.write_bytes(b"PK\x03\x04" if suffix == ".xlsx" else b"ARROW1")
+    real_import = builtins.__import__
+
+    def hide(name, *args, **kwargs):
+        if name == module:
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", hide)
+    with pytest.raises(ValueError, match=f"need {package} \\(pip install {package}\\)"):
+        read_table(path)
+
+
+def test_european_export_with_decimal_commas_and_thousands(tmp_path):
+    path = tmp_path / "export.csv"
+    text = "Name;Fare;Age;Zip\nAnna;7,25;22;0123\nBob;1.234,5;38;4567\nCem;71,2833;-;0042\nDo;8,05;.;1000\n"
+    path.write_bytes(text.encode("cp1252"))
+    frame = read_table(path)
+    assert frame.attrs["decimal"] == "," and "decimal comma" in frame.attrs["dialect"]
+    np.testing.assert_array_equal(frame["Fare"], [7.25, 1234.5, 71.2833, 8.05])
+    np.testing.assert_array_equal(frame["Age"], [22, 38, np.nan, np.nan])  # '-' and '.' as missing
+    assert "Age: 2 lone '-'/'.' as missing" in frame.attrs["notes"]
+
+
+def test_quoted_decimal_commas_in_a_comma_file(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text('name,weight\na,"21,5"\nb,"3,25"\nc,"1,000"\n')
+    frame = read_table(path)
+    np.testing.assert_array_equal(frame["weight"], [21.5, 3.25, 1.0])
+    assert frame.attrs["notes"] == ["weight: decimal comma"]
+
+
+def test_doubled_tabs_are_one_separator(tmp_path):
+    path = tmp_path / "uci.data"
+    rows = [f"{i}\t{i * 1.5}\tx y\t{i % 2}" for i in range(12)]
+    rows[7] = rows[7].replace("\t", "\t\t", 2)  # the author doubled two tabs on one line
+    path.write_text("\n".join(rows) + "\n")
+    frame = read_table(path)
+    assert frame.attrs["separator"] == r"\t+" and frame.shape == (12, 4)
+    assert frame["2"].tolist() == ["x y"] * 12 and frame["1"].iloc[7] == 10.5
+
+
+def test_semicolon_file_whose_text_holds_commas(tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text("id;comment\n" + "".join(f"{i};good, cheap, fast\n" for i in range(20)))
+    frame = read_table(path)
+    assert frame.attrs["separator"] == ";" and frame["comment"].iloc[0] == "good, cheap, fast"
+
+
+def test_whitespace_aligned_columns(tmp_path):
+    path = tmp_path / "aligned.txt"
+    path.write_text("mpg   cyl  name\n18.0  8    chevelle\n15.0  8    skylark\n 9.5  4    pinto\n")
+    frame = read_table(path)
+    assert frame.attrs["separator"] == r"\s+" and frame["mpg"].tolist() == [18.0, 15.0, 9.5]
+
+
+@pytest.mark.parametrize(
+    "text, encoding, expected",
+    [("naïve “quote” €5", "cp1252", "cp1252"), ("München", "latin-1", "latin-1"), ("Zoë", "utf-8", "utf-8")],
+)
+def test_encoding_is_detected_and_said(tmp_path, text, encoding, expected):
+    path = tmp_path / "enc.csv"
+    path.write_bytes(f"word,n\n{text},1\nplain,2\n".encode(encoding))
+    frame = read_table(path)
+    assert frame["word"].iloc[0] == text and frame.attrs["encoding"] == expected
+    assert f"encoding {expected}" in frame.attrs["dialect"]
+
+
+def test_non_utf8_byte_past_the_sample_is_read_too(tmp_path):
+    path = tmp_path / "late.csv"
+    path.write_bytes(b"word,n\n" + b"plain,1\n" * 40_000 + "Café,2\n".encode("latin-1"))
+    frame = read_table(path)
+    assert frame["word"].iloc[-1] == "Café" and frame.attrs["encoding"] == "latin-1"
+
+
+def test_missing_markers(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("a,b,c,d\n1, ,x,-\n?,2,NA,5\nN/A,null,None,.\n4,None,-,7\n5,6,.,8\n")
+    frame = read_table(path)
+    np.testing.assert_array_equal(frame["a"], [1, np.nan, np.nan, 4, 5])
+    np.testing.assert_array_equal(frame["b"], [np.nan, 2, np.nan, np.nan, 6])
+    np.testing.assert_array_equal(frame["d"], [np.nan, 5, np.nan, 7, 8])
+    # in a text column a lone '-' or '.' is a value
+    assert frame["c"].tolist()[:1] == ["x"] and frame["c"].tolist()[3:] == ["-", "."]
+    assert frame["c"].isna().tolist() == [False, True, True, False, False]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "the file is empty"),
+        (b"\n \n", "empty"),
+        (b"a,b,c\n", r"header \(a, b, c\) but no data rows"),
+        (b"\x00\x01\x02\xff\xfe garbage" * 40, "binary file of no format deepzoo knows"),
+        (b"a,b,c\n1,2,3\n4,5,6\n7,8,9\n1,2,3,4,5\n", "Expected 3 fields in line 5, saw 5"),
+        (b"\x1f\x8b\x08\x00cut", "gzip-compressed but does not decompress"),
+    ],
+    ids=["empty", "blank-lines", "header-only", "binary", "ragged", "broken-gzip"],
+)
+def test_bad_files_get_one_line_errors(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=message) as info:
+        read_table(path)
+    assert "\n" not in str(info.value)
+
+
+def test_messy_resaves_of_titanic_read_as_the_clean_file(shared_data_dir, tmp_path):
+    clean_path = shared_data_dir / "titanic" / "train.csv"
+    clean = read_table(clean_path)
+    original = pd.read_csv(clean_path)
+    saves = {
+        "eu.csv": lambda p: original.to_csv(p, sep=";", decimal=",", index=False, encoding="cp1252"),
+        "t.csv.gz": lambda p: original.to_csv(p, index=False),
+        "t.xlsx": lambda p: original.to_excel(p, index=False),
+        "t.parquet": lambda p: original.to_parquet(p),
+        "t.tsv.zip": lambda p: original.to_csv(p, sep="\t", index=False),
+    }
+    for name, save in saves.items():
+        save(tmp_path / name)
+        frame = read_table(tmp_path / name)
+        pd.testing.assert_frame_equal(frame, clean, check_dtype=False, obj=name)
+        assert frame["Fare"].dtype.kind == "f" and frame["Age"].dtype.kind == "f"

@@ -5,9 +5,16 @@ Each error names the file or column, says what was wrong and how to fix it, in o
 
 from __future__ import annotations
 
+import bz2
+import codecs
+import contextlib
 import csv
 import difflib
+import gzip
+import lzma
 import os
+import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -72,13 +79,19 @@ def read_csv(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
         raise fail("it is a folder, not a file.")
     with open(file, "rb") as stream:
         head = stream.read(_SNIFF_BYTES)
+    compression = _magic(head)
+    if compression in _COMPRESSIONS:  # a .csv.gz: the text is what is inside
+        head = _head_bytes(file, compression, _SNIFF_BYTES)
+        if kwargs.get("compression", "infer") == "infer":
+            kwargs["compression"] = compression
     if b"\x00" in head and not _wide_encoding(kwargs):
         raise fail("it holds NUL bytes, so it is a binary file, not text.")
     try:
         frame = pd.read_csv(file, **kwargs)
     except UnicodeDecodeError as exc:
-        raise fail(
-            f"it is not {exc.encoding} text (byte 0x{exc.object[exc.start]:02x} at position {exc.start}); "
+        raise _EncodingError(
+            f"Cannot read {file} as CSV: it is not {exc.encoding} text "
+            f"(byte 0x{exc.object[exc.start]:02x} at position {exc.start}); "
             "pass encoding='latin-1' (or the file's encoding)."
         ) from None
     except pd.errors.EmptyDataError:
@@ -234,35 +247,155 @@ def check_numeric(df: pd.DataFrame) -> None:
 # Cells read as missing (after stripping spaces, case-insensitive): blank or whitespace-only cells, and
 # the usual spellings of "not available" (UCI's '?', R's 'NA', databases' 'NULL').
 MISSING_TOKENS = frozenset({"", "?", "na", "n/a", "nan", "null", "none", "#n/a", "missing"})
+# Read as missing only in a column whose other cells are all numbers: elsewhere '-' or '.' may be a value.
+_NUMERIC_MISSING = ("-", "--", ".")
 # The separators tried, in order of preference when several split the lines equally well.
 _SEPARATORS = (",", "\t", ";", "|")
+# Separators that are runs of characters: a file whose author doubled some tabs, or aligned its columns.
+_RUN_SEPARATORS = (r"\t+", r"\s+")
 _SNIFF_LINES = 200
-_PARQUET_SUFFIXES = (".parquet", ".pq")
+_HEAD_BYTES = 256 * 1024
 # '1,234', '-1,234,567.89', '$1,234': thousands separators and a leading currency sign
 _THOUSANDS = r"^[-+]?[$€£¥]?\d{1,3}(,\d{3})+(\.\d*)?$"
 _CURRENCY = r"^[-+]?[$€£¥]\d+(\.\d*)?$"
+# '21,5', '-1.234,56', '€1.234': a decimal comma, with dots grouping the thousands
+_COMMA_NUMBER = r"^[-+]?[$€£¥]?(\d{1,3}(\.\d{3})+|\d+)(,\d*)?$"
+# cells with a fractional part, to tell a decimal comma from a decimal point in a sample; '1,000' and
+# '1.000' (three digits after the mark) could be either, so they count for neither
+_COMMA_FRACTION = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+,\d+|\d*,(\d{1,2}|\d{4,}))$")
+_POINT_FRACTION = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+\.\d+|\d*\.(\d{1,2}|\d{4,}))$")
+
+# Formats known by their first bytes; a zip archive is an Excel/OpenDocument workbook or a compressed text.
+_MAGIC = (
+    (b"\x1f\x8b", "gzip"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"PK\x03\x04", "zip"),
+    (b"PAR1", "parquet"),
+    (b"ARROW1", "feather"),
+    (b"FEA1", "feather"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "excel"),  # the OLE2 container of .xls
+)
+_COMPRESSIONS = frozenset({"gzip", "bz2", "xz", "zip"})
+_COMPRESSED_SUFFIXES = frozenset({".gz", ".bz2", ".xz", ".zip"})
+_FORMATS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".feather": "feather",
+    ".arrow": "feather",
+    ".ipc": "feather",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".xlsb": "excel",
+    ".xls": "excel",
+    ".ods": "excel",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+# format -> (module imported, package to install, what the format is called)
+_READERS = {
+    "parquet": ("pyarrow", "pyarrow", "Parquet"),
+    "feather": ("pyarrow", "pyarrow", "Feather"),
+    "excel": ("python_calamine", "python-calamine", "Excel/OpenDocument"),
+}
 
 
-def _decode_head(file: Path) -> tuple[str, str]:
-    """The first lines of a text file and the encoding to read it with (UTF-8, with or without a BOM,
-    else Latin-1, which decodes any byte)."""
+class _EncodingError(ValueError):
+    """A text file that is not in the encoding it was read with (read_table retries another)."""
+
+
+def _magic(head: bytes) -> str | None:
+    """The format or compression that a file's first bytes announce, or None (text, or unknown)."""
+    if head[:3] == b"BZh" and head[3:4].isdigit():
+        return "bz2"
+    return next((name for magic, name in _MAGIC if head.startswith(magic)), None)
+
+
+def _file_format(file: Path) -> tuple[str, str | None]:
+    """(format, compression) of a file: 'text', 'excel', 'parquet', 'feather' or 'jsonl', and 'gzip',
+    'bz2', 'xz', 'zip' or None. The first bytes decide where they can, the name's suffixes otherwise."""
+    suffixes = [s.lower() for s in file.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSED_SUFFIXES:
+        suffixes = suffixes[:-1]
+    fmt = _FORMATS.get(suffixes[-1] if suffixes else "", "text")
     with open(file, "rb") as stream:
-        head = stream.read(256 * 1024)
-    if head.startswith(b"\xef\xbb\xbf"):
-        encoding = "utf-8-sig"
-    else:
-        encoding = "utf-8"
+        found = _magic(stream.read(8))
+    if found == "zip":
+        try:
+            with zipfile.ZipFile(file) as archive:
+                names = archive.namelist()
+        except zipfile.BadZipFile:
+            return fmt, None
+        if any(n.startswith("xl/") for n in names) or "mimetype" in names:  # .xlsx, .ods
+            return "excel", None
+        return ("text" if fmt == "excel" else fmt), "zip"
+    if found in _COMPRESSIONS:
+        return fmt, found
+    if found is not None:
+        return found, None
+    return fmt, None
+
+
+@contextlib.contextmanager
+def _open_binary(file: Path, compression: str | None):
+    """The file's bytes, decompressed; a zip archive must hold exactly one file (as pandas reads it)."""
     try:
-        text = head.decode(encoding)
+        if compression == "zip":
+            with zipfile.ZipFile(file) as archive:
+                members = [i for i in archive.infolist() if not i.is_dir()]
+                if len(members) != 1:
+                    names = _list(i.filename for i in members) or "nothing"
+                    raise ValueError(
+                        f"Cannot read {file}: the zip archive holds {len(members)} files ({names}), "
+                        "and a table is read from one; unzip it and pass the file you mean."
+                    )
+                with archive.open(members[0]) as stream:
+                    yield stream
+        elif compression is not None:
+            opener = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}[compression]
+            with opener(file, "rb") as stream:
+                yield stream
+        else:
+            with open(file, "rb") as stream:
+                yield stream
+    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as exc:
+        raise ValueError(
+            f"Cannot read {file}: it is {compression}-compressed but does not decompress ({exc}); "
+            "the file may be cut short."
+        ) from None
+
+
+def _head_bytes(file: Path, compression: str | None, size: int = _HEAD_BYTES) -> bytes:
+    with _open_binary(file, compression) as stream:
+        return stream.read(size)
+
+
+def _detect_encoding(head: bytes) -> tuple[str, str]:
+    """(encoding, the reason) of text that starts with ``head``: a byte order mark, else UTF-8 when it
+    decodes, else Windows-1252 when it holds its punctuation bytes (0x80-0x9f: curly quotes, the euro
+    sign), else Latin-1, which decodes any byte."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", "UTF-8 with a byte order mark"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", "UTF-16 with a byte order mark"
+    try:
+        head.decode("utf-8")
+        return "utf-8", "UTF-8"
     except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
-            encoding = "latin-1"
-        text = head.decode(encoding, errors="ignore")
-    return text, encoding
+        if len(head) == _HEAD_BYTES and exc.start >= len(head) - 3:  # a character cut by the sample
+            return "utf-8", "UTF-8"
+    if re.search(rb"[\x80-\x9f]", head):
+        try:
+            head.decode("cp1252")
+            return "cp1252", "not UTF-8; its bytes 0x80-0x9f are Windows-1252 punctuation"
+        except UnicodeDecodeError:
+            pass
+    return "latin-1", "not UTF-8; read as Latin-1 (ISO-8859-1)"
 
 
 def _split_counts(lines: list[str], sep: str) -> list[int]:
-    """How many fields each line has when split on ``sep`` (quotes respected)."""
+    """How many fields each line has when split on ``sep`` (quotes respected; a regex is a regex)."""
+    if sep in _RUN_SEPARATORS:
+        return [len(re.split(sep, line.strip() if sep == r"\s+" else line)) for line in lines]
     try:
         return [len(row) for row in csv.reader(lines, delimiter=sep)]
     except csv.Error:
@@ -277,21 +410,25 @@ def _consistency(counts: list[int]) -> tuple[float, int]:
 
 def sniff_separator(lines: list[str]) -> str:
     """The separator that splits the sample lines into the same number (> 1) of fields most often (the
-    first line may differ: a preamble); ``r"\\s+"`` for whitespace-aligned files; ``","`` for one column."""
+    first line may differ: a preamble): one of ``, \\t ; |``, or, only when it splits the lines more
+    consistently than any of them, ``r"\\t+"`` (some tabs doubled) or ``r"\\s+"`` (aligned columns);
+    ``","`` for one column."""
     lines = [line for line in lines if line.strip()][:_SNIFF_LINES]
-    best, best_score = ",", (0.0, 0)
-    for sep in _SEPARATORS:
+    best, best_score = ",", (0.0, 0.0, 0)
+    for sep in _SEPARATORS + _RUN_SEPARATORS:
         counts = _split_counts(lines, sep)
         if not counts:
             continue
-        score = max(_consistency(counts), _consistency(counts[1:]) if len(counts) > 1 else (0.0, 0))
-        if score[1] >= 2 and score > best_score:
+        rest = _consistency(counts[1:]) if len(counts) > 1 else (0.0, 0)
+        whole = _consistency(counts)
+        # ties (a ';' file whose text holds commas) go to the separator that splits the header alike too
+        score = (max(whole[0], rest[0]), whole[0], max(whole, rest)[1])
+        if sep in _RUN_SEPARATORS:
+            # a run separator must do strictly better: it cannot hold an empty field between two tabs
+            if score[2] >= 2 and score[0] > best_score[0] and (best_score[0] < 1.0 or best_score[2] < 2):
+                best, best_score = sep, score
+        elif score[2] >= 2 and score > best_score:
             best, best_score = sep, score
-    if best_score[0] < 0.9 and lines:
-        widths = [len(line.split()) for line in lines]
-        share, mode = max(_consistency(widths), _consistency(widths[1:]) if len(widths) > 1 else (0.0, 0))
-        if mode > 1 and share >= 0.9 and share > best_score[0]:
-            return r"\s+"
     return best
 
 
@@ -299,38 +436,53 @@ def _sample_rows(lines: list[str], sep: str) -> list[list[str]]:
     """The sample lines split into fields as pandas will split them."""
     if sep == r"\s+":
         return [line.split() for line in lines]
+    if sep in _RUN_SEPARATORS:
+        return [re.split(sep, line) for line in lines]
     try:
         return list(csv.reader(lines, delimiter=sep))
     except csv.Error:
         return [line.split(sep) for line in lines]
 
 
-def _count_lines(file: Path) -> int:
-    """Non-empty lines of a file, counted in 1 MiB blocks."""
+def _sniff_decimal(rows: list[list[str]], sep: str) -> str:
+    """',' when more sample cells have a decimal comma ('21,5') than a decimal point, in a file whose
+    separator is not a comma (a European spreadsheet's export); else '.'."""
+    if sep == ",":
+        return "."
+    cells = [c.strip() for row in rows for c in row]
+    commas = sum(bool(_COMMA_FRACTION.match(c)) for c in cells)
+    points = sum(bool(_POINT_FRACTION.match(c)) for c in cells)
+    return "," if commas > points else "."
+
+
+def _count_lines(file: Path, compression: str | None = None) -> int:
+    """Non-empty lines of a file (decompressed), counted in 1 MiB blocks."""
     count, last = 0, b"\n"
-    with open(file, "rb") as stream:
+    with _open_binary(file, compression) as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
             count += block.count(b"\n") - block.count(b"\n\n")
             last = block[-1:]
     return count + (last != b"\n")
 
 
-def _looks_numeric(value: str) -> bool:
-    return parse_numbers(pd.Series([value], dtype=object)).notna().iloc[0]
+def _is_number(values: list[str], decimal: str) -> np.ndarray:
+    """Whether each cell reads as a number."""
+    return parse_numbers(pd.Series(values, dtype=object), decimal=decimal).notna().to_numpy()
 
 
-def _has_header(rows: list[list[str]]) -> bool:
+def _has_header(rows: list[list[str]], decimal: str = ".") -> bool:
     """Whether the first row names the columns: in some column the first value is a word where the
     values below are numbers, or (all text) the first row's values never occur again below."""
     if len(rows) < 2:
         return True
     first, rest = rows[0], rows[1:]
-    if any(_looks_numeric(v) for v in first if v.strip().lower() not in MISSING_TOKENS):
+    named = [v for v in first if v.strip().lower() not in MISSING_TOKENS]
+    if named and _is_number(named, decimal).any():
         return False  # a header holds names, not numbers
     width = len(first)
     for j in range(width):
         below = [r[j] for r in rest if j < len(r) and r[j].strip().lower() not in MISSING_TOKENS]
-        if below and np.mean([_looks_numeric(v) for v in below]) >= 0.9:
+        if below and _is_number(below, decimal).mean() >= 0.9:
             return True  # a word above numbers
     # every column is text: a header if its values are unlike the rows below (never repeated there)
     repeated = sum(any(j < len(r) and r[j] == first[j] for r in rest) for j in range(width))
@@ -338,19 +490,33 @@ def _has_header(rows: list[list[str]]) -> bool:
 
 
 def read_table(
-    path: str | os.PathLike, *, sep: str | None = None, header: bool | None = None, nrows: int | None = None
+    path: str | os.PathLike,
+    *,
+    sep: str | None = None,
+    header: bool | None = None,
+    nrows: int | None = None,
+    sheet: str | int | None = None,
 ) -> pd.DataFrame:
-    """Read a user's table, whatever its dialect, into a DataFrame of cleaned columns.
+    """Read a user's table, whatever its format and dialect, into a DataFrame of cleaned columns.
 
-    The separator (comma, tab, semicolon, pipe or runs of whitespace) and whether the first row is a
-    header are sniffed from the first lines; a file without a header gets the columns ``"0"``,
-    ``"1"``, ... (as pandas numbers them, as strings, so that ``target="7"`` names one). A UTF-8 byte
-    order mark is skipped, and a file that is not UTF-8 is read as Latin-1. Blank and whitespace-only
-    cells and the tokens of :data:`MISSING_TOKENS` (``?``, ``NA``, ``NULL``, ...) become missing; text
-    columns whose values are numbers with thousands separators or a currency sign (``"7,380,500"``,
-    ``"$1,234.50"``) become numbers. Parquet files (``.parquet``) are read with pyarrow when installed.
+    Formats (told by the file's first bytes, else its name): delimited text (``.csv``, ``.tsv``,
+    ``.txt``, ``.data``, ...) plain or compressed (``.gz``, ``.bz2``, ``.xz``, a ``.zip`` of one file),
+    Excel and OpenDocument workbooks (``.xlsx``, ``.xls``, ``.ods``; the first sheet unless ``sheet``
+    says), Parquet and Feather (with pyarrow), JSON Lines (``.jsonl``, ``.ndjson``).
 
-    What was sniffed is kept in ``frame.attrs``: ``source``, ``separator``, ``header``, ``encoding``.
+    For text, the separator (comma, tab, semicolon, pipe, or runs of tabs or whitespace), the decimal
+    mark (a comma in a ``;``-separated European export) and whether the first row is a header are
+    sniffed from the first lines; leading preamble lines are skipped; a file without a header gets the
+    columns ``"0"``, ``"1"``, ... (as strings, so that ``target="7"`` names one). The encoding is a byte
+    order mark's, else UTF-8, else Windows-1252 or Latin-1, and the reason is kept. In every format,
+    blank cells and the tokens of :data:`MISSING_TOKENS` (``?``, ``NA``, ``N/A``, ``null``, ``None``,
+    ...) become missing, and so do a lone ``-`` or ``.`` in a column of numbers; text columns whose values
+    are numbers with thousands separators, a currency sign or a decimal comma (``"7,380,500"``,
+    ``"$1,234.50"``, ``"1.234,5"``) become numbers.
+
+    What was decided is kept in ``frame.attrs``: ``source``, ``format``, ``compression``, ``separator``,
+    ``decimal``, ``header``, ``encoding``, ``encoding_reason``, ``sheet`` (and ``sheets``) for a
+    workbook, ``notes`` (columns read in an unusual way) and ``dialect``, all of it in one line to print.
 
     Parameters
     ----------
@@ -358,15 +524,19 @@ def read_table(
     sep : str, optional
         The separator; None sniffs it.
     header : bool, optional
-        Whether the first row names the columns; None sniffs it.
+        Whether the first row names the columns; None sniffs it (a workbook: True).
     nrows : int, optional
         Read only the first ``nrows`` data rows.
+    sheet : str or int, optional
+        A workbook's sheet, by name or position from 0; None: the first.
 
     Raises
     ------
     FileNotFoundError, ValueError
-        As :func:`read_csv` (missing, a folder, binary, empty, ragged rows), and for a Parquet file
-        without pyarrow.
+        As :func:`read_csv` (missing, a folder, empty, a header only, rows whose fields no separator
+        explains, naming the first bad line), and, each in one line: a binary file of no known format, a
+        sheet that does not exist (listing the sheets), a workbook without sheets, a format whose reader
+        is not installed (naming the package).
 
     Examples
     --------
@@ -379,46 +549,77 @@ def read_table(
     ([1200.5, nan, nan], ';')
     """
     file = Path(path).expanduser()
-    if file.suffix.lower() in _PARQUET_SUFFIXES:
-        return _read_parquet(file)
-    options = _table_options(file, sep, header)
-    frame = read_csv(file, **options, **({"nrows": nrows} if nrows is not None else {}))
+    _check_file(file)
+    fmt, compression = _file_format(file)
+    if fmt != "text":
+        return _read_other(file, fmt, compression, header=header, nrows=nrows, sheet=sheet)
+    options, info = _table_options(file, sep, header, compression)
+    rows = {"nrows": nrows} if nrows is not None else {}
+    try:
+        frame = read_csv(file, **options, **rows)
+    except _EncodingError:
+        # the sample was UTF-8, a later line is not: the whole file is read as the 8-bit encoding
+        options["encoding"] = _detect_encoding(_whole(file, compression))[0]
+        info["encoding_reason"] = "not UTF-8 past the first lines; " + options["encoding"]
+        frame = read_csv(file, **options, **rows)
     if options["sep"] == "\t" and nrows is None:
         # tab-separated text rarely quotes: a stray '"' would swallow the lines up to the next one
-        n_lines = _count_lines(file) - (options["skiprows"] or 0) - (options["header"] == 0)
+        n_lines = _count_lines(file, compression) - (options["skiprows"] or 0) - (options["header"] == 0)
         if len(frame) < n_lines:
             unquoted = read_csv(file, **options, quoting=csv.QUOTE_NONE)
             if len(unquoted) == n_lines:
                 frame = unquoted
-    return _finish(frame, file, options)
+    return _finish(frame, file, options, info)
 
 
 def iter_table(path: str | os.PathLike, chunksize: int = 100_000, *, sep=None, header=None):
     """:func:`read_table` chunk by chunk (``chunksize`` rows each), for files larger than memory: the
-    dialect is sniffed once, every chunk is cleaned the same way. Parquet files come in one piece."""
+    dialect is sniffed once, every chunk is cleaned the same way. Other formats than text (Parquet,
+    Excel, ...) come in one piece."""
     file = Path(path).expanduser()
-    if file.suffix.lower() in _PARQUET_SUFFIXES:
-        yield _read_parquet(file)
+    _check_file(file)
+    fmt, compression = _file_format(file)
+    if fmt != "text":
+        yield _read_other(file, fmt, compression, header=header)
         return
-    options = _table_options(file, sep, header)
+    options, info = _table_options(file, sep, header, compression)
     for chunk in read_csv(file, **options, chunksize=chunksize):
-        yield _finish(chunk, file, options)
+        yield _finish(chunk, file, options, info)
 
 
-def _table_options(file: Path, sep, header) -> dict:
-    """pandas.read_csv's options for a user's table: separator, header and encoding sniffed from its
-    first lines, leading preamble lines skipped, the missing-value tokens."""
-    if file.is_file() and file.stat().st_size == 0:
-        raise ValueError(f"Cannot read {file} as a table: the file is empty.")
+def _check_file(file: Path) -> None:
+    """Not found, a folder, empty: each its own message."""
     if not file.exists() or file.is_dir():
         read_csv(file)  # raises its messages: not found, a folder
-    text, encoding = _decode_head(file)
+    if file.stat().st_size == 0:
+        raise ValueError(f"Cannot read {file} as a table: the file is empty.")
+
+
+def _whole(file: Path, compression: str | None) -> bytes:
+    with _open_binary(file, compression) as stream:
+        return stream.read()
+
+
+def _table_options(file: Path, sep, header, compression: str | None = None) -> tuple[dict, dict]:
+    """pandas.read_csv's options for a user's text table (separator, decimal mark, header, encoding
+    sniffed from its first lines, leading preamble lines skipped, the missing-value tokens), and what
+    else was decided (the reason for the encoding)."""
+    head = _head_bytes(file, compression)
+    encoding, reason = _detect_encoding(head)
+    if b"\x00" in head and encoding != "utf-16":
+        raise ValueError(
+            f"Cannot read {file}: it is a binary file of no format deepzoo knows (text, compressed text, "
+            "Excel, OpenDocument, Parquet, Feather, JSON Lines); save the table as CSV."
+        )
+    text = head.decode(encoding, errors="ignore")
+    if not text.strip():
+        raise ValueError(f"Cannot read {file} as a table: the file is empty.")
     lines = text.splitlines()[: _SNIFF_LINES + 1]
     if len(lines) > _SNIFF_LINES:
         lines = lines[:-1]  # the last line of the sample may be cut
     if sep is None:
         sep = sniff_separator(lines)
-    rows = _sample_rows(lines, sep)
+    rows = _sample_rows([line for line in lines if line.strip()], sep)
     # a preamble (UCI's adult.test starts with '|1x3 Cross validator'): leading lines whose number of
     # fields differs from the table's are skipped
     widths = [len(r) for r in rows if r]
@@ -426,80 +627,227 @@ def _table_options(file: Path, sep, header) -> dict:
     skip = 0
     while skip < len(rows) and rows[skip] and len(rows[skip]) != mode and mode > 1:
         skip += 1
+    decimal = _sniff_decimal(rows[skip + 1 :], sep)
     if header is None:
-        header = _has_header([r for r in rows[skip:] if r])
-    return dict(
+        header = _has_header([r for r in rows[skip:] if r], decimal)
+    options = dict(
         sep=sep,
         header=0 if header else None,
         encoding=encoding,
+        decimal=decimal,
         na_values=sorted({v for t in MISSING_TOKENS for v in (t, t.upper(), t.title())}),
         keep_default_na=True,
         skipinitialspace=sep != r"\s+",
         skiprows=skip or None,
+        compression=compression,
     )
+    if sep in _RUN_SEPARATORS and sep != r"\s+":
+        options["engine"] = "python"  # pandas' C parser splits on one character or on \s+ only
+    return options, {"encoding_reason": reason, "compression": compression}
 
 
-def _finish(frame: pd.DataFrame, file: Path, options: dict) -> pd.DataFrame:
+def _finish(frame: pd.DataFrame, file: Path, options: dict, info: dict) -> pd.DataFrame:
     """Column names as stripped strings, cells cleaned, the sniffed dialect in ``attrs``."""
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame = clean_frame(frame)
+    frame = clean_frame(frame, decimal=options["decimal"])
     frame.attrs.update(
         source=str(file),
+        format="text",
+        compression=info["compression"],
         separator=options["sep"],
+        decimal=options["decimal"],
         header=options["header"] == 0,
         encoding=options["encoding"],
+        encoding_reason=info["encoding_reason"],
     )
+    frame.attrs["dialect"] = _describe(frame.attrs)
     return frame
 
 
-def _read_parquet(file: Path) -> pd.DataFrame:
-    if not file.is_file():
-        raise FileNotFoundError(f"Parquet file not found: {file}")
+_SEPARATOR_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe", r"\t+": "runs of tabs"}
+
+
+def _describe(attrs: dict) -> str:
+    """What was decided about a file, in one line: 'text, semicolon-separated, decimal comma, ...'."""
+    parts = [attrs["format"] + (f" ({attrs['compression']})" if attrs.get("compression") else "")]
+    if attrs.get("sheet") is not None:
+        parts.append(f"sheet {attrs['sheet']!r} of {len(attrs.get('sheets', ()))}")
+    if attrs.get("separator") is not None:
+        parts.append(_SEPARATOR_NAMES.get(attrs["separator"], "runs of whitespace") + "-separated")
+        parts.append("decimal comma" if attrs.get("decimal") == "," else "decimal point")
+        parts.append(f"encoding {attrs['encoding']} ({attrs['encoding_reason']})")
+        parts.append("header row" if attrs["header"] else "no header row")
+    parts += attrs.get("notes", [])
+    return ", ".join(parts)
+
+
+def _require(file: Path, fmt: str) -> None:
+    """A one-line error naming the package to install when a format's reader is missing."""
+    module, package, label = _READERS[fmt]
     try:
-        import pyarrow  # noqa: F401
+        __import__(module)  # through builtins.__import__, so a test can hide the package
     except ImportError:
         raise ValueError(
-            f"Cannot read {file}: Parquet files need pyarrow (pip install pyarrow), or save the table as CSV."
+            f"Cannot read {file}: {label} files need {package} (pip install {package}), "
+            "or save the table as CSV."
         ) from None
-    try:
-        frame = pd.read_parquet(file)
-    except Exception as exc:  # pyarrow's many error types: one message
-        raise ValueError(f"Cannot read {file} as Parquet: {exc}") from None
-    frame.columns = [str(c) for c in frame.columns]
+
+
+def _read_other(file: Path, fmt: str, compression, *, header=None, nrows=None, sheet=None) -> pd.DataFrame:
+    """A workbook, a Parquet or Feather file, or JSON Lines, cleaned like text."""
+    attrs = {"format": fmt, "compression": compression, "separator": None, "decimal": None}
+    attrs.update(header=header is not False, encoding=None)
+    if fmt == "excel":
+        frame, names, chosen = _read_excel(file, sheet, header, nrows)
+        attrs.update(sheet=chosen, sheets=names)
+    elif fmt == "jsonl":
+        try:
+            frame = pd.read_json(file, lines=True, compression=compression, nrows=nrows, dtype=False)
+        except ValueError as exc:
+            raise ValueError(f"Cannot read {file} as JSON Lines: {str(exc).splitlines()[0]}") from None
+    else:
+        _require(file, fmt)
+        label = _READERS[fmt][2]
+        try:
+            frame = pd.read_parquet(file) if fmt == "parquet" else pd.read_feather(file)
+        except Exception as exc:  # pyarrow's many error types: one message
+            raise ValueError(f"Cannot read {file} as {label}: {str(exc).splitlines()[0]}") from None
+        if nrows is not None:
+            frame = frame.head(nrows)
+    if len(frame.columns) == 0:
+        raise ValueError(f"Cannot read {file} as a table: it is empty (no columns, no rows).")
+    if len(frame) == 0 and nrows is None:
+        raise ValueError(
+            f"Cannot read {file} as a table: it has a header ({_list(frame.columns)}) but no rows."
+        )
+    frame.columns = [str(c).strip() for c in frame.columns]
     frame = clean_frame(frame)
-    frame.attrs.update(source=str(file), separator=None, header=True, encoding=None)
+    frame.attrs.update(source=str(file), **attrs)
+    frame.attrs["dialect"] = _describe(frame.attrs)
     return frame
+
+
+def _sheet_names(file: Path) -> list[str]:
+    """The sheets of a workbook, in order."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return list(CalamineWorkbook.from_path(str(file)).sheet_names)
+    except Exception as exc:  # calamine's errors: one message
+        raise ValueError(f"Cannot read {file} as a workbook: {str(exc).splitlines()[0]}") from None
+
+
+def _read_excel(file: Path, sheet, header, nrows) -> tuple[pd.DataFrame, list[str], str]:
+    """(the sheet's table, the workbook's sheets, the sheet read): the first sheet unless ``sheet``
+    names one (or gives its position from 0)."""
+    _require(file, "excel")
+    names = _sheet_names(file)
+    if not names:
+        raise ValueError(f"Cannot read {file}: the workbook has no sheets.")
+    listed = ", ".join(repr(n) for n in names)
+    if sheet is None:
+        chosen = names[0]
+    elif str(sheet) in names:
+        chosen = str(sheet)
+    elif isinstance(sheet, int) or str(sheet).lstrip("-").isdigit():
+        if not 0 <= int(sheet) < len(names):
+            raise ValueError(
+                f"Cannot read sheet {sheet} of {file}: it has {len(names)} sheet(s), "
+                f"numbered from 0: {listed}."
+            )
+        chosen = names[int(sheet)]
+    else:
+        nearest = _nearest(sheet, names)
+        hint = f" Did you mean '{nearest}'?" if nearest else ""
+        raise ValueError(f"Cannot read {file}: it has no sheet '{sheet}'; its sheets: {listed}.{hint}")
+    try:
+        frame = pd.read_excel(
+            file, sheet_name=chosen, engine="calamine", header=None if header is False else 0, nrows=nrows
+        )
+    except Exception as exc:
+        raise ValueError(f"Cannot read sheet '{chosen}' of {file}: {str(exc).splitlines()[0]}") from None
+    frame = frame.dropna(how="all").dropna(axis=1, how="all")  # the blank rows and columns around a table
+    if frame.empty and len(frame.columns) == 0:
+        raise ValueError(f"Cannot read {file}: its sheet '{chosen}' is empty; the sheets are {listed}.")
+    return frame.reset_index(drop=True), names, chosen
 
 
 def _is_text(series: pd.Series) -> bool:
     return not is_numeric_dtype(series) and not pd.api.types.is_datetime64_any_dtype(series)
 
 
-def clean_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def clean_frame(frame: pd.DataFrame, decimal: str = ".") -> pd.DataFrame:
     """Strip the text cells, turn :data:`MISSING_TOKENS` into missing, and text columns that are all
-    numbers (thousands separators, currency signs) into numbers. Other columns are left as they are."""
+    numbers (thousands separators, currency signs, a decimal comma; a lone '-' or '.' as missing) into
+    numbers. ``decimal`` is the file's decimal mark, tried first. Other columns are left as they are;
+    what was read unusually is listed in ``attrs["notes"]``."""
     frame = frame.copy()
+    notes = []
     for column in frame.columns:
         series = frame[column]
         if not _is_text(series) or isinstance(series.dtype, pd.CategoricalDtype):
             continue
-        text = series.astype("string").str.strip()
+        # each distinct cell is cleaned once, then spread back to the rows: a million rows of a few
+        # categories cost a factorize, not a million string operations
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        text = pd.Series(uniques, dtype=object).astype("string").str.strip()
         text = text.mask(text.str.lower().isin(MISSING_TOKENS))
-        numbers_ = parse_numbers(text)
-        present = text.notna()
-        if present.any() and numbers_[present].notna().all():
-            frame[column] = numbers_
+        numbers_, how = _as_numbers(text, decimal, counts)
+        if numbers_ is not None:
+            values = np.append(numbers_.to_numpy(dtype="float64"), np.nan)
+            frame[column] = pd.Series(values[codes], index=series.index, name=column)
+            if how:
+                notes.append(f"{column}: {how}")
         else:
-            frame[column] = text.astype(object).where(text.notna(), np.nan)
+            values = np.append(text.astype(object).where(text.notna(), np.nan).to_numpy(), np.nan)
+            frame[column] = pd.Series(values[codes], index=series.index, name=column, dtype=object)
+    frame.attrs["notes"] = notes
     return frame
 
 
-def parse_numbers(values: pd.Series) -> pd.Series:
+def _as_numbers(text: pd.Series, decimal: str, counts: np.ndarray) -> tuple[pd.Series | None, str]:
+    """(the distinct cells ``text`` as numbers, how they were read) when every present one is a number,
+    read with the file's decimal mark, else the other one, a lone '-' or '.' as missing; (None, '')
+    otherwise. ``counts``: rows per cell. The readings are tried on the first cells before all of them,
+    so a column of words costs little."""
+    present = text.dropna()
+    if present.empty:
+        return None, ""
+    dashes = present.isin(_NUMERIC_MISSING)
+    other = "," if decimal == "." else "."
+    readings = [(decimal, False), (other, False), (decimal, True), (other, True)]
+    sample = present.iloc[:1000]
+    for mark, mask_dashes in readings:
+        cells = sample[~sample.isin(_NUMERIC_MISSING)] if mask_dashes else sample
+        if cells.empty or parse_numbers(cells, decimal=mark).isna().any():
+            continue
+        cells = present[~dashes] if mask_dashes else present
+        if cells.empty or parse_numbers(cells, decimal=mark).isna().any():
+            continue
+        masked = text.mask(text.isin(_NUMERIC_MISSING)) if mask_dashes else text
+        n_dashes = int(counts[dashes[dashes].index].sum())
+        how = ["decimal comma"] if mark == "," and decimal == "." else []
+        how += ["decimal point"] if mark == "." and decimal == "," else []
+        how += [f"{n_dashes} lone '-'/'.' as missing"] if mask_dashes and n_dashes else []
+        return parse_numbers(masked, decimal=mark), ", ".join(how)
+    return None, ""
+
+
+def parse_numbers(values: pd.Series, decimal: str = ".") -> pd.Series:
     """Floats from text cells: plain numbers, and numbers with thousands separators or a leading
-    currency sign; anything else (words, missing) becomes NaN."""
+    currency sign (``decimal="."``: '1,234.5'; ``decimal=","``: '1.234,5'); anything else (words,
+    missing) becomes NaN."""
     if is_numeric_dtype(values):
         return values.astype("float64")
     text = values.astype("string").str.strip()
+    if decimal == ",":
+        grouped = text.str.match(_COMMA_NUMBER, na=False)
+        plain = pd.Series(np.nan, index=values.index, dtype="float64")
+        if grouped.any():
+            stripped = text[grouped].str.replace(r"[.$€£¥]", "", regex=True).str.replace(",", ".")
+            plain[grouped] = pd.to_numeric(stripped, errors="coerce")
+        return pd.Series(np.asarray(plain, dtype="float64"), index=values.index, name=values.name)
     plain = pd.to_numeric(text, errors="coerce")
     grouped = text.str.match(_THOUSANDS, na=False) | text.str.match(_CURRENCY, na=False)
     if grouped.any():
