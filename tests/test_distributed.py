@@ -17,8 +17,16 @@ from deepzoo.engine.training import fit_loop
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
+# no validation part (500 rows would now hold one out under early_stopping='auto'): the losses of the
+# whole data are compared; WEIGHTED below covers early stopping on a held-out split
 SETTINGS = dict(
-    hidden_layer_sizes=(16,), batch_size=64, max_iter=5, random_state=0, dropout=0.0, batch_norm=False
+    hidden_layer_sizes=(16,),
+    batch_size=64,
+    max_iter=5,
+    random_state=0,
+    dropout=0.0,
+    batch_norm=False,
+    early_stopping=False,
 )
 # sample weights, early stopping on a held-out split, and 501 = 10 * 50 + 1 samples (a last global
 # batch of one sample, which joins the batch before it)
@@ -78,7 +86,8 @@ import numpy as np
 import torch.distributed as dist
 from sklearn.datasets import make_classification
 
-from deepzoo import MLPClassifier, distributed, training
+from deepzoo import MLPClassifier
+from deepzoo.engine import distributed, training
 
 out = sys.argv[1]
 save_atomic = training._save_atomic

@@ -363,7 +363,8 @@ DDP_SCRIPT = """
 import sys
 import numpy as np
 import torch.distributed as dist
-from deepzoo import SelfOrganizingMap, distributed
+from deepzoo import SelfOrganizingMap
+from deepzoo.engine import distributed
 
 X = np.random.default_rng(0).random((301, 5)).astype(np.float32)
 som = SelfOrganizingMap((4, 5), sigma=2.0, max_iter=6, random_state=0, batch_size=64).fit(X)
