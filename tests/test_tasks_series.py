@@ -257,7 +257,10 @@ def test_air_passengers(shared_data_dir, tmp_path):
     # the target: no worse than persistence on the held-out tail (52.5 thousand passengers).
     # A model that falls back to persistence meets it whatever the network does, so the network must be
     # the one forecasting, and well below persistence (seeds 0-2: 0.37 to 0.47 of its error)
-    assert result.model.uses_network_ and metrics["rmse"] == metrics["network_rmse"]
+    # the same network's forecasts, computed in batches of another size: float32 rounding (~1e-7
+    # relative per operation; 1e-10 apart with AVX2 kernels, 1e-10 to 1e-9 with the portable ones)
+    assert result.model.uses_network_
+    assert metrics["rmse"] == pytest.approx(metrics["network_rmse"], rel=1e-6)
     assert metrics["rmse"] < 0.7 * metrics["persistence_rmse"]
     assert metrics["persistence_rmse"] == pytest.approx(52.49, abs=0.01)
 
