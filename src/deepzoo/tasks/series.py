@@ -49,6 +49,7 @@ from .base import (
     TableProbe,
     TaskKind,
     primary_metric,
+    read_rows,
     regression_scores,
     stopwatch,
 )
@@ -521,8 +522,6 @@ def detect_table(probe: TableProbe) -> Source | None:
 
 def _whole_table(path, chunksize: int):
     """Read whole: each forecast's window reaches back into the rows before it."""
-    from .base import read_rows
-
     return [read_rows(path)]
 
 

@@ -24,6 +24,7 @@ The network's settings for an unseen corpus (:func:`text_settings`; each can be 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,8 @@ from .base import (
     TaskKind,
     classification_scores,
     primary_metric,
+    read_rows,
+    rows_in_chunks,
     stopwatch,
 )
 
@@ -489,25 +492,17 @@ def detect_table(probe: TableProbe) -> Source | None:
     )
 
 
+def _lines(path) -> bool:
+    """A .txt file holds one text per line; any other file is a table with the text column."""
+    return Path(path).suffix.lower() == ".txt"
+
+
 def _read(path):
-    """A .txt file of one text per line, or a table with the text column."""
-    from pathlib import Path
-
-    from .base import read_rows
-
-    return read_lines(path) if Path(path).suffix.lower() == ".txt" else read_rows(path)
+    return read_lines(path) if _lines(path) else read_rows(path)
 
 
 def _chunks(path, chunksize: int):
-    from pathlib import Path
-
-    from .base import rows_in_chunks
-
-    return (
-        iter_lines(path, chunksize)
-        if Path(path).suffix.lower() == ".txt"
-        else rows_in_chunks(path, chunksize)
-    )
+    return iter_lines(path, chunksize) if _lines(path) else rows_in_chunks(path, chunksize)
 
 
 KIND = TaskKind(
