@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sklearn.datasets import load_breast_cancer
+from torchrun import torchrun
 from typer.testing import CliRunner
 
 import deepzoo
@@ -201,11 +202,8 @@ def test_tour_writes_index(tmp_path):
 def test_torchrun_two_processes_write_one_report(shared_data_dir, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     out = tmp_path / "ddp"
-    result = subprocess.run(
+    result = torchrun(
         [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
             "--standalone",
             "--nproc-per-node",
             "2",
@@ -220,8 +218,7 @@ def test_torchrun_two_processes_write_one_report(shared_data_dir, tmp_path):
             "--set",
             "cv_folds=2",
         ],
-        capture_output=True,
-        text=True,
+        finished=(out / "report.html").is_file,
         timeout=300,
         env=env,
         cwd=tmp_path,

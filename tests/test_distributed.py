@@ -2,14 +2,13 @@
 
 import os
 import socket
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 import torch
 from sklearn.datasets import make_classification
+from torchrun import torchrun
 
 from deepzoo import MLPClassifier
 from deepzoo.engine import distributed
@@ -180,22 +179,10 @@ def test_two_processes_under_torchrun_match_one_process(tmp_path):
         .replace("**WEIGHTED", f"**{WEIGHTED!r}")
     )
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc-per-node",
-        "2",
-        "--nnodes",
-        "1",
-        "--master-addr",
-        "127.0.0.1",
-        "--master-port",
-        str(free_port()),
-        str(script),
-        str(tmp_path),
-    ]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
+    args = ["--nproc-per-node", "2", "--nnodes", "1", "--master-addr", "127.0.0.1", "--master-port",
+            str(free_port()), str(script), str(tmp_path)]  # fmt: skip
+    finished = lambda: (tmp_path / "done-0").exists() and (tmp_path / "done-1").exists()  # noqa: E731
+    done = torchrun(args, env=env, finished=finished, timeout=240)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert (tmp_path / "done-0").exists() and (tmp_path / "done-1").exists()
     assert (tmp_path / "ckpt.pt").exists()

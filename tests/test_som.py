@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import pickle
 import socket
-import subprocess
-import sys
 import textwrap
 import warnings
 
@@ -21,6 +19,7 @@ from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
+from torchrun import torchrun
 
 import deepzoo
 from deepzoo import SelfOrganizingMap
@@ -383,10 +382,10 @@ def test_batch_training_under_torchrun_matches_one_process(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-addr",
-               "127.0.0.1", "--master-port", str(port), str(script), str(tmp_path / "w.npy")]  # fmt: skip
+    args = ["--nproc-per-node", "2", "--master-addr", "127.0.0.1", "--master-port", str(port), str(script),
+            str(tmp_path / "w.npy")]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
+    done = torchrun(args, env=env, finished=(tmp_path / "w.npy").exists, timeout=240)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     X = np.random.default_rng(0).random((301, 5)).astype(np.float32)
     single = SelfOrganizingMap((4, 5), sigma=2.0, max_iter=6, random_state=0).fit(X)

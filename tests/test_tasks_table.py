@@ -10,6 +10,7 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
+from torchrun import torchrun
 from typer.testing import CliRunner
 
 import deepzoo
@@ -271,15 +272,10 @@ def test_bad_input_is_one_line(tmp_path, content, args, message):
 @pytest.mark.slow
 def test_torchrun_two_processes_write_one_run_folder(tmp_path):
     import os
-    import subprocess
-    import sys
 
     data = messy_csv(tmp_path / "c.csv", n=400)
     out = tmp_path / "ddp"
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
+    args = [
         "--standalone",
         "--nproc-per-node",
         "2",
@@ -295,10 +291,9 @@ def test_torchrun_two_processes_write_one_run_folder(tmp_path):
         "--set",
         "max_iter=8",
     ]
-    result = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
+    result = torchrun(
+        args,
+        finished=(out / "model" / "deepzoo.json").is_file,
         timeout=300,
         env={**os.environ, "OMP_NUM_THREADS": "1"},
         cwd=tmp_path,

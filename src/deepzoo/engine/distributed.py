@@ -7,6 +7,7 @@ and deepzoo runs in one process.
 
 from __future__ import annotations
 
+import atexit
 import os
 
 import torch
@@ -36,7 +37,18 @@ def ensure_initialized(device: torch.device | None = None) -> bool:
     if not dist.is_initialized():
         use_nccl = device is not None and device.type == "cuda" and dist.is_nccl_available()
         dist.init_process_group(backend="nccl" if use_nccl else "gloo")
+        # the group deepzoo made is also the one it takes down, while the interpreter is still whole: a gloo
+        # group left to interpreter finalization can abort the process ("terminate called without an
+        # active exception") after all the work is done, and torchrun then reports the run as failed
+        atexit.register(_destroy_at_exit)
     return True
+
+
+def _destroy_at_exit() -> None:
+    # no barrier: after an error on one process the others never reach it, and the failing process must
+    # exit so that torchrun can stop the rest
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def is_distributed() -> bool:
