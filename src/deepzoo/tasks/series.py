@@ -36,7 +36,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .. import plots
 from ..data.schema import Schema, find_target, infer_schema, parse_dates
-from ..data.sequences import dated_rows, series_levels
+from ..data.sequences import dated_rows, format_dates, series_levels
 from ..data.tabular import parse_numbers
 from ..engine import distributed
 from ..models.sequence.forecasting import MIN_WINDOWS, SeriesForecaster, min_training_rows
@@ -455,16 +455,6 @@ def forecast_ahead(model: SeriesForecaster, frame: pd.DataFrame, horizon: int) -
         # step h (1-based) repeats the value one season before it: y[n - P + (h - 1) % P]
         out["seasonal_persistence"] = y[len(y) - P + np.arange(len(out)) % P]
     return out
-
-
-def format_dates(dates, date_format: str | None) -> list[str]:
-    """Dates as the file wrote them (its format, when one was found), else ISO (a time only when there
-    is one)."""
-    stamps = pd.DatetimeIndex(pd.to_datetime(pd.Series(dates)))
-    if date_format:
-        return list(stamps.strftime(date_format))
-    has_time = bool(((stamps - stamps.normalize()) != pd.Timedelta(0)).any())
-    return list(stamps.strftime("%Y-%m-%d %H:%M:%S" if has_time else "%Y-%m-%d"))
 
 
 # -- detection: dates in time order and a numeric target -----------------------------------------------
