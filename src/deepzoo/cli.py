@@ -416,6 +416,26 @@ def predict_command(
     _guard(debug, action)
 
 
+@app.command("compare")
+def compare_command(
+    runs: list[Path] = typer.Argument(
+        ..., help="Run folders of deepzoo fit (two or more), one task, same data."
+    ),
+    out: Path = typer.Option(Path("compare.html"), "--out", help="The page to write."),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
+) -> None:
+    """Put runs side by side on one page: settings as a diff, metrics with the best marked, learning
+    curves overlaid, leaderboards, data fingerprints, fit seconds."""
+
+    def action():
+        from .tasks.compare import compare_runs
+
+        path = compare_runs(runs, out)
+        console.print(f"Compared {len(runs)} runs: {path}")
+
+    _guard(debug, action)
+
+
 @app.command("datasets")
 def datasets() -> None:
     """List the named datasets, where each was found, and whether its files match their checksums."""
