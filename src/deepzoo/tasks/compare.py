@@ -173,10 +173,11 @@ def _shown(value) -> str:
 
 
 def settings_diff(runs: list[Run]) -> tuple[list[str], list[list], list[list]]:
-    """(columns, rows that differ between runs, rows that are the same) of every setting and decision;
-    ``out`` (the run folder itself) is left out, it always differs."""
-    flat = [_flatten({"fit": run.fit, "decided": run.config.get("decided") or {}}) for run in runs]
-    keys = list(dict.fromkeys(k for f in flat for k in f if k != "fit.out"))
+    """(columns, rows that differ between runs, rows that are the same) of every setting and decision
+    in the runs' config.json; ``out`` (the run folder itself) and the data's fingerprint (a section of
+    its own) are left out."""
+    flat = [_flatten({k: v for k, v in run.config.items() if k != "data_fingerprint"}) for run in runs]
+    keys = list(dict.fromkeys(k for f in flat for k in f if k not in ("fit.out", "out")))
     missing = "(not set)"
     differ, same = [], []
     for key in keys:
@@ -233,6 +234,7 @@ def curves_png(runs: list[Run]) -> str | None:
                 ax.plot(
                     x, history[column], style, color=colours[n % len(colours)], label=f"{run.name}: {column}"
                 )
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_xlabel("epoch")
         ax.set_ylabel("value (as each run recorded it)")
         ax.legend(fontsize=8)
