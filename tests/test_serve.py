@@ -586,6 +586,9 @@ def test_series_fit_serve_horizon_equals_predict(tmp_path):
     assert (expected["persistence"] == frame["sales"].iloc[-1]).all()
     # seasonal persistence: the value one season (12 months) before each forecast date
     np.testing.assert_array_equal(expected["seasonal_persistence"], frame["sales"].iloc[-12:-7])
+    # the baselines are copies of known values: the server's are the same numbers exactly
+    assert body["persistence"] == expected["persistence"].tolist()
+    assert body["seasonal_persistence"] == expected["seasonal_persistence"].tolist()
 
 
 @pytest.mark.slow  # fits, then starts a real server process: ~20 s on a busy 2-core machine

@@ -11,7 +11,8 @@ FastAPI + uvicorn, on 127.0.0.1 by default:
   the other kinds:
 
   - a series forecaster: ``{"rows": [the recent rows, columns as in the file], "horizon": H}`` ->
-    ``{"dates": [...], "predictions": [...]}``, the next H steps after the last row (as
+    ``{"dates": [...], "predictions": [...], "persistence": [...], "seasonal_persistence": [...]}``,
+    the next H steps after the last row and the baselines beside them (as
     ``deepzoo predict --horizon H``);
   - a recommender: ``{"rows": [{"user": u, "item": i}, ...]}`` (the training's column names) ->
     ``predictions`` and ``cold_start`` (an id unseen in training: the bias model answered); an RBM
@@ -272,7 +273,7 @@ class _Model:
 
     def forecast(self, rows: list, horizon: int) -> dict:
         """A series forecaster's next ``horizon`` steps after the rows (one series per request)."""
-        from ..data.sequences import format_dates
+        from ..data.sequences import dated_rows, format_dates, naive_forecasts
 
         frame = pd.DataFrame.from_records(rows, columns=self.columns)
         if self.numeric:
@@ -284,9 +285,12 @@ class _Model:
                 "so it cannot roll forward; refit it without them (deepzoo fit --drop) to serve horizons."
             )
         ahead = final.forecast(frame, horizon)
+        values, _ = dated_rows(frame, final.date, [final.target], date_format=final.date_format_)
+        naive = naive_forecasts(values[final.target].dropna(), horizon, final.period_)
         return {
             "dates": format_dates(ahead["date"], final.date_format_),
             "predictions": ahead["prediction"].astype(float).tolist(),
+            **{name: forecasts.tolist() for name, forecasts in naive.items()},
         }
 
     def recommend(self, user, k: int) -> dict:

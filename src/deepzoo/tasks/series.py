@@ -36,7 +36,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .. import plots
 from ..data.schema import Schema, find_target, infer_schema, parse_dates
-from ..data.sequences import dated_rows, format_dates, series_levels
+from ..data.sequences import dated_rows, format_dates, naive_forecasts, series_levels
 from ..data.tabular import parse_numbers
 from ..engine import distributed
 from ..models.sequence.forecasting import MIN_WINDOWS, SeriesForecaster, min_training_rows
@@ -446,14 +446,11 @@ def forecast_ahead(model: SeriesForecaster, frame: pd.DataFrame, horizon: int) -
         )
     ahead = model.forecast(frame, int(horizon))
     values, _ = dated_rows(frame, model.date, [model.target], date_format=model.date_format_)
-    y = values[model.target].dropna().to_numpy(float)
     out = pd.DataFrame({model.date: format_dates(ahead["date"], model.date_format_)})
     out["prediction"] = ahead["prediction"].to_numpy(float)
-    out["persistence"] = np.full(len(out), y[-1])
-    P = model.period_
-    if P and len(y) >= P:
-        # step h (1-based) repeats the value one season before it: y[n - P + (h - 1) % P]
-        out["seasonal_persistence"] = y[len(y) - P + np.arange(len(out)) % P]
+    naive = naive_forecasts(values[model.target].dropna(), len(out), model.period_)
+    for name, forecasts in naive.items():
+        out[name] = forecasts
     return out
 
 
