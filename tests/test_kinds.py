@@ -26,7 +26,7 @@ def test_each_task_belongs_to_one_kind_and_every_saved_class_is_loadable():
         "segmentation",
     ]
     for kind in kinds.KINDS:
-        assert kind.serves in ("rows", "text", "image", "windows"), kind.name
+        assert kind.serves in ("rows", "text", "image", "windows", "series", "pairs"), kind.name
         for cls in kind.saves:
             assert persistence._REGISTRY[cls.__name__] is cls  # deepzoo.load can rebuild what it saves
     with pytest.raises(ValueError, match="Unknown --task 'clasify'.*Did you mean 'classify'"):

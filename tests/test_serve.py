@@ -528,3 +528,127 @@ def test_numpy_fast_path_equals_scikit_learn_or_steps_aside():
     with pytest.warns(Warning):
         strict.fit(X, frame.Exited)
     assert _fast_preprocessing(strict, describe_inputs(strict)) is None
+
+
+# -- every kind deepzoo fit saves: fit -> serve (a real process) -> HTTP == deepzoo predict ---------------
+def fit_and_serve(tmp_path, frame: pd.DataFrame, *settings: str):
+    """``deepzoo fit`` the table, ``deepzoo serve`` its model: (data path, model dir, process, client)."""
+    from typer.testing import CliRunner
+
+    from deepzoo import cli
+
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "run"
+    fitted = CliRunner().invoke(cli.app, ["fit", str(data), "--out", str(out), "--quiet", *settings])
+    assert fitted.exit_code == 0, fitted.output
+    port = free_port()
+    process = start_server(out / "model", port)
+    return data, out / "model", process, httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
+
+
+def cli_predict(model_dir, data, out, *extra: str) -> pd.DataFrame:
+    from typer.testing import CliRunner
+
+    from deepzoo import cli
+
+    result = CliRunner().invoke(cli.app, ["predict", str(model_dir), str(data), "--out", str(out), *extra])
+    assert result.exit_code == 0, result.output
+    return pd.read_csv(out)
+
+
+@pytest.mark.slow  # fits, then starts a real server process: ~20 s on a busy 2-core machine
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_series_fit_serve_horizon_equals_predict(tmp_path):
+    t = np.arange(60)
+    sales = 100 + 0.8 * t + 15 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(0, 2, 60)
+    frame = pd.DataFrame({"month": pd.date_range("2000-01", periods=60, freq="MS").strftime("%Y-%m")})
+    frame["sales"] = sales.round(2)
+    data, model_dir, process, client = fit_and_serve(tmp_path, frame, "--set", "max_iter=2")
+    try:
+        assert client.get("/metadata").json()["input"]["kind"] == "series"
+        answer = client.post("/predict", json={"rows": frame.to_dict("records"), "horizon": 5})
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        refused = client.post("/predict", json={"rows": frame.head(4).to_dict("records"), "horizon": 2})
+        assert refused.status_code == 422 and "at least" in refused.json()["detail"]
+        too_far = client.post("/predict", json={"rows": frame.to_dict("records"), "horizon": 0})
+        assert too_far.status_code == 422 and "horizon" in too_far.json()["message"]
+    finally:
+        client.close()
+        stop(process)
+    expected = cli_predict(model_dir, data, tmp_path / "p.csv", "--horizon", "5")
+    # the dates continue the file's monthly calendar in its own format
+    assert body["dates"] == list(expected["month"]) == ["2005-01", "2005-02", "2005-03", "2005-04", "2005-05"]
+    # the same float32 network on the same rows in the same batches; each step's level is the last one
+    # plus a forecast change, so float32 rounding (~1e-7 relative) of values near 150 is what may differ
+    np.testing.assert_allclose(body["predictions"], expected["prediction"], rtol=1e-6)
+    assert (expected["persistence"] == frame["sales"].iloc[-1]).all()
+    # seasonal persistence: the value one season (12 months) before each forecast date
+    np.testing.assert_array_equal(expected["seasonal_persistence"], frame["sales"].iloc[-12:-7])
+    # the baselines are copies of known values: the server's are the same numbers exactly
+    assert body["persistence"] == expected["persistence"].tolist()
+    assert body["seasonal_persistence"] == expected["seasonal_persistence"].tolist()
+
+
+@pytest.mark.slow  # fits, then starts a real server process: ~20 s on a busy 2-core machine
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_ratings_fit_serve_pairs_and_recommend_equal_predict(tmp_path):
+    from deepzoo.data.ratings import make_ratings
+
+    ratings = make_ratings(40, 30, 400, rank=2, taste=1.0, bias=0.5, noise=0.3, random_state=0)
+    data, model_dir, process, client = fit_and_serve(tmp_path, ratings, "--set", "max_iter=5")
+    pairs = pd.DataFrame({"user": [1, 2, 3, 999], "item": [3, 4, 5, 3]})  # user 999 is unseen
+    try:
+        meta = client.get("/metadata").json()["input"]
+        assert meta["kind"] == "pairs" and [c["name"] for c in meta["columns"]] == ["user", "item"]
+        answer = client.post("/predict", json={"rows": pairs.to_dict("records")})
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        top = client.get("/recommend/1", params={"k": 5}).json()
+        unknown = client.get("/recommend/999", params={"k": 3}).json()
+        assert client.get("/recommend/abc").status_code == 422
+        wrong = client.post("/predict", json={"rows": [{"user": 1}]})
+        assert wrong.status_code == 422 and "rows.0.item" in wrong.json()["message"]
+    finally:
+        client.close()
+        stop(process)
+    pairs.to_csv(tmp_path / "pairs.csv", index=False)
+    expected = cli_predict(model_dir, tmp_path / "pairs.csv", tmp_path / "p.csv")
+    # the same float32 network scores the same pairs (batched alike): equal to float32 rounding of ~3
+    np.testing.assert_allclose(body["predictions"], expected["prediction"], rtol=1e-6)
+    assert body["cold_start"] == [False, False, False, True]
+    model = deepzoo.load(model_dir)
+    assert top["items"] == model.recommend(1, 5)["item"].tolist() and not top["cold_start"]
+    from deepzoo.tasks.ratings import split
+
+    train, _ = split(ratings, 0.2, 0)  # deepzoo fit's split (test_size 0.2, seed 0)
+    seen = set(train.loc[train["user"] == 1, "item"])
+    # only items user 1 did not rate in training, and some they did rate exist to be left out
+    assert len(top["items"]) == 5 and seen and not seen & set(top["items"])
+    assert top["scores"] == sorted(top["scores"], reverse=True)
+    assert unknown["cold_start"] and len(unknown["items"]) == 3
+
+
+@pytest.mark.slow  # fits, then starts a real server process: ~20 s on a busy 2-core machine
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_clusters_fit_serve_cluster_and_anomaly_score_equal_predict(tmp_path):
+    from sklearn.datasets import make_blobs
+
+    X, _ = make_blobs(120, centers=3, n_features=3, random_state=0)
+    frame = pd.DataFrame(X.round(4), columns=["a", "b", "c"])
+    frame.loc[5, ["a", "b", "c"]] = [40.0, -40.0, 40.0]  # one row far from everything
+    data, model_dir, process, client = fit_and_serve(tmp_path, frame, "--set", "max_iter=5")
+    try:
+        answer = client.post("/predict", json={"rows": frame.to_dict("records")})
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert client.get("/recommend/1").status_code == 404
+    finally:
+        client.close()
+        stop(process)
+    expected = cli_predict(model_dir, data, tmp_path / "p.csv")
+    assert body["predictions"] == expected["cluster"].tolist()
+    # distances of float32 codebook vectors to the same encoded rows: float32 rounding of values ~1
+    np.testing.assert_allclose(body["anomaly_scores"], expected["anomaly_score"], rtol=1e-6, atol=1e-6)
+    assert int(np.argmax(body["anomaly_scores"])) == 5  # the far row is the most anomalous

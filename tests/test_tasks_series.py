@@ -330,3 +330,50 @@ def test_predict_needs_the_training_columns(tmp_path):
         model.predict(np.zeros((5, 2)))
     with pytest.warns(UserWarning, match="Ignoring the columns the model does not use: note"):
         predict_series(model, monthly(60).assign(note="x"))
+
+
+# -- deepzoo predict --horizon ----------------------------------------------------------------------------
+@pytest.mark.slow  # two tiny fits: ~8 s on a busy 2-core machine
+def test_predict_horizon_and_its_refusals(tmp_path):
+    from tabular_model import saved_model
+
+    data = write(monthly(60), tmp_path / "sales.csv")
+    out = tmp_path / "run"
+    assert (
+        runner.invoke(cli.app, ["fit", data, "--out", str(out), "--set", "max_iter=1", "--quiet"]).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        cli.app, ["predict", str(out / "model"), data, "--horizon", "13", "--out", str(tmp_path / "h.csv")]
+    )
+    assert result.exit_code == 0, result.output
+    ahead = pd.read_csv(tmp_path / "h.csv")
+    assert list(ahead.columns) == ["month", "prediction", "persistence", "seasonal_persistence"]
+    assert ahead["month"].iloc[[0, 11, 12]].tolist() == ["2005-01", "2005-12", "2006-01"]
+    model = deepzoo.load(out / "model")
+    # the first step is what predict gives after the last row (float32 network, same windows)
+    assert ahead["prediction"].iloc[0] == pytest.approx(model.predict(monthly(60))[-1], rel=1e-6)
+    # seasonal persistence: 2005-01 gets 2004-01's value; beyond one season it repeats the last known
+    # season (2006-01 gets 2004-01's too, since 2005-01 is itself a forecast)
+    assert ahead["seasonal_persistence"].iloc[0] == monthly(60)["sales"].iloc[-12]
+    assert ahead["seasonal_persistence"].iloc[12] == ahead["seasonal_persistence"].iloc[0]
+    assert (ahead["persistence"] == monthly(60)["sales"].iloc[-1]).all()
+    assert "positive" in one_line_error(
+        runner.invoke(cli.app, ["predict", str(out / "model"), data, "--horizon", "0"])
+    )
+    # a model that also reads another column cannot roll forward
+    rng = np.random.default_rng(1)
+    frame = monthly(60).assign(price=lambda f: f["sales"] * rng.uniform(0.98, 1.02, 60))
+    both = write(frame, tmp_path / "both.csv")
+    out2 = tmp_path / "run2"
+    fitted = runner.invoke(
+        cli.app, ["fit", both, "--target", "sales", "--out", str(out2), "--set", "max_iter=1", "--quiet"]
+    )
+    assert fitted.exit_code == 0, fitted.output
+    refused = runner.invoke(cli.app, ["predict", str(out2 / "model"), both, "--horizon", "3"])
+    assert "future values are unknown" in one_line_error(refused)
+    # another kind of model refuses --horizon
+    model_dir, table, _ = saved_model(tmp_path / "table")
+    table.to_csv(tmp_path / "table.csv", index=False)
+    other = runner.invoke(cli.app, ["predict", str(model_dir), str(tmp_path / "table.csv"), "--horizon", "2"])
+    assert "--horizon is for forecasters" in one_line_error(other)

@@ -393,19 +393,45 @@ def predict_command(
     ),
     out: Path = typer.Option(Path("predictions.csv"), "--out", help="The CSV to write."),
     chunksize: int = typer.Option(100_000, "--chunksize", help="Rows read and scored at a time."),
+    horizon: int | None = typer.Option(
+        None, "--horizon", help="Forecasters: the next H steps after the table, beside the baselines."
+    ),
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
 ) -> None:
-    """Score new data with a saved model: one CSV row per input row, in input order."""
+    """Score new data with a saved model: one CSV row per input row, in input order (with --horizon H,
+    a forecaster's next H steps)."""
 
     def action():
         from .tasks.predict import predict_to_csv
 
+        if horizon is not None and horizon < 1:
+            raise ConfigError(f"--horizon must be a positive number of steps; got {horizon}.")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
-            path, n_rows = predict_to_csv(model_dir, data, out, chunksize=chunksize)
+            path, n_rows = predict_to_csv(model_dir, data, out, chunksize=chunksize, horizon=horizon)
         for warning in caught:
             err.print(f"[yellow]warning:[/] {warning.message}", highlight=False)
         console.print(f"Wrote {n_rows:,} predictions to {path}")
+
+    _guard(debug, action)
+
+
+@app.command("compare")
+def compare_command(
+    runs: list[Path] = typer.Argument(
+        ..., help="Run folders of deepzoo fit (two or more), one task, same data."
+    ),
+    out: Path = typer.Option(Path("compare.html"), "--out", help="The page to write."),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
+) -> None:
+    """Put runs side by side on one page: settings as a diff, metrics with the best marked, learning
+    curves overlaid, leaderboards, data fingerprints, fit seconds."""
+
+    def action():
+        from .tasks.compare import compare_runs
+
+        path = compare_runs(runs, out)
+        console.print(f"Compared {len(runs)} runs: {path}")
 
     _guard(debug, action)
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from .engine import distributed
 
-__all__ = ["RunReport", "write_index"]
+__all__ = ["RunReport", "html_page", "html_table", "write_file", "write_index"]
 
 FIGURE_DPI = 110
 MAX_TABLE_ROWS = 200  # rows shown in the page; the CSV always has them all
@@ -181,8 +181,12 @@ def _cards_html(cards) -> str:
     return f'<div class="metrics">{items}</div>'
 
 
-def _table_html(columns: list[str], rows: list[list], *, total: int | None = None) -> str:
-    """An escaped HTML table; numeric cells right-aligned with tabular digits."""
+def _table_html(
+    columns: list[str], rows: list[list], *, total: int | None = None, marks: Mapping | None = None
+) -> str:
+    """An escaped HTML table; numeric cells right-aligned with tabular digits; ``marks`` maps a cell's
+    (row, column) position to a CSS class (``best``, ``differs``) that highlights it."""
+    marks = marks or {}
     numeric = [
         all(_is_number(row[j]) or row[j] is None for row in rows) and any(_is_number(row[j]) for row in rows)
         for j in range(len(columns))
@@ -192,18 +196,20 @@ def _table_html(columns: list[str], rows: list[list], *, total: int | None = Non
         for c, is_num in zip(columns, numeric)
     )
     body = []
-    for row in rows:
+    for i, row in enumerate(rows):
         cells = []
-        for value in row:
+        for j, value in enumerate(row):
+            mark = f" {marks[i, j]}" if (i, j) in marks else ""
+            plain = f' class="{marks[i, j]}"' if mark else ""  # a text cell has no class of its own
             if _is_number(value):
-                cells.append(f'<td class="num">{html.escape(_format_number(value))}</td>')
+                cells.append(f'<td class="num{mark}">{html.escape(_format_number(value))}</td>')
             elif value is None or (isinstance(value, float) and math.isnan(value)):
-                cells.append('<td class="num">–</td>')
+                cells.append(f'<td class="num{mark}">–</td>')
             elif isinstance(value, (bool, np.bool_)):
-                cells.append(f"<td>{bool(value)}</td>")
+                cells.append(f"<td{plain}>{bool(value)}</td>")
             else:
                 text = value if isinstance(value, str) else json.dumps(to_jsonable(value), ensure_ascii=False)
-                cells.append(f"<td>{html.escape(text)}</td>")
+                cells.append(f"<td{plain}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     note = ""
     if total is not None and total > len(rows):
@@ -285,6 +291,8 @@ footer { margin-top: 28px; padding-top: 16px; border-top: 1px solid var(--line);
 .run .metrics { grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 8px; margin: 14px 0 0; }
 .run .metric { padding: 10px 12px; box-shadow: none; background: var(--zebra); }
 .run .metric .value { font-size: 20px; }
+td.best { font-weight: 700; background: #dcfce7; }
+td.differs { background: #fef3c7; }
 .badge { display: inline-block; background: #eef2ff; color: #3730a3; border-radius: 999px;
          padding: 1px 10px; font-size: 12px; font-weight: 600; margin-right: 6px; }
 """
@@ -663,4 +671,25 @@ def write_index(out_dir, entries: list[dict], title: str = "deepzoo tour") -> Pa
         _atomic_write(path, _page(title, body))
     except OSError as exc:
         raise _cannot_write(out_dir, exc) from exc
+    return path
+
+
+# -- the pieces of a page, for pages made elsewhere (deepzoo compare) ---------------------------------
+
+
+def html_page(title: str, body: str) -> str:
+    """A self-contained page (the report's inline CSS) around ``body``."""
+    return _page(title, body)
+
+
+def html_table(columns: list[str], rows: list[list], *, marks: Mapping | None = None) -> str:
+    """The report's table; ``marks`` maps (row, column) to ``best`` or ``differs`` to highlight a cell."""
+    return _table_html(columns, rows, marks=marks)
+
+
+def write_file(path, data: bytes | str) -> Path:
+    """Write ``path`` atomically (a temporary name in the same folder, then a rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, data)
     return path

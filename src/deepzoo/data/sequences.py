@@ -450,6 +450,28 @@ def next_date(last: pd.Timestamp, step: dict) -> pd.Timestamp:
     return last + pd.Timedelta(**{unit: n})
 
 
+def format_dates(dates, date_format: str | None) -> list[str]:
+    """Dates as the file wrote them (its format, when one was found), else ISO (a time only when there
+    is one)."""
+    stamps = pd.DatetimeIndex(pd.to_datetime(pd.Series(dates)))
+    if date_format:
+        return list(stamps.strftime(date_format))
+    has_time = bool(((stamps - stamps.normalize()) != pd.Timedelta(0)).any())
+    return list(stamps.strftime("%Y-%m-%d %H:%M:%S" if has_time else "%Y-%m-%d"))
+
+
+def naive_forecasts(values, horizon: int, period: int | None) -> dict:
+    """The baselines of ``horizon`` steps after ``values`` (a series, oldest first) that need no
+    fitting: ``persistence`` (the last value) and, with a ``period`` the series covers,
+    ``seasonal_persistence`` (step h repeats the value one season before it among the known ones:
+    ``values[n - period + (h - 1) % period]``)."""
+    y = np.asarray(values, dtype=float)
+    out = {"persistence": np.full(horizon, y[-1])}
+    if period and len(y) >= period:
+        out["seasonal_persistence"] = y[len(y) - period + np.arange(horizon) % period]
+    return out
+
+
 def seasonal_period(changes, season: int | None, *, min_correlation: float = 0.2) -> int | None:
     """``season`` when the series' changes at that lag are correlated (at least ``min_correlation``,
     and more than chance: 2 / sqrt(n)) over at least three seasons, else None.

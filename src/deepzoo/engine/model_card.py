@@ -27,7 +27,8 @@ CARD_FIELDS = {
     "intended_use": "Who should use it, for what.",
     "limitations": "Where it must not be trusted.",
     "task_kind": "The deepzoo fit kind that trained it (table, series, ratings, ...: deepzoo.tasks.kinds).",
-    "input_kind": "What the server takes ('rows', 'text', 'image' or 'windows'); by default the model's.",
+    "input_kind": "What the server takes ('rows', 'text', 'image', 'windows', 'series' or 'pairs'); "
+    "by default the model's.",
 }
 
 
@@ -164,6 +165,8 @@ def model_card_markdown(data: dict) -> str:
                 "image": "An image (channels, height, width) as the estimator's predict takes it.",
                 "text": "Raw text, one string per sample.",
                 "windows": "Windows of shape (n_timesteps, n_features) per sample.",
+                "series": "The recent rows of the dated table (its date and value columns) and a horizon.",
+                "pairs": "(user, item) pairs, under the training's column names.",
             }.get(data.get("input_kind"), "An array (see the estimator's documentation for its shape).")
         )
     lines += ["", "## Data and provenance", "", data.get("data") or "Not recorded when the model was saved."]

@@ -7,7 +7,19 @@ FastAPI + uvicorn, on 127.0.0.1 by default:
 * ``POST /predict`` -- JSON rows, one or a batch: ``{"rows": [{"Age": 40, ...}, ...]}`` for tabular
   models fitted on named columns, ``{"rows": [[0.1, 2.3, ...], ...]}`` for models fitted on arrays,
   ``{"rows": ["a text", ...]}`` for token models, ``{"rows": [[[x11, x12], ...], ...]}`` (windows of
-  shape (n_timesteps, n_features)) for forecasters;
+  shape (n_timesteps, n_features)) for forecasters of windows; for the models ``deepzoo fit`` saves of
+  the other kinds:
+
+  - a series forecaster: ``{"rows": [the recent rows, columns as in the file], "horizon": H}`` ->
+    ``{"dates": [...], "predictions": [...], "persistence": [...], "seasonal_persistence": [...]}``,
+    the next H steps after the last row and the baselines beside them (as
+    ``deepzoo predict --horizon H``);
+  - a recommender: ``{"rows": [{"user": u, "item": i}, ...]}`` (the training's column names) ->
+    ``predictions`` and ``cold_start`` (an id unseen in training: the bias model answered); an RBM
+    adds ``liked``;
+  - clusters (a self-organizing map): table rows -> ``predictions`` (the cluster, i.e. the best unit)
+    and ``anomaly_scores`` (the distance to it);
+* ``GET /recommend/{user}?k=10`` -- a recommender's top-k items the user did not rate in training;
 * ``POST /predict/image`` -- one uploaded image (multipart field ``file``) for image models (ConvNets);
   a segmenter answers with the pixel count of each class and its mask as a base64 PNG;
 * ``POST /predict/mask`` -- one uploaded image for segmenters: the mask itself as a PNG (each pixel's
@@ -61,12 +73,14 @@ class Limits:
         max_string_length: int = 200,
         max_image_pixels: int = 4096 * 4096,
         max_text_length: int = 20_000,
+        max_horizon: int = 1_000,
     ):
         self.max_body_bytes = int(max_body_bytes)
         self.max_batch_rows = int(max_batch_rows)
         self.max_string_length = int(max_string_length)
         self.max_image_pixels = int(max_image_pixels)
         self.max_text_length = int(max_text_length)
+        self.max_horizon = int(max_horizon)
 
     def as_dict(self) -> dict:
         return dict(vars(self))
@@ -217,6 +231,10 @@ class _Model:
             )
             is not None
         )
+        # the kinds whose answer is not one prediction per row of the model's predict
+        self.task = _task_of(self.final)  # 'series', 'pairs', 'clusters' or None
+        if self.task in ("series", "pairs"):
+            schema, self.named = _own_schema(self.final), True
         self.schema = schema
         self.columns = [c["name"] for c in schema]
         self.numeric = [c["name"] for c in schema if c["kind"] == "number"]
@@ -224,6 +242,8 @@ class _Model:
         # what the task kind that saved it declared (deepzoo fit writes it to the card), else the model's tags
         kind = self.card.get("input_kind") or input_kind(self.model)
         self.kind = "array" if kind == "rows" and not self.named else kind
+        if self.task in ("series", "pairs"):
+            self.kind = self.task
         from ..models.vision.segmentation import ConvNetSegmenter
 
         self.masks = isinstance(self.final, ConvNetSegmenter)  # a class per pixel, not per image
@@ -251,6 +271,44 @@ class _Model:
     def predict_images(self, images: np.ndarray) -> dict:
         return self._answer(images)
 
+    def forecast(self, rows: list, horizon: int) -> dict:
+        """A series forecaster's next ``horizon`` steps after the rows (one series per request)."""
+        from ..data.sequences import dated_rows, format_dates, naive_forecasts
+
+        frame = pd.DataFrame.from_records(rows, columns=self.columns)
+        if self.numeric:
+            frame[self.numeric] = frame[self.numeric].astype(float)
+        final = self.final
+        if len(final.features):
+            raise ValueError(
+                f"this forecaster also reads {', '.join(final.features)}, whose future values are unknown, "
+                "so it cannot roll forward; refit it without them (deepzoo fit --drop) to serve horizons."
+            )
+        ahead = final.forecast(frame, horizon)
+        values, _ = dated_rows(frame, final.date, [final.target], date_format=final.date_format_)
+        naive = naive_forecasts(values[final.target].dropna(), horizon, final.period_)
+        return {
+            "dates": format_dates(ahead["date"], final.date_format_),
+            "predictions": ahead["prediction"].astype(float).tolist(),
+            **{name: forecasts.tolist() for name, forecasts in naive.items()},
+        }
+
+    def recommend(self, user, k: int) -> dict:
+        """A recommender's ``k`` best-scored items that ``user`` did not rate in training."""
+        import warnings
+
+        from ..models.recommend import ColdStartWarning
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ColdStartWarning)
+            table = self.final.recommend(user, k)
+        return {
+            "user": user.item() if isinstance(user, np.generic) else user,
+            "items": _plain_list(table["item"].to_numpy()),
+            "scores": table["score"].astype(float).tolist(),
+            "cold_start": any(issubclass(w.category, ColdStartWarning) for w in caught),
+        }
+
     def predict_mask(self, images: np.ndarray) -> tuple[np.ndarray, dict]:
         """A segmenter's mask (height, width) of one image (1, C, H, W), and each class's pixel count."""
         mask = np.asarray(self.model.predict(images))[0]
@@ -259,12 +317,36 @@ class _Model:
         return mask, {str(c): int(found.get(c, 0)) for c in np.asarray(self.classes).tolist()}
 
     def _answer(self, X, model=None) -> dict:
+        if self.task == "clusters":  # the best unit and the distance to it, as deepzoo predict gives
+            encoded = X if model is self.final else self.model[:-1].transform(X)
+            return {
+                "predictions": _plain_list(np.asarray(self.final.predict(encoded))),
+                "anomaly_scores": np.asarray(self.final.outlier_scores(encoded), dtype=float).tolist(),
+            }
+        if self.task == "pairs":
+            return self._pairs(X)
         model = self.model if model is None else model
         if self.has_proba:
             proba = np.asarray(model.predict_proba(X), dtype=float)
             labels = np.asarray(self.classes)[proba.argmax(axis=1)]
             return {"predictions": _plain_list(labels), "probabilities": proba.round(6).tolist()}
         return {"predictions": _plain_list(np.asarray(model.predict(X)))}
+
+    def _pairs(self, frame: pd.DataFrame) -> dict:
+        """A recommender's score of each (user, item) row; ids unseen in training are flagged."""
+        import warnings
+
+        from ..models.recommend import ColdStartWarning, RBMRecommender
+
+        users, items = frame.iloc[:, 0].to_numpy(), frame.iloc[:, 1].to_numpy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ColdStartWarning)  # said per row in cold_start instead
+            pred = np.asarray(self.final.predict(users, items), dtype=float)
+        known = np.isin(users, self.final.users_) & np.isin(items, self.final.items_)
+        answer = {"predictions": pred.tolist(), "cold_start": (~known).tolist()}
+        if isinstance(self.final, RBMRecommender):
+            answer["liked"] = (pred >= 0.5).tolist()
+        return answer
 
     def metadata(self, limits: Limits) -> dict:
         card = {k: v for k, v in self.card.items() if k not in ("checksums",)}
@@ -274,7 +356,7 @@ class _Model:
             "estimator": type(self.final).__name__,
             "input": {
                 "kind": kind,
-                "columns": self.schema if kind == "rows" else None,
+                "columns": self.schema if kind in ("rows", "series", "pairs") else None,
                 "n_features": len(self.schema) if kind == "array" else None,
                 "image_shape": list(self.image_shape) if self.image_shape else None,
             },
@@ -290,6 +372,43 @@ class _Model:
             "checksums": self.card.get("checksums"),
             "limits": limits.as_dict(),
         }
+
+
+def _task_of(final) -> str | None:
+    """'series' (a dated-table forecaster), 'pairs' (a recommender), 'clusters' (a self-organizing
+    map), or None for models that answer one prediction per row."""
+    from ..models.recommend import AutoEncoderRecommender, BiasRecommender, RBMRecommender
+    from ..models.sequence.forecasting import SeriesForecaster
+    from ..models.som import SelfOrganizingMap
+
+    if isinstance(final, SeriesForecaster):
+        return "series"
+    if isinstance(final, (AutoEncoderRecommender, RBMRecommender, BiasRecommender)):
+        return "pairs"
+    if isinstance(final, SelfOrganizingMap):
+        return "clusters"
+    return None
+
+
+def _own_schema(final) -> list[dict]:
+    """The request's columns for a forecaster (its date, target and other columns) or a recommender
+    (its user and item columns, ids of the training's type)."""
+    if hasattr(final, "users_"):
+        names = [str(n) for n in getattr(final, "feature_names_in_", ("user", "item"))]
+
+        def id_type(known: np.ndarray) -> str:
+            if np.issubdtype(known.dtype, np.integer):
+                return "integer"
+            return "number" if np.issubdtype(known.dtype, np.floating) else "text"
+
+        return [
+            {"name": names[0], "kind": "id", "ids": id_type(final.users_)},
+            {"name": names[1], "kind": "id", "ids": id_type(final.items_)},
+        ]
+    return [
+        {"name": final.date, "kind": "date"},
+        *({"name": c, "kind": "number", "nullable": True} for c in (final.target, *final.features)),
+    ]
 
 
 def _plain_list(values: np.ndarray) -> list:
@@ -337,7 +456,9 @@ def _request_model(served: _Model, limits: Limits):
         fields: dict[str, Any] = {}
         for column in served.schema:
             text = Annotated[str, StringConstraints(max_length=limits.max_string_length)]
-            if column.get("open") or column["kind"] in ("date", "text"):
+            if column["kind"] == "id":  # a user or item id, of the training ids' type
+                kind = {"integer": int, "number": finite}.get(column["ids"], text)
+            elif column.get("open") or column["kind"] in ("date", "text"):
                 # a TableEncoder's categories take unseen values (they count as 'other'), dates and texts
                 # are parsed by the model; a missing value is null
                 kind = text | None
@@ -369,9 +490,15 @@ def _request_model(served: _Model, limits: Limits):
         n = len(served.schema)
         row = Annotated[list[finite], Field(min_length=n, max_length=n)]
 
+    # a forecaster takes one series (its recent rows) and how many steps ahead to forecast
+    steps = Annotated[int, Field(ge=1, le=limits.max_horizon)]
+
     class PredictRequest(BaseModel):
         model_config = ConfigDict(extra="forbid")
         rows: Annotated[list[row], Field(min_length=1, max_length=limits.max_batch_rows)]  # type: ignore[valid-type]
+
+    if served.kind == "series":
+        PredictRequest = create_model("PredictRequest", __base__=PredictRequest, horizon=(steps, 1))
 
     # the same checks as TypedDicts, validated straight from the JSON bytes by pydantic-core: rows come
     # out as plain dicts, without the model objects and model_dump of the documented class
@@ -383,6 +510,11 @@ def _request_model(served: _Model, limits: Limits):
 
     class PredictBody(TypedDict):
         rows: Annotated[list[row_dict], Field(min_length=1, max_length=limits.max_batch_rows)]  # type: ignore[valid-type]
+
+    if served.kind == "series":
+
+        class PredictBody(PredictBody, total=False):  # noqa: F811 (the same body, and the horizon)
+            horizon: steps  # type: ignore[valid-type]
 
     PredictBody.__pydantic_config__ = ConfigDict(extra="forbid")
     return PredictRequest, TypeAdapter(PredictBody)
@@ -669,13 +801,19 @@ def create_app(
         if served.image_shape is not None:
             return 415, _dumps({"detail": "This model takes images: POST them to /predict/image as 'file'."})
         try:
-            rows = validate_body.validate_json(body)["rows"]
+            request = validate_body.validate_json(body)
         except ValidationError as exc:
             return 422, _dumps(
                 _invalid_payload([{**e, "loc": ("body", *e.get("loc", ()))} for e in exc.errors()])
             )
+        rows = request["rows"]
         try:
-            answer = await batcher.predict(rows)
+            if served.kind == "series":  # one series per request: not batched with other requests
+                loop = asyncio.get_running_loop()
+                horizon = request.get("horizon", 1)
+                answer = await loop.run_in_executor(batcher.executor, served.forecast, rows, horizon)
+            else:
+                answer = await batcher.predict(rows)
         except ValueError as exc:
             return 422, _dumps({"detail": f"The model refused the rows: {exc}"})
         log(rows, answer)
@@ -747,6 +885,24 @@ def create_app(
             raise HTTPException(422, f"The model refused the image: {exc}") from None
         log([file.filename], answer)
         return {**answer, "classes": metadata["classes"]} if served.has_proba else answer
+
+    @app.get("/recommend/{user}")
+    async def recommend(user: str, k: int = 10) -> dict:
+        """A recommender's ``k`` best-scored items that ``user`` did not rate in training (an unknown
+        user gets the items with the best bias, and ``cold_start: true``)."""
+        if served.task != "pairs":
+            raise HTTPException(404, "This model is no recommender: /recommend serves models of ratings.")
+        if not 1 <= k <= limits.max_batch_rows:
+            raise HTTPException(422, f"k must be between 1 and {limits.max_batch_rows}; got {k}.")
+        ids = served.schema[0]["ids"]
+        try:
+            key = int(user) if ids == "integer" else float(user) if ids == "number" else user
+        except ValueError:
+            raise HTTPException(422, f"The user ids of this model are {ids} values; got {user!r}.") from None
+        loop = asyncio.get_running_loop()
+        answer = await loop.run_in_executor(batcher.executor, served.recommend, key, k)
+        log([user], answer)
+        return answer
 
     @app.get("/", response_class=HTMLResponse)
     async def page() -> str:

@@ -139,7 +139,7 @@ class TaskKind:
     saves: tuple
     """The estimator classes its saved model ends in (a Pipeline's last step)."""
     serves: str
-    """What ``deepzoo serve`` takes for its models: 'rows', 'text', 'image' or 'windows'."""
+    """What ``deepzoo serve`` takes: 'rows', 'text', 'image', 'windows', 'series' or 'pairs'."""
     read: Callable = read_rows
     """``read(path)``: a data path as ``predict`` takes it (a table, texts, image files)."""
     chunks: Callable = rows_in_chunks

@@ -570,6 +570,6 @@ KIND = TaskKind(
     run=run,
     predict=predict_ratings,
     saves=(AutoEncoderRecommender, RBMRecommender, BiasRecommender),
-    serves="rows",
+    serves="pairs",
     detect_table=detect_table,
 )

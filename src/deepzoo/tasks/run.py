@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..engine import distributed
 from .base import FitConfig, Outcome
+from .compare import fingerprint
 from .detect import Source, detect
 from .kinds import kind_of_task
 from .predict import predict_frame
@@ -152,6 +153,7 @@ def fit_into(
     from ..report import to_jsonable
 
     report.config["decided"] = to_jsonable(_decisions(source))
+    report.config["data_fingerprint"] = fingerprint(data)  # deepzoo compare: same data? same split?
     road = (
         f"Task: {source.task}, because {source.rule}. The deep model is compared with classical "
         "and trivial baselines on the same held-out rows."

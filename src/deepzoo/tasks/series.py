@@ -36,7 +36,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .. import plots
 from ..data.schema import Schema, find_target, infer_schema, parse_dates
-from ..data.sequences import dated_rows, series_levels
+from ..data.sequences import dated_rows, format_dates, naive_forecasts, series_levels
 from ..data.tabular import parse_numbers
 from ..engine import distributed
 from ..models.sequence.forecasting import MIN_WINDOWS, SeriesForecaster, min_training_rows
@@ -59,6 +59,7 @@ __all__ = [
     "fit_and_report",
     "forecaster_settings",
     "forecast_scores",
+    "forecast_ahead",
     "predict_series",
     "run",
     "split_series",
@@ -394,11 +395,19 @@ def run(source, config: FitConfig, report) -> Outcome:
 
 
 # -- deepzoo predict ------------------------------------------------------------------------------
-def predict_series(model, frame: pd.DataFrame) -> pd.DataFrame:
-    """``deepzoo predict`` for a forecaster: one row per input row, in input order: ``forecast_date``
-    (the next row's date; one step of the series' frequency after the last row) and ``prediction``,
-    the target's value then, forecast from the ``n_timesteps_`` rows up to this one (empty for the
-    first rows, which have no full window). The last row's is the forecast beyond the table."""
+def predict_series(model, frame: pd.DataFrame, horizon: int | None = None) -> pd.DataFrame:
+    """``deepzoo predict`` for a forecaster.
+
+    Without ``horizon``: one row per input row, in input order: ``forecast_date`` (the next row's date;
+    one step of the series' frequency after the last row) and ``prediction``, the target's value then,
+    forecast from the ``n_timesteps_`` rows up to this one (empty for the first rows, which have no full
+    window). The last row's is the forecast beyond the table.
+
+    With ``horizon=H``: the next H steps after the table's last date (dates continued at the series'
+    frequency, written as the file writes them), each forecast fed back as the newest row
+    (:meth:`SeriesForecaster.forecast`), beside the baselines that need no fitting: ``persistence`` (the
+    last value) and, when a season was found, ``seasonal_persistence`` (the value one season back).
+    """
     final = model.steps[-1][1] if hasattr(model, "steps") else model
     if not isinstance(final, SeriesForecaster):
         raise ValueError(
@@ -411,6 +420,8 @@ def predict_series(model, frame: pd.DataFrame) -> pd.DataFrame:
         warnings.warn(
             f"Ignoring the columns the model does not use: {', '.join(extra)}.", UserWarning, stacklevel=2
         )
+    if horizon is not None:
+        return forecast_ahead(final, frame, horizon)
     return pd.DataFrame(
         {
             final.date: frame[final.date].to_numpy(),
@@ -419,6 +430,28 @@ def predict_series(model, frame: pd.DataFrame) -> pd.DataFrame:
         },
         index=frame.index,
     )
+
+
+def forecast_ahead(model: SeriesForecaster, frame: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """The next ``horizon`` steps after ``frame``'s last date: the date (in the file's own format),
+    ``prediction``, ``persistence`` and, with a season, ``seasonal_persistence`` (see
+    :func:`predict_series`). ``deepzoo serve`` answers ``{"rows": ..., "horizon": H}`` with the same."""
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise ValueError(f"--horizon must be a positive whole number of steps; got {horizon!r}.")
+    if len(model.features):
+        raise ValueError(
+            f"A horizon rolls the forecaster forward on its own forecasts, but this model also reads "
+            f"{', '.join(model.features)}, whose future values are unknown; without --horizon, deepzoo "
+            "predict gives the next step after each row (refit with --drop to forecast further ahead)."
+        )
+    ahead = model.forecast(frame, int(horizon))
+    values, _ = dated_rows(frame, model.date, [model.target], date_format=model.date_format_)
+    out = pd.DataFrame({model.date: format_dates(ahead["date"], model.date_format_)})
+    out["prediction"] = ahead["prediction"].to_numpy(float)
+    naive = naive_forecasts(values[model.target].dropna(), len(out), model.period_)
+    for name, forecasts in naive.items():
+        out[name] = forecasts
+    return out
 
 
 # -- detection: dates in time order and a numeric target -----------------------------------------------
@@ -532,7 +565,7 @@ KIND = TaskKind(
     run=run,
     predict=predict_series,
     saves=(SeriesForecaster, LSTMForecaster),
-    serves="windows",
+    serves="series",
     chunks=_whole_table,
     detect_table=detect_table,
 )
