@@ -554,14 +554,21 @@ def read_table(
     if fmt != "text":
         return _read_other(file, fmt, compression, header=header, nrows=nrows, sheet=sheet)
     options, info = _table_options(file, sep, header, compression)
+    if nrows is None:
+        _check_memory(file, compression)
+    else:
+        options.pop("skipfooter", None)  # the first rows of a file are not its footer
     rows = {"nrows": nrows} if nrows is not None else {}
     try:
-        frame = read_csv(file, **options, **rows)
-    except _EncodingError:
-        # the sample was UTF-8, a later line is not: the whole file is read as the 8-bit encoding
-        options["encoding"] = _detect_encoding(_whole(file, compression))[0]
-        info["encoding_reason"] = "not UTF-8 past the first lines; " + options["encoding"]
-        frame = read_csv(file, **options, **rows)
+        try:
+            frame = read_csv(file, **options, **rows)
+        except _EncodingError:
+            # the sample was UTF-8, a later line is not: the whole file is read as the 8-bit encoding
+            options["encoding"] = _detect_encoding(_whole(file, compression))[0]
+            info["encoding_reason"] = "not UTF-8 past the first lines; " + options["encoding"]
+            frame = read_csv(file, **options, **rows)
+    except ValueError as exc:
+        raise _ragged(exc, file, options) from None
     if options["sep"] == "\t" and nrows is None:
         # tab-separated text rarely quotes: a stray '"' would swallow the lines up to the next one
         n_lines = _count_lines(file, compression) - (options["skiprows"] or 0) - (options["header"] == 0)
@@ -583,8 +590,95 @@ def iter_table(path: str | os.PathLike, chunksize: int = 100_000, *, sep=None, h
         yield _read_other(file, fmt, compression, header=header)
         return
     options, info = _table_options(file, sep, header, compression)
-    for chunk in read_csv(file, **options, chunksize=chunksize):
+    if options.pop("skipfooter", None):
+        # pandas cannot skip a footer chunk by chunk: its lines are left out of the last chunk instead
+        info["chunked_footer"] = len(info["footer"])
+    chunks = read_csv(file, **options, chunksize=chunksize)
+    for chunk in _without_footer(chunks, info.get("chunked_footer", 0)):
         yield _finish(chunk, file, options, info)
+
+
+def _without_footer(chunks, n_footer: int):
+    """The chunks, the last ``n_footer`` rows of the last one left out."""
+    previous = None
+    for chunk in chunks:
+        if previous is not None:
+            yield previous
+        previous = chunk
+    if previous is not None:
+        yield previous.iloc[: len(previous) - n_footer] if n_footer else previous
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (MemAvailable of /proc/meminfo, else psutil), or
+    None when neither says."""
+    try:
+        with open("/proc/meminfo") as stream:
+            for line in stream:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import psutil
+    except ImportError:
+        return None
+    return int(psutil.virtual_memory().available)
+
+
+def _text_size(file: Path, compression: str | None) -> int:
+    """The bytes of text a file holds once decompressed: its size, the size a zip or gzip records, or
+    five times the compressed size (a usual ratio for tables) for bz2 and xz."""
+    size = file.stat().st_size
+    if compression == "zip":
+        with zipfile.ZipFile(file) as archive:
+            return sum(i.file_size for i in archive.infolist())
+    if compression == "gzip":
+        with open(file, "rb") as stream:
+            stream.seek(-4, os.SEEK_END)
+            recorded = int.from_bytes(stream.read(4), "little")  # the size modulo 2**32
+        return recorded + (size * 5 // 2**32) * 2**32 if size * 5 > 2**32 else max(recorded, size)
+    return size * 5 if compression in ("bz2", "xz") else size
+
+
+def _check_memory(file: Path, compression: str | None) -> None:
+    """A one-line error, before pandas tries, for a text table larger than the memory available: its
+    columns take about as many bytes as its text, and pandas needs room to parse them."""
+    available = _available_memory()
+    if available is None:
+        return
+    size = _text_size(file, compression)
+    if size > available:
+        raise ValueError(
+            f"Cannot read {file} whole: it holds about {size / 2**30:.1f} GiB of text and "
+            f"{available / 2**30:.1f} GiB of memory is available. Save it as Parquet (pandas.read_csv "
+            "with chunksize=, then DataFrame.to_parquet) or stream it with "
+            "deepzoo.data.tabular.iter_table(path, chunksize=100_000)."
+        )
+
+
+_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _ragged(exc: ValueError, file: Path, options: dict) -> ValueError:
+    """The parser's 'Expected 3 fields in line 5, saw 5' as one line naming the line and showing it."""
+    found = _FIELDS.search(str(exc))
+    if not found:
+        return exc
+    expected, number, saw = (int(g) for g in found.groups())
+    shown = ""
+    with contextlib.suppress(Exception), _open_binary(file, options.get("compression")) as stream:
+        for i, raw in enumerate(stream, start=1):
+            if i == number:
+                line = raw.decode(options["encoding"], errors="replace").rstrip("\r\n")
+                shown = f": {line[:80]!r}" + ("..." if len(line) > 80 else "")
+                break
+    name = _SEPARATOR_NAMES.get(options["sep"], "runs of whitespace")
+    return ValueError(
+        f"Cannot read {file} as a table: line {number} has {saw} fields where the table has {expected} "
+        f"({name}-separated; no other separator splits the lines more evenly){shown}. Fix or remove "
+        "that line, or quote the fields that hold the separator."
+    )
 
 
 def _check_file(file: Path) -> None:
@@ -635,15 +729,85 @@ def _table_options(file: Path, sep, header, compression: str | None = None) -> t
         header=0 if header else None,
         encoding=encoding,
         decimal=decimal,
-        na_values=sorted({v for t in MISSING_TOKENS for v in (t, t.upper(), t.title())}),
-        keep_default_na=True,
+        # only blank cells are missing to the parser; clean_frame turns the tokens of MISSING_TOKENS
+        # into missing itself, so that it can count each column's markers
+        na_values=[""],
+        keep_default_na=False,
         skipinitialspace=sep != r"\s+",
         skiprows=skip or None,
         compression=compression,
     )
+    codes = _code_columns(rows[skip:], header, mode, sep != r"\s+")
+    if codes:
+        options["dtype"] = codes
     if sep in _RUN_SEPARATORS and sep != r"\s+":
         options["engine"] = "python"  # pandas' C parser splits on one character or on \s+ only
-    return options, {"encoding_reason": reason, "compression": compression}
+    footer = _footer_lines(file, compression, encoding, sep, mode)
+    if footer:
+        options.update(skipfooter=len(footer), engine="python")  # only the python parser skips a footer
+    return options, {"encoding_reason": reason, "compression": compression, "footer": footer}
+
+
+def _code_columns(rows: list[list[str]], header: bool, width: int, strip: bool) -> dict:
+    """{column: "str"} for the columns whose sample cells hold a code written with a leading zero
+    ('02134'): read as text, so that the zero survives to the schema (pandas would read 2134)."""
+    body = [r for r in rows[1 if header else 0 :] if r]
+    found = [j for j in range(width) if any(j < len(r) and _ZERO_CELL.match(r[j]) for r in body)]
+    if not found:
+        return {}
+    if not header:
+        return dict.fromkeys(found, "str")
+    names = [c.lstrip() if strip else c for c in rows[0]]
+    if len(set(names)) != len(names):
+        return {}  # pandas renames repeated names ('a', 'a.1'): leave those files as they were read
+    return {names[j]: "str" for j in found if j < len(names)}
+
+
+def _is_footer(line: str, sep: str, width: int) -> bool:
+    """A comment ('# total'), or a line of fewer fields than the table's whose first field holds a
+    word ('Source: UCI'); a line of more fields is a bad row, said as such."""
+    if line.lstrip().startswith("#"):
+        return True
+    counts = _split_counts([line], sep)
+    first = _sample_rows([line], sep)[0][:1] if counts else []
+    return bool(counts) and counts[0] < width and bool(first) and bool(re.search(r"[^\W\d_]", first[0]))
+
+
+_ZERO_CELL = re.compile(r"^\s*0\d+\s*$")
+# lines at the end of a file looked at for a footer ('Source: ...', '# total')
+_TAIL_BYTES = 64 * 1024
+_MAX_FOOTER = 20
+
+
+def _footer_lines(file: Path, compression: str | None, encoding: str, sep: str, width: int) -> list[str]:
+    """The trailing lines of a text table that are not rows: comments ('# total') and notes ('Source:
+    UCI') whose number of fields differs from the table's ``width``. A compressed file larger than
+    64 MiB is not looked at (its end costs a whole decompression)."""
+    if width < 2 or (compression is not None and file.stat().st_size > 64 << 20):
+        return []
+    if compression is None:
+        with open(file, "rb") as stream:
+            size = stream.seek(0, os.SEEK_END)
+            stream.seek(max(0, size - _TAIL_BYTES))
+            tail = stream.read()
+            cut = size > _TAIL_BYTES
+    else:
+        with _open_binary(file, compression) as stream:
+            tail, cut = b"", False
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                cut = cut or len(tail) + len(block) > _TAIL_BYTES
+                tail = (tail + block)[-_TAIL_BYTES:]
+    lines = tail.decode(encoding, errors="ignore").splitlines()[1 if cut else 0 :]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    footer = []
+    for line in reversed(lines[-_MAX_FOOTER:]):
+        if not _is_footer(line, sep, width):
+            break
+        footer.append(line)
+    if len(footer) >= min(len(lines), _MAX_FOOTER):
+        return []  # no row at the end: not a footer but a file this rule does not understand
+    return footer[::-1]
 
 
 def _finish(frame: pd.DataFrame, file: Path, options: dict, info: dict) -> pd.DataFrame:
@@ -659,7 +823,10 @@ def _finish(frame: pd.DataFrame, file: Path, options: dict, info: dict) -> pd.Da
         header=options["header"] == 0,
         encoding=options["encoding"],
         encoding_reason=info["encoding_reason"],
+        footer=info.get("footer", []),
     )
+    if info.get("footer"):
+        frame.attrs["notes"].append(f"{len(info['footer'])} footer line(s) left out: {info['footer'][0]!r}")
     frame.attrs["dialect"] = _describe(frame.attrs)
     return frame
 
@@ -778,80 +945,215 @@ def _is_text(series: pd.Series) -> bool:
 
 def clean_frame(frame: pd.DataFrame, decimal: str = ".") -> pd.DataFrame:
     """Strip the text cells, turn :data:`MISSING_TOKENS` into missing, and text columns that are all
-    numbers (thousands separators, currency signs, a decimal comma; a lone '-' or '.' as missing) into
-    numbers. ``decimal`` is the file's decimal mark, tried first. Other columns are left as they are;
-    what was read unusually is listed in ``attrs["notes"]``."""
-    frame = frame.copy()
-    notes = []
-    for column in frame.columns:
-        series = frame[column]
+    numbers as people write them (thousands separators, currency signs before or after, a decimal
+    comma, percent signs, one unit per column, parentheses for negatives; a lone '-' or '.' as missing)
+    into numbers. ``decimal`` is the file's decimal mark, tried first. Codes written with a leading zero
+    (zip codes ``02134``) stay text. Other columns are left as they are.
+
+    What was read unusually is listed in ``attrs["notes"]``, each column's unit in ``attrs["units"]``
+    and each column's missing cells by marker in ``attrs["missing"]`` (``{"Age": {"blank": 177}}``)."""
+    names = list(frame.columns)
+    # a shallow copy, each changed column replaced in it: the float columns of a million rows are
+    # never copied (pd.concat would consolidate them into one new block)
+    cleaned = frame.copy(deep=False)
+    notes, units, missing = [], {}, {}
+    for i, column in enumerate(names):
+        series = frame.iloc[:, i]
         if not _is_text(series) or isinstance(series.dtype, pd.CategoricalDtype):
+            blank = int(series.isna().sum())
+            if blank:
+                missing[column] = {"blank": blank}
             continue
         # each distinct cell is cleaned once, then spread back to the rows: a million rows of a few
         # categories cost a factorize, not a million string operations
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
         counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-        text = pd.Series(uniques, dtype=object).astype("string").str.strip()
+        raw = pd.Series(uniques, dtype=object).astype("string")
+        text = raw.str.strip()
+        markers = _count_markers(text, counts, int((codes < 0).sum()))
         text = text.mask(text.str.lower().isin(MISSING_TOKENS))
-        numbers_, how = _as_numbers(text, decimal, counts)
+        numbers_, how, unit = _as_numbers(text, decimal, counts)
         if numbers_ is not None:
             values = np.append(numbers_.to_numpy(dtype="float64"), np.nan)
-            frame[column] = pd.Series(values[codes], index=series.index, name=column)
-            if how:
-                notes.append(f"{column}: {how}")
+            cleaned.isetitem(i, pd.Series(values[codes], index=series.index, name=column))
+            dashes = text.isin(_NUMERIC_MISSING).to_numpy()
+            if dashes.any():
+                markers["'-'/'.'"] = int(counts[dashes].sum())
+            if unit:
+                units[column] = unit
+        elif not (text.isna().any() or (text != raw).any()):
+            pass  # nothing to strip, nothing missing: the column stays as the parser gave it
         else:
             values = np.append(text.astype(object).where(text.notna(), np.nan).to_numpy(), np.nan)
-            frame[column] = pd.Series(values[codes], index=series.index, name=column, dtype=object)
-    frame.attrs["notes"] = notes
-    return frame
+            cleaned.isetitem(i, pd.Series(values[codes], index=series.index, name=column, dtype=object))
+        if how:
+            notes.append(f"{column}: {how}")
+        if markers:
+            missing[column] = markers
+    cleaned.attrs = dict(frame.attrs)
+    cleaned.attrs.update(notes=notes, units=units, missing=missing)
+    return cleaned
 
 
-def _as_numbers(text: pd.Series, decimal: str, counts: np.ndarray) -> tuple[pd.Series | None, str]:
-    """(the distinct cells ``text`` as numbers, how they were read) when every present one is a number,
-    read with the file's decimal mark, else the other one, a lone '-' or '.' as missing; (None, '')
-    otherwise. ``counts``: rows per cell. The readings are tried on the first cells before all of them,
-    so a column of words costs little."""
+def _count_markers(text: pd.Series, counts: np.ndarray, n_nan: int) -> dict:
+    """{marker: cells} of the missing cells of one column: 'blank' (empty or spaces, and cells the
+    parser already read as missing) and each token of :data:`MISSING_TOKENS` as written."""
+    found = {"blank": n_nan} if n_nan else {}
+    lowered = text.str.lower()
+    for j in np.flatnonzero(lowered.isin(MISSING_TOKENS).to_numpy()):
+        marker = "blank" if text.iloc[j] == "" else text.iloc[j]
+        found[marker] = found.get(marker, 0) + int(counts[j])
+    return found
+
+
+def _as_numbers(
+    text: pd.Series, decimal: str, counts: np.ndarray
+) -> tuple[pd.Series | None, str, str | None]:
+    """(the distinct cells ``text`` as numbers, how they were read, their unit) when every present one
+    is a number, read with the file's decimal mark, else the other one, a lone '-' or '.' as missing;
+    (None, why not or '', None) otherwise. ``counts``: rows per cell. The readings are tried on the
+    first cells before all of them, so a column of words costs little."""
     present = text.dropna()
     if present.empty:
-        return None, ""
+        return None, "", None
     dashes = present.isin(_NUMERIC_MISSING)
     other = "," if decimal == "." else "."
     readings = [(decimal, False), (other, False), (decimal, True), (other, True)]
     sample = present.iloc[:1000]
     for mark, mask_dashes in readings:
         cells = sample[~sample.isin(_NUMERIC_MISSING)] if mask_dashes else sample
-        if cells.empty or parse_numbers(cells, decimal=mark).isna().any():
+        if cells.empty or _read_numbers(cells, mark)[0].isna().any():
             continue
         cells = present[~dashes] if mask_dashes else present
-        if cells.empty or parse_numbers(cells, decimal=mark).isna().any():
+        if cells.empty:
             continue
+        values, parts = _read_numbers(cells, mark)
+        if values.isna().any():
+            continue
+        if cells.str.match(_LEADING_ZERO_CODE).any():
+            example = cells[cells.str.match(_LEADING_ZERO_CODE)].iloc[0]
+            return None, f"codes with leading zeros ({example!r}) kept as text", None
+        found = sorted(parts["unit"].dropna().unique())
+        if len(found) > 1:
+            listed = ", ".join(repr(u) for u in found[:5])
+            return None, f"numbers in several units ({listed}) kept as text; convert them to one unit", None
+        money = sorted(parts["currency"].dropna().replace({"US$": "$", "USD": "$", "EUR": "€"}).unique())
+        if len(money) > 1:
+            listed = ", ".join(repr(m) for m in money[:5])
+            return None, f"amounts in several currencies ({listed}) kept as text; convert them to one", None
         masked = text.mask(text.isin(_NUMERIC_MISSING)) if mask_dashes else text
         n_dashes = int(counts[dashes[dashes].index].sum())
         how = ["decimal comma"] if mark == "," and decimal == "." else []
         how += ["decimal point"] if mark == "." and decimal == "," else []
         how += [f"{n_dashes} lone '-'/'.' as missing"] if mask_dashes and n_dashes else []
-        return parse_numbers(masked, decimal=mark), ", ".join(how)
-    return None, ""
+        how += _number_notes(cells, values, parts, counts[cells.index])
+        return _read_numbers(masked, mark)[0], ", ".join(how), (found[0] if found else None)
+    return None, "", None
+
+
+def _number_notes(cells: pd.Series, values: pd.Series, parts: pd.DataFrame, counts) -> list[str]:
+    """What was taken off numbers as people write them, with an example, to print."""
+    notes = []
+
+    def example(mask) -> str:
+        return repr(cells[mask.to_numpy()].iloc[0])
+
+    percent = parts["percent"].fillna(False).astype(bool)
+    if percent.any():
+        j = int(np.flatnonzero(percent.to_numpy())[0])
+        notes.append(
+            f"percent signs dropped: {cells.iloc[j]!r} read as {values.iloc[j]:g} "
+            f"(the number as written, not divided by 100; {int(counts[percent.to_numpy()].sum())} cells)"
+        )
+    unit = parts["unit"].notna()
+    if unit.any():
+        notes.append(f"unit {parts['unit'][unit].iloc[0]!r} ({example(unit)}) dropped from the numbers")
+    negative = parts["parentheses"].fillna(False).astype(bool)
+    if negative.any():
+        notes.append(
+            f"parentheses as negatives ({example(negative)}, {int(counts[negative.to_numpy()].sum())} cells)"
+        )
+    currency = parts["currency"].notna()
+    if currency.any():
+        notes.append(f"currency sign {parts['currency'][currency].iloc[0]!r} dropped ({example(currency)})")
+    return notes
+
+
+def _number_pattern(decimal: str) -> re.Pattern:
+    """A number as people write it, for one decimal mark: '(1,234.50)', '-$12', '12 %', '3.5 GB', '12€'
+    ('1.234,5', '12,5 %' for a decimal comma)."""
+    group, digits = ("\\.", ",") if decimal == "," else (",", "\\.")
+    body = (
+        rf"\d{{1,3}}(?:{group}\d{{3}})+(?:{digits}\d*)?"  # thousands grouped: 1,234.5 / 1.234,5
+        rf"|\d{{1,3}}(?:[ \u00a0\u202f]\d{{3}})+(?:{digits}\d*)?"  # grouped by spaces: 1 234,5
+        rf"|\d+(?:{digits}\d*)?(?:[eE][-+]?\d+)?|{digits}\d+(?:[eE][-+]?\d+)?"
+    )
+    money_after = r"[$€£¥₹]|USD|EUR|GBP|CHF|JPY"
+    money = r"[$€£¥₹]|(?:USD|EUR|GBP|CHF|JPY)(?=\s)"  # a code before the number: 'USD 12'
+    unit = r"°[CFK]|[^\W\d_]{1,6}(?:/[^\W\d_]{1,5})?[²³]?"
+    return re.compile(
+        rf"^(?P<open>\()?\s*(?P<sign>[-+−])?\s*(?P<cur>{money})?\s*(?P<sign2>[-+−])?\s*(?P<num>{body})"
+        rf"\s*(?P<cur2>{money_after})?\s*(?P<pct>%)?\s*(?P<unit>{unit})?\s*(?P<close>\))?$"
+    )
+
+
+_PATTERNS = {mark: _number_pattern(mark) for mark in ".,"}
+# a code written with a leading zero (zip codes 02134, 007): text, so that the schema sees the zero
+_LEADING_ZERO_CODE = r"^0\d+$"
+
+
+def _read_numbers(text: pd.Series, decimal: str = ".") -> tuple[pd.Series, pd.DataFrame]:
+    """(floats, parts) of text cells read as numbers as people write them; parts holds, per cell, the
+    ``unit``, ``currency``, ``percent`` and ``parentheses`` taken off. Cells that are no number: NaN."""
+    text = text.astype("string").str.strip()
+    parts = pd.DataFrame(
+        {"unit": None, "currency": None, "percent": False, "parentheses": False}, index=text.index
+    ).astype({"unit": object, "currency": object})
+    # plain numbers first (pandas' own parser, fast); only the rest go through the pattern
+    if decimal == ".":
+        values = pd.to_numeric(text, errors="coerce").astype("float64")
+    else:
+        plain = text.where(~text.str.contains(".", regex=False, na=False))
+        values = pd.to_numeric(plain.str.replace(",", ".", regex=False), errors="coerce").astype("float64")
+    rest = values.isna() & text.notna() & (text != "")
+    if not rest.any():
+        return values, parts
+    found = text[rest].str.extract(_PATTERNS[decimal])
+    ok = found["num"].notna() & (found["open"].notna() == found["close"].notna())
+    found = found[ok]
+    if found.empty:
+        return values, parts
+    group = "." if decimal == "," else ","
+    number = found["num"].str.replace(group, "", regex=False).str.replace(r"[ \u00a0\u202f]", "", regex=True)
+    number = pd.to_numeric(number.str.replace(decimal, ".", regex=False), errors="coerce").astype("float64")
+    negative = (
+        found["sign"].isin(["-", "−"]) | found["sign2"].isin(["-", "−"]) | found["open"].notna()
+    ).to_numpy()
+    values.loc[found.index] = np.where(negative, -number, number)
+    parts.loc[found.index, "unit"] = found["unit"].astype(object).where(found["unit"].notna(), None)
+    currency = found["cur"].fillna(found["cur2"])
+    parts.loc[found.index, "currency"] = currency.astype(object).where(currency.notna(), None)
+    parts.loc[found.index, "percent"] = found["pct"].notna()
+    parts.loc[found.index, "parentheses"] = found["open"].notna()
+    return values, parts
 
 
 def parse_numbers(values: pd.Series, decimal: str = ".") -> pd.Series:
-    """Floats from text cells: plain numbers, and numbers with thousands separators or a leading
-    currency sign (``decimal="."``: '1,234.5'; ``decimal=","``: '1.234,5'); anything else (words,
-    missing) becomes NaN."""
+    """Floats from text cells: plain numbers, and numbers as people write them: thousands separators
+    (``decimal="."``: '1,234.5'; ``decimal=","``: '1.234,5'), a currency sign before or after ('$12',
+    '12 €'), a percent sign ('12%' reads 12: the number as written), parentheses for negatives
+    ('(1,234.50)' reads -1234.5). Anything else (words, numbers with a unit, missing) becomes NaN; a
+    column's unit is decided by :func:`clean_frame`, where one unit per column is known.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from deepzoo.data.tabular import parse_numbers
+    >>> parse_numbers(pd.Series(["1,234.5", "(12)", "$3", "40%", "n/a"])).tolist()
+    [1234.5, -12.0, 3.0, 40.0, nan]
+    """
     if is_numeric_dtype(values):
         return values.astype("float64")
-    text = values.astype("string").str.strip()
-    if decimal == ",":
-        grouped = text.str.match(_COMMA_NUMBER, na=False)
-        plain = pd.Series(np.nan, index=values.index, dtype="float64")
-        if grouped.any():
-            stripped = text[grouped].str.replace(r"[.$€£¥]", "", regex=True).str.replace(",", ".")
-            plain[grouped] = pd.to_numeric(stripped, errors="coerce")
-        return pd.Series(np.asarray(plain, dtype="float64"), index=values.index, name=values.name)
-    plain = pd.to_numeric(text, errors="coerce")
-    grouped = text.str.match(_THOUSANDS, na=False) | text.str.match(_CURRENCY, na=False)
-    if grouped.any():
-        stripped = text[grouped].str.replace(r"[,$€£¥]", "", regex=True)
-        plain = plain.astype("float64")
-        plain[grouped] = pd.to_numeric(stripped, errors="coerce")
-    return pd.Series(np.asarray(plain, dtype="float64"), index=values.index, name=values.name)
+    numbers, parts = _read_numbers(values, decimal)
+    numbers = numbers.mask(parts["unit"].notna().to_numpy())
+    return pd.Series(np.asarray(numbers, dtype="float64"), index=values.index, name=values.name)
