@@ -364,3 +364,112 @@ def test_messy_resaves_of_titanic_read_as_the_clean_file(shared_data_dir, tmp_pa
         frame = read_table(tmp_path / name)
         pd.testing.assert_frame_equal(frame, clean, check_dtype=False, obj=name)
         assert frame["Fare"].dtype.kind == "f" and frame["Age"].dtype.kind == "f"
+
+
+def test_numbers_as_people_write_them(tmp_path):
+    path = tmp_path / "money.csv"
+    path.write_text(
+        "name,rate,weight,price,balance,eu,size,fee\n"
+        'a,12%,12 kg,"$1,234.50","(1,234.50)","1.234,5",3.5 GB,5 €\n'
+        'b,7.5 %,3.2kg,$12,(12),"12,5",12 GB,12€\n'
+        'c,-3%,0.5 kg,"$1,000,000",-3,"7,0",1GB,€ 0.5\n'
+    )
+    frame = read_table(path)
+    np.testing.assert_array_equal(frame["rate"], [12, 7.5, -3])  # percent: the number as written
+    np.testing.assert_array_equal(frame["weight"], [12, 3.2, 0.5])
+    np.testing.assert_array_equal(frame["price"], [1234.5, 12, 1_000_000])
+    np.testing.assert_array_equal(frame["balance"], [-1234.5, -12, -3])
+    np.testing.assert_array_equal(frame["eu"], [1234.5, 12.5, 7.0])
+    np.testing.assert_array_equal(frame["size"], [3.5, 12, 1])
+    np.testing.assert_array_equal(frame["fee"], [5, 12, 0.5])
+    assert frame.attrs["units"] == {"weight": "kg", "size": "GB"}
+    notes = "; ".join(frame.attrs["notes"])
+    assert "rate: percent signs dropped: '12%' read as 12" in notes
+    assert "weight: unit 'kg'" in notes and "size: unit 'GB'" in notes
+    assert "balance: parentheses as negatives ('(1,234.50)', 2 cells)" in notes
+    assert "price: currency sign '$'" in notes and "fee: currency sign '€'" in notes
+    assert "rate: percent" in frame.attrs["dialect"]
+
+
+def test_parse_numbers_leaves_units_and_words_to_the_column():
+    values = pd.Series(["1,234.5", "(12)", "$3", "40%", "12 kg", "n/a", "(3", "1,23,4"])
+    np.testing.assert_array_equal(
+        tabular.parse_numbers(values), [1234.5, -12, 3, 40, np.nan, np.nan, np.nan, np.nan]
+    )
+    comma = pd.Series(["1.234,5", "(1.234,5)", "12,5 %", "1 234,5"])
+    np.testing.assert_array_equal(tabular.parse_numbers(comma, decimal=","), [1234.5, -1234.5, 12.5, 1234.5])
+
+
+def test_several_units_or_currencies_stay_text_and_say_so(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_text("w,price,n\n1 kg,$5,1\n2 lb,5 €,2\n3 kg,$6,3\n")
+    frame = read_table(path)
+    assert frame["w"].tolist() == ["1 kg", "2 lb", "3 kg"] and frame["price"].iloc[1] == "5 €"
+    notes = "; ".join(frame.attrs["notes"])
+    assert "w: numbers in several units ('kg', 'lb') kept as text" in notes
+    assert "price: amounts in several currencies ('$', '€')" in notes
+
+
+def test_leading_zero_codes_survive_reading(tmp_path):
+    from deepzoo.data.schema import infer_schema
+
+    path = tmp_path / "zips.csv"
+    rows = [f"{z},{i * 1.5},{i % 2}" for i, z in enumerate(["02134", "10001", "00501", "94103"] * 5)]
+    path.write_text("zip,amount,y\n" + "\n".join(rows) + "\n")
+    frame = read_table(path)
+    assert frame["zip"].tolist()[:3] == ["02134", "10001", "00501"]
+    assert "zip: codes with leading zeros ('02134') kept as text" in frame.attrs["notes"]
+    assert frame["amount"].dtype.kind == "f"
+    role = {c.name: c.role for c in infer_schema(frame, target="y").columns}["zip"]
+    assert role == "categorical"
+
+
+def test_missing_markers_are_counted_per_column(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("a,b,c\n1,,x\n?,2,NA\nN/A,null,\n4,?,y\n-,6,z\n")
+    frame = read_table(path)
+    assert frame.attrs["missing"] == {
+        "a": {"?": 1, "N/A": 1, "'-'/'.'": 1},
+        "b": {"blank": 1, "null": 1, "?": 1},
+        "c": {"NA": 1, "blank": 1},
+    }
+    # the counts add up to the missing cells each column ends with
+    for column, markers in frame.attrs["missing"].items():
+        assert sum(markers.values()) == frame[column].isna().sum()
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_preamble_and_footer_lines_are_left_out(tmp_path, suffix):
+    text = (
+        "Exported 2021-01-31 by the bank\nday,amount\n1,10.5\n2,11\n3,12.25\n\n"
+        "Source: our ledger\n# total 33.75\n"
+    )
+    path = tmp_path / f"ledger.csv{suffix}"
+    path.write_bytes(gzip.compress(text.encode()) if suffix else text.encode())
+    frame = read_table(path)
+    assert frame["amount"].tolist() == [10.5, 11, 12.25] and frame["day"].dtype.kind in "iu"
+    assert frame.attrs["footer"] == ["Source: our ledger", "# total 33.75"]
+    assert "2 footer line(s) left out: 'Source: our ledger'" in frame.attrs["notes"]
+    chunks = list(iter_table(path, chunksize=2))
+    assert pd.concat(chunks)["amount"].tolist() == [10.5, 11, 12.25]
+
+
+def test_a_longer_last_row_is_an_error_not_a_footer(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("a,b\n1,2\n3,4\nx,5,6\n")
+    with pytest.raises(ValueError, match=r"line 4 has 3 fields where the table has 2 .*: 'x,5,6'"):
+        read_table(path)
+
+
+def test_csv_larger_than_memory_is_refused_before_reading(tmp_path, monkeypatch):
+    path = tmp_path / "big.csv"
+    path.write_text("a,b\n" + "1,2\n" * 1000)
+    monkeypatch.setattr(tabular, "_available_memory", lambda: 1000)
+    monkeypatch.setattr(pd, "read_csv", lambda *a, **k: pytest.fail("pandas was asked to read it"))
+    with pytest.raises(
+        ValueError, match=r"Cannot read .*big.csv whole: .* GiB of memory.*Parquet.*iter_table"
+    ):
+        read_table(path)
+    gz = tmp_path / "big.csv.gz"
+    gz.write_bytes(gzip.compress(path.read_bytes()))
+    assert tabular._text_size(gz, "gzip") == path.stat().st_size  # the size gzip records
