@@ -473,3 +473,29 @@ def test_csv_larger_than_memory_is_refused_before_reading(tmp_path, monkeypatch)
     gz = tmp_path / "big.csv.gz"
     gz.write_bytes(gzip.compress(path.read_bytes()))
     assert tabular._text_size(gz, "gzip") == path.stat().st_size  # the size gzip records
+
+
+def test_sheet_option_reaches_the_reader(tmp_path):
+    from typer.testing import CliRunner
+
+    from deepzoo.cli import app
+    from deepzoo.tasks import FitConfig
+    from deepzoo.tasks.detect import detect
+
+    path = tmp_path / "book.xlsx"
+    _workbook(path)
+    source = detect(path, FitConfig(sheet="1", target="age"))
+    _same_as_small(source.frame)
+    result = CliRunner().invoke(app, ["fit", str(path), "--sheet", "Peeple", "--out", str(tmp_path / "run")])
+    assert result.exit_code != 0
+    message = result.output.strip()
+    assert "no sheet 'Peeple'; its sheets: 'About', 'People'" in message and "\n" not in message
+    assert not (tmp_path / "run" / "model").exists()
+    with pytest.raises(ValueError, match="sheets belong to workbooks"):
+        read_table(_csv(tmp_path), sheet=0)
+
+
+def _csv(tmp_path):
+    path = tmp_path / "plain.csv"
+    path.write_text("a,b\n1,2\n")
+    return path

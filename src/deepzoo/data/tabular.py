@@ -551,6 +551,11 @@ def read_table(
     file = Path(path).expanduser()
     _check_file(file)
     fmt, compression = _file_format(file)
+    if sheet is not None and fmt != "excel":
+        raise ValueError(
+            f"Cannot read sheet {sheet!r} of {file}: it is a {fmt} file, and sheets belong to workbooks "
+            "(.xlsx, .xls, .ods); leave out --sheet."
+        )
     if fmt != "text":
         return _read_other(file, fmt, compression, header=header, nrows=nrows, sheet=sheet)
     options, info = _table_options(file, sep, header, compression)
