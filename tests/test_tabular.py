@@ -499,3 +499,16 @@ def _csv(tmp_path):
     path = tmp_path / "plain.csv"
     path.write_text("a,b\n1,2\n")
     return path
+
+
+def test_reading_decisions_for_config_json(tmp_path):
+    import json
+
+    path = tmp_path / "m.csv"
+    path.write_text("a,b\n1 kg,\n?,2\nN/A,?\n4 kg,?\n")
+    frame = read_table(path)
+    decided = json.loads(json.dumps(tabular.reading_decisions(frame)))  # all of it JSON
+    assert decided["units"] == {"a": "kg"} and decided["separator"] == ","
+    assert decided["missing"] == {"a": {"?": 1, "N/A": 1}, "b": {"blank": 1, "?": 2}}
+    assert tabular.missing_summary(decided["missing"]) == "a 2 (? 1, N/A 1); b 3 (blank 1, ? 2)"
+    assert "sheet" not in decided  # only what applies to the file

@@ -853,6 +853,30 @@ def _describe(attrs: dict) -> str:
     return ", ".join(parts)
 
 
+# what read_table decided, as config.json keeps it
+_READING_KEYS = (
+    "format", "compression", "sheet", "sheets", "separator", "decimal", "header", "encoding",
+    "encoding_reason", "footer", "notes", "units", "missing", "dialect",
+)  # fmt: skip
+
+
+def reading_decisions(frame: pd.DataFrame) -> dict:
+    """What :func:`read_table` decided about the file ``frame`` came from (its ``attrs``: format,
+    dialect, notes, each column's unit and missing cells by marker), for ``config.json``."""
+    return {k: frame.attrs[k] for k in _READING_KEYS if frame.attrs.get(k) not in (None, [], {})}
+
+
+def missing_summary(missing: dict, limit: int = 10) -> str:
+    """Missing cells per column by marker in one line: "Age 177 (blank), b 3 (blank 1, '?' 2)"."""
+    parts = []
+    for column, markers in list(missing.items())[:limit]:
+        total = sum(markers.values())
+        how = ", ".join(m if len(markers) == 1 else f"{m} {n}" for m, n in markers.items())
+        parts.append(f"{column} {total:,} ({how})")
+    more = f"; ... ({len(missing) - limit} more columns)" if len(missing) > limit else ""
+    return "; ".join(parts) + more
+
+
 def _require(file: Path, fmt: str) -> None:
     """A one-line error naming the package to install when a format's reader is missing."""
     module, package, label = _READERS[fmt]
