@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
+from . import dates
+
 # How many bytes are looked at to tell a binary file from text.
 _SNIFF_BYTES = 8192
 # Column lists in messages stop after this many names.
@@ -918,6 +920,10 @@ def _read_other(file: Path, fmt: str, compression, *, header=None, nrows=None, s
         )
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = clean_frame(frame)
+    for column in frame.attrs.pop("serial_dates", []):
+        frame.attrs["notes"].append(
+            f"{column}: Excel serial day numbers read as dates (days since 1899-12-30)"
+        )
     frame.attrs.update(source=str(file), **attrs)
     frame.attrs["dialect"] = _describe(frame.attrs)
     return frame
@@ -963,6 +969,11 @@ def _read_excel(file: Path, sheet, header, nrows) -> tuple[pd.DataFrame, list[st
     except Exception as exc:
         raise ValueError(f"Cannot read sheet '{chosen}' of {file}: {str(exc).splitlines()[0]}") from None
     frame = frame.dropna(how="all").dropna(axis=1, how="all")  # the blank rows and columns around a table
+    for i, column in enumerate(frame.columns):
+        stamps = dates.excel_serial_dates(column, frame.iloc[:, i])
+        if stamps is not None:  # a date column whose cells were not formatted as dates
+            frame.isetitem(i, stamps)
+            frame.attrs.setdefault("serial_dates", []).append(str(column))
     if frame.empty and len(frame.columns) == 0:
         raise ValueError(f"Cannot read {file}: its sheet '{chosen}' is empty; the sheets are {listed}.")
     return frame.reset_index(drop=True), names, chosen
