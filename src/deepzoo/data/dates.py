@@ -49,7 +49,14 @@ _INTEGER_RANGE = (18000101, 22001231)
 
 
 def named_like_a_date(name) -> bool:
-    """Whether a column's name says it holds dates: 'date', 'OrderDate', 'created_dt', 'day', ..."""
+    """Whether a column's name says it holds dates: 'date', 'OrderDate', 'created_dt', 'day', ...
+
+    Examples
+    --------
+    >>> from deepzoo.data.dates import named_like_a_date
+    >>> named_like_a_date("OrderDate"), named_like_a_date("update_count")
+    (True, False)
+    """
     words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", str(name)).lower()
     return bool(_DATE_WORDS.search(re.sub(r"[\s.\-]+", "_", words)))
 
@@ -67,7 +74,17 @@ def date_text(values: pd.Series) -> pd.Series:
 
 def integer_dates(name, values: pd.Series) -> str:
     """Why a column of numbers is ``YYYYMMDD`` dates ('' when it is not): every present value an integer
-    that reads as a date (named like a date: 95% of them, the rest becoming missing)."""
+    that reads as a date (named like a date: 95% of them, the rest becoming missing).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from deepzoo.data.dates import integer_dates
+    >>> integer_dates("when", pd.Series([20210131, 20210201]))
+    'integers written YYYYMMDD (20210131: every value a valid date)'
+    >>> integer_dates("amount", pd.Series([20211301, 20210201]))
+    ''
+    """
     present = values.dropna()
     if not is_numeric_dtype(values) or values.dtype == bool or present.nunique() < 2:
         return ""

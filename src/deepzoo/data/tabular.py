@@ -248,7 +248,9 @@ def check_numeric(df: pd.DataFrame) -> None:
 # -- a user's own table: sniffed, cleaned ------------------------------------------------------------
 # Cells read as missing (after stripping spaces, case-insensitive): blank or whitespace-only cells, and
 # the usual spellings of "not available" (UCI's '?', R's 'NA', databases' 'NULL').
-MISSING_TOKENS = frozenset({"", "?", "na", "n/a", "nan", "null", "none", "#n/a", "missing"})
+MISSING_TOKENS = frozenset(
+    {"", "?", "na", "n/a", "nan", "-nan", "<na>", "#na", "null", "none", "#n/a", "missing"}
+)
 # Read as missing only in a column whose other cells are all numbers: elsewhere '-' or '.' may be a value.
 _NUMERIC_MISSING = ("-", "--", ".")
 # The separators tried, in order of preference when several split the lines equally well.
@@ -508,17 +510,24 @@ def read_table(
 
     For text, the separator (comma, tab, semicolon, pipe, or runs of tabs or whitespace), the decimal
     mark (a comma in a ``;``-separated European export) and whether the first row is a header are
-    sniffed from the first lines; leading preamble lines are skipped; a file without a header gets the
+    sniffed from the first lines; leading preamble lines and trailing footer lines (``Source: ...``,
+    ``# total``) are skipped; a file without a header gets the
     columns ``"0"``, ``"1"``, ... (as strings, so that ``target="7"`` names one). The encoding is a byte
     order mark's, else UTF-8, else Windows-1252 or Latin-1, and the reason is kept. In every format,
     blank cells and the tokens of :data:`MISSING_TOKENS` (``?``, ``NA``, ``N/A``, ``null``, ``None``,
     ...) become missing, and so do a lone ``-`` or ``.`` in a column of numbers; text columns whose values
-    are numbers with thousands separators, a currency sign or a decimal comma (``"7,380,500"``,
-    ``"$1,234.50"``, ``"1.234,5"``) become numbers.
+    are numbers as people write them become numbers: thousands separators, a currency sign before or
+    after, a decimal comma (``"7,380,500"``, ``"$1,234.50"``, ``"1.234,5"``, ``"12 €"``), parentheses for
+    negatives (``"(1,234.50)"`` is -1234.5), percent signs (``"12%"`` is 12: the number as written) and
+    one unit per column (``"3.5 GB"``; a column of several units stays text, and a note says so). Codes
+    written with a leading zero (zip codes ``"02134"``) stay text. A workbook column of Excel serial day
+    numbers named like a date becomes dates.
 
     What was decided is kept in ``frame.attrs``: ``source``, ``format``, ``compression``, ``separator``,
     ``decimal``, ``header``, ``encoding``, ``encoding_reason``, ``sheet`` (and ``sheets``) for a
-    workbook, ``notes`` (columns read in an unusual way) and ``dialect``, all of it in one line to print.
+    workbook, ``footer`` (the lines left out), ``units`` (per column), ``missing`` (per column, the
+    missing cells by marker: ``{"Age": {"blank": 177}}``), ``notes`` (columns read in an unusual way) and
+    ``dialect``, all of it in one line to print; :func:`reading_decisions` gathers them for config.json.
 
     Parameters
     ----------
@@ -536,9 +545,11 @@ def read_table(
     ------
     FileNotFoundError, ValueError
         As :func:`read_csv` (missing, a folder, empty, a header only, rows whose fields no separator
-        explains, naming the first bad line), and, each in one line: a binary file of no known format, a
-        sheet that does not exist (listing the sheets), a workbook without sheets, a format whose reader
-        is not installed (naming the package).
+        explains, naming the first bad line and showing it), and, each in one line: a binary file of no
+        known format, a sheet that does not exist (listing the sheets), a sheet asked of a file that is
+        not a workbook, a workbook without sheets, a format whose reader is not installed (naming the
+        package), a text file larger than the memory available (pointing to Parquet and
+        :func:`iter_table`).
 
     Examples
     --------
