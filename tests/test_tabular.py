@@ -9,6 +9,8 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deepzoo.data import tabular
 from deepzoo.data.tabular import check_numeric, iter_table, read_csv, read_table, split_target
@@ -512,3 +514,35 @@ def test_reading_decisions_for_config_json(tmp_path):
     assert decided["missing"] == {"a": {"?": 1, "N/A": 1}, "b": {"blank": 1, "?": 2}}
     assert tabular.missing_summary(decided["missing"]) == "a 2 (? 1, N/A 1); b 3 (blank 1, ? 2)"
     assert "sheet" not in decided  # only what applies to the file
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    value=st.floats(min_value=-1e9, max_value=1e9, allow_nan=False),
+    style=st.sampled_from(["us", "eu", "parentheses", "percent", "currency-after"]),
+)
+def test_parse_numbers_reads_back_what_a_spreadsheet_writes(value, style):
+    value = round(value, 2)
+    us = f"{abs(value):,.2f}"  # '1,234,567.89'
+    eu = us.replace(",", " ").replace(".", ",").replace(" ", ".")  # '1.234.567,89'
+    sign = "-" if value < 0 else ""
+    written, decimal = {
+        "us": (f"{sign}{us}", "."),
+        "eu": (f"{sign}{eu}", ","),
+        "parentheses": (f"({us})" if value < 0 else us, "."),
+        "percent": (f"{sign}{us}%", "."),
+        "currency-after": (f"{sign}{eu} €", ","),
+    }[style]
+    parsed = tabular.parse_numbers(pd.Series([written]), decimal=decimal).iloc[0]
+    # the text holds two decimals, so the float read back is the rounded value to float64 rounding
+    assert parsed == pytest.approx(value, rel=1e-12, abs=1e-9), written
+
+
+def test_headerless_codes_with_leading_zeros_and_a_bad_middle_line(tmp_path):
+    path = tmp_path / "codes.data"
+    path.write_text("".join(f"{z},{i}\n" for i, z in enumerate(["007", "123", "042"] * 4)))
+    frame = read_table(path)
+    assert frame.attrs["header"] is False and frame["0"].tolist()[:3] == ["007", "123", "042"]
+    path.write_text("a,b\n1,2\n3,4,5\n6,7\n8,9\n")
+    with pytest.raises(ValueError, match=r"line 3 has 3 fields where the table has 2 .*: '3,4,5'"):
+        read_table(path)
