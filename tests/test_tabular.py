@@ -441,7 +441,10 @@ def test_missing_markers_are_counted_per_column(tmp_path):
 
 
 @pytest.mark.parametrize("suffix", ["", ".gz"])
-def test_preamble_and_footer_lines_are_left_out(tmp_path, suffix):
+@pytest.mark.parametrize("large", [False, True], ids=["python-parser", "c-parser"])
+def test_preamble_and_footer_lines_are_left_out(tmp_path, monkeypatch, suffix, large):
+    if large:  # a large compressed file: the C parser reads it all, the footer rows are dropped after
+        monkeypatch.setattr(tabular, "_PYTHON_PARSER_BYTES", 0)
     text = (
         "Exported 2021-01-31 by the bank\nday,amount\n1,10.5\n2,11\n3,12.25\n\n"
         "Source: our ledger\n# total 33.75\n"
@@ -451,9 +454,14 @@ def test_preamble_and_footer_lines_are_left_out(tmp_path, suffix):
     frame = read_table(path)
     assert frame["amount"].tolist() == [10.5, 11, 12.25] and frame["day"].dtype.kind in "iu"
     assert frame.attrs["footer"] == ["Source: our ledger", "# total 33.75"]
+    # an uncompressed file is read up to the footer's first byte by the C parser
+    assert (
+        tabular._table_options(path, None, None, "gzip" if suffix else None)[0].get("end") is None
+    ) == bool(suffix)
     assert "2 footer line(s) left out: 'Source: our ledger'" in frame.attrs["notes"]
-    chunks = list(iter_table(path, chunksize=2))
-    assert pd.concat(chunks)["amount"].tolist() == [10.5, 11, 12.25]
+    for chunksize in (1, 2, 3, 10):  # the footer's two rows split between chunks, or not
+        chunks = list(iter_table(path, chunksize=chunksize))
+        assert pd.concat(chunks)["amount"].tolist() == [10.5, 11, 12.25], chunksize
 
 
 def test_a_longer_last_row_is_an_error_not_a_footer(tmp_path):

@@ -11,6 +11,7 @@ import contextlib
 import csv
 import difflib
 import gzip
+import io
 import lzma
 import os
 import re
@@ -88,8 +89,10 @@ def read_csv(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
             kwargs["compression"] = compression
     if b"\x00" in head and not _wide_encoding(kwargs):
         raise fail("it holds NUL bytes, so it is a binary file, not text.")
+    end = kwargs.pop("end", None)  # read_table's: the byte where a footer starts
     try:
-        frame = pd.read_csv(file, **kwargs)
+        source = file if end is None else io.BufferedReader(_Bounded(file, end), 1 << 20)
+        frame = pd.read_csv(source, **kwargs)
     except UnicodeDecodeError as exc:
         raise _EncodingError(
             f"Cannot read {file} as CSV: it is not {exc.encoding} text "
@@ -574,8 +577,11 @@ def read_table(
     options, info = _table_options(file, sep, header, compression)
     if nrows is None:
         _check_memory(file, compression)
-    else:
-        options.pop("skipfooter", None)  # the first rows of a file are not its footer
+    if nrows is not None or file.stat().st_size > _PYTHON_PARSER_BYTES:
+        # the first rows of a file are not its footer; a large compressed file is read by the C parser
+        # and its footer rows dropped after (pandas' python parser, the one that skips footers, is ~10x
+        # slower; an uncompressed file is read up to its footer's first byte instead)
+        _without_skipfooter(options)
     rows = {"nrows": nrows} if nrows is not None else {}
     try:
         try:
@@ -587,9 +593,12 @@ def read_table(
             frame = read_csv(file, **options, **rows)
     except ValueError as exc:
         raise _ragged(exc, file, options) from None
+    if info["footer"] and nrows is None and "skipfooter" not in options and "end" not in options:
+        frame = _drop_footer_rows(frame, len(info["footer"]), options.get("dtype", {}))
     if options["sep"] == "\t" and nrows is None:
         # tab-separated text rarely quotes: a stray '"' would swallow the lines up to the next one
         n_lines = _count_lines(file, compression) - (options["skiprows"] or 0) - (options["header"] == 0)
+        n_lines -= len(info["footer"])
         if len(frame) < n_lines:
             unquoted = read_csv(file, **options, quoting=csv.QUOTE_NONE)
             if len(unquoted) == n_lines:
@@ -608,23 +617,44 @@ def iter_table(path: str | os.PathLike, chunksize: int = 100_000, *, sep=None, h
         yield _read_other(file, fmt, compression, header=header)
         return
     options, info = _table_options(file, sep, header, compression)
-    if options.pop("skipfooter", None):
-        # pandas cannot skip a footer chunk by chunk: its lines are left out of the last chunk instead
-        info["chunked_footer"] = len(info["footer"])
+    # pandas cannot skip a footer chunk by chunk: its rows are held back from the last chunks instead
+    _without_skipfooter(options)
     chunks = read_csv(file, **options, chunksize=chunksize)
-    for chunk in _without_footer(chunks, info.get("chunked_footer", 0)):
+    for chunk in _without_footer(chunks, 0 if "end" in options else len(info["footer"])):
         yield _finish(chunk, file, options, info)
 
 
+def _drop_footer_rows(frame: pd.DataFrame, n_footer: int, codes: dict) -> pd.DataFrame:
+    """The frame without its last ``n_footer`` rows, and the columns that were text only because of
+    them ('Source: ...' in a column of integers) as pandas would have read them (codes stay text)."""
+    frame = frame.iloc[: len(frame) - n_footer].copy()
+    for i, column in enumerate(frame.columns):
+        if _is_text(frame.iloc[:, i]) and column not in codes and i not in codes:
+            with contextlib.suppress(ValueError, TypeError):
+                frame.isetitem(i, pd.to_numeric(frame.iloc[:, i]))  # raises at the first non-number
+    return frame
+
+
+def _without_skipfooter(options: dict) -> None:
+    """pandas' options without ``skipfooter``, and with the C parser again where only it needed python."""
+    if options.pop("skipfooter", None) and options["sep"] not in _RUN_SEPARATORS[:1]:
+        options.pop("engine", None)
+
+
 def _without_footer(chunks, n_footer: int):
-    """The chunks, the last ``n_footer`` rows of the last one left out."""
-    previous = None
+    """The chunks with their last ``n_footer`` rows left out (held back across chunks, so a footer
+    split between two chunks is left out too)."""
+    if not n_footer:
+        yield from chunks
+        return
+    held = None
     for chunk in chunks:
-        if previous is not None:
-            yield previous
-        previous = chunk
-    if previous is not None:
-        yield previous.iloc[: len(previous) - n_footer] if n_footer else previous
+        joined = chunk if held is None else pd.concat([held, chunk])
+        if len(joined) > n_footer:
+            yield joined.iloc[: len(joined) - n_footer]
+            held = joined.iloc[len(joined) - n_footer :]
+        else:
+            held = joined
 
 
 def _available_memory() -> int | None:
@@ -762,8 +792,10 @@ def _table_options(file: Path, sep, header, compression: str | None = None) -> t
         options["dtype"] = codes
     if sep in _RUN_SEPARATORS and sep != r"\s+":
         options["engine"] = "python"  # pandas' C parser splits on one character or on \s+ only
-    footer = _footer_lines(file, compression, encoding, sep, mode)
-    if footer:
+    footer, end = _footer_lines(file, compression, encoding, sep, mode)
+    if end is not None:
+        options["end"] = end  # the C parser reads the bytes before the footer
+    elif footer:
         options.update(skipfooter=len(footer), engine="python")  # only the python parser skips a footer
     return options, {"encoding_reason": reason, "compression": compression, "footer": footer}
 
@@ -793,18 +825,24 @@ def _is_footer(line: str, sep: str, width: int) -> bool:
     return bool(counts) and counts[0] < width and bool(first) and bool(re.search(r"[^\W\d_]", first[0]))
 
 
+# above this many bytes a file with a footer is read by the C parser, its footer rows dropped after
+_PYTHON_PARSER_BYTES = 16 << 20
 _ZERO_CELL = re.compile(r"^\s*0\d+\s*$")
 # lines at the end of a file looked at for a footer ('Source: ...', '# total')
 _TAIL_BYTES = 64 * 1024
 _MAX_FOOTER = 20
 
 
-def _footer_lines(file: Path, compression: str | None, encoding: str, sep: str, width: int) -> list[str]:
-    """The trailing lines of a text table that are not rows: comments ('# total') and notes ('Source:
-    UCI') whose number of fields differs from the table's ``width``. A compressed file larger than
-    64 MiB is not looked at (its end costs a whole decompression)."""
+def _footer_lines(
+    file: Path, compression: str | None, encoding: str, sep: str, width: int
+) -> tuple[list[str], int | None]:
+    """(the trailing lines of a text table that are not rows, the byte where they start or None): the
+    lines are comments ('# total') and notes ('Source: UCI') whose number of fields differs from the
+    table's ``width``; the byte is known for an uncompressed file in a byte-per-character or UTF-8
+    encoding. A compressed file larger than 64 MiB is not looked at (its end costs a whole
+    decompression)."""
     if width < 2 or (compression is not None and file.stat().st_size > 64 << 20):
-        return []
+        return [], None
     if compression is None:
         with open(file, "rb") as stream:
             size = stream.seek(0, os.SEEK_END)
@@ -817,17 +855,43 @@ def _footer_lines(file: Path, compression: str | None, encoding: str, sep: str, 
             for block in iter(lambda: stream.read(1 << 20), b""):
                 cut = cut or len(tail) + len(block) > _TAIL_BYTES
                 tail = (tail + block)[-_TAIL_BYTES:]
-    lines = tail.decode(encoding, errors="ignore").splitlines()[1 if cut else 0 :]
-    while lines and not lines[-1].strip():
-        lines.pop()
+    kept = tail.decode(encoding, errors="ignore").splitlines(keepends=True)[1 if cut else 0 :]
+    lines = [line.rstrip("\r\n") for line in kept]
+    n_lines = len(lines)
+    while n_lines and not lines[n_lines - 1].strip():
+        n_lines -= 1
     footer = []
-    for line in reversed(lines[-_MAX_FOOTER:]):
+    for line in reversed(lines[max(0, n_lines - _MAX_FOOTER) : n_lines]):
         if not _is_footer(line, sep, width):
             break
         footer.append(line)
-    if len(footer) >= min(len(lines), _MAX_FOOTER):
-        return []  # no row at the end: not a footer but a file this rule does not understand
-    return footer[::-1]
+    if not footer or len(footer) >= min(n_lines, _MAX_FOOTER):
+        return [], None  # no footer, or no row at the end: a file this rule does not understand
+    end = None
+    if compression is None and encoding in ("utf-8", "utf-8-sig", "cp1252", "latin-1"):
+        trailing = "".join(kept[n_lines - len(footer) :]).encode(encoding.replace("-sig", ""), "ignore")
+        end = size - len(trailing)
+    return footer[::-1], end
+
+
+class _Bounded(io.RawIOBase):
+    """A file's bytes up to ``end``: what pandas' C parser reads of a table whose footer is left out."""
+
+    def __init__(self, file: Path, end: int):
+        self._stream, self._left = open(file, "rb"), end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = min(len(buffer), self._left)
+        got = self._stream.readinto(memoryview(buffer)[:n]) if n > 0 else 0
+        self._left -= got
+        return got
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
 
 
 def _finish(frame: pd.DataFrame, file: Path, options: dict, info: dict) -> pd.DataFrame:
