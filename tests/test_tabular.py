@@ -9,8 +9,6 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from deepzoo.data import tabular
 from deepzoo.data.tabular import check_numeric, iter_table, read_csv, read_table, split_target
@@ -393,15 +391,6 @@ def test_numbers_as_people_write_them(tmp_path):
     assert "rate: percent" in frame.attrs["dialect"]
 
 
-def test_parse_numbers_leaves_units_and_words_to_the_column():
-    values = pd.Series(["1,234.5", "(12)", "$3", "40%", "12 kg", "n/a", "(3", "1,23,4"])
-    np.testing.assert_array_equal(
-        tabular.parse_numbers(values), [1234.5, -12, 3, 40, np.nan, np.nan, np.nan, np.nan]
-    )
-    comma = pd.Series(["1.234,5", "(1.234,5)", "12,5 %", "1 234,5"])
-    np.testing.assert_array_equal(tabular.parse_numbers(comma, decimal=","), [1234.5, -1234.5, 12.5, 1234.5])
-
-
 def test_several_units_or_currencies_stay_text_and_say_so(tmp_path):
     path = tmp_path / "mixed.csv"
     path.write_text("w,price,n\n1 kg,$5,1\n2 lb,5 €,2\n3 kg,$6,3\n")
@@ -522,28 +511,6 @@ def test_reading_decisions_for_config_json(tmp_path):
     assert decided["missing"] == {"a": {"?": 1, "N/A": 1}, "b": {"blank": 1, "?": 2}}
     assert tabular.missing_summary(decided["missing"]) == "a 2 (? 1, N/A 1); b 3 (blank 1, ? 2)"
     assert "sheet" not in decided  # only what applies to the file
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    value=st.floats(min_value=-1e9, max_value=1e9, allow_nan=False),
-    style=st.sampled_from(["us", "eu", "parentheses", "percent", "currency-after"]),
-)
-def test_parse_numbers_reads_back_what_a_spreadsheet_writes(value, style):
-    value = round(value, 2)
-    us = f"{abs(value):,.2f}"  # '1,234,567.89'
-    eu = us.replace(",", " ").replace(".", ",").replace(" ", ".")  # '1.234.567,89'
-    sign = "-" if value < 0 else ""
-    written, decimal = {
-        "us": (f"{sign}{us}", "."),
-        "eu": (f"{sign}{eu}", ","),
-        "parentheses": (f"({us})" if value < 0 else us, "."),
-        "percent": (f"{sign}{us}%", "."),
-        "currency-after": (f"{sign}{eu} €", ","),
-    }[style]
-    parsed = tabular.parse_numbers(pd.Series([written]), decimal=decimal).iloc[0]
-    # the text holds two decimals, so the float read back is the rounded value to float64 rounding
-    assert parsed == pytest.approx(value, rel=1e-12, abs=1e-9), written
 
 
 def test_headerless_codes_with_leading_zeros_and_a_bad_middle_line(tmp_path):
