@@ -332,7 +332,10 @@ def test_missing_markers(tmp_path):
         (b"\n \n", "empty"),
         (b"a,b,c\n", r"header \(a, b, c\) but no data rows"),
         (b"\x00\x01\x02\xff\xfe garbage" * 40, "binary file of no format deepzoo knows"),
-        (b"a,b,c\n1,2,3\n4,5,6\n7,8,9\n1,2,3,4,5\n", "Expected 3 fields in line 5, saw 5"),
+        (
+            b"a,b,c\n1,2,3\n4,5,6\n7,8,9\n1,2,3,4,5\n",
+            r"line 5 has 5 fields where the table has 3 .*: .1,2,3,4,5.",
+        ),
         (b"\x1f\x8b\x08\x00cut", "gzip-compressed but does not decompress"),
     ],
     ids=["empty", "blank-lines", "header-only", "binary", "ragged", "broken-gzip"],
@@ -361,3 +364,160 @@ def test_messy_resaves_of_titanic_read_as_the_clean_file(shared_data_dir, tmp_pa
         frame = read_table(tmp_path / name)
         pd.testing.assert_frame_equal(frame, clean, check_dtype=False, obj=name)
         assert frame["Fare"].dtype.kind == "f" and frame["Age"].dtype.kind == "f"
+
+
+def test_numbers_as_people_write_them(tmp_path):
+    path = tmp_path / "money.csv"
+    path.write_text(
+        "name,rate,weight,price,balance,eu,size,fee\n"
+        'a,12%,12 kg,"$1,234.50","(1,234.50)","1.234,5",3.5 GB,5 €\n'
+        'b,7.5 %,3.2kg,$12,(12),"12,5",12 GB,12€\n'
+        'c,-3%,0.5 kg,"$1,000,000",-3,"7,0",1GB,€ 0.5\n'
+    )
+    frame = read_table(path)
+    np.testing.assert_array_equal(frame["rate"], [12, 7.5, -3])  # percent: the number as written
+    np.testing.assert_array_equal(frame["weight"], [12, 3.2, 0.5])
+    np.testing.assert_array_equal(frame["price"], [1234.5, 12, 1_000_000])
+    np.testing.assert_array_equal(frame["balance"], [-1234.5, -12, -3])
+    np.testing.assert_array_equal(frame["eu"], [1234.5, 12.5, 7.0])
+    np.testing.assert_array_equal(frame["size"], [3.5, 12, 1])
+    np.testing.assert_array_equal(frame["fee"], [5, 12, 0.5])
+    assert frame.attrs["units"] == {"weight": "kg", "size": "GB"}
+    notes = "; ".join(frame.attrs["notes"])
+    assert "rate: percent signs dropped: '12%' read as 12" in notes
+    assert "weight: unit 'kg'" in notes and "size: unit 'GB'" in notes
+    assert "balance: parentheses as negatives ('(1,234.50)', 2 cells)" in notes
+    assert "price: currency sign '$'" in notes and "fee: currency sign '€'" in notes
+    assert "rate: percent" in frame.attrs["dialect"]
+
+
+def test_several_units_or_currencies_stay_text_and_say_so(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_text("w,price,n\n1 kg,$5,1\n2 lb,5 €,2\n3 kg,$6,3\n")
+    frame = read_table(path)
+    assert frame["w"].tolist() == ["1 kg", "2 lb", "3 kg"] and frame["price"].iloc[1] == "5 €"
+    notes = "; ".join(frame.attrs["notes"])
+    assert "w: numbers in several units ('kg', 'lb') kept as text" in notes
+    assert "price: amounts in several currencies ('$', '€')" in notes
+
+
+def test_leading_zero_codes_survive_reading(tmp_path):
+    from deepzoo.data.schema import infer_schema
+
+    path = tmp_path / "zips.csv"
+    rows = [f"{z},{i * 1.5},{i % 2}" for i, z in enumerate(["02134", "10001", "00501", "94103"] * 5)]
+    path.write_text("zip,amount,y\n" + "\n".join(rows) + "\n")
+    frame = read_table(path)
+    assert frame["zip"].tolist()[:3] == ["02134", "10001", "00501"]
+    assert "zip: codes with leading zeros ('02134') kept as text" in frame.attrs["notes"]
+    assert frame["amount"].dtype.kind == "f"
+    role = {c.name: c.role for c in infer_schema(frame, target="y").columns}["zip"]
+    assert role == "categorical"
+
+
+def test_missing_markers_are_counted_per_column(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("a,b,c\n1,,x\n?,2,NA\nN/A,null,\n4,?,y\n-,6,z\n")
+    frame = read_table(path)
+    assert frame.attrs["missing"] == {
+        "a": {"?": 1, "N/A": 1, "'-'/'.'": 1},
+        "b": {"blank": 1, "null": 1, "?": 1},
+        "c": {"NA": 1, "blank": 1},
+    }
+    # the counts add up to the missing cells each column ends with
+    for column, markers in frame.attrs["missing"].items():
+        assert sum(markers.values()) == frame[column].isna().sum()
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+@pytest.mark.parametrize("large", [False, True], ids=["python-parser", "c-parser"])
+def test_preamble_and_footer_lines_are_left_out(tmp_path, monkeypatch, suffix, large):
+    if large:  # a large compressed file: the C parser reads it all, the footer rows are dropped after
+        monkeypatch.setattr(tabular, "_PYTHON_PARSER_BYTES", 0)
+    text = (
+        "Exported 2021-01-31 by the bank\nday,amount\n1,10.5\n2,11\n3,12.25\n\n"
+        "Source: our ledger\n# total 33.75\n"
+    )
+    path = tmp_path / f"ledger.csv{suffix}"
+    path.write_bytes(gzip.compress(text.encode()) if suffix else text.encode())
+    frame = read_table(path)
+    assert frame["amount"].tolist() == [10.5, 11, 12.25] and frame["day"].dtype.kind in "iu"
+    assert frame.attrs["footer"] == ["Source: our ledger", "# total 33.75"]
+    # an uncompressed file is read up to the footer's first byte by the C parser
+    assert (
+        tabular._table_options(path, None, None, "gzip" if suffix else None)[0].get("end") is None
+    ) == bool(suffix)
+    assert "2 footer line(s) left out: 'Source: our ledger'" in frame.attrs["notes"]
+    for chunksize in (1, 2, 3, 10):  # the footer's two rows split between chunks, or not
+        chunks = list(iter_table(path, chunksize=chunksize))
+        assert pd.concat(chunks)["amount"].tolist() == [10.5, 11, 12.25], chunksize
+
+
+def test_a_longer_last_row_is_an_error_not_a_footer(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("a,b\n1,2\n3,4\nx,5,6\n")
+    with pytest.raises(ValueError, match=r"line 4 has 3 fields where the table has 2 .*: 'x,5,6'"):
+        read_table(path)
+
+
+def test_csv_larger_than_memory_is_refused_before_reading(tmp_path, monkeypatch):
+    path = tmp_path / "big.csv"
+    path.write_text("a,b\n" + "1,2\n" * 1000)
+    monkeypatch.setattr(tabular, "_available_memory", lambda: 1000)
+    monkeypatch.setattr(pd, "read_csv", lambda *a, **k: pytest.fail("pandas was asked to read it"))
+    with pytest.raises(
+        ValueError, match=r"Cannot read .*big.csv whole: .* GiB of memory.*Parquet.*iter_table"
+    ):
+        read_table(path)
+    gz = tmp_path / "big.csv.gz"
+    gz.write_bytes(gzip.compress(path.read_bytes()))
+    assert tabular._text_size(gz, "gzip") == path.stat().st_size  # the size gzip records
+
+
+def test_sheet_option_reaches_the_reader(tmp_path):
+    from typer.testing import CliRunner
+
+    from deepzoo.cli import app
+    from deepzoo.tasks import FitConfig
+    from deepzoo.tasks.detect import detect
+
+    path = tmp_path / "book.xlsx"
+    _workbook(path)
+    source = detect(path, FitConfig(sheet="1", target="age"))
+    _same_as_small(source.frame)
+    result = CliRunner().invoke(app, ["fit", str(path), "--sheet", "Peeple", "--out", str(tmp_path / "run")])
+    assert result.exit_code != 0
+    message = result.output.strip()
+    assert "no sheet 'Peeple'; its sheets: 'About', 'People'" in message and "\n" not in message
+    assert not (tmp_path / "run" / "model").exists()
+    with pytest.raises(ValueError, match="sheets belong to workbooks"):
+        read_table(_csv(tmp_path), sheet=0)
+
+
+def _csv(tmp_path):
+    path = tmp_path / "plain.csv"
+    path.write_text("a,b\n1,2\n")
+    return path
+
+
+def test_reading_decisions_for_config_json(tmp_path):
+    import json
+
+    path = tmp_path / "m.csv"
+    path.write_text("a,b\n1 kg,\n?,2\nN/A,?\n4 kg,?\n")
+    frame = read_table(path)
+    decided = json.loads(json.dumps(tabular.reading_decisions(frame)))  # all of it JSON
+    assert decided["units"] == {"a": "kg"} and decided["separator"] == ","
+    assert decided["missing"] == {"a": {"?": 1, "N/A": 1}, "b": {"blank": 1, "?": 2}}
+    assert tabular.missing_summary(decided["missing"]) == "a 2 (? 1, N/A 1); b 3 (blank 1, ? 2)"
+    assert "sheet" not in decided  # only what applies to the file
+
+
+def test_headerless_codes_with_leading_zeros_and_a_bad_middle_line(tmp_path):
+    path = tmp_path / "codes.data"
+    path.write_text("".join(f"{z},{i}\n" for i, z in enumerate(["007", "123", "042"] * 4)))
+    frame = read_table(path)
+    assert frame.attrs["header"] is False and frame["0"].tolist()[:3] == ["007", "123", "042"]
+    path.write_text("a,b\n1,2\n3,4,5\n6,7\n8,9\n")
+    with pytest.raises(ValueError, match=r"line 3 has 3 fields where the table has 2 .*: '3,4,5'"):
+        read_table(path)

@@ -324,6 +324,9 @@ def fit_command(
     date: list[str] = typer.Option([], "--date", help="Columns to treat as dates."),
     group: list[str] = typer.Option([], "--group", help="A column to audit for fairness in the report."),
     test_size: float | None = typer.Option(None, "--test-size", help="Share of rows held out (default 0.2)."),
+    sheet: str | None = typer.Option(
+        None, "--sheet", help="A workbook's sheet: its name or position from 0 (default: the first)."
+    ),
     config: Path | None = typer.Option(None, "--config", help="A run's config.json: run it again."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted fit from its checkpoint."),
     quiet: bool = typer.Option(False, "--quiet", help="No schema table, no progress bars."),
@@ -364,6 +367,7 @@ def fit_command(
             "seed": seed,
             "device": device,
             "test_size": test_size,
+            "sheet": sheet,
             "drop": _names(drop) or None,
             "categorical": _names(categorical) or None,
             "numeric": _names(numeric) or None,

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
+from . import dates
 from .tabular import _list, _nearest, parse_numbers
 
 __all__ = ["ColumnInfo", "Schema", "date_format", "date_order", "infer_schema", "parse_dates"]
@@ -200,10 +201,10 @@ def date_order(values: pd.Series) -> tuple[str | None, str]:
     """(format, why): the first common strptime format that reads at least 95% of the present values (a
     sample of 500, day-first or month-first decided on the whole column), or None when none does (then
     pandas guesses each cell)."""
-    text = values.dropna().astype(str).str.strip()
+    text = dates.date_text(values).dropna().astype(str).str.strip()
     day_first, why = _day_first(text)
     sample = text.iloc[:: max(1, len(text) // 500)]
-    for fmt in _DATE_FORMATS:
+    for fmt in _DATE_FORMATS + dates.MORE_FORMATS:
         if day_first is not None and fmt.startswith(("%m/%d", "%m-%d", "%d/%m", "%d-%m")):
             if fmt.startswith(("%d/", "%d-")) != day_first:
                 continue
@@ -222,6 +223,7 @@ def parse_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
     pandas' own guess); cells that do not read become NaT."""
     if pd.api.types.is_datetime64_any_dtype(values):
         return values
+    values = dates.date_text(values)  # 20210131 as a number reads as '20210131'
     if values.dropna().empty:
         return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     fmt = fmt or date_format(values)
@@ -260,6 +262,9 @@ def _role(name: str, values: pd.Series) -> tuple[str, str]:
         return "constant", f"one value ({_example(present)})"
     unique_share = n_unique / max(len(present), 1)
     if is_numeric_dtype(values):
+        why = dates.integer_dates(name, values)
+        if why:
+            return "date", why
         integers = np.allclose(present, np.round(present))
         if unique_share > 0.99 and integers:
             why = _integer_identifier(name, present)

@@ -11,6 +11,7 @@ import contextlib
 import csv
 import difflib
 import gzip
+import io
 import lzma
 import os
 import re
@@ -20,6 +21,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
+
+from . import dates
+from .numbers import NUMERIC_MISSING as _NUMERIC_MISSING
+from .numbers import as_numbers as _as_numbers
+from .numbers import parse_numbers
+from .numbers import read_numbers as _read_numbers
 
 # How many bytes are looked at to tell a binary file from text.
 _SNIFF_BYTES = 8192
@@ -86,8 +93,10 @@ def read_csv(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
             kwargs["compression"] = compression
     if b"\x00" in head and not _wide_encoding(kwargs):
         raise fail("it holds NUL bytes, so it is a binary file, not text.")
+    end = kwargs.pop("end", None)  # read_table's: the byte where a footer starts
     try:
-        frame = pd.read_csv(file, **kwargs)
+        source = file if end is None else io.BufferedReader(_Bounded(file, end), 1 << 20)
+        frame = pd.read_csv(source, **kwargs)
     except UnicodeDecodeError as exc:
         raise _EncodingError(
             f"Cannot read {file} as CSV: it is not {exc.encoding} text "
@@ -246,20 +255,15 @@ def check_numeric(df: pd.DataFrame) -> None:
 # -- a user's own table: sniffed, cleaned ------------------------------------------------------------
 # Cells read as missing (after stripping spaces, case-insensitive): blank or whitespace-only cells, and
 # the usual spellings of "not available" (UCI's '?', R's 'NA', databases' 'NULL').
-MISSING_TOKENS = frozenset({"", "?", "na", "n/a", "nan", "null", "none", "#n/a", "missing"})
-# Read as missing only in a column whose other cells are all numbers: elsewhere '-' or '.' may be a value.
-_NUMERIC_MISSING = ("-", "--", ".")
+MISSING_TOKENS = frozenset(
+    {"", "?", "na", "n/a", "nan", "-nan", "<na>", "#na", "null", "none", "#n/a", "missing"}
+)
 # The separators tried, in order of preference when several split the lines equally well.
 _SEPARATORS = (",", "\t", ";", "|")
 # Separators that are runs of characters: a file whose author doubled some tabs, or aligned its columns.
 _RUN_SEPARATORS = (r"\t+", r"\s+")
 _SNIFF_LINES = 200
 _HEAD_BYTES = 256 * 1024
-# '1,234', '-1,234,567.89', '$1,234': thousands separators and a leading currency sign
-_THOUSANDS = r"^[-+]?[$€£¥]?\d{1,3}(,\d{3})+(\.\d*)?$"
-_CURRENCY = r"^[-+]?[$€£¥]\d+(\.\d*)?$"
-# '21,5', '-1.234,56', '€1.234': a decimal comma, with dots grouping the thousands
-_COMMA_NUMBER = r"^[-+]?[$€£¥]?(\d{1,3}(\.\d{3})+|\d+)(,\d*)?$"
 # cells with a fractional part, to tell a decimal comma from a decimal point in a sample; '1,000' and
 # '1.000' (three digits after the mark) could be either, so they count for neither
 _COMMA_FRACTION = re.compile(r"^[-+]?(\d{1,3}(\.\d{3})+,\d+|\d*,(\d{1,2}|\d{4,}))$")
@@ -506,17 +510,24 @@ def read_table(
 
     For text, the separator (comma, tab, semicolon, pipe, or runs of tabs or whitespace), the decimal
     mark (a comma in a ``;``-separated European export) and whether the first row is a header are
-    sniffed from the first lines; leading preamble lines are skipped; a file without a header gets the
+    sniffed from the first lines; leading preamble lines and trailing footer lines (``Source: ...``,
+    ``# total``) are skipped; a file without a header gets the
     columns ``"0"``, ``"1"``, ... (as strings, so that ``target="7"`` names one). The encoding is a byte
     order mark's, else UTF-8, else Windows-1252 or Latin-1, and the reason is kept. In every format,
     blank cells and the tokens of :data:`MISSING_TOKENS` (``?``, ``NA``, ``N/A``, ``null``, ``None``,
     ...) become missing, and so do a lone ``-`` or ``.`` in a column of numbers; text columns whose values
-    are numbers with thousands separators, a currency sign or a decimal comma (``"7,380,500"``,
-    ``"$1,234.50"``, ``"1.234,5"``) become numbers.
+    are numbers as people write them become numbers: thousands separators, a currency sign before or
+    after, a decimal comma (``"7,380,500"``, ``"$1,234.50"``, ``"1.234,5"``, ``"12 €"``), parentheses for
+    negatives (``"(1,234.50)"`` is -1234.5), percent signs (``"12%"`` is 12: the number as written) and
+    one unit per column (``"3.5 GB"``; a column of several units stays text, and a note says so). Codes
+    written with a leading zero (zip codes ``"02134"``) stay text. A workbook column of Excel serial day
+    numbers named like a date becomes dates.
 
     What was decided is kept in ``frame.attrs``: ``source``, ``format``, ``compression``, ``separator``,
     ``decimal``, ``header``, ``encoding``, ``encoding_reason``, ``sheet`` (and ``sheets``) for a
-    workbook, ``notes`` (columns read in an unusual way) and ``dialect``, all of it in one line to print.
+    workbook, ``footer`` (the lines left out), ``units`` (per column), ``missing`` (per column, the
+    missing cells by marker: ``{"Age": {"blank": 177}}``), ``notes`` (columns read in an unusual way) and
+    ``dialect``, all of it in one line to print; :func:`reading_decisions` gathers them for config.json.
 
     Parameters
     ----------
@@ -534,9 +545,11 @@ def read_table(
     ------
     FileNotFoundError, ValueError
         As :func:`read_csv` (missing, a folder, empty, a header only, rows whose fields no separator
-        explains, naming the first bad line), and, each in one line: a binary file of no known format, a
-        sheet that does not exist (listing the sheets), a workbook without sheets, a format whose reader
-        is not installed (naming the package).
+        explains, naming the first bad line and showing it), and, each in one line: a binary file of no
+        known format, a sheet that does not exist (listing the sheets), a sheet asked of a file that is
+        not a workbook, a workbook without sheets, a format whose reader is not installed (naming the
+        package), a text file larger than the memory available (pointing to Parquet and
+        :func:`iter_table`).
 
     Examples
     --------
@@ -551,20 +564,38 @@ def read_table(
     file = Path(path).expanduser()
     _check_file(file)
     fmt, compression = _file_format(file)
+    if sheet is not None and fmt != "excel":
+        raise ValueError(
+            f"Cannot read sheet {sheet!r} of {file}: it is a {fmt} file, and sheets belong to workbooks "
+            "(.xlsx, .xls, .ods); leave out --sheet."
+        )
     if fmt != "text":
         return _read_other(file, fmt, compression, header=header, nrows=nrows, sheet=sheet)
     options, info = _table_options(file, sep, header, compression)
+    if nrows is None:
+        _check_memory(file, compression)
+    if nrows is not None or file.stat().st_size > _PYTHON_PARSER_BYTES:
+        # the first rows of a file are not its footer; a large compressed file is read by the C parser
+        # and its footer rows dropped after (pandas' python parser, the one that skips footers, is ~10x
+        # slower; an uncompressed file is read up to its footer's first byte instead)
+        _without_skipfooter(options)
     rows = {"nrows": nrows} if nrows is not None else {}
     try:
-        frame = read_csv(file, **options, **rows)
-    except _EncodingError:
-        # the sample was UTF-8, a later line is not: the whole file is read as the 8-bit encoding
-        options["encoding"] = _detect_encoding(_whole(file, compression))[0]
-        info["encoding_reason"] = "not UTF-8 past the first lines; " + options["encoding"]
-        frame = read_csv(file, **options, **rows)
+        try:
+            frame = read_csv(file, **options, **rows)
+        except _EncodingError:
+            # the sample was UTF-8, a later line is not: the whole file is read as the 8-bit encoding
+            options["encoding"] = _detect_encoding(_whole(file, compression))[0]
+            info["encoding_reason"] = "not UTF-8 past the first lines; " + options["encoding"]
+            frame = read_csv(file, **options, **rows)
+    except ValueError as exc:
+        raise _ragged(exc, file, options) from None
+    if info["footer"] and nrows is None and "skipfooter" not in options and "end" not in options:
+        frame = _drop_footer_rows(frame, len(info["footer"]), options.get("dtype", {}))
     if options["sep"] == "\t" and nrows is None:
         # tab-separated text rarely quotes: a stray '"' would swallow the lines up to the next one
         n_lines = _count_lines(file, compression) - (options["skiprows"] or 0) - (options["header"] == 0)
+        n_lines -= len(info["footer"])
         if len(frame) < n_lines:
             unquoted = read_csv(file, **options, quoting=csv.QUOTE_NONE)
             if len(unquoted) == n_lines:
@@ -583,8 +614,116 @@ def iter_table(path: str | os.PathLike, chunksize: int = 100_000, *, sep=None, h
         yield _read_other(file, fmt, compression, header=header)
         return
     options, info = _table_options(file, sep, header, compression)
-    for chunk in read_csv(file, **options, chunksize=chunksize):
+    # pandas cannot skip a footer chunk by chunk: its rows are held back from the last chunks instead
+    _without_skipfooter(options)
+    chunks = read_csv(file, **options, chunksize=chunksize)
+    for chunk in _without_footer(chunks, 0 if "end" in options else len(info["footer"])):
         yield _finish(chunk, file, options, info)
+
+
+def _drop_footer_rows(frame: pd.DataFrame, n_footer: int, codes: dict) -> pd.DataFrame:
+    """The frame without its last ``n_footer`` rows, and the columns that were text only because of
+    them ('Source: ...' in a column of integers) as pandas would have read them (codes stay text)."""
+    frame = frame.iloc[: len(frame) - n_footer].copy()
+    for i, column in enumerate(frame.columns):
+        if _is_text(frame.iloc[:, i]) and column not in codes and i not in codes:
+            with contextlib.suppress(ValueError, TypeError):
+                frame.isetitem(i, pd.to_numeric(frame.iloc[:, i]))  # raises at the first non-number
+    return frame
+
+
+def _without_skipfooter(options: dict) -> None:
+    """pandas' options without ``skipfooter``, and with the C parser again where only it needed python."""
+    if options.pop("skipfooter", None) and options["sep"] not in _RUN_SEPARATORS[:1]:
+        options.pop("engine", None)
+
+
+def _without_footer(chunks, n_footer: int):
+    """The chunks with their last ``n_footer`` rows left out (held back across chunks, so a footer
+    split between two chunks is left out too)."""
+    if not n_footer:
+        yield from chunks
+        return
+    held = None
+    for chunk in chunks:
+        joined = chunk if held is None else pd.concat([held, chunk])
+        if len(joined) > n_footer:
+            yield joined.iloc[: len(joined) - n_footer]
+            held = joined.iloc[len(joined) - n_footer :]
+        else:
+            held = joined
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (MemAvailable of /proc/meminfo, else psutil), or
+    None when neither says."""
+    try:
+        with open("/proc/meminfo") as stream:
+            for line in stream:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import psutil
+    except ImportError:
+        return None
+    return int(psutil.virtual_memory().available)
+
+
+def _text_size(file: Path, compression: str | None) -> int:
+    """The bytes of text a file holds once decompressed: its size, the size a zip or gzip records, or
+    five times the compressed size (a usual ratio for tables) for bz2 and xz."""
+    size = file.stat().st_size
+    if compression == "zip":
+        with zipfile.ZipFile(file) as archive:
+            return sum(i.file_size for i in archive.infolist())
+    if compression == "gzip":
+        with open(file, "rb") as stream:
+            stream.seek(-4, os.SEEK_END)
+            recorded = int.from_bytes(stream.read(4), "little")  # the size modulo 2**32
+        return recorded + (size * 5 // 2**32) * 2**32 if size * 5 > 2**32 else max(recorded, size)
+    return size * 5 if compression in ("bz2", "xz") else size
+
+
+def _check_memory(file: Path, compression: str | None) -> None:
+    """A one-line error, before pandas tries, for a text table larger than the memory available: its
+    columns take about as many bytes as its text, and pandas needs room to parse them."""
+    available = _available_memory()
+    if available is None:
+        return
+    size = _text_size(file, compression)
+    if size > available:
+        raise ValueError(
+            f"Cannot read {file} whole: it holds about {size / 2**30:.1f} GiB of text and "
+            f"{available / 2**30:.1f} GiB of memory is available. Save it as Parquet (pandas.read_csv "
+            "with chunksize=, then DataFrame.to_parquet) or stream it with "
+            "deepzoo.data.tabular.iter_table(path, chunksize=100_000)."
+        )
+
+
+_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _ragged(exc: ValueError, file: Path, options: dict) -> ValueError:
+    """The parser's 'Expected 3 fields in line 5, saw 5' as one line naming the line and showing it."""
+    found = _FIELDS.search(str(exc))
+    if not found:
+        return exc
+    expected, number, saw = (int(g) for g in found.groups())
+    shown = ""
+    with contextlib.suppress(Exception), _open_binary(file, options.get("compression")) as stream:
+        for i, raw in enumerate(stream, start=1):
+            if i == number:
+                line = raw.decode(options["encoding"], errors="replace").rstrip("\r\n")
+                shown = f": {line[:80]!r}" + ("..." if len(line) > 80 else "")
+                break
+    name = _SEPARATOR_NAMES.get(options["sep"], "runs of whitespace")
+    return ValueError(
+        f"Cannot read {file} as a table: line {number} has {saw} fields where the table has {expected} "
+        f"({name}-separated; no other separator splits the lines more evenly){shown}. Fix or remove "
+        "that line, or quote the fields that hold the separator."
+    )
 
 
 def _check_file(file: Path) -> None:
@@ -635,15 +774,121 @@ def _table_options(file: Path, sep, header, compression: str | None = None) -> t
         header=0 if header else None,
         encoding=encoding,
         decimal=decimal,
-        na_values=sorted({v for t in MISSING_TOKENS for v in (t, t.upper(), t.title())}),
-        keep_default_na=True,
-        skipinitialspace=sep != r"\s+",
+        # only blank cells are missing to the parser; clean_frame turns the tokens of MISSING_TOKENS
+        # into missing itself, so that it can count each column's markers
+        na_values=[""],
+        keep_default_na=False,
+        # spaces after a separator are skipped only where the sample has them ('a, "b"'): pandas' C
+        # parser is a fifth slower with it, and clean_frame strips text cells anyway
+        skipinitialspace=sep == r"\t+" or (sep != r"\s+" and any(sep + " " in line for line in lines)),
         skiprows=skip or None,
         compression=compression,
     )
+    codes = _code_columns(rows[skip:], header, mode, options["skipinitialspace"])
+    if codes:
+        options["dtype"] = codes
     if sep in _RUN_SEPARATORS and sep != r"\s+":
         options["engine"] = "python"  # pandas' C parser splits on one character or on \s+ only
-    return options, {"encoding_reason": reason, "compression": compression}
+    footer, end = _footer_lines(file, compression, encoding, sep, mode)
+    if end is not None:
+        options["end"] = end  # the C parser reads the bytes before the footer
+    elif footer:
+        options.update(skipfooter=len(footer), engine="python")  # only the python parser skips a footer
+    return options, {"encoding_reason": reason, "compression": compression, "footer": footer}
+
+
+def _code_columns(rows: list[list[str]], header: bool, width: int, strip: bool) -> dict:
+    """{column: "str"} for the columns whose sample cells hold a code written with a leading zero
+    ('02134'): read as text, so that the zero survives to the schema (pandas would read 2134)."""
+    body = [r for r in rows[1 if header else 0 :] if r]
+    found = [j for j in range(width) if any(j < len(r) and _ZERO_CELL.match(r[j]) for r in body)]
+    if not found:
+        return {}
+    if not header:
+        return dict.fromkeys(found, "str")
+    names = [c.lstrip() if strip else c for c in rows[0]]
+    if len(set(names)) != len(names):
+        return {}  # pandas renames repeated names ('a', 'a.1'): leave those files as they were read
+    return {names[j]: "str" for j in found if j < len(names)}
+
+
+def _is_footer(line: str, sep: str, width: int) -> bool:
+    """A comment ('# total'), or a line of fewer fields than the table's whose first field holds a
+    word ('Source: UCI'); a line of more fields is a bad row, said as such."""
+    if line.lstrip().startswith("#"):
+        return True
+    counts = _split_counts([line], sep)
+    first = _sample_rows([line], sep)[0][:1] if counts else []
+    return bool(counts) and counts[0] < width and bool(first) and bool(re.search(r"[^\W\d_]", first[0]))
+
+
+# above this many bytes a file with a footer is read by the C parser, its footer rows dropped after
+_PYTHON_PARSER_BYTES = 16 << 20
+_ZERO_CELL = re.compile(r"^\s*0\d+\s*$")
+# lines at the end of a file looked at for a footer ('Source: ...', '# total')
+_TAIL_BYTES = 64 * 1024
+_MAX_FOOTER = 20
+
+
+def _footer_lines(
+    file: Path, compression: str | None, encoding: str, sep: str, width: int
+) -> tuple[list[str], int | None]:
+    """(the trailing lines of a text table that are not rows, the byte where they start or None): the
+    lines are comments ('# total') and notes ('Source: UCI') whose number of fields differs from the
+    table's ``width``; the byte is known for an uncompressed file in a byte-per-character or UTF-8
+    encoding. A compressed file larger than 64 MiB is not looked at (its end costs a whole
+    decompression)."""
+    if width < 2 or (compression is not None and file.stat().st_size > 64 << 20):
+        return [], None
+    if compression is None:
+        with open(file, "rb") as stream:
+            size = stream.seek(0, os.SEEK_END)
+            stream.seek(max(0, size - _TAIL_BYTES))
+            tail = stream.read()
+            cut = size > _TAIL_BYTES
+    else:
+        with _open_binary(file, compression) as stream:
+            tail, cut = b"", False
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                cut = cut or len(tail) + len(block) > _TAIL_BYTES
+                tail = (tail + block)[-_TAIL_BYTES:]
+    kept = tail.decode(encoding, errors="ignore").splitlines(keepends=True)[1 if cut else 0 :]
+    lines = [line.rstrip("\r\n") for line in kept]
+    n_lines = len(lines)
+    while n_lines and not lines[n_lines - 1].strip():
+        n_lines -= 1
+    footer = []
+    for line in reversed(lines[max(0, n_lines - _MAX_FOOTER) : n_lines]):
+        if not _is_footer(line, sep, width):
+            break
+        footer.append(line)
+    if not footer or len(footer) >= min(n_lines, _MAX_FOOTER):
+        return [], None  # no footer, or no row at the end: a file this rule does not understand
+    end = None
+    if compression is None and encoding in ("utf-8", "utf-8-sig", "cp1252", "latin-1"):
+        trailing = "".join(kept[n_lines - len(footer) :]).encode(encoding.replace("-sig", ""), "ignore")
+        end = size - len(trailing)
+    return footer[::-1], end
+
+
+class _Bounded(io.RawIOBase):
+    """A file's bytes up to ``end``: what pandas' C parser reads of a table whose footer is left out."""
+
+    def __init__(self, file: Path, end: int):
+        self._stream, self._left = open(file, "rb"), end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = min(len(buffer), self._left)
+        got = self._stream.readinto(memoryview(buffer)[:n]) if n > 0 else 0
+        self._left -= got
+        return got
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
 
 
 def _finish(frame: pd.DataFrame, file: Path, options: dict, info: dict) -> pd.DataFrame:
@@ -659,7 +904,10 @@ def _finish(frame: pd.DataFrame, file: Path, options: dict, info: dict) -> pd.Da
         header=options["header"] == 0,
         encoding=options["encoding"],
         encoding_reason=info["encoding_reason"],
+        footer=info.get("footer", []),
     )
+    if info.get("footer"):
+        frame.attrs["notes"].append(f"{len(info['footer'])} footer line(s) left out: {info['footer'][0]!r}")
     frame.attrs["dialect"] = _describe(frame.attrs)
     return frame
 
@@ -679,6 +927,30 @@ def _describe(attrs: dict) -> str:
         parts.append("header row" if attrs["header"] else "no header row")
     parts += attrs.get("notes", [])
     return ", ".join(parts)
+
+
+# what read_table decided, as config.json keeps it
+_READING_KEYS = (
+    "format", "compression", "sheet", "sheets", "separator", "decimal", "header", "encoding",
+    "encoding_reason", "footer", "notes", "units", "missing", "dialect",
+)  # fmt: skip
+
+
+def reading_decisions(frame: pd.DataFrame) -> dict:
+    """What :func:`read_table` decided about the file ``frame`` came from (its ``attrs``: format,
+    dialect, notes, each column's unit and missing cells by marker), for ``config.json``."""
+    return {k: frame.attrs[k] for k in _READING_KEYS if frame.attrs.get(k) not in (None, [], {})}
+
+
+def missing_summary(missing: dict, limit: int = 10) -> str:
+    """Missing cells per column by marker in one line: "Age 177 (blank), b 3 (blank 1, '?' 2)"."""
+    parts = []
+    for column, markers in list(missing.items())[:limit]:
+        total = sum(markers.values())
+        how = ", ".join(m if len(markers) == 1 else f"{m} {n}" for m, n in markers.items())
+        parts.append(f"{column} {total:,} ({how})")
+    more = f"; ... ({len(missing) - limit} more columns)" if len(missing) > limit else ""
+    return "; ".join(parts) + more
 
 
 def _require(file: Path, fmt: str) -> None:
@@ -722,6 +994,10 @@ def _read_other(file: Path, fmt: str, compression, *, header=None, nrows=None, s
         )
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = clean_frame(frame)
+    for column in frame.attrs.pop("serial_dates", []):
+        frame.attrs["notes"].append(
+            f"{column}: Excel serial day numbers read as dates (days since 1899-12-30)"
+        )
     frame.attrs.update(source=str(file), **attrs)
     frame.attrs["dialect"] = _describe(frame.attrs)
     return frame
@@ -767,6 +1043,11 @@ def _read_excel(file: Path, sheet, header, nrows) -> tuple[pd.DataFrame, list[st
     except Exception as exc:
         raise ValueError(f"Cannot read sheet '{chosen}' of {file}: {str(exc).splitlines()[0]}") from None
     frame = frame.dropna(how="all").dropna(axis=1, how="all")  # the blank rows and columns around a table
+    for i, column in enumerate(frame.columns):
+        stamps = dates.excel_serial_dates(column, frame.iloc[:, i])
+        if stamps is not None:  # a date column whose cells were not formatted as dates
+            frame.isetitem(i, stamps)
+            frame.attrs.setdefault("serial_dates", []).append(str(column))
     if frame.empty and len(frame.columns) == 0:
         raise ValueError(f"Cannot read {file}: its sheet '{chosen}' is empty; the sheets are {listed}.")
     return frame.reset_index(drop=True), names, chosen
@@ -778,80 +1059,80 @@ def _is_text(series: pd.Series) -> bool:
 
 def clean_frame(frame: pd.DataFrame, decimal: str = ".") -> pd.DataFrame:
     """Strip the text cells, turn :data:`MISSING_TOKENS` into missing, and text columns that are all
-    numbers (thousands separators, currency signs, a decimal comma; a lone '-' or '.' as missing) into
-    numbers. ``decimal`` is the file's decimal mark, tried first. Other columns are left as they are;
-    what was read unusually is listed in ``attrs["notes"]``."""
-    frame = frame.copy()
-    notes = []
-    for column in frame.columns:
-        series = frame[column]
+    numbers as people write them (thousands separators, currency signs before or after, a decimal
+    comma, percent signs, one unit per column, parentheses for negatives; a lone '-' or '.' as missing)
+    into numbers. ``decimal`` is the file's decimal mark, tried first. Codes written with a leading zero
+    (zip codes ``02134``) stay text. Other columns are left as they are.
+
+    What was read unusually is listed in ``attrs["notes"]``, each column's unit in ``attrs["units"]``
+    and each column's missing cells by marker in ``attrs["missing"]`` (``{"Age": {"blank": 177}}``)."""
+    names = list(frame.columns)
+    # a shallow copy, each changed column replaced in it: the float columns of a million rows are
+    # never copied (pd.concat would consolidate them into one new block)
+    cleaned = frame.copy(deep=False)
+    notes, units, missing = [], {}, {}
+    for i, column in enumerate(names):
+        series = frame.iloc[:, i]
         if not _is_text(series) or isinstance(series.dtype, pd.CategoricalDtype):
+            blank = int(series.isna().sum())
+            if blank:
+                missing[column] = {"blank": blank}
+            continue
+        if _plain_text(series):  # nothing to strip, nothing missing but blanks, not numbers: as read
+            blank = int(series.isna().sum())
+            if blank:
+                missing[column] = {"blank": blank}
             continue
         # each distinct cell is cleaned once, then spread back to the rows: a million rows of a few
         # categories cost a factorize, not a million string operations
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
         counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-        text = pd.Series(uniques, dtype=object).astype("string").str.strip()
+        raw = pd.Series(uniques, dtype=object).astype("string")
+        text = raw.str.strip()
+        markers = _count_markers(text, counts, int((codes < 0).sum()))
         text = text.mask(text.str.lower().isin(MISSING_TOKENS))
-        numbers_, how = _as_numbers(text, decimal, counts)
+        numbers_, how, unit = _as_numbers(text, decimal, counts)
         if numbers_ is not None:
             values = np.append(numbers_.to_numpy(dtype="float64"), np.nan)
-            frame[column] = pd.Series(values[codes], index=series.index, name=column)
-            if how:
-                notes.append(f"{column}: {how}")
+            cleaned.isetitem(i, pd.Series(values[codes], index=series.index, name=column))
+            dashes = text.isin(_NUMERIC_MISSING).to_numpy()
+            if dashes.any():
+                markers["'-'/'.'"] = int(counts[dashes].sum())
+            if unit:
+                units[column] = unit
+        elif not (text.isna().any() or (text != raw).any()):
+            pass  # nothing to strip, nothing missing: the column stays as the parser gave it
         else:
             values = np.append(text.astype(object).where(text.notna(), np.nan).to_numpy(), np.nan)
-            frame[column] = pd.Series(values[codes], index=series.index, name=column, dtype=object)
-    frame.attrs["notes"] = notes
-    return frame
+            cleaned.isetitem(i, pd.Series(values[codes], index=series.index, name=column, dtype=object))
+        if how:
+            notes.append(f"{column}: {how}")
+        if markers:
+            missing[column] = markers
+    cleaned.attrs = dict(frame.attrs)
+    cleaned.attrs.update(notes=notes, units=units, missing=missing)
+    return cleaned
 
 
-def _as_numbers(text: pd.Series, decimal: str, counts: np.ndarray) -> tuple[pd.Series | None, str]:
-    """(the distinct cells ``text`` as numbers, how they were read) when every present one is a number,
-    read with the file's decimal mark, else the other one, a lone '-' or '.' as missing; (None, '')
-    otherwise. ``counts``: rows per cell. The readings are tried on the first cells before all of them,
-    so a column of words costs little."""
-    present = text.dropna()
-    if present.empty:
-        return None, ""
-    dashes = present.isin(_NUMERIC_MISSING)
-    other = "," if decimal == "." else "."
-    readings = [(decimal, False), (other, False), (decimal, True), (other, True)]
-    sample = present.iloc[:1000]
-    for mark, mask_dashes in readings:
-        cells = sample[~sample.isin(_NUMERIC_MISSING)] if mask_dashes else sample
-        if cells.empty or parse_numbers(cells, decimal=mark).isna().any():
-            continue
-        cells = present[~dashes] if mask_dashes else present
-        if cells.empty or parse_numbers(cells, decimal=mark).isna().any():
-            continue
-        masked = text.mask(text.isin(_NUMERIC_MISSING)) if mask_dashes else text
-        n_dashes = int(counts[dashes[dashes].index].sum())
-        how = ["decimal comma"] if mark == "," and decimal == "." else []
-        how += ["decimal point"] if mark == "." and decimal == "," else []
-        how += [f"{n_dashes} lone '-'/'.' as missing"] if mask_dashes and n_dashes else []
-        return parse_numbers(masked, decimal=mark), ", ".join(how)
-    return None, ""
+def _plain_text(series: pd.Series) -> bool:
+    """Whether a text column stays as the parser read it: its distinct cells need no stripping, hold
+    no missing token, and some of the first thousand is no number. (A distinct-values pass costs less
+    than the factorize the cleaning needs; most text columns of a large file are such.)"""
+    uniques = pd.Series(series.unique(), dtype=object).dropna().astype("string")
+    if uniques.empty or (uniques.str.strip() != uniques).any():
+        return False
+    if uniques.str.lower().isin(MISSING_TOKENS).any():
+        return False
+    first = uniques[~uniques.isin(_NUMERIC_MISSING)].iloc[:1000]
+    return bool(_read_numbers(first, ".")[0].isna().any()) and bool(_read_numbers(first, ",")[0].isna().any())
 
 
-def parse_numbers(values: pd.Series, decimal: str = ".") -> pd.Series:
-    """Floats from text cells: plain numbers, and numbers with thousands separators or a leading
-    currency sign (``decimal="."``: '1,234.5'; ``decimal=","``: '1.234,5'); anything else (words,
-    missing) becomes NaN."""
-    if is_numeric_dtype(values):
-        return values.astype("float64")
-    text = values.astype("string").str.strip()
-    if decimal == ",":
-        grouped = text.str.match(_COMMA_NUMBER, na=False)
-        plain = pd.Series(np.nan, index=values.index, dtype="float64")
-        if grouped.any():
-            stripped = text[grouped].str.replace(r"[.$€£¥]", "", regex=True).str.replace(",", ".")
-            plain[grouped] = pd.to_numeric(stripped, errors="coerce")
-        return pd.Series(np.asarray(plain, dtype="float64"), index=values.index, name=values.name)
-    plain = pd.to_numeric(text, errors="coerce")
-    grouped = text.str.match(_THOUSANDS, na=False) | text.str.match(_CURRENCY, na=False)
-    if grouped.any():
-        stripped = text[grouped].str.replace(r"[,$€£¥]", "", regex=True)
-        plain = plain.astype("float64")
-        plain[grouped] = pd.to_numeric(stripped, errors="coerce")
-    return pd.Series(np.asarray(plain, dtype="float64"), index=values.index, name=values.name)
+def _count_markers(text: pd.Series, counts: np.ndarray, n_nan: int) -> dict:
+    """{marker: cells} of the missing cells of one column: 'blank' (empty or spaces, and cells the
+    parser already read as missing) and each token of :data:`MISSING_TOKENS` as written."""
+    found = {"blank": n_nan} if n_nan else {}
+    lowered = text.str.lower()
+    for j in np.flatnonzero(lowered.isin(MISSING_TOKENS).to_numpy()):
+        marker = "blank" if text.iloc[j] == "" else text.iloc[j]
+        found[marker] = found.get(marker, 0) + int(counts[j])
+    return found

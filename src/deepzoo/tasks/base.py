@@ -192,6 +192,8 @@ class FitConfig:
     """Overrides of the deep model's parameters (--set max_iter=50)."""
     test_size: float = 0.2
     """Share of the rows held out for the leaderboard (when the data bring no split of their own)."""
+    sheet: str | int | None = None
+    """A workbook's sheet, by name or position from 0; None: the first."""
     resume: bool = False
     """Continue an interrupted fit from the checkpoint in the run folder."""
     verbose: bool = True

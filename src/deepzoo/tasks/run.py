@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from ..data.tabular import missing_summary, reading_decisions
 from ..engine import distributed
 from .base import FitConfig, Outcome
 from .compare import fingerprint
@@ -190,6 +191,8 @@ def _decisions(source: Source) -> dict:
     decided = {"task": source.task, "rule": source.rule, "columns": dict(source.columns)}
     if source.schema is not None:
         decided["schema"] = source.schema.to_dict()
+    if source.frame is not None and "dialect" in source.frame.attrs:
+        decided["reading"] = reading_decisions(source.frame)
     return decided
 
 
@@ -198,6 +201,10 @@ def _show(source: Source, config: FitConfig) -> None:
     from rich.table import Table
 
     console = Console()
+    if source.frame is not None and "dialect" in source.frame.attrs:
+        console.print(f"Read: {source.frame.attrs['dialect']}", markup=False, highlight=False)
+        if source.frame.attrs.get("missing"):
+            console.print(f"Missing cells: {missing_summary(source.frame.attrs['missing'])}", markup=False)
     console.print(f"[bold]Task:[/] {source.task} — {source.rule}")
     if source.schema is not None:
         table = Table(title="Columns (override with --drop/--categorical/--numeric/--text/--date)")
