@@ -185,6 +185,8 @@ def test_settings_follow_the_corpus():
     assert 1080 <= large["max_length"] <= 1090  # the 99th percentile of 100..1099 tokens
     huge = text.text_settings(["one two three"] * 60_000)
     assert huge["batch_size"] == 100 and huge["learning_rate"] > small["learning_rate"]
+    # short texts also read the character n-grams inside their words; long ones words only
+    assert small["char_ngram_range"] == (2, 5) and large["char_ngram_range"] is None
 
 
 def test_interrupted_fit_resumes_to_the_same_model(tmp_path, monkeypatch):
