@@ -288,7 +288,7 @@ def mistakes(texts, y_true, proba, classes, limit: int = 20) -> pd.DataFrame:
 def token_saliency(clf, text: str, target=None) -> tuple[list[str], np.ndarray]:
     """The tokens the classifier reads and each one's gradient x input (summed over the embedding)
     towards ``target`` (default: the last class, the positive one of two): how much each token pushes
-    that class's logit up (+) or down (-)."""
+    that class's logit up (+) or down (-). A word's character n-grams count in the word's weight."""
     from ..audit.explain import input_gradients
 
     target = clf.classes_[-1] if target is None else target
@@ -296,7 +296,26 @@ def token_saliency(clf, text: str, target=None) -> tuple[list[str], np.ndarray]:
     embedded = clf._explain_inputs([text]).cpu().numpy()[0]  # (T, E)
     weights = (grads * embedded).sum(1)
     tokens = clf.tokens([text])[0]
-    return tokens, weights[: len(tokens)]
+    return _fold_char_grams(clf, text, tokens, weights[: len(tokens)])
+
+
+def _fold_char_grams(clf, text: str, tokens: list, weights: np.ndarray) -> tuple[list, np.ndarray]:
+    """With character n-grams, each word's weight plus those of its pieces, the pieces left out of the
+    list (a message of 20 words has ~300 of them); the word n-grams as they are."""
+    chars = clf.get_params().get("char_ngram_range")
+    low, high = tuple(clf.ngram_range)
+    if not chars or low != 1:
+        return tokens, weights
+    words = tokenize(text, lowercase=clf.lowercase)[: clf.max_length]
+    n_words = sum(max(0, len(words) - n + 1) for n in range(low, high + 1))  # words first, then pairs
+    pieces = [sum(max(0, len(w) + 3 - n) for n in range(chars[0], chars[1] + 1)) for w in words]
+    if len(tokens) != n_words + sum(pieces):  # not the vectorizer's layout: show every id as it is
+        return tokens, weights
+    folded = np.array(weights[:n_words], dtype=float)
+    ends = n_words + np.cumsum(pieces)
+    for j, (start, end) in enumerate(zip(ends - np.asarray(pieces), ends, strict=True)):
+        folded[j] += weights[start:end].sum()
+    return list(tokens[:n_words]), folded
 
 
 def add_saliency_figures(report, clf, texts, names, title: str, targets=None) -> None:
