@@ -293,7 +293,11 @@ def decisions(model: SeriesForecaster, features) -> pd.DataFrame:
         ),
         (
             "fallback",
-            "the network" if model.uses_network_ else "persistence",
+            "the network"
+            if model.uses_network_
+            else "persistence"
+            if anchor == model.target
+            else f"the last {anchor}",
             f"skill {model.skill_:.2f} standard errors on the held-back training windows (kept above 2)"
             if np.isfinite(model.skill_)
             else "too few windows to check the network: it is used",
