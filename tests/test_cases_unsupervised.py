@@ -67,6 +67,10 @@ def test_movies_rbm_quick(shared_data_dir, tmp_path):
         metrics
     )
     assert 0 <= metrics["accuracy"] <= 1
+    # the road's combined model is named for what it is, and the course's machine alone is a row beside it
+    board = pd.read_csv(out / "tables" / "leaderboard.csv")
+    assert board.loc[board["kind"] == "deep", "model"].tolist() == ["RBM + bias model (deepzoo)"]
+    assert "baseline_course_roc_auc" in metrics
     top = (out / "tables" / "recommendations.csv").read_text()
     assert "title" in top.splitlines()[0] and len(top.splitlines()) == 11  # header + 10 titles
 

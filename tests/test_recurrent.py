@@ -168,6 +168,28 @@ def test_bag_with_word_pairs_reads_negation_that_single_words_cannot():
     assert "not good" in pairs.vocabulary_ and pairs.tokens(["not good"]) == [["not", "good", "not good"]]
 
 
+def test_bag_with_character_ngrams_reads_words_it_never_saw_whole(tmp_path):
+    # every spam text has its own code word ("prize" + digits), every ham text its own name: no
+    # whole word repeats between training and test, so words alone leave the test texts unknown
+    # (one probability for all: each is the unknown word's), while the pieces "priz", "rize" carry
+    # the class to the unseen codes
+    rng = np.random.default_rng(0)
+    spam = [f"prize{n}" for n in rng.choice(10_000, 60, replace=False)]
+    ham = [f"{name}{n}" for name, n in zip(["tom", "ann", "joe"] * 20, range(60), strict=True)]
+    texts, labels = spam[:40] + ham[:40], [1] * 40 + [0] * 40
+    test, truth = spam[40:] + ham[40:], np.array([1] * 20 + [0] * 20)
+    settings = dict(max_iter=30, learning_rate=0.05, dropout=0.0, random_state=0)
+    words = SequenceClassifier("bag", **settings).fit(texts, labels)
+    pieces = SequenceClassifier("bag", char_ngram_range=(2, 5), **settings).fit(texts, labels)
+    unknown = words.predict_proba(test)[:, 1]
+    assert np.allclose(unknown, unknown[0], atol=1e-6)  # float32 rounding of one computation
+    assert np.mean(pieces.predict(test) == truth) >= 0.95
+    pieces.save(tmp_path / "pieces")
+    np.testing.assert_allclose(
+        deepzoo.load(tmp_path / "pieces").predict_proba(test), pieces.predict_proba(test)
+    )
+
+
 def test_bag_starts_near_zero_and_ngrams_need_the_bag():
     clf = SequenceClassifier("bag", embedding_dim=8, max_iter=1, random_state=0).fit(TEXTS, LABELS)
     assert clf.module_.embedding.weight.abs().max() < 0.2  # N(0, 0.01) plus one epoch of Adam steps
@@ -175,6 +197,8 @@ def test_bag_starts_near_zero_and_ngrams_need_the_bag():
         SequenceClassifier("conv1d", ngram_range=(1, 2), max_iter=1).fit(TEXTS, LABELS)
     with pytest.raises(ValueError, match="'ngram_range' parameter"):
         SequenceClassifier("bag", ngram_range=(2, 1), max_iter=1).fit(TEXTS, LABELS)
+    with pytest.raises(ValueError, match="char_ngram_range=.2, 5. needs architecture='bag'"):
+        SequenceClassifier("gru", char_ngram_range=(2, 5), max_iter=1).fit(TEXTS, LABELS)
 
 
 def test_classifier_reads_the_text_column_of_a_dataframe(tmp_path):

@@ -163,6 +163,35 @@ def test_fallback_forecasts_persistence_on_a_random_walk():
     assert not board.deep_wins() and board.verdict().startswith("A tie on rmse")
 
 
+def test_the_change_starts_from_a_column_that_forecasts_the_target_better(tmp_path):
+    # today's open is yesterday's close up to a small overnight move; "other" is on the same scale
+    # but carries no forecast: the anchor is the close, and without it the open itself
+    rng = np.random.default_rng(0)
+    days = pd.bdate_range("2010-01-04", periods=400)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 400)))
+    frame = pd.DataFrame(
+        {
+            "day": days.strftime("%Y-%m-%d"),
+            "open": np.r_[100.0, close[:-1]] * np.exp(rng.normal(0, 0.001, 400)),
+            "close": close,
+            "other": close * np.exp(rng.normal(0, 0.05, 400)),
+        }
+    )
+    model = SeriesForecaster("day", "open", ("close", "other"), max_iter=3, random_state=0).fit(frame)
+    assert model.encoding_["anchor"] == "close"
+    # the close is a random walk: nothing to learn beyond it, so the model forecasts the last close
+    assert not model.uses_network_
+    T = model.n_timesteps_
+    np.testing.assert_allclose(model.predict(frame)[T:], close[T:], rtol=1e-12)
+    board = leaderboard(evaluate(model, frame, 40), 1.0)
+    assert board.deep.name == "LSTM (deepzoo), fell back to the last close"
+    alone = SeriesForecaster("day", "open", ("other",), max_iter=1, random_state=0).fit(frame)
+    assert alone.encoding_["anchor"] == "open"
+    # a saved model keeps its anchor
+    deepzoo.save(model, tmp_path / "model")
+    assert deepzoo.load(tmp_path / "model", device="cpu").encoding_["anchor"] == "close"
+
+
 def test_forecast_rolls_forward():
     frame = monthly(80)
     model = SeriesForecaster("month", "sales", max_iter=2, random_state=0).fit(frame)

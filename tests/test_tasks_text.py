@@ -185,6 +185,25 @@ def test_settings_follow_the_corpus():
     assert 1080 <= large["max_length"] <= 1090  # the 99th percentile of 100..1099 tokens
     huge = text.text_settings(["one two three"] * 60_000)
     assert huge["batch_size"] == 100 and huge["learning_rate"] > small["learning_rate"]
+    # short texts also read the character n-grams inside their words; long ones words only
+    assert small["char_ngram_range"] == (2, 5) and large["char_ngram_range"] is None
+
+
+def test_saliency_counts_a_words_character_ngrams_in_the_word():
+    from deepzoo.models.sequence.text_classifier import SequenceClassifier
+
+    texts, labels = ["free prize now", "call me later", "win cash now", "see you soon"] * 5, [1, 0, 1, 0] * 5
+    clf = SequenceClassifier(
+        "bag", ngram_range=(1, 2), char_ngram_range=(2, 5), max_iter=1, random_state=0
+    ).fit(texts, labels)
+    ids = clf.tokens(["free cash later"])[0]
+    # 3 words, 2 pairs, then the pieces: "_free_" and "_cash_" 5 + 4 + 3 + 2 each, "_later_" 6 + 5 + 4 + 3
+    assert len(ids) == 5 + 14 + 14 + 18 and ids[5] == "#_f"
+    tokens, folded = text._fold_char_grams(clf, "free cash later", ids, np.ones(len(ids)))
+    assert tokens == ["free", "cash", "later", "<unk>", "<unk>"]  # pairs unseen in training
+    np.testing.assert_array_equal(folded, [15, 15, 19, 1, 1])
+    names, saliency = text.token_saliency(clf, "free cash later")
+    assert names == tokens and saliency.shape == (5,)
 
 
 def test_interrupted_fit_resumes_to_the_same_model(tmp_path, monkeypatch):

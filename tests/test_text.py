@@ -125,6 +125,22 @@ def test_vectorizer_ngrams_of_the_first_max_length_tokens():
         TextVectorizer(ngram_range=(0, 2)).fit(["a b"])
 
 
+def test_vectorizer_character_ngrams_inside_each_word():
+    vec = TextVectorizer(max_length=2, char_ngram_range=(2, 3)).fit(["ab c", "zz"])
+    # "_ab_" gives _a ab b_ _ab ab_, "_c_" gives _c c_ _c_; the third word is beyond max_length
+    assert vec.encode("ab c d", vec.max_length) == [vec.index_[t] for t in ["ab", "c"]] + [
+        vec.index_["#" + g] for g in ["_a", "ab", "b_", "_ab", "ab_", "_c", "c_", "_c_"]
+    ]
+    # a character n-gram never takes a word's id ("ab" the word and "ab" inside a word differ)
+    assert vec.index_["ab"] != vec.index_["#ab"]
+    ids = vec.transform(["ab", "ab c"])  # padded to the longest text's ids, not to a fixed width
+    assert ids.shape == (2, 10) and (ids[0, 6:] == 0).all() and (ids[1] != 0).all()
+    with pytest.raises(ValueError, match="'char_ngram_range' parameter of TextVectorizer"):
+        TextVectorizer(char_ngram_range=(3, 2)).fit(["a b"])
+    with pytest.raises(ValueError, match="needs level='word'"):
+        TextVectorizer(level="char", char_ngram_range=(2, 3)).fit(["a b"])
+
+
 def test_text_folder_layouts(tmp_path):
     from deepzoo.data.text import read_text_folder
 

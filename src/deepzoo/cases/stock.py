@@ -202,6 +202,8 @@ def run(config: Config, out_dir) -> dict:
     if "baseline_course_rmse" in metrics:
         extras.update(course_rmse=metrics["baseline_course_rmse"], course_fit_seconds=course_seconds)
     metrics = report.add_metrics(**extras)
+    anchor = model.encoding_.get("anchor", model.target)
+    zero = "persistence" if anchor == model.target else f"yesterday's {anchor}"
     reading = (
         f"The LSTM's RMSE {metrics['rmse']:.2f} is "
         + ("below" if metrics["beats_persistence"] else "NOT below")
@@ -209,8 +211,8 @@ def run(config: Config, out_dir) -> dict:
         + (
             "."
             if model.uses_network_
-            else " (the network did not beat persistence before the test days, so "
-            f"the model forecasts persistence; the network alone scores {metrics['network_rmse']:.2f})."
+            else f" (the network did not beat {zero} before the test days, so "
+            f"the model forecasts {zero}; the network alone scores {metrics['network_rmse']:.2f})."
         )
     )
     if "previous_close_rmse" in metrics:

@@ -121,6 +121,13 @@ class TextVectorizer(TransformerMixin, BaseEstimator):
         As in scikit-learn's ``CountVectorizer``: the vocabulary holds the n-grams of these lengths
         (``"not good"``), and each text becomes the ids of its n-grams (all of one length, then the
         next), formed from its first ``max_length`` tokens. Only for models that read a bag of tokens.
+    char_ngram_range : tuple (min_n, max_n) or None, default=None
+        Words only: each text's ids also hold the character n-grams of these lengths inside each of
+        its first ``max_length`` words, the word marked at both ends with ``_`` (scikit-learn's
+        ``analyzer='char_wb'``), after the word n-grams. They let a bag read a word it never saw
+        whole ("150ppm", "txt4free") by its pieces. Stored as ``#`` + the n-gram (``#_tx``), which no
+        word n-gram can be. Texts then have different numbers of ids: ``transform`` pads to the
+        longest. Only for models that read a bag of tokens.
 
     Attributes
     ----------
@@ -146,6 +153,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator):
         lowercase=True,
         level="word",
         ngram_range=(1, 1),
+        char_ngram_range=None,
     ):
         self.max_tokens = max_tokens
         self.max_length = max_length
@@ -153,6 +161,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator):
         self.lowercase = lowercase
         self.level = level
         self.ngram_range = ngram_range
+        self.char_ngram_range = char_ngram_range
 
     def _check(self):
         for name, low in (("max_tokens", 3), ("max_length", 1), ("min_count", 1)):
@@ -168,22 +177,42 @@ class TextVectorizer(TransformerMixin, BaseEstimator):
                 f"Got {self.level!r} instead."
             )
         check_ngram_range(self.ngram_range, "TextVectorizer")
+        if self.char_ngram_range is not None:
+            check_ngram_range(self.char_ngram_range, "TextVectorizer", "char_ngram_range")
+            if self.level != "word":
+                raise ValueError(
+                    "char_ngram_range needs level='word': at level='char' the tokens are characters "
+                    "already; use ngram_range for their n-grams."
+                )
 
     def tokenize(self, text: str) -> list[str]:
         """The tokens of one text, with this vectorizer's settings."""
         return tokenize(text, lowercase=self.lowercase, level=self.level)
 
     def _grams(self, tokens: list[str]) -> list[str]:
-        """The n-grams of ``ngram_range`` of a token list, shortest first."""
+        """The n-grams of ``ngram_range`` of a token list, shortest first, then the words' character
+        n-grams of ``char_ngram_range``."""
         low, high = getattr(self, "ngram_range", (1, 1))
-        if (low, high) == (1, 1):
-            return tokens
-        sep = "" if self.level == "char" else " "
-        return [sep.join(tokens[i : i + n]) for n in range(low, high + 1) for i in range(len(tokens) - n + 1)]
+        grams = tokens
+        if (low, high) != (1, 1):
+            sep = "" if self.level == "char" else " "
+            grams = [
+                sep.join(tokens[i : i + n]) for n in range(low, high + 1) for i in range(len(tokens) - n + 1)
+            ]
+        chars = getattr(self, "char_ngram_range", None)
+        if chars is not None:
+            grams = grams + [
+                "#" + w[i : i + n]
+                for w in (f"_{t}_" for t in tokens)
+                for n in range(chars[0], chars[1] + 1)
+                for i in range(len(w) - n + 1)
+            ]
+        return grams
 
     @property
     def width_(self) -> int:
-        """Ids per text: ``max_length``, or the number of n-grams of ``max_length`` tokens."""
+        """Ids per text without character n-grams: ``max_length``, or the number of n-grams of
+        ``max_length`` tokens."""
         low, high = getattr(self, "ngram_range", (1, 1))
         return sum(max(0, self.max_length - n + 1) for n in range(low, high + 1))
 
@@ -215,10 +244,13 @@ class TextVectorizer(TransformerMixin, BaseEstimator):
     def transform(self, X) -> np.ndarray:
         """(n_texts, width_) int64 ids, 0-padded at the end (``width_`` is ``max_length`` for words)."""
         check_is_fitted(self, "vocabulary_")
-        docs = _documents(X)
-        out = np.zeros((len(docs), self.width_), dtype=np.int64)
-        for row, doc in enumerate(docs):
-            ids = self.encode(doc, self.max_length)
+        rows = [self.encode(doc, self.max_length) for doc in _documents(X)]
+        # with character n-grams a text's ids number with its letters: pad to the longest text
+        width = (
+            self.width_ if getattr(self, "char_ngram_range", None) is None else max(map(len, rows), default=1)
+        )
+        out = np.zeros((len(rows), max(1, width)), dtype=np.int64)
+        for row, ids in enumerate(rows):
             out[row, : len(ids)] = ids
         return out
 
@@ -236,7 +268,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator):
         return tags
 
 
-def check_ngram_range(value, owner: str) -> tuple[int, int]:
+def check_ngram_range(value, owner: str, name: str = "ngram_range") -> tuple[int, int]:
     """``(min_n, max_n)`` with 1 <= min_n <= max_n, else scikit-learn's parameter error."""
     ok = (
         isinstance(value, tuple | list)
@@ -246,7 +278,7 @@ def check_ngram_range(value, owner: str) -> tuple[int, int]:
     )
     if not ok:
         raise ValueError(
-            f"The 'ngram_range' parameter of {owner} must be a tuple (min_n, max_n) of ints with "
+            f"The {name!r} parameter of {owner} must be a tuple (min_n, max_n) of ints with "
             f"1 <= min_n <= max_n, e.g. (1, 2) for words and word pairs. Got {value!r} instead."
         )
     return int(value[0]), int(value[1])

@@ -12,10 +12,15 @@ The network's settings for an unseen corpus (:func:`text_settings`; each can be 
   vectors weighted by sublinear TF-IDF, the vectors starting near zero. It reads the same evidence as
   the TF-IDF baseline and learns from a few hundred texts, where convolutional and recurrent encoders
   need tens of thousands (benchmarks/RESULTS.md);
+* ``char_ngram_range=(2, 5)`` when the median text has at most 100 tokens (messages, titles,
+  questions): the bag also reads the character n-grams inside each word, so the words a short text
+  has few of still count when it spells them new ("150ppm", a new number, "txt"). On the SMS
+  Spam Collection it raised spam F1 from 0.948 to 0.959 (mean of 5 splits; the split of seed 0: 0.920
+  to 0.951). Long texts keep words only: they hold words enough, and their ids would grow ~15x;
 * ``min_count=2``: n-grams seen once are left out, as the baseline's ``min_df=2`` leaves them out (on
   the resumes, keeping them cost both models 0.1-0.15 accuracy); ``max_tokens`` up to 200,000 n-grams;
 * ``max_length``: the 99th percentile of the training texts' length in tokens, at least 16 and at most
-  2,000 (and at most 20 million ids over the corpus);
+  2,000 (and at most 20 million ids over the corpus, character n-grams counted);
 * early stopping on a 10% validation part from 300 training texts (the best epoch's weights are kept);
 * ``batch_size`` 32 up to 20,000 texts, then 1/600 of them (at most 256), with the learning rate
   growing with the square root of the batch.
@@ -139,17 +144,36 @@ def split(texts, labels, test_size: float = 0.2, seed: int = 0) -> tuple:
 
 
 # -- the deep model and the baselines -------------------------------------------------------------------
+# texts whose median length is at most this many tokens are short (messages, titles, questions): their
+# bag also reads the character n-grams of _CHAR_NGRAMS inside each word
+_SHORT_TEXT_TOKENS = 100
+_CHAR_NGRAMS = (2, 5)
+
+
+def _char_grams_per_token(sample: list[list[str]]) -> float:
+    """The mean number of character n-grams of _CHAR_NGRAMS per token of the tokenised ``sample`` (each
+    word marked at both ends, as the vectorizer reads it)."""
+    low, high = _CHAR_NGRAMS
+    counts = [sum(max(0, len(t) + 3 - n) for n in range(low, high + 1)) for doc in sample for t in doc]
+    return float(np.mean(counts)) if counts else 0.0
+
+
 def text_settings(texts) -> dict:
     """The SequenceClassifier's parameters for a training corpus (see the module's docstring)."""
     n_texts = len(texts)
     step = max(1, n_texts // 2000)  # the lengths of up to 2,000 texts tell the percentile well enough
-    lengths = np.array([len(tokenize(str(t))) for t in texts[::step]])
+    sample = [tokenize(str(t)) for t in texts[::step]]
+    lengths = np.array([len(tokens) for tokens in sample])
     length = int(np.percentile(lengths, 99)) if len(lengths) else 16
-    max_length = int(np.clip(length, 16, min(2000, max(16, 20_000_000 // (2 * n_texts)))))
+    short = len(lengths) > 0 and np.median(lengths) <= _SHORT_TEXT_TOKENS
+    # ids per token: a word and a word pair, plus (short texts) the character n-grams of each word
+    per_token = 2 + (_char_grams_per_token(sample) if short else 0)
+    max_length = int(np.clip(length, 16, min(2000, max(16, 20_000_000 // int(per_token * n_texts)))))
     batch_size = 32 if n_texts <= 20_000 else int(min(256, n_texts // 600))
     return {
         "architecture": "bag",
         "ngram_range": (1, 2),
+        "char_ngram_range": _CHAR_NGRAMS if short else None,
         "min_count": 2,
         "max_tokens": 200_000,
         "max_length": max_length,
@@ -264,7 +288,7 @@ def mistakes(texts, y_true, proba, classes, limit: int = 20) -> pd.DataFrame:
 def token_saliency(clf, text: str, target=None) -> tuple[list[str], np.ndarray]:
     """The tokens the classifier reads and each one's gradient x input (summed over the embedding)
     towards ``target`` (default: the last class, the positive one of two): how much each token pushes
-    that class's logit up (+) or down (-)."""
+    that class's logit up (+) or down (-). A word's character n-grams count in the word's weight."""
     from ..audit.explain import input_gradients
 
     target = clf.classes_[-1] if target is None else target
@@ -272,7 +296,26 @@ def token_saliency(clf, text: str, target=None) -> tuple[list[str], np.ndarray]:
     embedded = clf._explain_inputs([text]).cpu().numpy()[0]  # (T, E)
     weights = (grads * embedded).sum(1)
     tokens = clf.tokens([text])[0]
-    return tokens, weights[: len(tokens)]
+    return _fold_char_grams(clf, text, tokens, weights[: len(tokens)])
+
+
+def _fold_char_grams(clf, text: str, tokens: list, weights: np.ndarray) -> tuple[list, np.ndarray]:
+    """With character n-grams, each word's weight plus those of its pieces, the pieces left out of the
+    list (a message of 20 words has ~300 of them); the word n-grams as they are."""
+    chars = clf.get_params().get("char_ngram_range")
+    low, high = tuple(clf.ngram_range)
+    if not chars or low != 1:
+        return tokens, weights
+    words = tokenize(text, lowercase=clf.lowercase)[: clf.max_length]
+    n_words = sum(max(0, len(words) - n + 1) for n in range(low, high + 1))  # words first, then pairs
+    pieces = [sum(max(0, len(w) + 3 - n) for n in range(chars[0], chars[1] + 1)) for w in words]
+    if len(tokens) != n_words + sum(pieces):  # not the vectorizer's layout: show every id as it is
+        return tokens, weights
+    folded = np.array(weights[:n_words], dtype=float)
+    ends = n_words + np.cumsum(pieces)
+    for j, (start, end) in enumerate(zip(ends - np.asarray(pieces), ends, strict=True)):
+        folded[j] += weights[start:end].sum()
+    return list(tokens[:n_words]), folded
 
 
 def add_saliency_figures(report, clf, texts, names, title: str, targets=None) -> None:
@@ -403,7 +446,9 @@ def run(source, config: FitConfig, report) -> Outcome:
 def _describe(clf) -> str:
     p = clf.get_params()
     return (
-        f"{p['architecture']}, n-grams {tuple(p['ngram_range'])}, a vocabulary of {clf.n_tokens_:,}, "
+        f"{p['architecture']}, n-grams {tuple(p['ngram_range'])}"
+        + (f", character n-grams {tuple(p['char_ngram_range'])}" if p.get("char_ngram_range") else "")
+        + f", a vocabulary of {clf.n_tokens_:,}, "
         f"the first {p['max_length']} tokens of each text, embedding {p['embedding_dim']}, "
         f"{clf.n_iter_} epochs"
         + (f" (best {clf.best_epoch_ + 1}, early stopping)" if clf.best_epoch_ is not None else "")

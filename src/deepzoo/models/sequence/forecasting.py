@@ -10,11 +10,15 @@ as JSON beside the network (the date format, the calendar, the scales of each in
     -> windows of ``n_timesteps`` rows -> LSTM -> the next change -> the next value.
 
 The network predicts the *change* from the last value (a log-ratio for a positive series), so that
-"no change" (persistence: tomorrow = today) is its zero. Before it is trusted, it is checked on the
-last ``fallback_fraction`` of the training windows, which it does not train on: when its forecasts there
-are not better than persistence's by two standard errors (a Diebold-Mariano test on squared errors),
-``uses_network_`` is False and the model forecasts persistence, and says so. Daily prices are close to
-a random walk; a network that finds nothing there should not add noise to the obvious forecast.
+"no change" (persistence: tomorrow = today) is its zero. The last value is the target's own, or that
+of a feature on the target's scale whose last value forecast the next target better on the training
+rows (the *anchor*: yesterday's Close for today's Open, which holds the overnight news); the network
+then learns the change from there, and "no change" is that column's last value. Before it is
+trusted, it is checked on the last ``fallback_fraction`` of the training windows, which it does not
+train on: when its forecasts there are not better than persistence's (the anchor's last value) by two
+standard errors (a Diebold-Mariano test on squared errors), ``uses_network_`` is False and the model
+forecasts persistence, and says so. Daily prices are close to a random walk; a network that finds
+nothing there should not add noise to the obvious forecast.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from ...engine.base import Interval, Options
 from ...engine.persistence import register
 from .recurrent import LSTMForecaster
 
-__all__ = ["SeriesForecaster", "min_training_rows", "window_length"]
+__all__ = ["SeriesForecaster", "choose_anchor", "min_training_rows", "window_length"]
 
 MIN_WINDOWS = 10
 """Training windows the network needs at the least."""
@@ -78,6 +82,41 @@ def min_training_rows(n_timesteps="auto", period: int | None = None) -> int:
     while window_length(period, n) + 1 + MIN_WINDOWS > n:
         n += 1
     return n
+
+
+def _anchor(encoding: dict) -> str:
+    """The column the predicted change starts from (models saved before anchors: the target)."""
+    return encoding.get("anchor", encoding["target"])
+
+
+def _anchored_changes(values: pd.DataFrame, encoding: dict) -> np.ndarray:
+    """The scaled change from each row's anchor value to the next row's target (n_rows - 1,); with
+    the target as its own anchor, :func:`~deepzoo.data.sequences.series_changes`."""
+    anchor = _anchor(encoding)
+    if anchor == encoding["target"]:
+        return series_changes(values, encoding)
+    y, a = (values[c].to_numpy(np.float64) for c in (encoding["target"], anchor))
+    z, w = (np.log(y), np.log(a)) if encoding["log"] else (y, a)
+    return (z[1:] - w[:-1]) / encoding["scale"]
+
+
+def choose_anchor(values: pd.DataFrame, encoding: dict) -> str:
+    """The column whose last value forecasts the next target with the smallest mean squared error on
+    the training ``values``: the target itself (persistence), or a feature on the target's scale (one
+    that :func:`~deepzoo.data.sequences.fit_series_encoding` gave a gap channel: yesterday's Close for
+    today's Open). A feature must beat the target's own persistence by 10% to be chosen, so that a
+    near tie keeps the plain reading."""
+    target = encoding["target"]
+    candidates = [c["column"] for c in encoding["channels"] if c["kind"] == "gap"]
+    if not candidates or len(values) < 3:
+        return target
+    errors = {}
+    for column in [target, *candidates]:
+        change = _anchored_changes(values, {**encoding, "anchor": column})
+        change = change[np.isfinite(change)]
+        errors[column] = float(np.mean(change**2)) if len(change) else np.inf
+    best = min(candidates, key=errors.get)
+    return best if errors[best] < 0.9 * errors[target] else target
 
 
 _CONSTRAINTS = {
@@ -124,7 +163,9 @@ class SeriesForecaster(LSTMForecaster):
         The season found in the training changes (None: none).
     n_timesteps_ : int
     encoding_ : dict
-        How rows become inputs (see :func:`deepzoo.data.sequences.fit_series_encoding`).
+        How rows become inputs (see :func:`deepzoo.data.sequences.fit_series_encoding`), and under
+        ``"anchor"`` the column whose last value the predicted change starts from (the target, or a
+        feature on its scale that forecast it better on the training rows: see :func:`choose_anchor`).
     uses_network_ : bool
         False when the fallback test chose persistence.
     skill_ : float
@@ -274,6 +315,9 @@ class SeriesForecaster(LSTMForecaster):
         encoding = fit_series_encoding(values, self.target, self.features)
         changes = series_changes(values, encoding)
         period = seasonal_period(changes, frequency["season"])
+        # the anchor is chosen on the rows before the fallback's held-back part, which judges it too
+        n_choose = n_rows - int(round(self.fallback_fraction * n_rows)) if self.fallback else n_rows
+        encoding["anchor"] = choose_anchor(values.iloc[:n_choose], encoding)
         if n_timesteps is None:
             n_timesteps = window_length(period, n_rows)
         needed = min_training_rows(self.n_timesteps, period)
@@ -289,7 +333,8 @@ class SeriesForecaster(LSTMForecaster):
         self.n_timesteps_ = n_timesteps
         self.encoding_ = encoding
         windows = windows_ending_at(series_channels(values, encoding), n_timesteps)[:-1]  # (n, T, C)
-        targets = changes[n_timesteps:].astype(np.float32)  # the change after each window's last row
+        # the change from each window's last anchor value to the next target
+        targets = _anchored_changes(values, encoding)[n_timesteps:].astype(np.float32)
         n_check = int(round(self.fallback_fraction * len(windows))) if self.fallback else 0
         if n_check < _FALLBACK_MIN_WINDOWS or len(windows) - n_check < MIN_WINDOWS:
             n_check = 0
@@ -299,7 +344,7 @@ class SeriesForecaster(LSTMForecaster):
         if n_check:
             predicted = LSTMForecaster.predict(self, windows[n_fit:]).astype(np.float64)
             actual = targets[n_fit:].astype(np.float64)
-            gain = actual**2 - (actual - predicted) ** 2  # persistence's squared error minus the network's
+            gain = actual**2 - (actual - predicted) ** 2  # the anchor's squared error minus the network's
             spread = gain.std(ddof=1)
             self.skill_ = float(gain.mean() / (spread / np.sqrt(len(gain)))) if spread > 0 else 0.0
             self.uses_network_ = bool(self.skill_ > 2.0)
@@ -327,7 +372,7 @@ class SeriesForecaster(LSTMForecaster):
             )
         windows = windows_ending_at(series_channels(kept, self.encoding_), T)
         change = LSTMForecaster.predict(self, windows) if self.uses_network_ else np.zeros(len(windows))
-        last = kept[self.target].to_numpy()[T:]
+        last = kept[_anchor(self.encoding_)].to_numpy()[T:]
         forecasts = series_levels(change, last, self.encoding_)
         ends = np.flatnonzero(~missing)[T:]  # sorted positions of each window's last row
         return values, order, ends, forecasts
@@ -376,12 +421,15 @@ class SeriesForecaster(LSTMForecaster):
 
     def windows(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The network's inputs for a table, for baselines on the same windows: ``(windows, changes,
-        last, ends)``, where ``windows[i]`` ends at sorted row ``ends[i]`` whose value is ``last[i]``,
-        and ``changes[i]`` is the scaled change to the next row (NaN after the last row)."""
+        last, ends)``, where ``windows[i]`` ends at sorted row ``ends[i]`` whose anchor value (the
+        target's, unless ``encoding_["anchor"]`` names another column) is ``last[i]``, and
+        ``changes[i]`` is the scaled change from there to the next row's target (NaN after the last
+        row)."""
         self._check_fitted()
         values, _ = self._values(X, self.date_format_)
         values = values[values[self.target].notna()]
         T = self.n_timesteps_
         windows = windows_ending_at(series_channels(values, self.encoding_), T)
-        changes = np.r_[series_changes(values, self.encoding_)[T:], np.nan]
-        return windows, changes, values[self.target].to_numpy()[T:], np.arange(T, len(values))
+        changes = np.r_[_anchored_changes(values, self.encoding_)[T:], np.nan]
+        last = values[_anchor(self.encoding_)].to_numpy()[T:]
+        return windows, changes, last, np.arange(T, len(values))

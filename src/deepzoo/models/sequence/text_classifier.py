@@ -136,6 +136,10 @@ default='bilstm'
         For 'bag' only: the vocabulary and each text's bag also hold the n-grams of these lengths
         (``(1, 2)``: words and word pairs, as ``TfidfVectorizer(ngram_range=(1, 2))``), which lets the
         bag read "not good".
+    char_ngram_range : tuple (min_n, max_n) or None, default=None
+        For 'bag' only: each text's bag also holds the character n-grams of these lengths inside its
+        words (``(2, 5)``, as ``TfidfVectorizer(analyzer='char_wb', ngram_range=(2, 5))``), so a word
+        never seen whole ("150ppm", a new phone number, a misspelling) still counts by its pieces.
     dropout, alpha, solver, learning_rate, batch_size, max_iter, tol, n_iter_no_change,
     early_stopping, validation_fraction, clip_grad_norm, warm_start, verbose, device, random_state,
     checkpoint, resume
@@ -173,6 +177,7 @@ default='bilstm'
         "lowercase": [bool],
         "min_count": [_POSITIVE_INT],
         "ngram_range": ["int_tuple"],
+        "char_ngram_range": ["int_tuple", None],
         "checkpoint": [str, "pathlike", None],
         "resume": [bool],
     }
@@ -198,6 +203,7 @@ default='bilstm'
         lowercase=True,
         min_count=1,
         ngram_range=(1, 1),
+        char_ngram_range=None,
         dropout=0.2,
         alpha=0.0,
         solver="adam",
@@ -226,6 +232,7 @@ default='bilstm'
         self.lowercase = lowercase
         self.min_count = min_count
         self.ngram_range = ngram_range
+        self.char_ngram_range = char_ngram_range
         self.dropout = dropout
         self.alpha = alpha
         self.solver = solver
@@ -259,6 +266,7 @@ default='bilstm'
             lowercase=self.lowercase,
             min_count=self.min_count,
             ngram_range=tuple(self.ngram_range),
+            char_ngram_range=getattr(self, "char_ngram_range", None),
         )
 
     def _texts_of(self, X, reset: bool):
@@ -362,6 +370,13 @@ default='bilstm'
                 f"ngram_range={tuple(self.ngram_range)} needs architecture='bag': the "
                 f"{self.architecture!r} encoder reads the word order itself. Use ngram_range=(1, 1)."
             )
+        if self.char_ngram_range is not None:
+            check_ngram_range(self.char_ngram_range, type(self).__name__, "char_ngram_range")
+            if self.architecture != "bag":
+                raise ValueError(
+                    f"char_ngram_range={tuple(self.char_ngram_range)} needs architecture='bag': the "
+                    f"{self.architecture!r} encoder reads words in order. Use char_ngram_range=None."
+                )
         continuing = self.warm_start and hasattr(self, "module_")
         if y is None:
             raise ValueError("SequenceClassifier requires y to be passed, but the target y is None.")
