@@ -251,7 +251,7 @@ def run(source, config: FitConfig, report) -> Outcome:
 
     frame, test_frame, schema = source.frame, source.test_frame, source.schema
     task, target = schema.task, schema.target
-    frame = usable_rows(frame, target, report, config.verbose)
+    frame = usable_rows(frame, target, report)
     X, y = frame[schema.features], frame[target]
     if test_frame is not None:
         test_frame = test_frame[test_frame[target].notna()]
@@ -329,9 +329,10 @@ def leaderboard_caption(n_train: int, n_test: int, n_columns: int, n_features: i
     )
 
 
-def usable_rows(frame: pd.DataFrame, target: str, report=None, verbose: bool = False) -> pd.DataFrame:
+def usable_rows(frame: pd.DataFrame, target: str, report=None) -> pd.DataFrame:
     """The rows with a target: refused when it is missing in more than half of them (a wrong --target,
-    or a column that is mostly empty), else the missing rows are dropped and counted in the report."""
+    or a column that is mostly empty), else the missing rows are dropped and counted in the report
+    (the schema's notes print the count)."""
     missing = int(frame[target].isna().sum())
     if missing * 2 > len(frame):
         raise ValueError(
@@ -343,12 +344,11 @@ def usable_rows(frame: pd.DataFrame, target: str, report=None, verbose: bool = F
             report,
             "Rows without a target",
             f"{missing:,} of {len(frame):,} rows have no {target!r} and were left out.",
-            verbose,
         )
     return frame[frame[target].notna()]
 
 
-def _say(report, heading: str, text: str, verbose: bool) -> None:
+def _say(report, heading: str, text: str, verbose: bool = False) -> None:
     """A decision about the rows: printed (when verbose), in the report, in config.json."""
     if report is not None:
         report.add_text(heading, text)
