@@ -18,9 +18,9 @@ RARE_ROWS = 3
 """A class with fewer rows than this is kept whole in the training part."""
 
 
-def holdout(y, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray, str | None]:
-    """Train and test positions (into ``y``) for class labels ``y``, and a note (None when there is
-    nothing to say) naming the classes kept out of the test part.
+def holdout(y, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray, bool, str | None]:
+    """Train and test positions (into ``y``) for class labels ``y``, whether the split is stratified,
+    and a note (None when there is nothing to say) naming the classes kept out of the test part.
 
     Without rare classes this is exactly ``train_test_split(range(n), test_size=test_size,
     random_state=seed, stratify=y)`` (plain when there are fewer test or training rows than classes),
@@ -29,9 +29,9 @@ def holdout(y, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray, str
     Examples
     --------
     >>> from deepzoo.data.splits import holdout
-    >>> train, test, note = holdout(["a"] * 10 + ["b"] * 10 + ["c"], 0.2, 0)
-    >>> sorted(set(len(p) for p in (train, test))), 20 in train
-    ([4, 17], True)
+    >>> train, test, stratified, note = holdout(["a"] * 10 + ["b"] * 10 + ["c"], 0.2, 0)
+    >>> sorted(set(len(p) for p in (train, test))), 20 in train, stratified
+    ([4, 17], True, True)
     >>> print(note.replace(": it is", ":\\nit is"))
     1 class has fewer than 3 rows (c: 1):
     it is kept in the training part, and the test scores cover the 2 classes the test part has.
@@ -57,7 +57,7 @@ def holdout(y, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray, str
     moved = test[unseen]
     train, test = np.concatenate([train, moved, positions[rare[codes]]]), test[~unseen]
     if not rare.any() and not len(moved):
-        return train, test, None
+        return train, test, stratify is not None, None
     kept = [f"{uniques[k]}: {counts[k]}" for k in np.flatnonzero(rare)]
     parts = []
     if kept:
@@ -76,5 +76,6 @@ def holdout(y, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray, str
     return (
         train,
         test,
+        stratify is not None,
         "; ".join(parts) + f", and the test scores cover the {n_scored} classes the test part has.",
     )

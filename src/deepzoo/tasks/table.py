@@ -129,7 +129,7 @@ def split(X: pd.DataFrame, y: pd.Series, task: str, config: FitConfig):
 
     if task != "classify":
         return (*train_test_split(X, y, test_size=config.test_size, random_state=config.seed), None)
-    train, test, note = holdout(y.to_numpy(), config.test_size, config.seed)
+    train, test, _, note = holdout(y.to_numpy(), config.test_size, config.seed)
     return X.iloc[train], X.iloc[test], y.iloc[train], y.iloc[test], note
 
 
