@@ -423,3 +423,26 @@ def test_target_missing_in_most_rows_is_refused_and_writes_no_model(tmp_path):
         deepzoo.fit(frame, target="y", out=out, settings=FAST)
     assert not (out / "model").exists()
     assert not [p for p in out.rglob("*") if p.name.startswith(".")]  # no half-written temporary file
+
+
+@pytest.mark.parametrize(
+    "content, target, match",
+    [
+        ("", "y", "the file is empty"),
+        ("a,b,y\n", "y", r"header \(a, b, y\) but no data rows"),
+        ("a,y\n1,1\n2,1\n3,1\n", "y", "has one value"),
+        ("a,y\n" + "".join(f"{i % 3},{i % 2 if i < 4 else ''}\n" for i in range(10)), "y", "6 of 10 rows"),
+        ("a,y\n1,1\n2,0\n3,1\n", "why", "--target 'why' is not a column of .*; columns: a, y"),
+    ],
+    ids=["empty", "header-only", "one-value", "mostly-missing", "no-such-column"],
+)
+def test_bad_input_raises_valueerror_and_writes_nothing_half(tmp_path, content, target, match):
+    path = tmp_path / "data.csv"
+    path.write_text(content)
+    out = tmp_path / "run"
+    with pytest.raises(ValueError, match=match):
+        deepzoo.fit(path, target=target, out=out, settings=FAST)
+    assert not (out / "model").exists() and not (out / "checkpoints").exists()
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert [p.name for p in written] == ["config.json"]  # what was asked, complete; no temporary file
+    json.loads((out / "config.json").read_text())

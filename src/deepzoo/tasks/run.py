@@ -83,7 +83,19 @@ def fit(
     Raises
     ------
     FileNotFoundError, ValueError
-        Each with one sentence that says what was wrong and what to do.
+        Each with one sentence that says what was wrong and what to do, raised before anything is
+        trained or saved: no file at the path; an empty file, or a header without rows ("Cannot read
+        ... as CSV: it is empty" / "... but no data rows"); a ``target`` that names no column ("did you
+        mean ...?"); a target with one value ("has one value"), missing in every row, or missing in
+        more than half the rows ("missing in N of M rows (more than half)"; a target missing in fewer
+        rows loses those rows, counted in the report).
+
+    Notes
+    -----
+    The model is saved to ``out/model`` as soon as it is scored, before any picture: a picture or
+    report section that fails becomes a note in the report (and a
+    :class:`deepzoo.report.SectionFailedWarning`), not a lost run. A class of fewer than 3 rows stays
+    in the training part (the test scores cover the classes the test part has; the report says so).
 
     Examples
     --------
@@ -263,6 +275,8 @@ def _show_outcome(outcome: Outcome) -> None:
         table.add_row(*[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row])
     console.print(table)
     console.print(outcome.verdict)
+    for failed in outcome.metrics.get("failed_sections", []):
+        console.print(f"[yellow]warning:[/] not in the report: {failed}")
     console.print(f"Report: {outcome.report}\nModel: {outcome.model_dir} (deepzoo serve / deepzoo predict)")
 
 

@@ -329,16 +329,22 @@ def leaderboard_caption(n_train: int, n_test: int, n_columns: int, n_features: i
     )
 
 
-def usable_rows(frame: pd.DataFrame, target: str, report=None) -> pd.DataFrame:
-    """The rows with a target: refused when it is missing in more than half of them (a wrong --target,
-    or a column that is mostly empty), else the missing rows are dropped and counted in the report
-    (the schema's notes print the count)."""
+def check_target_rows(frame: pd.DataFrame, target: str) -> None:
+    """Refuse a target missing in more than half the rows (a wrong --target, or a column that is mostly
+    empty): checked when the table is detected, before anything is written or trained."""
     missing = int(frame[target].isna().sum())
     if missing * 2 > len(frame):
         raise ValueError(
             f"The target {target!r} is missing in {missing:,} of {len(frame):,} rows (more than half): "
             "is it the right column? Pick another with --target, or fill the labels in."
         )
+
+
+def usable_rows(frame: pd.DataFrame, target: str, report=None) -> pd.DataFrame:
+    """The rows with a target (:func:`check_target_rows`); the rows without one are dropped and counted
+    in the report (the schema's notes print the count)."""
+    check_target_rows(frame, target)
+    missing = int(frame[target].isna().sum())
     if missing:
         _say(
             report,
@@ -485,6 +491,7 @@ def detect_table(probe: TableProbe) -> Source:
     schema = probe.schema
     if schema.target is None:
         raise ValueError(f"--task {probe.task} needs a target: pass --target COLUMN.")
+    check_target_rows(probe.frame, schema.target)
     return Source(
         schema.task, schema.task_reason, frame=probe.frame, test_frame=probe.test_frame, schema=schema
     )
