@@ -85,8 +85,8 @@ def fit(
     FileNotFoundError, ValueError
         Each with one sentence that says what was wrong and what to do, raised before anything is
         trained or saved: no file at the path; an empty file, or a header without rows ("Cannot read
-        ... as CSV: it is empty" / "... but no data rows"); a ``target`` that names no column ("did you
-        mean ...?"); a target with one value ("has one value"), missing in every row, or missing in
+        ...: the file is empty" / "... but no data rows"); a ``target`` that names no column ("is not
+        a column of ..."); a target with one value ("has one value"), missing in every row, or missing in
         more than half the rows ("missing in N of M rows (more than half)"; a target missing in fewer
         rows loses those rows, counted in the report).
 
