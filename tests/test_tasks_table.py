@@ -406,9 +406,12 @@ def test_baselines_are_capped_by_the_number_of_classes_and_the_width():
 
     caps, note = baseline_caps("classify", n_rows=1000, n_features=10, n_classes=2)
     assert caps == {"hgb_max_iter": 100, "logistic_max_iter": 2000} and note == ""
+    # 57 classes in 2,400 rows: HistGradientBoosting's 100 rounds take less than the MLP, no cap
+    assert baseline_caps("classify", n_rows=2400, n_features=30, n_classes=57)[0]["hgb_max_iter"] == 100
     caps, note = baseline_caps("classify", n_rows=20_000, n_features=300, n_classes=57)
     assert caps == {"hgb_max_iter": 17, "logistic_max_iter": 200}
     assert "HistGradientBoosting at most 17 rounds" in note and "LogisticRegression at most 200" in note
+    assert baseline_caps("regress", n_rows=1_000_000, n_features=10)[0]["hgb_max_iter"] == 100
     models = baselines("classify", [], 0, n_rows=20_000, n_features=300, n_classes=57)
     fitted_params = {key[1]: pipe[-1].get_params() for key, pipe in models.items()}
     assert fitted_params["hist_gradient_boosting"]["max_iter"] == 17
