@@ -125,7 +125,12 @@ def test_hyperparameter_error_is_one_line(tmp_path):
 
 
 # -- churn on the real data ------------------------------------------------------------------------
-def test_churn_quick_writes_report(shared_data_dir, tmp_path):
+def test_churn_quick_writes_report(shared_data_dir, tmp_path, monkeypatch):
+    from deepzoo.engine import persistence
+
+    saves = []
+    real_save = persistence.save
+    monkeypatch.setattr(persistence, "save", lambda *a, **k: saves.append(a[1]) or real_save(*a, **k))
     out = tmp_path / "churn"
     result = invoke(
         "run",
@@ -146,6 +151,10 @@ def test_churn_quick_writes_report(shared_data_dir, tmp_path):
     html = (out / "report.html").read_text()
     assert "data:image/png;base64" in html and "HistGradientBoosting" in html
     assert (out / "model" / "deepzoo.json").is_file()
+    # the weights are written once (by the road, before the pictures); the card then gains the extras
+    assert len(saves) == 1
+    card = (out / "model" / "MODEL_CARD.md").read_text()
+    assert "cv_accuracy_mean" in card and "Gender" in card and "Bank churn MLP" in card
 
 
 def test_churn_data_file_path_works(shared_data_dir, tmp_path):

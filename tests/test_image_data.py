@@ -70,3 +70,11 @@ def test_npz_without_telling_which_arrays(tmp_path):
     np.savez(path, first=np.zeros((4, 8, 8)), second=np.zeros((4, 8, 8)), y=np.arange(4))
     with pytest.raises(ValueError, match=r"Cannot tell which array of two.npz holds the images \(first"):
         image_data.load_npz(path)
+
+
+def test_a_class_of_one_image_stays_in_training():
+    X = np.zeros((41, 1, 8, 8), dtype=np.float32)
+    y = np.array([0, 1] * 20 + [2])
+    data = image_data.from_arrays(X, y, test_size=0.25, seed=0)
+    assert 2 in set(data.y_train) and set(data.y_test) == {0, 1}
+    assert "1 class has fewer than 3 rows (2: 1)" in data.split

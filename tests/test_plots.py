@@ -101,6 +101,14 @@ def test_plot_confusion_matrix_counts_and_display_names():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["stays", "leaves"]
 
 
+def test_plot_confusion_matrix_class_with_no_test_row():
+    # a class kept whole in training (too rare to test) has no true row and was never predicted: an
+    # empty row and column, not an error (it raised after minutes of training, issue 20)
+    ax = plots.plot_confusion_matrix(["a", "b", "b"], ["a", "b", "a"], labels=["a", "b", "rare"])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "rare"]
+    assert [t.get_text() for t in ax.texts] == ["1", "0", "0", "1", "1", "0", "0", "0", "0"]
+
+
 def test_plot_confusion_matrix_label_values_and_normalize():
     y_true = ["b", "a", "c", "a"]
     y_pred = ["b", "a", "a", "a"]

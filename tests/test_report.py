@@ -191,3 +191,35 @@ def test_write_index_links_every_report(tmp_path):
     assert 'href="breast_cancer/report.html"' in html and 'href="churn%20%3C2%3E/report.html"' in html
     assert "Is this tumour malignant?" in html and "0.972" in html and "3.5 s" in html
     assert "deepzoo tour" in html and "https://" not in html and "http://" not in html
+
+
+def test_a_failing_section_becomes_a_note_and_the_run_goes_on(tmp_path):
+    rep = RunReport(tmp_path, "A run")
+    with pytest.warns(report.SectionFailedWarning, match="The report's confusion matrix failed"):
+        with rep.section("confusion matrix"):
+            raise ValueError("labels do not match\nsecond line")
+    with rep.section("learning curves"):
+        rep.add_figure("learning_curves", plots.plot_loss({"loss": [0.7, 0.4]}))
+    assert rep.failed == [{"section": "confusion matrix", "error": "ValueError: labels do not match"}]
+    rep.write()
+    page = (tmp_path / "report.html").read_text()
+    assert "confusion matrix: not drawn" in page and "ValueError: labels do not match" in page
+    assert (tmp_path / "figures" / "learning_curves.png").is_file()
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["failed_sections"] == ["confusion matrix: ValueError: labels do not match"]
+
+
+def test_a_section_lets_an_interrupt_through(tmp_path):
+    rep = RunReport(tmp_path, "A run")
+    with pytest.raises(KeyboardInterrupt), rep.section("slow picture"):
+        raise KeyboardInterrupt
+    assert rep.failed == []
+
+
+def test_keep_hands_the_model_to_the_saver_at_once(tmp_path):
+    rep = RunReport(tmp_path, "A run")
+    rep.keep("model without a saver")  # nothing to do: a case study saves on its own
+    calls = []
+    rep.saver = lambda model, facts: calls.append((model, facts))
+    rep.keep("fitted", verdict="MLP wins")
+    assert calls == [("fitted", {"verdict": "MLP wins"})] and rep.kept == "fitted"

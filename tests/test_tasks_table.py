@@ -231,6 +231,12 @@ def test_time_limit_too_short_for_one_epoch(tmp_path):
         ("a,left\n1,1\n2,0\n3,1\n", ["--target", "lefty"], "Did you mean 'left'"),
         ("a,left\n1,1\n2,1\n3,1\n", ["--target", "left"], "has one value"),
         ("a,left\n1,\n2,\n3,\n", ["--target", "left"], "missing in every row"),
+        ("a,b,left\n", ["--target", "left"], "header (a, b, left) but no data rows"),
+        (
+            "a,left\n" + "".join(f"{i % 3},{i % 2 if i < 4 else ''}\n" for i in range(10)),
+            ["--target", "left"],
+            "missing in 6 of 10 rows (more than half)",
+        ),
         (
             "a,b\n" + "".join(f"{i % 5},name{i}\n" for i in range(50)),
             ["--target", "b"],
@@ -252,6 +258,8 @@ def test_time_limit_too_short_for_one_epoch(tmp_path):
         "bad-target",
         "one-class",
         "all-missing",
+        "header-only",
+        "mostly-missing",
         "id-target",
         "mixed",
         "unknown-task",
@@ -302,3 +310,137 @@ def test_torchrun_two_processes_write_one_run_folder(tmp_path):
     assert (out / "report.html").is_file() and (out / "model" / "deepzoo.json").is_file()
     assert json.loads((out / "metrics.json").read_text())["epochs"] == 8
     assert not [p for p in out.rglob("*") if ".tmp" in p.name]  # one writer: no stray temporary files
+
+
+# one small network, its weight decay given (no cross-validated choice): the road, not the model, is tested
+FAST = {"max_iter": 3, "n_members": 1, "alpha": 1e-4}
+
+
+def rare_class_frame(n=200, seed=0):
+    """Three classes set by two columns, plus a class of one row and one of two rows (too small to be
+    both learned and tested)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    y = np.where(X[:, 0] > 0, "a", np.where(X[:, 1] > 0, "b", "c")).astype(object)
+    y[:1], y[1:3] = "one", "two"
+    frame = pd.DataFrame(X, columns=["x0", "x1", "x2"])
+    frame["y"] = y
+    return frame
+
+
+def test_rare_classes_stay_in_training_and_the_run_finishes(tmp_path):
+    out = tmp_path / "run"
+    outcome = deepzoo.fit(rare_class_frame(), target="y", out=out, settings={"max_iter": 3})
+    X_train, X_test, y_train, y_test = outcome.split
+    assert set(y_train) == {"a", "b", "c", "one", "two"} and set(y_test) == {"a", "b", "c"}
+    assert list(outcome.model.classes_) == ["a", "b", "c", "one", "two"]
+    for key in ("accuracy", "macro_f1", "log_loss"):
+        assert np.isfinite(outcome.metrics[key]), key
+    # the split is said: in the report, and in config.json
+    page = (out / "report.html").read_text()
+    assert "2 classes have fewer than 3 rows (one: 1, two: 2)" in page
+    config = json.loads((out / "config.json").read_text())
+    assert any("kept in the training part" in n for n in config["decided"]["notes"])
+    assert (out / "figures" / "confusion_matrix.png").is_file()
+    loaded = deepzoo.load(out / "model")
+    np.testing.assert_array_equal(loaded.predict(X_test), outcome.model.predict(X_test))
+
+
+def test_a_failing_picture_is_a_note_and_the_model_was_saved_before_it(tmp_path, monkeypatch):
+    from deepzoo.report import SectionFailedWarning
+    from deepzoo.tasks import table
+
+    out = tmp_path / "run"
+    seen = {}
+
+    def broken(*args, **kwargs):
+        seen["model_saved"] = (out / "model" / "deepzoo.json").is_file()
+        raise ValueError("the plot broke")
+
+    monkeypatch.setattr(table.plots, "plot_confusion_matrix", broken)
+    with pytest.warns(SectionFailedWarning, match="confusion matrix failed"):
+        outcome = deepzoo.fit(rare_class_frame(), target="y", out=out, settings=FAST)
+    assert seen == {"model_saved": True}  # saved before any picture was drawn
+    page = (out / "report.html").read_text()
+    assert "confusion matrix: not drawn" in page and "ValueError: the plot broke" in page
+    assert not (out / "figures" / "confusion_matrix.png").exists()
+    assert (out / "figures" / "importance.png").is_file()  # the sections after it were still made
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["failed_sections"] == ["confusion matrix: ValueError: the plot broke"]
+    rows = outcome.split[1]
+    np.testing.assert_array_equal(
+        deepzoo.load(out / "model").predict_proba(rows), outcome.model.predict_proba(rows)
+    )
+
+
+def test_an_error_after_the_model_was_saved_keeps_the_model_and_writes_the_report(tmp_path, monkeypatch):
+    from deepzoo.tasks import table
+
+    def broken(*args, **kwargs):
+        raise KeyError("pictures")
+
+    monkeypatch.setattr(table, "add_pictures", broken)  # not inside a section: the run stops
+    out = tmp_path / "run"
+    with pytest.raises(KeyError, match="pictures"):
+        deepzoo.fit(rare_class_frame(), target="y", out=out, settings=FAST)
+    assert deepzoo.load(out / "model").predict(rare_class_frame().iloc[:5, :3]).shape == (5,)
+    page = (out / "report.html").read_text()
+    assert "The run stopped after the model was saved" in page and "Leaderboard" in page
+
+
+def test_leaderboard_says_every_model_reads_the_same_columns(tmp_path):
+    out = tmp_path / "run"
+    deepzoo.fit(messy_csv(tmp_path / "c.csv"), target="left", out=out, settings=FAST)
+    page = (out / "report.html").read_text()
+    # 300 rows, 20% held out; signup, plan, monthly and total are the features (id is an identifier)
+    assert "trained on the same 240 rows of the same 4 parsed columns, encoded by the same" in page
+
+
+def test_baselines_are_capped_by_the_number_of_classes_and_the_width():
+    from deepzoo.tasks.table import baseline_caps, baselines
+
+    caps, note = baseline_caps("classify", n_rows=1000, n_features=10, n_classes=2)
+    assert caps == {"hgb_max_iter": 100, "logistic_max_iter": 2000} and note == ""
+    # 57 classes in 2,400 rows: HistGradientBoosting's 100 rounds take less than the MLP, no cap
+    assert baseline_caps("classify", n_rows=2400, n_features=30, n_classes=57)[0]["hgb_max_iter"] == 100
+    caps, note = baseline_caps("classify", n_rows=20_000, n_features=300, n_classes=57)
+    assert caps == {"hgb_max_iter": 17, "logistic_max_iter": 200}
+    assert "HistGradientBoosting at most 17 rounds" in note and "LogisticRegression at most 200" in note
+    assert baseline_caps("regress", n_rows=1_000_000, n_features=10)[0]["hgb_max_iter"] == 100
+    models = baselines("classify", [], 0, n_rows=20_000, n_features=300, n_classes=57)
+    fitted_params = {key[1]: pipe[-1].get_params() for key, pipe in models.items()}
+    assert fitted_params["hist_gradient_boosting"]["max_iter"] == 17
+    assert fitted_params["logistic_regression"]["max_iter"] == 200
+
+
+def test_target_missing_in_most_rows_is_refused_and_writes_no_model(tmp_path):
+    frame = rare_class_frame()
+    frame.loc[frame.index[:120], "y"] = None
+    out = tmp_path / "run"
+    with pytest.raises(ValueError, match=r"The target 'y' is missing in 120 of 200 rows \(more than half\)"):
+        deepzoo.fit(frame, target="y", out=out, settings=FAST)
+    assert not (out / "model").exists()
+    assert not [p for p in out.rglob("*") if p.name.startswith(".")]  # no half-written temporary file
+
+
+@pytest.mark.parametrize(
+    "content, target, match",
+    [
+        ("", "y", "the file is empty"),
+        ("a,b,y\n", "y", r"header \(a, b, y\) but no data rows"),
+        ("a,y\n1,1\n2,1\n3,1\n", "y", "has one value"),
+        ("a,y\n" + "".join(f"{i % 3},{i % 2 if i < 4 else ''}\n" for i in range(10)), "y", "6 of 10 rows"),
+        ("a,y\n1,1\n2,0\n3,1\n", "why", "--target 'why' is not a column of .*; columns: a, y"),
+    ],
+    ids=["empty", "header-only", "one-value", "mostly-missing", "no-such-column"],
+)
+def test_bad_input_raises_valueerror_and_writes_nothing_half(tmp_path, content, target, match):
+    path = tmp_path / "data.csv"
+    path.write_text(content)
+    out = tmp_path / "run"
+    with pytest.raises(ValueError, match=match):
+        deepzoo.fit(path, target=target, out=out, settings=FAST)
+    assert not (out / "model").exists() and not (out / "checkpoints").exists()
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert [p.name for p in written] == ["config.json"]  # what was asked, complete; no temporary file
+    json.loads((out / "config.json").read_text())

@@ -176,6 +176,18 @@ def test_split_keeps_copies_of_a_text_on_one_side_and_stratifies():
     assert len(X_test) == 30 and sorted(np.bincount(y_test)) == [15, 15]
 
 
+def test_split_keeps_a_label_of_one_or_two_texts_in_training():
+    texts = [f"text {i}" for i in range(43)]
+    labels = np.array(["spam", "ham"] * 20 + ["rare", "scarce", "scarce"])
+    X_train, y_train, X_test, y_test = text.split(texts, labels, 0.25, seed=0)
+    assert {"rare", "scarce"} <= set(y_train) and set(y_test) == {"spam", "ham"}
+    # two copies of one text, labelled apart: the copy's label must not reach the test part alone
+    texts, labels = texts + ["text 0"], np.append(labels, "odd")
+    for seed in range(5):
+        X_train, y_train, X_test, y_test = text.split(texts, labels, 0.25, seed=seed)
+        assert set(y_test) <= set(y_train) and not set(X_train) & set(X_test)
+
+
 def test_settings_follow_the_corpus():
     small = text.text_settings(["a few words"] * 50)
     assert not small["early_stopping"] and small["max_length"] == 16

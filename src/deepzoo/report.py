@@ -18,6 +18,7 @@ does nothing but still returns what it would have returned.
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import dataclasses
 import datetime as _dt
@@ -29,7 +30,8 @@ import math
 import os
 import re
 import secrets
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePath
 from urllib.parse import quote
 
@@ -37,7 +39,7 @@ import numpy as np
 
 from .engine import distributed
 
-__all__ = ["RunReport", "html_page", "html_table", "write_file", "write_index"]
+__all__ = ["RunReport", "SectionFailedWarning", "html_page", "html_table", "write_file", "write_index"]
 
 FIGURE_DPI = 110
 MAX_TABLE_ROWS = 200  # rows shown in the page; the CSV always has them all
@@ -293,6 +295,7 @@ footer { margin-top: 28px; padding-top: 16px; border-top: 1px solid var(--line);
 .run .metric .value { font-size: 20px; }
 td.best { font-weight: 700; background: #dcfce7; }
 td.differs { background: #fef3c7; }
+.failed { border-color: #f59e0b; background: #fffbeb; }
 .badge { display: inline-block; background: #eef2ff; color: #3730a3; border-radius: 999px;
          padding: 1px 10px; font-size: 12px; font-weight: 600; margin-right: 6px; }
 """
@@ -308,6 +311,10 @@ def _page(title: str, body: str) -> str:
 
 
 # -- the run report ---------------------------------------------------------------------------------
+
+
+class SectionFailedWarning(RuntimeWarning):
+    """A picture or section of a report raised; the run went on and the page says what failed."""
 
 
 class RunReport:
@@ -334,6 +341,10 @@ class RunReport:
     Under torchrun only the main process (``distributed.is_main_process()``) writes; elsewhere every
     method is a no-op that returns the same value. Every file is written atomically.
 
+    What comes after training must not lose it: a task hands its fitted model to :meth:`keep` (the
+    caller's ``saver`` writes it at once) before it draws, and draws each picture inside
+    :meth:`section`, which turns an error into a note on the page and a warning.
+
     Examples
     --------
     >>> import tempfile
@@ -358,6 +369,12 @@ class RunReport:
         self._sections: list[dict] = []
         self._names: dict[str, set] = {"figure": set(), "table": set()}
         self._writer = distributed.is_main_process()
+        self.failed: list[dict] = []
+        """One ``{"section", "error"}`` per :meth:`section` that raised."""
+        self.saver: Callable | None = None
+        """``saver(model, facts)``: what :meth:`keep` calls (``deepzoo.fit`` saves to ``model/``)."""
+        self.kept = None
+        """The model last handed to :meth:`keep`."""
         if self._writer:
             try:
                 self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -390,6 +407,57 @@ class RunReport:
                 f"This report already has a {kind} named {name!r}; give each {kind} its own name."
             )
         self._names[kind].add(name)
+
+    @contextlib.contextmanager
+    def section(self, name: str):
+        """``with report.section("confusion matrix"): report.add_figure(...)``: an error inside the
+        block (not an interrupt) becomes a note on the page where the section would have been, an
+        entry of :attr:`failed` (and of ``metrics.json``'s ``failed_sections``) and a
+        :class:`SectionFailedWarning`; the run goes on.
+
+        Parameters
+        ----------
+        name : str
+            What the block draws or computes, as the note names it.
+
+        Examples
+        --------
+        >>> import tempfile, warnings
+        >>> from deepzoo.report import RunReport
+        >>> report = RunReport(tempfile.mkdtemp(), "A run")
+        >>> with warnings.catch_warnings(record=True), report.section("a picture"):
+        ...     raise ValueError("no data to draw")
+        >>> report.failed
+        [{'section': 'a picture', 'error': 'ValueError: no data to draw'}]
+        """
+        try:
+            yield
+        except Exception as exc:  # noqa: BLE001 -- any failure of a picture becomes a note, by design
+            lines = str(exc).strip().splitlines()
+            error = type(exc).__name__ + (f": {lines[0]}" if lines else "")
+            self.failed.append({"section": str(name), "error": error})
+            self.metrics["failed_sections"] = [f"{f['section']}: {f['error']}" for f in self.failed]
+            if self._writer:
+                self._sections.append({"kind": "failed", "heading": str(name), "body": error})
+            warnings.warn(
+                f"The report's {name} failed ({error}); the run went on without it.",
+                SectionFailedWarning,
+                stacklevel=3,
+            )
+
+    def keep(self, model, **facts) -> None:
+        """The model is trained: hand it to :attr:`saver` now (``deepzoo.fit`` writes ``model/``),
+        before any picture is drawn, so that nothing after training can lose it.
+
+        Parameters
+        ----------
+        model : fitted estimator or Pipeline
+        **facts
+            What the saver may put on the model card beside :attr:`metrics` (e.g. ``verdict``).
+        """
+        self.kept = model
+        if self.saver is not None:
+            self.saver(model, facts)
 
     def add_metrics(self, **metrics) -> dict:
         """Merge metrics into ``metrics.json`` (NumPy values become plain numbers).
@@ -554,6 +622,12 @@ class RunReport:
                 f"<h2>{html.escape(_humanize(section['name']))}</h2>{caption}{section['html']}</section>"
             )
         heading = html.escape(section["heading"])
+        if section["kind"] == "failed":
+            return (
+                f'<section class="card failed"><h2>{heading}: not drawn</h2><p>This part of the report '
+                f"failed and was left out; the model and the other results are unaffected.</p>"
+                f"<pre>{html.escape(section['body'])}</pre></section>"
+            )
         return f'<section class="card"><h2>{heading}</h2>{_paragraphs(section["body"])}</section>'
 
     def _html(self) -> str:

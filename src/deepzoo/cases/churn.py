@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.metrics import precision_score, recall_score, roc_auc_score
+from sklearn.metrics import precision_score, recall_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 
 from .. import plots
@@ -29,7 +29,7 @@ from ..audit import (
 )
 from ..data import churn as churn_data
 from ..engine import distributed
-from ..engine.persistence import save
+from ..engine.persistence import update_card
 from ..report import RunReport
 from ..tasks import table
 from ..tasks.base import FitConfig
@@ -241,28 +241,34 @@ def _report_responsible_use(report: RunReport, fairness, explained, proba_test, 
     )
 
 
-def _card(config: Config, metrics: dict, fairness) -> dict:
-    """What the saved model's MODEL_CARD.md says beyond what the model tells itself."""
+def _card(config: Config, metrics: dict | None = None, fairness=None) -> dict:
+    """What the saved model's MODEL_CARD.md says beyond what the model tells itself: given to the road,
+    which saves the model with it (without ``metrics``: the road's test figures), then rewritten with
+    the case's extras (cross-validation, precision and recall, fairness) once they are computed."""
     from ..data.registry import DATASETS
 
     dataset = DATASETS["churn"]
-    keys = ("accuracy", "roc_auc", "precision", "recall", "f1", "cv_accuracy_mean", "cv_accuracy_std")
-    return {
+    split = f"stratified split, seed {config.seed}"
+    if metrics is not None:
+        split = f"Trained on {metrics['n_train']} customers, tested on {metrics['n_test']} ({split})"
+    card = {
         "title": "Bank churn MLP (deepzoo churn case study)",
         "predicts": "The probability that a bank customer leaves (Exited = 1), from the 10 columns of "
         "Churn_Modelling.csv; predict gives 1 when it is at least 0.5.",
         "target": "Exited",
-        "data": f"{dataset.description} Source: {dataset.source}. Licence: {dataset.licence}. Trained on "
-        f"{metrics['n_train']} customers, tested on {metrics['n_test']} (stratified split, seed "
-        f"{config.seed}).",
-        "metrics": {f"test_{k}" if not k.startswith("cv") else k: metrics[k] for k in keys},
-        "fairness": fairness,
+        "data": f"{dataset.description} Source: {dataset.source}. Licence: {dataset.licence}. "
+        f"{split[:1].upper()}{split[1:]}.",
         "intended_use": "Teaching and demonstration: ranking customers for a retention offer, with a "
         "person deciding.",
         "limitations": "Trained on one bank's customers in three countries; scores differ by Geography and "
         "Gender (see Fairness), partly because churn rates differ. Not for decisions about individuals "
         "without human review; not calibrated for other banks or periods.",
     }
+    if metrics is not None:
+        keys = ("accuracy", "roc_auc", "precision", "recall", "f1", "cv_accuracy_mean", "cv_accuracy_std")
+        card["metrics"] = {f"test_{k}" if not k.startswith("cv") else k: metrics[k] for k in keys}
+        card["fairness"] = fairness
+    return card
 
 
 def run(config: Config, out_dir) -> dict:
@@ -278,6 +284,7 @@ def run(config: Config, out_dir) -> dict:
     # the table task: the MLP beside the baselines on one split -> leaderboard, pictures, saved model
     fit_config = road_config(config, out_dir)
     report.config["fit"] = fit_config.to_dict()
+    # saved once, by the road, with the case's card (rewritten below with the extras' figures)
     outcome = fit_into(
         report,
         frame,
@@ -285,20 +292,18 @@ def run(config: Config, out_dir) -> dict:
         description="Deep Learning A-Z's ANN case study on Churn_Modelling.csv (10,000 customers, 20% "
         "leave): the course's network (two hidden layers, batch normalisation, dropout) on deepzoo "
         "fit's road.",
+        card=_card(config),
     )
     model, metrics = outcome.model, outcome.metrics
-    # the same split as the task's, for the course's extras
-    rows = frame[frame[churn_data.TARGET].notna()]
-    X, y = rows[outcome.schema.features], rows[churn_data.TARGET]
-    X_train, X_test, y_train, y_test = table.split(X, y, "classify", fit_config)
+    # the task's own split, for the course's extras
+    X_train, X_test, y_train, y_test = outcome.split
     y_train, y_test = y_train.to_numpy(), y_test.to_numpy()
     proba_test = model.predict_proba(X_test)[:, 1]
-    assert np.isclose(roc_auc_score(y_test, proba_test), metrics["roc_auc"]), "not the task's test rows"
     pred_test = (proba_test >= 0.5).astype(int)
     extras = {
         "precision": precision_score(y_test, pred_test, zero_division=0),
         "recall": recall_score(y_test, pred_test),
-        "churn_rate": float(np.mean(y)),
+        "churn_rate": float(np.mean(np.concatenate([y_train, y_test]))),
     }
     # evaluate: cross-validation and the course's "parameter tuning" on the training part
     folds = StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.seed)
@@ -369,7 +374,7 @@ def run(config: Config, out_dir) -> dict:
             "grid_search", grid_table.round(4), "Parameter tuning, 3-fold CV on the training part."
         )
     report.add_table("new_customers", answers.round(4), "Will this customer leave?")
-    if distributed.is_main_process():  # the task saved the model; saved again with the case's card
-        save(model, out_dir / "model", card=_card(config, metrics, fairness))
+    if distributed.is_main_process():  # the road saved the weights; the card gains the extras
+        update_card(model, out_dir / "model", card=_card(config, metrics, fairness))
     report.write()
     return metrics

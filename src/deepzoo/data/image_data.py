@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import images as image_io
+from .splits import holdout
 
 __all__ = [
     "ImageData",
@@ -86,16 +87,15 @@ class ImageData:
 
 
 def _split(y: np.ndarray, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
-    """Train and test indices: stratified when every class has two images or more."""
-    from sklearn.model_selection import train_test_split
-
-    counts = np.unique(y, return_counts=True)[1]
-    stratify = y if counts.min() >= 2 and round(test_size * len(y)) >= len(counts) else None
-    train, test = train_test_split(
-        np.arange(len(y)), test_size=test_size, random_state=seed, stratify=stratify
+    """Train and test indices: stratified, a class of fewer than 3 images kept in training
+    (:func:`deepzoo.data.splits.holdout`), and how the split was made."""
+    train, test, stratified, note = holdout(y, test_size, seed)
+    how = "stratified " if stratified else ""
+    return (
+        train,
+        test,
+        f"a {how}{test_size:.0%} test split drawn with seed {seed}" + (f"; {note}" if note else ""),
     )
-    how = "stratified " if stratify is not None else ""
-    return train, test, f"a {how}{test_size:.0%} test split drawn with seed {seed}"
 
 
 def _labels(y, n: int, what: str) -> np.ndarray:

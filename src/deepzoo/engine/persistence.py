@@ -32,7 +32,7 @@ from sklearn.pipeline import Pipeline
 
 from .device import resolve_device
 
-__all__ = ["load", "register", "save"]
+__all__ = ["load", "register", "save", "update_card"]
 
 FORMAT_VERSION = 1
 _REGISTRY: dict[str, type] = {}
@@ -184,9 +184,22 @@ def _fill_pipeline(pipeline: Pipeline, folder: Path) -> None:
     (folder / "deepzoo.json").write_text(json.dumps(doc, indent=1))
 
 
+def _write_card(estimator, folder: Path, card: dict | None, checksums: dict, write) -> None:
+    """card.json and MODEL_CARD.md of ``estimator`` with ``card``'s fields, through ``write(path, text)``."""
+    from .model_card import card_data, model_card_markdown
+
+    data = card_data(estimator, card, checksums)
+    write(folder / "card.json", json.dumps(data, indent=1))
+    text = model_card_markdown(data)
+    own = getattr(estimator, "_model_card", None)  # an estimator may add its own details
+    if own is not None:
+        text += "\n## Details from the estimator\n\n" + own()
+    write(folder / "MODEL_CARD.md", text)
+
+
 def _add_card(estimator, folder: Path, card: dict | None) -> None:
     """Record the sha256 of every weights file in deepzoo.json; write MODEL_CARD.md and card.json."""
-    from .model_card import card_data, file_sha256, model_card_markdown
+    from .model_card import file_sha256
 
     # the weights, and the JSON state of steps without weights (a TableEncoder's medians and categories)
     files = sorted(
@@ -196,16 +209,51 @@ def _add_card(estimator, folder: Path, card: dict | None) -> None:
         and (p.suffix in (".safetensors", ".skops") or (p.name == "deepzoo.json" and p.parent != folder))
     )
     checksums = {p.relative_to(folder).as_posix(): file_sha256(p) for p in files}
-    data = card_data(estimator, card, checksums)
     doc = json.loads((folder / "deepzoo.json").read_text())
     doc["checksums"] = checksums
     (folder / "deepzoo.json").write_text(json.dumps(doc, indent=1))
-    (folder / "card.json").write_text(json.dumps(data, indent=1))
-    text = model_card_markdown(data)
-    own = getattr(estimator, "_model_card", None)  # an estimator may add its own details
-    if own is not None:
-        text += "\n## Details from the estimator\n\n" + own()
-    (folder / "MODEL_CARD.md").write_text(text)
+    _write_card(estimator, folder, card, checksums, lambda path, text: path.write_text(text))
+
+
+def update_card(estimator, path, *, card: dict) -> Path:
+    """Rewrite the model card of the model ``estimator`` saved in ``path`` (e.g. with figures computed
+    after it was saved: cross-validation, fairness), leaving its weights untouched. Each file is
+    written to a temporary name and renamed.
+
+    Parameters
+    ----------
+    estimator : the fitted estimator or Pipeline that :func:`save` wrote to ``path``
+    path : str or Path
+    card : dict
+        The card's fields, as for :func:`save`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sklearn.datasets import make_classification
+    >>> from deepzoo import MLPClassifier, save
+    >>> from deepzoo.engine.persistence import update_card
+    >>> X, y = make_classification(60, 3, n_informative=2, n_redundant=0, random_state=0)
+    >>> clf = MLPClassifier((4,), max_iter=5, random_state=0).fit(X, y)
+    >>> folder = save(clf, pathlib.Path(tempfile.mkdtemp()) / "m", card={"predicts": "y"})
+    >>> folder = update_card(clf, folder, card={"metrics": {"cv_accuracy": 0.9}})
+    >>> "cv_accuracy" in (folder / "MODEL_CARD.md").read_text()
+    True
+    """
+    folder = Path(path)
+    doc = _read_doc(folder)
+    checksums = doc.get("checksums", {})
+
+    def write(target: Path, text: str) -> None:
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(text)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    _write_card(estimator, folder, card, checksums, write)
+    return folder
 
 
 def save(estimator, path, *, card: dict | None = None) -> Path:

@@ -225,8 +225,9 @@ def _confusion_labels(y_true, y_pred, labels):
         return None, [str(v) for v in present]
     labels = list(labels)
     present_set = set(present.tolist())
-    if all(label in present_set for label in labels):
-        # scikit-learn's meaning: the class values themselves, which orders or selects them
+    if all(label in present_set for label in labels) or present_set <= set(labels):
+        # scikit-learn's meaning: the class values themselves, which orders or selects them; a class
+        # with no test row and no prediction (kept whole in training) is an empty row and column
         return labels, [str(v) for v in labels]
     if len(labels) == len(present):
         # display names of the sorted classes, e.g. ["stays", "leaves"] for 0 and 1

@@ -249,6 +249,9 @@ class Outcome:
     verdict: str = ""
     predictor: Callable | None = field(default=None, repr=False)
     """``predictor(model, data)``: the task kind's predict (set by :func:`deepzoo.fit`)."""
+    split: tuple | None = field(default=None, repr=False)
+    """(X_train, X_test, y_train, y_test) the leaderboard was scored on (tables), for a case study's
+    extras on the same rows."""
 
     @property
     def report(self) -> Path:
@@ -294,7 +297,9 @@ def classification_scores(y_true, proba: np.ndarray, classes) -> dict:
         scores["f1"] = float(f1_score(positive, pred == classes[1], zero_division=0))
         scores["pr_auc"] = float(average_precision_score(positive, proba[:, 1])) if both else float("nan")
     else:
-        scores["macro_f1"] = float(f1_score(y_true, pred, average="macro", zero_division=0))
+        # over the classes the test part has: a class kept whole in training has no test row to score
+        present = np.unique(y_true)
+        scores["macro_f1"] = float(f1_score(y_true, pred, labels=present, average="macro", zero_division=0))
         clipped = np.clip(proba, 1e-15, 1)
         scores["log_loss"] = float(log_loss(y_true, clipped / clipped.sum(1, keepdims=True), labels=classes))
     return scores

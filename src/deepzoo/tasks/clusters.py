@@ -227,7 +227,9 @@ def run(source, config: FitConfig, report) -> Outcome:
         "The autoencoder that scores anomalies, rebuilding the held-out rows (encoded features) beside PCA "
         f"with as many components and the mean row: {rebuilding.verdict()}",
     )
-    _pictures(report, som, autoencoder, encoder, X_test, test, som_score, ae_score, agreement)
+    report.keep(model, verdict=board.verdict())  # saved (by deepzoo fit) before anything is drawn
+    with report.section("pictures"):
+        _pictures(report, som, autoencoder, encoder, X_test, test, som_score, ae_score, agreement)
     return Outcome("cluster", model, report.metrics, board.frame(), report.out_dir, schema, board.verdict())
 
 

@@ -359,7 +359,9 @@ def fit_and_report(
     if titles is not None:
         top = with_titles(top, titles)
     label = "item" if titles is None else "title"
-    add_pictures(report, model, train, test, predictions, user=user, top=top, label=label)
+    report.keep(model, verdict=board.verdict())  # saved (by deepzoo fit) before anything is drawn
+    with report.section("pictures"):
+        add_pictures(report, model, train, test, predictions, user=user, top=top, label=label)
     return Outcome("recommend", model, report.metrics, board.frame(), report.out_dir, None, board.verdict())
 
 

@@ -85,7 +85,19 @@ def fit(
     Raises
     ------
     FileNotFoundError, ValueError
-        Each with one sentence that says what was wrong and what to do.
+        Each with one sentence that says what was wrong and what to do, raised before anything is
+        trained or saved: no file at the path; an empty file, or a header without rows ("Cannot read
+        ...: the file is empty" / "... but no data rows"); a ``target`` that names no column ("is not
+        a column of ..."); a target with one value ("has one value"), missing in every row, or missing in
+        more than half the rows ("missing in N of M rows (more than half)"; a target missing in fewer
+        rows loses those rows, counted in the report).
+
+    Notes
+    -----
+    The model is saved to ``out/model`` as soon as it is scored, before any picture: a picture or
+    report section that fails becomes a note in the report (and a
+    :class:`deepzoo.report.SectionFailedWarning`), not a lost run. A class of fewer than 3 rows stays
+    in the training part (the test scores cover the classes the test part has; the report says so).
 
     Examples
     --------
@@ -139,14 +151,24 @@ def fit(
 
 
 def fit_into(
-    report, data, config: FitConfig, target_values=None, *, description: str | None = None
+    report,
+    data,
+    config: FitConfig,
+    target_values=None,
+    *,
+    description: str | None = None,
+    card: dict | None = None,
 ) -> Outcome:
     """The road of :func:`fit` into a report the caller made and writes (a case study adds its own
     sections before and after): detect the task -> the task module fits the deep model beside its
-    baselines, adds the leaderboard and pictures -> the model saved in ``config.out``/model.
+    baselines and adds the leaderboard -> the model saved in ``config.out``/model at once -> the
+    task's pictures (each one that fails becomes a note in the report, not a lost run).
 
     ``report`` is a :class:`deepzoo.report.RunReport` for ``config.out``; its config gains the
-    decisions (``decided``) and, unless the caller gave one, the description of the road.
+    decisions (``decided``) and, unless the caller gave one, the description of the road. ``card``:
+    model card fields of the caller's (a case study's title, intended use...) over the road's, so
+    that the model is saved once. If the run fails after the model was saved, the report is written
+    with a note before the error goes on.
     """
     source = detect(data, config, target_values)
     if config.verbose and distributed.is_main_process():
@@ -163,11 +185,34 @@ def fit_into(
     if source.schema is not None:
         report.add_table("schema", source.schema.to_frame(), "What each column was taken to be, and why.")
     kind = kind_of_task(source.task)
-    outcome = dataclasses.replace(kind.run(source, config, report), predictor=predict_frame)
-    if distributed.is_main_process():  # saved before the report is written: a failing page loses no model
-        from ..engine.persistence import save
+    saved = []
 
-        save(outcome.model, Path(config.out) / "model", card=_card(outcome, source, data, kind))
+    def save_model(model, facts: dict) -> None:
+        """Saved as soon as the task has scored it, before the pictures: a failing one loses nothing."""
+        if distributed.is_main_process():
+            from ..engine.persistence import save
+
+            road_card = _card(report.metrics, facts.get("verdict"), source, data, kind)
+            save(model, Path(config.out) / "model", card={**road_card, **(card or {})})
+        saved.append(model)
+
+    report.saver = save_model
+    try:
+        outcome = dataclasses.replace(kind.run(source, config, report), predictor=predict_frame)
+    except Exception as exc:
+        if not saved:
+            raise
+        report.add_text(
+            "The run stopped after the model was saved",
+            f"{type(exc).__name__}: {exc}\n\nThe model in {Path(config.out) / 'model'} is complete; "
+            "the sections above were made before the error.",
+        )
+        report.write()
+        raise
+    finally:
+        report.saver = None
+    if not saved or saved[-1] is not outcome.model:  # a task that saves at its end
+        save_model(outcome.model, {"verdict": outcome.verdict})
     return outcome
 
 
@@ -239,15 +284,13 @@ def _show_outcome(outcome: Outcome) -> None:
         table.add_row(*[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row])
     console.print(table)
     console.print(outcome.verdict)
+    for failed in outcome.metrics.get("failed_sections", []):
+        console.print(f"[yellow]warning:[/] not in the report: {failed}")
     console.print(f"Report: {outcome.report}\nModel: {outcome.model_dir} (deepzoo serve / deepzoo predict)")
 
 
-def _card(outcome: Outcome, source: Source, data, kind) -> dict:
-    keep = {
-        k: v
-        for k, v in outcome.metrics.items()
-        if not k.startswith("baseline_") and isinstance(v, (int, float))
-    }
+def _card(metrics: dict, verdict: str | None, source: Source, data, kind) -> dict:
+    keep = {k: v for k, v in metrics.items() if not k.startswith("baseline_") and isinstance(v, (int, float))}
     return {
         "title": f"deepzoo fit: {source.task} on {_name(data)}",
         "task_kind": kind.name,
@@ -258,5 +301,5 @@ def _card(outcome: Outcome, source: Source, data, kind) -> dict:
         "metrics": keep,
         "intended_use": "A model trained by deepzoo fit with default settings; check the report's "
         "leaderboard before relying on it.",
-        "limitations": "Trained and tested on one split of one dataset; " + (outcome.verdict or ""),
+        "limitations": "Trained and tested on one split of one dataset; " + (verdict or ""),
     }

@@ -249,7 +249,11 @@ def run(source, config, report) -> Outcome:
     # pictures
     names = [image.name for image, _ in test_pairs]
     per_image_iou = results[name]["per_image_iou"]
-    add_pictures(report, seg, test_images, test_masks, predicted, per_image_iou, names, background=classes[0])
+    report.keep(seg, verdict=board.verdict())  # saved (by deepzoo fit) before anything is drawn
+    with report.section("pictures"):
+        add_pictures(
+            report, seg, test_images, test_masks, predicted, per_image_iou, names, background=classes[0]
+        )
     return Outcome("segment", seg, report.metrics, board.frame(), report.out_dir, verdict=board.verdict())
 
 

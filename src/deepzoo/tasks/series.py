@@ -398,7 +398,9 @@ def fit_and_report(
         else f"It beat {zero} on the held-back training windows and is used."
     )
     report.add_text("Fallback", fallback + (" Notes: " + "; ".join(notes) + "." if notes else ""))
-    add_pictures(report, model, evaluation, title=title)
+    report.keep(model, verdict=board.verdict())  # saved (by deepzoo fit) before anything is drawn
+    with report.section("pictures"):
+        add_pictures(report, model, evaluation, title=title)
     return Outcome("forecast", model, report.metrics, board.frame(), report.out_dir, verdict=board.verdict())
 
 

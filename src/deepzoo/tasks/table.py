@@ -27,6 +27,7 @@ from sklearn.pipeline import Pipeline
 from .. import plots
 from ..data.encoder import TableEncoder
 from ..data.schema import Schema
+from ..data.splits import holdout
 from ..engine import distributed
 from ..models.mlp import MLPClassifier, MLPRegressor
 from .base import (
@@ -90,8 +91,12 @@ def choose_alpha(report, model: Pipeline, X_train, y_train, task: str, seed: int
         binary = len(np.unique(y_train)) == 2
         scoring = "roc_auc" if binary else "neg_log_loss"
         folds = StratifiedKFold(3, shuffle=True, random_state=seed)
-        if pd.Series(y_train).value_counts().min() < 3:
-            folds = KFold(3, shuffle=True, random_state=seed)
+        # a class of 1-2 rows cannot be in every fold's training part (its log-loss would be NaN): the
+        # choice is made on the other classes' rows
+        counts = pd.Series(y_train).value_counts()
+        common = np.isin(y_train, counts.index[counts >= 3])
+        if not common.all():
+            X_train, y_train = X_train[common], y_train[common]
     else:
         scoring, folds = "neg_root_mean_squared_error", KFold(3, shuffle=True, random_state=seed)
     probe = clone(model).set_params(mlp__checkpoint=None, mlp__resume=False, mlp__verbose=False)
@@ -117,25 +122,70 @@ def choose_alpha(report, model: Pipeline, X_train, y_train, task: str, seed: int
 
 
 def split(X: pd.DataFrame, y: pd.Series, task: str, config: FitConfig):
-    """Train and test parts: stratified for classes (plain when a class is too small for it)."""
+    """Train and test parts and a note (None when there is nothing to say): classes split stratified,
+    a class of fewer than 3 rows kept whole in the training part (:func:`deepzoo.data.splits.holdout`);
+    numbers split plainly."""
     from sklearn.model_selection import train_test_split
 
-    stratify = y if task == "classify" and y.value_counts().min() >= 2 else None
-    return train_test_split(X, y, test_size=config.test_size, random_state=config.seed, stratify=stratify)
+    if task != "classify":
+        return (*train_test_split(X, y, test_size=config.test_size, random_state=config.seed), None)
+    train, test, _, note = holdout(y.to_numpy(), config.test_size, config.seed)
+    return X.iloc[train], X.iloc[test], y.iloc[train], y.iloc[test], note
 
 
-def baselines(task: str, steps: list, seed: int) -> dict:
+# HistGradientBoosting grows one tree per class and round: with many classes its rounds are cut so that
+# rows x classes x rounds stays under this budget. Measured on a shared 2-core CPU, one thread: 2,400
+# rows x 57 classes x 100 rounds (13.7 million) took 12.8 s, the MLP's default fit 26 s; a 57-class
+# table of 13,000 rows ran over 10 minutes uncapped. Capping further costs accuracy (17 rounds: 0.375
+# against 0.498 for 100), so the budget only binds where the time would.
+HGB_ROW_TREES = 20_000_000
+# LogisticRegression's lbfgs iterations when the encoded training part has more cells than LOGISTIC_CELLS
+# (it converges in far fewer on wide data, and 2,000 on a wide table can outlast the deep model)
+LOGISTIC_CELLS = 5_000_000
+LOGISTIC_WIDE_MAX_ITER = 200
+
+
+def baseline_caps(task: str, n_rows: int = 0, n_features: int = 0, n_classes: int = 2) -> tuple[dict, str]:
+    """The baselines' budgets sized to the data, so that none outlasts the deep model's fit, and the
+    sentence the report prints about them: ``({"hgb_max_iter": .., "logistic_max_iter": ..}, note)``."""
+    hgb_max_iter = 100
+    if task == "classify" and n_classes > 2 and n_rows:
+        hgb_max_iter = int(min(100, max(10, HGB_ROW_TREES // (n_rows * n_classes))))
+    wide = n_rows * n_features > LOGISTIC_CELLS
+    logistic_max_iter = LOGISTIC_WIDE_MAX_ITER if wide else 2000
+    notes = []
+    if hgb_max_iter < 100:
+        notes.append(
+            f"HistGradientBoosting at most {hgb_max_iter} rounds (one tree per class and round: "
+            f"{n_rows:,} rows x {n_classes} classes)"
+        )
+    if task == "classify" and wide:
+        notes.append(
+            f"LogisticRegression at most {logistic_max_iter} iterations ({n_rows:,} rows x {n_features:,} "
+            "encoded features)"
+        )
+    note = "Baselines sized to the data: " + "; ".join(notes) + "." if notes else ""
+    return {"hgb_max_iter": hgb_max_iter, "logistic_max_iter": logistic_max_iter}, note
+
+
+def baselines(
+    task: str, steps: list, seed: int, *, n_rows: int = 0, n_features: int = 0, n_classes: int = 2
+) -> dict:
     """(display name, key, role) -> an unfitted Pipeline of ``steps`` (the deep model's own
-    preprocessing, cloned) and a classical or trivial model: everyone sees the same features."""
+    preprocessing, cloned) and a classical or trivial model: everyone sees the same features. The
+    sizes cap the budgets of the slow ones (:func:`baseline_caps`)."""
     from sklearn.dummy import DummyClassifier, DummyRegressor
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.linear_model import LogisticRegression, RidgeCV
 
+    caps, _ = baseline_caps(task, n_rows, n_features, n_classes)
     if task == "classify":
         models = {
-            ("LogisticRegression", "logistic_regression", "baseline"): LogisticRegression(max_iter=2000),
+            ("LogisticRegression", "logistic_regression", "baseline"): LogisticRegression(
+                max_iter=caps["logistic_max_iter"]
+            ),
             ("HistGradientBoosting", "hist_gradient_boosting", "baseline"): HistGradientBoostingClassifier(
-                random_state=seed
+                max_iter=caps["hgb_max_iter"], random_state=seed
             ),
             ("majority class", "majority", "trivial"): DummyClassifier(strategy="prior"),
         }
@@ -143,7 +193,7 @@ def baselines(task: str, steps: list, seed: int) -> dict:
         models = {
             ("Ridge", "ridge", "baseline"): RidgeCV(alphas=np.logspace(-3, 3, 13)),
             ("HistGradientBoosting", "hist_gradient_boosting", "baseline"): HistGradientBoostingRegressor(
-                random_state=seed
+                max_iter=caps["hgb_max_iter"], random_state=seed
             ),
             ("mean", "mean", "trivial"): DummyRegressor(strategy="mean"),
         }
@@ -198,20 +248,31 @@ def compare_named(
 
 
 def run(source, config: FitConfig, report) -> Outcome:
-    """Fit the table task on ``source.frame`` (scored on ``source.test_frame`` when the data bring one)."""
+    """Fit the table task on ``source.frame`` (scored on ``source.test_frame`` when the data bring one):
+    fit and score beside the baselines -> the model handed to ``report.keep`` (saved) -> pictures,
+    importance and fairness, each of which may fail into a note."""
     from ..engine.training import time_limit
 
     frame, test_frame, schema = source.frame, source.test_frame, source.schema
     task, target = schema.task, schema.target
-    frame = frame[frame[target].notna()]
+    frame = usable_rows(frame, target, report)
     X, y = frame[schema.features], frame[target]
     if test_frame is not None:
         test_frame = test_frame[test_frame[target].notna()]
         X_train, y_train, X_test, y_test = X, y, test_frame[schema.features], test_frame[target]
         if task == "classify":
             y_test = _align_labels(y_test, y_train)
+        note = None
     else:
-        X_train, X_test, y_train, y_test = split(X, y, task, config)
+        X_train, X_test, y_train, y_test, note = split(X, y, task, config)
+    if note:
+        _say(report, "Classes too small to test", note, config.verbose)
+    if config.group and task == "classify":  # checked before training: a typo must not cost a fit
+        missing = [c for c in config.group if c not in frame.columns]
+        if missing:
+            raise ValueError(
+                f"--group {missing[0]!r} is not a column of the data; columns: {', '.join(frame.columns)}."
+            )
     y_train_values = y_train.to_numpy()
     if task == "regress":
         y_train_values = y_train_values.astype(float)
@@ -232,23 +293,80 @@ def run(source, config: FitConfig, report) -> Outcome:
         model.fit(X_train, y_train_values)
     mlp.set_params(checkpoint=None, resume=False)
     classes = mlp.classes_ if task == "classify" else None
-    others = baselines(task, [("encode", encoder)], config.seed)
+    n_features = int(encoder.n_features_out_)
+    sizes = dict(n_rows=len(X_train), n_features=n_features, n_classes=0 if classes is None else len(classes))
+    others = baselines(task, [("encode", encoder)], config.seed, **sizes)
     board, outputs = compare(task, model, seconds(), others, X_train, y_train_values, X_test, y_test, classes)
     report.add_metrics(**board.metrics(), n_train=len(X_train), n_test=len(X_test), epochs=mlp.n_iter_)
-    board.add_to_report(report)
+    _, capped = baseline_caps(task, **sizes)
+    board.add_to_report(
+        report, leaderboard_caption(len(X_train), len(X_test), len(schema.features), n_features, capped)
+    )
+    report.keep(model, verdict=board.verdict())  # saved before anything is drawn
     add_pictures(report, task, mlp, y_test, outputs, classes)
-    add_importance(report, model, X_test, y_test, task, config.seed)
+    with report.section("permutation importance"):
+        add_importance(report, model, X_test, y_test, task, config.seed)
     if config.group and task == "classify" and len(classes) == 2:
         rows = frame.loc[X_test.index] if test_frame is None else test_frame
-        groups = {}
-        for column in config.group:
-            if column not in rows.columns:
-                raise ValueError(
-                    f"--group {column!r} is not a column of the data; columns: {', '.join(rows.columns)}."
-                )
-            groups[column] = rows[column].astype(str).to_numpy()
-        add_fairness(report, model.predict_proba(X_test)[:, 1], y_test, classes, groups, config.seed)
-    return Outcome(task, model, report.metrics, board.frame(), report.out_dir, schema, board.verdict())
+        groups = {column: rows[column].astype(str).to_numpy() for column in config.group}
+        with report.section("fairness by group"):
+            add_fairness(report, model.predict_proba(X_test)[:, 1], y_test, classes, groups, config.seed)
+    return Outcome(
+        task,
+        model,
+        report.metrics,
+        board.frame(),
+        report.out_dir,
+        schema,
+        board.verdict(),
+        split=(X_train, X_test, y_train, y_test),
+    )
+
+
+def leaderboard_caption(n_train: int, n_test: int, n_columns: int, n_features: int, capped: str = "") -> str:
+    """The line under the leaderboard that says why the comparison is fair (and how baselines were capped)."""
+    return (
+        f"Every model on the same {n_test:,} test rows, trained on the same {n_train:,} rows of the same "
+        f"{n_columns} parsed columns, encoded by the same TableEncoder into {n_features:,} features: no "
+        "model sees a column, a category or a row the others do not (the MLP then bins each number "
+        "itself)." + (f" {capped}" if capped else "")
+    )
+
+
+def check_target_rows(frame: pd.DataFrame, target: str) -> None:
+    """Refuse a target missing in more than half the rows (a wrong --target, or a column that is mostly
+    empty): checked when the table is detected, before anything is written or trained."""
+    missing = int(frame[target].isna().sum())
+    if missing * 2 > len(frame):
+        raise ValueError(
+            f"The target {target!r} is missing in {missing:,} of {len(frame):,} rows (more than half): "
+            "is it the right column? Pick another with --target, or fill the labels in."
+        )
+
+
+def usable_rows(frame: pd.DataFrame, target: str, report=None) -> pd.DataFrame:
+    """The rows with a target (:func:`check_target_rows`); the rows without one are dropped and counted
+    in the report (the schema's notes print the count)."""
+    check_target_rows(frame, target)
+    missing = int(frame[target].isna().sum())
+    if missing:
+        _say(
+            report,
+            "Rows without a target",
+            f"{missing:,} of {len(frame):,} rows have no {target!r} and were left out.",
+        )
+    return frame[frame[target].notna()]
+
+
+def _say(report, heading: str, text: str, verbose: bool = False) -> None:
+    """A decision about the rows: printed (when verbose), in the report, in config.json."""
+    if report is not None:
+        report.add_text(heading, text)
+        report.config.setdefault("decided", {}).setdefault("notes", []).append(text)
+    if verbose and distributed.is_main_process():
+        from rich.console import Console
+
+        Console().print(f"note: {text}")
 
 
 def _align_labels(y_test: pd.Series, y_train: pd.Series) -> pd.Series:
@@ -262,38 +380,49 @@ def _align_labels(y_test: pd.Series, y_train: pd.Series) -> pd.Series:
         lookup = {str(v): v for v in known}
         return stripped.map(lookup)
     unseen = sorted(set(y_test.unique()) - known, key=str)[:5]
-    raise ValueError(f"The test data hold labels the training data do not have: {unseen}.")
+    raise ValueError(
+        f"The data's own test part holds labels its training part does not have: {unseen}. Drop those "
+        "test rows, or let deepzoo split the rows itself (give one file)."
+    )
 
 
 def add_pictures(report, task: str, mlp, y_test, outputs: dict, classes) -> None:
     """Learning curves; ROC curves of every model and the confusion matrix (classes), or predicted
-    against actual values (regression)."""
+    against actual values (regression). Each is drawn in ``report.section``: one that fails becomes a
+    note, the others are still drawn."""
     report.add_history(mlp.history_)
-    report.add_figure(
-        "learning_curves",
-        plots.plot_loss(mlp),
-        "Loss per epoch; with early stopping the dot marks the epoch whose weights were kept.",
-    )
+    with report.section("learning curves"):
+        report.add_figure(
+            "learning_curves",
+            plots.plot_loss(mlp),
+            "Loss per epoch; with early stopping the dot marks the epoch whose weights were kept.",
+        )
     if task == "classify" and len(classes) == 2:
-        ax = None
-        for name, proba in outputs.items():
-            if "majority" in name:
-                continue
-            ax = plots.plot_roc(np.asarray(y_test) == classes[1], proba[:, 1], ax=ax, label=name)
-        report.add_figure("roc_curve", ax, "ROC curves of every model on the test rows.")
+        with report.section("ROC curve"):
+            ax = None
+            for name, proba in outputs.items():
+                if "majority" in name:
+                    continue
+                ax = plots.plot_roc(np.asarray(y_test) == classes[1], proba[:, 1], ax=ax, label=name)
+            report.add_figure("roc_curve", ax, "ROC curves of every model on the test rows.")
     if task == "classify":
         proba = outputs["MLP (deepzoo)"]
-        report.add_figure(
-            "confusion_matrix",
-            plots.plot_confusion_matrix(np.asarray(y_test), classes[proba.argmax(1)], labels=list(classes)),
-            "The MLP's test predictions.",
-        )
+        y_true, y_pred = np.asarray(y_test), classes[proba.argmax(1)]
+        absent = len(set(classes) - set(y_true))
+        with report.section("confusion matrix"):
+            report.add_figure(
+                "confusion_matrix",
+                plots.plot_confusion_matrix(y_true, y_pred, labels=list(classes)),
+                "The MLP's test predictions."
+                + (f" {absent} of the {len(classes)} classes have no test row." if absent else ""),
+            )
     else:
-        report.add_figure(
-            "predicted_vs_actual",
-            plots.plot_predicted_vs_actual(np.asarray(y_test, dtype=float), outputs["MLP (deepzoo)"]),
-            "The MLP's test predictions against the truth: on the diagonal is right.",
-        )
+        with report.section("predicted against actual"):
+            report.add_figure(
+                "predicted_vs_actual",
+                plots.plot_predicted_vs_actual(np.asarray(y_test, dtype=float), outputs["MLP (deepzoo)"]),
+                "The MLP's test predictions against the truth: on the diagonal is right.",
+            )
 
 
 def add_importance(report, model, X_test: pd.DataFrame, y_test, task: str, seed: int) -> pd.DataFrame:
@@ -366,6 +495,7 @@ def detect_table(probe: TableProbe) -> Source:
     schema = probe.schema
     if schema.target is None:
         raise ValueError(f"--task {probe.task} needs a target: pass --target COLUMN.")
+    check_target_rows(probe.frame, schema.target)
     return Source(
         schema.task, schema.task_reason, frame=probe.frame, test_frame=probe.test_frame, schema=schema
     )

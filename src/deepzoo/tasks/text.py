@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .. import plots
+from ..data.splits import holdout
 from ..data.text import read_lines, read_text_folder, tokenize
 from ..engine import distributed
 from ..models.sequence.text_classifier import SequenceClassifier
@@ -84,7 +85,7 @@ def load(source, config: FitConfig) -> tuple:
             (X_train, y_train), (X_test, y_test) = parts["train"], parts["test"]
             return list(X_train), y_train, list(X_test), y_test, "the folder's own train/ and test/ parts"
         texts, labels = parts["all"]
-        return (*split(texts, labels, config.test_size, config.seed), _SPLIT_RULE)
+        return _drawn(texts, labels, config)
     column, target = source.columns["text"], source.columns["target"]
     texts, labels = _table_texts(source.frame, column, target)
     if source.test_frame is not None:
@@ -93,7 +94,17 @@ def load(source, config: FitConfig) -> tuple:
         if unseen:
             raise ValueError(f"The test file holds labels the training file does not have: {unseen}.")
         return texts, labels, X_test, y_test, "the data's own test file"
-    return (*split(texts, labels, config.test_size, config.seed), _SPLIT_RULE)
+    return _drawn(texts, labels, config)
+
+
+def _drawn(texts, labels, config: FitConfig) -> tuple:
+    """The split :func:`load` draws, with how it was made (and which rare labels stayed in training)."""
+    *parts, note = _split(texts, labels, config.test_size, config.seed)
+    if note and config.verbose and distributed.is_main_process():
+        from rich.console import Console
+
+        Console().print(f"note: {note}")
+    return (*parts, _SPLIT_RULE + (f". {note}" if note else ""))
 
 
 _SPLIT_RULE = "stratified; identical texts kept on one side"
@@ -116,21 +127,28 @@ def _table_texts(frame: pd.DataFrame, column: str, target: str) -> tuple[list[st
 def split(texts, labels, test_size: float = 0.2, seed: int = 0) -> tuple:
     """Train and test parts (X_train, y_train, X_test, y_test), stratified by label, with every copy of
     a text on the same side: a corpus with duplicates (SMS messages, resumes) would otherwise score
-    the test copies of texts it was trained on."""
-    from sklearn.model_selection import train_test_split
+    the test copies of texts it was trained on. A label of fewer than 3 distinct texts stays in the
+    training part (:func:`deepzoo.data.splits.holdout`)."""
+    return _split(texts, labels, test_size, seed)[:4]
 
+
+def _split(texts, labels, test_size: float, seed: int) -> tuple:
+    """:func:`split` and its note (None when no class was kept out of the test part)."""
     texts = np.asarray(texts, dtype=object)
     labels = np.asarray(labels)
     distinct, first, which = np.unique(texts.astype(str), return_index=True, return_inverse=True)
-    strata = labels[first]
-    counts = pd.Series(strata).value_counts()
-    stratify = strata if len(counts) > 1 and counts.min() >= 2 else None
     if len(distinct) < 2:
         raise ValueError("The texts are all the same: there is nothing to split or learn from.")
-    train_ids, test_ids = train_test_split(
-        np.arange(len(distinct)), test_size=test_size, random_state=seed, stratify=stratify
-    )
+    train_ids, test_ids, _, note = holdout(labels[first], test_size, seed)
     in_train = np.isin(which, train_ids)
+    # copies of one text with other labels can bring a label to the test part only: such texts train
+    unseen = ~in_train & ~np.isin(labels, labels[in_train])
+    if unseen.any():
+        in_train |= np.isin(which, which[unseen])
+        note = (note + " " if note else "") + (
+            f"{int(unseen.sum())} test texts whose label only copies of other texts carry joined the "
+            "training part."
+        )
     if len(np.unique(labels[in_train])) < 2:
         raise ValueError(
             "The training part holds one class only; give more texts of each class (or a larger --test-size)."
@@ -140,6 +158,7 @@ def split(texts, labels, test_size: float = 0.2, seed: int = 0) -> tuple:
         labels[in_train],
         texts[~in_train].tolist(),
         labels[~in_train],
+        note,
     )
 
 
@@ -334,35 +353,45 @@ def add_saliency_figures(report, clf, texts, names, title: str, targets=None) ->
 
 def add_pictures(report, clf, X_test, y_test, outputs: dict, n_saliency: int = 3) -> None:
     """Learning curves, ROC curves of every model (two classes), the confusion matrix, the most
-    confident mistakes and token saliency for a few test texts."""
+    confident mistakes and token saliency for a few test texts; each in ``report.section``, so that
+    one that fails becomes a note and the others are still made."""
     classes = clf.classes_
     y_test = np.asarray(y_test)
     proba = outputs[DEEP_NAME]
     report.add_history(clf.history_)
-    report.add_figure(
-        "learning_curves",
-        plots.plot_loss(clf),
-        "Loss per epoch; with early stopping the dot marks the epoch whose weights were kept.",
-    )
-    if len(classes) == 2:
-        ax = None
-        for name, p in outputs.items():
-            if "majority" not in name:
-                ax = plots.plot_roc(y_test == classes[1], p[:, 1], ax=ax, label=name)
+    with report.section("learning curves"):
         report.add_figure(
-            "roc_curve", ax, f"ROC curves of every model on the test texts ({classes[1]!r} positive)."
+            "learning_curves",
+            plots.plot_loss(clf),
+            "Loss per epoch; with early stopping the dot marks the epoch whose weights were kept.",
         )
-    report.add_figure(
-        "confusion_matrix",
-        plots.plot_confusion_matrix(y_test, classes[proba.argmax(1)], labels=list(classes)),
-        "The network's test predictions.",
-    )
-    report.add_table(
-        "mistakes",
-        mistakes(X_test, y_test, proba, classes),
-        "Test texts it gets wrong, most confident first.",
-    )
-    # a right answer of each of the first classes and the most confident mistake
+    if len(classes) == 2:
+        with report.section("ROC curve"):
+            ax = None
+            for name, p in outputs.items():
+                if "majority" not in name:
+                    ax = plots.plot_roc(y_test == classes[1], p[:, 1], ax=ax, label=name)
+            report.add_figure(
+                "roc_curve", ax, f"ROC curves of every model on the test texts ({classes[1]!r} positive)."
+            )
+    with report.section("confusion matrix"):
+        report.add_figure(
+            "confusion_matrix",
+            plots.plot_confusion_matrix(y_test, classes[proba.argmax(1)], labels=list(classes)),
+            "The network's test predictions.",
+        )
+    with report.section("mistakes"):
+        report.add_table(
+            "mistakes",
+            mistakes(X_test, y_test, proba, classes),
+            "Test texts it gets wrong, most confident first.",
+        )
+    with report.section("token saliency"):
+        _add_saliency(report, clf, X_test, y_test, proba, classes, n_saliency)
+
+
+def _add_saliency(report, clf, X_test, y_test, proba, classes, n_saliency: int) -> None:
+    """Token saliency of a right answer of each of the first classes and of the most confident mistake."""
     predicted = classes[proba.argmax(1)]
     picks = []
     for label in classes[:2] if len(classes) == 2 else classes[: n_saliency - 1]:
@@ -429,6 +458,7 @@ def fit_and_report(
         vocabulary=clf.n_tokens_,
     )
     board.add_to_report(report, caption)
+    report.keep(clf, verdict=board.verdict())  # saved (by deepzoo fit) before anything is drawn
     add_pictures(report, clf, X_test, y_test, outputs)
     return Outcome("text", clf, report.metrics, board.frame(), report.out_dir, verdict=board.verdict())
 
