@@ -435,7 +435,7 @@ def _write_messy(frame: pd.DataFrame, form: str, path: Path) -> None:
     elif form == "semicolon_comma":  # a European spreadsheet's export
         frame.to_csv(path, sep=";", decimal=",", index=False)
     elif form == "aligned":  # fixed-width, whitespace-aligned (R's write.table / a printout)
-        text = frame.fillna("NA").astype(str)
+        text = frame.astype(object).where(frame.notna(), "NA").astype(str)
         text = text.apply(lambda s: s.str.replace(" ", "_") if s.str.contains(" ").any() else s)
         widths = [max(len(str(c)), int(text[c].str.len().max())) + 2 for c in text.columns]
         lines = ["".join(str(c).rjust(w) for c, w in zip(text.columns, widths))]
