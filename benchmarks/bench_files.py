@@ -381,6 +381,13 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     fit = not args.schema_only
     rows, messy = [], []
+
+    def save():  # after every table, so that an interrupted run keeps what it measured
+        if args.json:
+            tmp = args.json.with_name(f".part-{args.json.name}")
+            tmp.write_text(json.dumps({"rows": rows, "messy": messy}, indent=1, default=str))
+            tmp.replace(args.json)
+
     if not args.no_corpus:
         for table in corpus.TABLES:
             if args.only and args.only not in table.key:
@@ -389,19 +396,18 @@ def main(argv=None) -> int:
             row = run_table(table, path, fit=fit, seed=args.seed, quick=args.quick)
             rows.append(row)
             print(_line(row), flush=True)
+            save()
     if not args.no_messy:
         for name in filter(None, args.messy_sets.split(",")):
             for row in run_messy(name, fit=fit, seed=args.seed, quick=args.quick):
                 messy.append(row)
                 print(row["summary"], flush=True)
+                save()
     print()
     print("\n".join(summarise(rows, [])))
     if messy:
         print("\n".join(summarise(messy, [])[:4]))
-    if args.json:
-        tmp = args.json.with_name(f".part-{args.json.name}")
-        tmp.write_text(json.dumps({"rows": rows, "messy": messy}, indent=1, default=str))
-        tmp.replace(args.json)
+    save()
     return 0
 
 
