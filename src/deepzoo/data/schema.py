@@ -13,10 +13,10 @@ identifier  decided from the values, the name only supporting them: integers dis
             are row numbers (0/1..n in any order, or increasing from 0/1 with gaps), or that are named like
             an identifier (``id``, ``*_id``, ``CustomerId``, ``RowNumber``, ``distcode``: never
             ``amount_paid``, ``valid``) and are codes of one width, increasing, or named ``id`` itself;
-            codes of one width (4+ digits) named like an identifier that repeat in a few rows (a sample
-            measured twice); values distinct in every row of an R or pandas row-name column (``rownames``,
-            ``Unnamed: 0``); or code-like text (a digit in each value, one to three tokens: tickets,
-            cabins, UUIDs) distinct in most rows -> dropped
+            codes of 4+ digits named like an identifier, distinct in at least half the rows (a sample
+            measured twice repeats); values distinct in every row of an R or pandas row-name column
+            (``rownames``, ``Unnamed: 0``); or code-like text (a digit in each value, one to three
+            tokens: tickets, cabins, UUIDs) distinct in most rows -> dropped
 date        text that reads as dates (any common format, ``M/D/YYYY HH:MM:SS`` included; ``D/M/YYYY`` and
             ``D-M-YYYY`` day-first when a first field is above 12 somewhere, month-first otherwise, and the
             reason says which) -> calendar features
@@ -327,12 +327,12 @@ def _role(name: str, values: pd.Series) -> tuple[str, str]:
     words = _mean_words(present)
     if n_unique <= _MAX_CATEGORIES and unique_share <= _MAX_CATEGORY_SHARE:
         return "categorical", f"text with {n_unique} distinct values"
+    if words >= 5:
+        return "text", f"long text ({words:.0f} words a value on average)"
     if len(present) / n_unique >= _MIN_REPEATS:
         return "categorical", (
             f"text with {n_unique} distinct values, each seen {len(present) / n_unique:.0f} times on average"
         )
-    if words >= 5:
-        return "text", f"long text ({words:.0f} words a value on average)"
     codes = float(text.str.match(_CODE).mean())
     if codes >= 0.9 and unique_share >= 0.5:
         return "identifier", (
