@@ -320,10 +320,9 @@ def _role(name: str, values: pd.Series) -> tuple[str, str]:
     if share >= _MIN_NUMBER_SHARE:
         odd = text[numbers.isna()]
         words = ", ".join(repr(w) for w in odd.unique()[:3])
+        percent = np.floor(share * 100)  # floored: 891 numbers and one word must not print "100%"
         return "numeric", (
-            # floor, not round: 891 numbers and one word must not print as "numbers in 100%"
-            f"numbers in {np.floor(share * 100):.0f}% of the cells; {len(odd):,} cells of words ({words}) read "
-            "as missing, "
+            f"numbers in {percent:.0f}% of the cells; {len(odd):,} cells of words ({words}) read as missing, "
             f"with a 0/1 flag (--categorical {name} to keep every value as a category)"
         )
     words = _mean_words(present)
