@@ -372,7 +372,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"small deep-model budget: {QUICK_SETTINGS}")
     parser.add_argument("--schema-only", action="store_true", help="reading, task and roles; no fitting")
-    parser.add_argument("--only", default="", help="tables whose key contains this text")
+    parser.add_argument("--only", default="", help="tables whose key contains one of these (comma-separated)")
     parser.add_argument("--no-messy", action="store_true", help="leave out the shared sets' messy re-saves")
     parser.add_argument("--no-corpus", action="store_true", help="only the messy re-saves")
     parser.add_argument("--messy-sets", default=",".join(corpus.SHARED), help="comma-separated shared sets")
@@ -390,7 +390,7 @@ def main(argv=None) -> int:
 
     if not args.no_corpus:
         for table in corpus.TABLES:
-            if args.only and args.only not in table.key:
+            if args.only and not any(part in table.key for part in args.only.split(",")):
                 continue
             path = corpus.write_table(table)
             row = run_table(table, path, fit=fit, seed=args.seed, quick=args.quick)
