@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from deepzoo.data.encoder import TableEncoder
 from deepzoo.data.schema import infer_schema, parse_dates
 from deepzoo.data.tabular import iter_table, read_table
 
@@ -200,10 +201,26 @@ def test_bad_targets_and_tables():
         infer_schema(frame[["left"]], "left")
 
 
-def test_mixed_numbers_and_words_stop_with_the_fix():
-    frame = pd.DataFrame({"x": ["1", "2", "3", "4", "5", "6", "7", "8", "9", "unknown"], "y": [0, 1] * 5})
-    with pytest.raises(ValueError, match=r"Column 'x' mixes numbers \(90%.*'unknown'.*--numeric x"):
-        infer_schema(frame, "y")
+def test_numbers_with_a_few_words_are_numbers_the_words_missing_and_flagged():
+    # issue 20: a word for zero in a column of speeds, "unknown", a cell holding two numbers: the run goes
+    # on with the numbers, the words as missing values, and says what it did
+    speeds = ["12", "7.5", "zero", "30", "unknown", "18", "3 4", "22", "9", "14"] + ["5", "6"] * 5
+    frame = pd.DataFrame({"speed": speeds, "y": [0, 1] * 10})
+    info = infer_schema(frame, "y").columns[0]
+    assert info.role == "numeric"
+    assert "numbers in 85%" in info.reason and "3 cells of words ('zero', 'unknown', '3 4')" in info.reason
+    assert "--categorical speed" in info.reason
+    encoder = TableEncoder(numeric=("speed",)).fit(frame[["speed"]])
+    assert encoder.get_feature_names_out().tolist() == ["speed", "speed_missing"]
+    flag = encoder.transform(frame[["speed"]])[:, 1]
+    # the flag is 1 exactly where a word stood
+    np.testing.assert_array_equal(np.flatnonzero(flag), [2, 4, 6])
+
+
+def test_a_column_of_mostly_words_is_not_read_as_numbers():
+    values = ["low", "high", "3", "medium", "low", "high", "medium", "2", "low", "high"]
+    info = infer_schema(pd.DataFrame({"level": values, "y": [0, 1] * 5}), "y").columns[0]
+    assert info.role == "categorical"
 
 
 @pytest.mark.parametrize(
@@ -273,7 +290,12 @@ def test_short_names_that_repeat_reach_the_model_and_codes_are_dropped():
     )
     roles = {c.name: (c.role, c.reason) for c in infer_schema(frame, "y").columns}
     assert roles["model"][0] == "text" and "not an identifier" in roles["model"][1]
-    assert roles["city"][0] == "categorical"
+    # 150 one-word names in 400 rows (2.7 rows each): too rare for one-hot (categories seen 5+ times), so
+    # the text encoder's word presence carries them: every city seen in two rows or more (at most 100)
+    assert roles["city"][0] == "text" and "too many to one-hot" in roles["city"][1]
+    encoder = TableEncoder(text=("city",)).fit(frame[["city"]])
+    counts = frame["city"].value_counts()
+    assert len(encoder.vocabulary_["city"]) == min(100, int((counts >= 2).sum()))
     assert roles["ticket"][0] == "identifier" and "code-like" in roles["ticket"][1]
 
 
@@ -316,8 +338,11 @@ def test_day_first_is_decided_from_evidence_anywhere_in_the_column_and_printed()
         ([1, 2, 3, 4, 5, 6, 7] * 10, "classify", "--task regress"),  # a type coded 1..7 in 70 rows
         ([0, 1, 2] * 20, "classify", "--task regress"),
         (list(range(41)) * 2, "regress", "counts or measurements"),
+        # pydataset's Doctor: visits 0..12, 15, 16, 24, 48 in 485 rows (17 values, few enough for the
+        # class-code rule): the gaps say counts
+        ([*range(13), 15, 16, 24, 48] * 27, "regress", "with gaps between them: counts"),
     ],
-    ids=["codes-1-7", "grades-0-1-2", "counts"],
+    ids=["codes-1-7", "grades-0-1-2", "counts", "counts-with-gaps"],
 )
 def test_integer_class_codes_are_classes_and_counts_are_numbers(values, task, words):
     frame = pd.DataFrame({"x": np.arange(len(values)) % 7, "y": values})
@@ -333,3 +358,27 @@ def test_a_label_named_like_one_is_taken_and_a_last_column_suggested():
     schema = infer_schema(frame.assign(grade=rng.integers(1, 4, 50)))
     assert schema.target is None and "did you mean --target grade?" in schema.notes[0]
     assert infer_schema(frame).notes == []  # the last column is a measurement: nothing to suggest
+
+
+def test_row_names_and_repeated_id_codes_are_identifiers_from_values_and_name_together():
+    rng = np.random.default_rng(4)
+    n = 200
+    codes = rng.integers(100_000, 9_999_999, n)
+    codes[::10] = codes[1::10]  # 20 samples measured twice (MASS's biopsy)
+    frame = pd.DataFrame(
+        {
+            "rownames": rng.permutation(n) + 1000,  # R's row names of a subset: distinct, not 1..n
+            "Unnamed: 0": [f"case {i}" for i in rng.permutation(n)],  # pandas' index, as text
+            "ID": codes,
+            "id": rng.permutation(50_000)[:n],  # distinct, neither one width nor increasing
+            "distcod": rng.permutation(90_000)[:n] + 10_000,  # district codes of 5 digits
+            "size": codes,  # the same values without an identifier's name: a measurement
+            "y": rng.integers(0, 2, n),
+        }
+    )
+    roles = {c.name: (c.role, c.reason) for c in infer_schema(frame, "y").columns}
+    assert roles["rownames"][0] == roles["Unnamed: 0"][0] == "identifier"
+    assert "row names" in roles["rownames"][1]
+    assert roles["ID"][0] == "identifier" and "a few repeat" in roles["ID"][1]
+    assert roles["id"][0] == roles["distcod"][0] == "identifier"
+    assert roles["size"][0] == "numeric"

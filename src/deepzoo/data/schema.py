@@ -11,26 +11,37 @@ empty       every value is missing -> dropped
 constant    one distinct value -> dropped
 identifier  decided from the values, the name only supporting them: integers distinct in every row that
             are row numbers (0/1..n in any order, or increasing from 0/1 with gaps), or that are named like
-            an identifier (``id``, ``*_id``, ``CustomerId``, ``RowNumber``: never ``amount_paid``, ``valid``)
-            and are codes of one width or increasing; or code-like text (a digit in each value, one to three
+            an identifier (``id``, ``*_id``, ``CustomerId``, ``RowNumber``, ``distcode``: never
+            ``amount_paid``, ``valid``) and are codes of one width, increasing, or named ``id`` itself;
+            codes of 4+ digits named like an identifier, distinct in at least half the rows (a sample
+            measured twice repeats); values distinct in every row of an R or pandas row-name column
+            (``rownames``, ``Unnamed: 0``); or code-like text (a digit in each value, one to three
             tokens: tickets, cabins, UUIDs) distinct in most rows -> dropped
 date        text that reads as dates (any common format, ``M/D/YYYY HH:MM:SS`` included; ``D/M/YYYY`` and
             ``D-M-YYYY`` day-first when a first field is above 12 somewhere, month-first otherwise, and the
             reason says which) -> calendar features
 binary      two distinct values -> one 0/1 feature
-numeric     numbers (after thousands separators and currency signs are removed)
-categorical text with few distinct values, codes with leading zeros (zip codes ``02134``), or short names
-            with many values but repeated (rare ones grouped) -> one-hot
-text        long text (several words a cell), or short names of several words with many distinct values
-            (a car's make and model, a passenger's name) -> word presence
+numeric     numbers (after thousands separators and currency signs are removed); also a column of numbers
+            with words in a few cells (at least 80% numbers: ``12, 7, unknown``, ``4, 6, rotary``, a cell
+            holding two numbers): the words become missing values, which the encoder marks with a 0/1
+            "was missing" column, and the reason names the words and how many cells held them
+categorical text with few distinct values (at most 100, repeated: at most one for every two rows, or more
+            when each is seen 5 times on average) or codes with leading zeros (zip codes ``02134``) -> one-hot
+text        long text (several words a cell), or strings with too many distinct values to one-hot that are
+            not codes: names of several words (a car's make and model, a passenger's name, job titles) or
+            of one (150 cities in 400 rows) -> word presence, each word seen in two rows or more
 ========== ===================================================================================================
 
-A column that is mostly numbers with a few words (``12, 7, unknown``) stops the run with a message that
-names the column and the words: guessing either way would lose information silently.
+A column that is mostly numbers with a few words (``12, 7, unknown``) is read as numbers, the words as missing
+values with their flag, and the reason says so (``--categorical COLUMN`` keeps every value as a category):
+stopping the run would leave a first-time user with nothing, and the printed reason loses nothing silently.
+Only a column where fewer than 80% of the cells are numbers is text.
 
 The target decides the task, as AutoGluon's ``infer_problem_type`` and Ludwig's type inference do, with
 one difference: an integer target with a handful of values (ratings 1-5) is said to be ambiguous in the
-printed rule rather than silently called classes.
+printed rule rather than silently called classes. Integer counts with gaps in their values (doctor visits
+0..12, 15, 16, 24, 48: more than 10 values, not every integer between the smallest and the largest) are
+numbers, not classes, however few rows they have.
 """
 
 from __future__ import annotations
@@ -55,7 +66,12 @@ FEATURE_ROLES = ("numeric", "categorical", "binary", "date", "text")
 _ID_WORD = re.compile(
     r"(^|[_\s.-])(id|uuid|key|index|no|num|number)$|^(row_?number|id|idx|index|uuid)$", re.I
 )
-_ID_CAMEL = re.compile(r"[a-z](Id|ID)$|^ID[A-Z_]|^Id[A-Z_]|(Number|Num|No)$")
+_ID_CAMEL = re.compile(r"[a-z](Id|ID)$|^ID[A-Z_]|^Id[A-Z_]|(Number|Num|No)$|(?i:cod|code)$")
+# the name alone: id, ID, Id, customer_id, CustomerId (a distinct integer so named is an identifier)
+_ID_ITSELF = re.compile(r"^(id|ID|Id)$|[_\s.-](id|ID)$|[a-z](Id|ID)$")
+# the columns R and pandas write for row names: R's write.csv (Rdatasets: "rownames"), pandas' to_csv
+# with its index ("Unnamed: 0", or "" when read without pandas)
+_ROW_NAMES = re.compile(r"^(rownames|row\.?names|row_names|Unnamed: 0|)$")
 
 
 def _id_name(name) -> bool:
@@ -76,6 +92,11 @@ _LEADING_ZERO = re.compile(r"^0\d+$")
 # at most this many distinct values (and this share of the rows) make a text column categorical
 _MAX_CATEGORIES = 100
 _MAX_CATEGORY_SHARE = 0.5
+# more distinct values than that are still categories when each is seen this often on average (142
+# countries in 1,704 rows); rarer ones (150 cities in 400 rows) go to the text encoder's word presence
+_MIN_REPEATS = 5
+# a text column with at least this share of numbers is numbers (the words become missing values)
+_MIN_NUMBER_SHARE = 0.8
 # an integer target with at most this many distinct values is taken as classes
 _MAX_INTEGER_CLASSES = 20
 _DATE_FORMATS = (
@@ -261,6 +282,12 @@ def _role(name: str, values: pd.Series) -> tuple[str, str]:
     if n_unique == 1:
         return "constant", f"one value ({_example(present)})"
     unique_share = n_unique / max(len(present), 1)
+    integer_or_text = not is_numeric_dtype(values) or np.allclose(present, np.round(present))
+    if unique_share > 0.99 and _ROW_NAMES.match(str(name)) and integer_or_text:
+        return "identifier", (
+            f"row names: distinct in every row of a column named {str(name)!r}, as R's write.csv and pandas' "
+            "to_csv write them"
+        )
     if is_numeric_dtype(values):
         why = dates.integer_dates(name, values)
         if why:
@@ -270,6 +297,13 @@ def _role(name: str, values: pd.Series) -> tuple[str, str]:
             why = _integer_identifier(name, present)
             if why:
                 return "identifier", f"a distinct integer in every row, {why}"
+        if integers and unique_share >= 0.5 and _id_name(name):
+            width = _min_width(present)
+            if width >= 4:
+                return "identifier", (
+                    f"codes of {width}+ digits named like an identifier, distinct in {unique_share:.0%} of "
+                    "the rows (a few repeat: the same thing measured twice)"
+                )
         if n_unique == 2:
             return "binary", f"two values ({', '.join(map(str, sorted(present.unique())[:2]))})"
         return "numeric", "numbers"
@@ -288,30 +322,33 @@ def _role(name: str, values: pd.Series) -> tuple[str, str]:
     share = float(numbers.notna().mean())
     if share == 1.0:
         return "numeric", "numbers written as text"
-    if share >= 0.8:
-        words = present[numbers.isna()].astype(str).unique()[:5]
-        raise ValueError(
-            f"Column {name!r} mixes numbers ({share:.0%} of its values) with words such as "
-            f"{', '.join(repr(w) for w in words)}. Pass --numeric {name} to read the words as missing, "
-            f"--categorical {name} to treat every value as a category, or --drop {name}."
+    if share >= _MIN_NUMBER_SHARE:
+        odd = text[numbers.isna()]
+        words = ", ".join(repr(w) for w in odd.unique()[:3])
+        percent = np.floor(share * 100)  # floored: 891 numbers and one word must not print "100%"
+        return "numeric", (
+            f"numbers in {percent:.0f}% of the cells; {len(odd):,} cells of words ({words}) read as missing, "
+            f"with a 0/1 flag (--categorical {name} to keep every value as a category)"
         )
     words = _mean_words(present)
     if n_unique <= _MAX_CATEGORIES and unique_share <= _MAX_CATEGORY_SHARE:
         return "categorical", f"text with {n_unique} distinct values"
     if words >= 5:
         return "text", f"long text ({words:.0f} words a value on average)"
+    if len(present) / n_unique >= _MIN_REPEATS:
+        return "categorical", (
+            f"text with {n_unique} distinct values, each seen {len(present) / n_unique:.0f} times on average"
+        )
     codes = float(text.str.match(_CODE).mean())
     if codes >= 0.9 and unique_share >= 0.5:
         return "identifier", (
             f"code-like text (a digit in {codes:.0%} of the values, e.g. {_example(present)!r}), distinct in "
             f"{unique_share:.0%} of the rows: codes that do not repeat carry nothing to learn"
         )
-    if words >= 1.5 and unique_share >= 0.2:
-        return "text", (
-            f"short names of {words:.1f} words, {n_unique} distinct values: their words reach the model "
-            "(not an identifier: the values are not codes)"
-        )
-    return "categorical", f"text with {n_unique} distinct values (rare ones grouped)"
+    return "text", (
+        f"short names ({words:.1f} words a value), {n_unique:,} distinct values in {len(present):,} rows: "
+        "too many to one-hot, so their words reach the model (not an identifier: the values are not codes)"
+    )
 
 
 def _date_why(values: pd.Series) -> str:
@@ -333,12 +370,19 @@ def _integer_identifier(name, values: pd.Series) -> str:
         return "increasing from 0/1 like row numbers"
     if not _id_name(name):
         return ""
+    if _ID_ITSELF.search(str(name)):
+        return "named like an identifier"
     widths = np.unique(np.char.str_len(np.abs(numbers).astype(np.int64).astype(str)))
     if len(widths) == 1 and widths[0] >= 4:
         return f"codes of {widths[0]} digits, named like an identifier"
     if np.all(steps > 0):
         return "increasing, named like an identifier"
     return ""
+
+
+def _min_width(values: pd.Series) -> int:
+    """The fewest digits a value has."""
+    return int(np.char.str_len(np.abs(values.to_numpy(dtype=float)).astype(np.int64).astype(str)).min())
 
 
 def _target_task(y: pd.Series, name: str) -> tuple[str, str]:
@@ -368,8 +412,13 @@ def _target_task(y: pd.Series, name: str) -> tuple[str, str]:
     # class codes: few distinct integers (at most 20), each value ~10 rows on average (a region 1/2/3, a
     # type 1..7, a grade 0/1/2); counts and measurements have more values than that
     rule = f"at most {_MAX_INTEGER_CLASSES} distinct integers and at most one for every 10 rows"
+    low, high = int(values.min()), int(values.max())
+    if n_unique > 10 and high - low + 1 > n_unique:
+        return "regress", (
+            f"{n_unique} distinct integers from {low} to {high} with gaps between them: counts, regression "
+            "(class codes are consecutive or few; --task classify to predict classes)"
+        )
     if n_unique <= _MAX_INTEGER_CLASSES and n_unique <= 0.1 * len(y) + 2:
-        low, high = int(values.min()), int(values.max())
         if high - low + 1 == n_unique and n_unique <= 10:
             return "classify", (
                 f"ambiguous: {n_unique} integers {low}..{high} in {len(y):,} rows can be classes or a scale; "
@@ -456,7 +505,7 @@ def infer_schema(
     ValueError
         A table with one column; a target or override that is not a column (the message lists the
         columns and suggests the nearest); a target with one class, all missing, or nearly one class a
-        row; a column that mixes numbers and words.
+        row.
 
     Examples
     --------

