@@ -107,23 +107,7 @@ def titanic_versions(tmp_path_factory) -> dict:
     return corpus.messy_versions("titanic", folder=tmp_path_factory.mktemp("messy"))
 
 
-_READER = "the reader's open item of issue 20 (data/tabular.py), reported to its owner"
-
-
-@pytest.mark.parametrize(
-    "form",
-    [
-        pytest.param(form, marks=pytest.mark.xfail(strict=True, reason=f"{_READER}: {why}"))
-        if (
-            why := {
-                "aligned": "a right-aligned header is taken for data",
-                "preamble": "a trailing '# comment' line becomes a row",
-            }.get(form)
-        )  # fmt: skip
-        else form
-        for form in corpus.MESSY_FORMS
-    ],
-)
+@pytest.mark.parametrize("form", corpus.MESSY_FORMS)
 def test_messy_resaves_of_titanic_read_as_the_clean_file(form, shared_data_dir, titanic_versions):
     """Each messy form gives the clean file's rows, roles and parsed values: what the 0.003 target on the
     scores rests on (the same columns read, the same model)."""

@@ -428,8 +428,11 @@ def sniff_separator(lines: list[str]) -> str:
         # ties (a ';' file whose text holds commas) go to the separator that splits the header alike too
         score = (max(whole[0], rest[0]), whole[0], max(whole, rest)[1])
         if sep in _RUN_SEPARATORS:
-            # a run separator must do strictly better: it cannot hold an empty field between two tabs
-            if score[2] >= 2 and score[0] > best_score[0] and (best_score[0] < 1.0 or best_score[2] < 2):
+            # a run separator must do strictly better, and never against one that splits every line
+            # alike (header included): it cannot hold an empty field between two tabs. Against a comma
+            # that splits the rows but not the header (aligned columns of names like 'Allen, Mr'), the
+            # run of spaces that splits the header alike too wins
+            if score[2] >= 2 and score > best_score and (best_score[1] < 1.0 or best_score[2] < 2):
                 best, best_score = sep, score
         elif score[2] >= 2 and score > best_score:
             best, best_score = sep, score
