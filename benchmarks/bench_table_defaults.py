@@ -130,13 +130,14 @@ def deep_fit(task, encoder, settings, alphas, choose_rows, X_train, y_train, see
     Estimator = MLPClassifier if task == "classify" else MLPRegressor
     model = Pipeline([("encode", clone(encoder)), ("mlp", Estimator(random_state=seed, **settings))])
     start = time.perf_counter()
-    if len(X_train) < choose_rows and len(alphas) > 1:
-        saved = table.ALPHAS
-        table.ALPHAS = alphas
+    if len(X_train) < choose_rows:
+        saved = table.ALPHAS, table.SMALL_ALPHAS
+        if alphas is not None:  # the old default's grid, whatever the size
+            table.ALPHAS = table.SMALL_ALPHAS = alphas
         try:
             table.choose_alpha(_Quiet(), model, X_train, y_train, task, seed)
         finally:
-            table.ALPHAS = saved
+            table.ALPHAS, table.SMALL_ALPHAS = saved
     model.fit(X_train, y_train)
     return model, time.perf_counter() - start
 
@@ -158,7 +159,7 @@ def run_table(name: str, seed: int, skip_old: bool) -> dict:
     encoder = table.encoder_for(schema)
     n_features = clone(encoder).fit(X_train).n_features_out_
     row = {"table": name, "rows": len(X_train), "features": n_features, "task": task}
-    fits = {"new": (table.mlp_settings(len(X_train), task), table.ALPHAS, table._CHOOSE_ALPHA_ROWS)}
+    fits = {"new": (table.mlp_settings(len(X_train), task), None, table._CHOOSE_ALPHA_ROWS)}
     if not skip_old:
         fits["old"] = (old_settings(len(X_train), task), (1e-4, 1e-2), 2_000)
     for key, (settings, alphas, rows) in fits.items():
