@@ -523,3 +523,52 @@ def test_table_options_are_checked():
         small_clf(n_members=0).fit(X, y)
     with pytest.raises(ValueError, match="'early_stopping' parameter"):
         small_clf(early_stopping="sometimes").fit(X, y)
+
+
+def test_varying_bins_skip_two_valued_columns_and_keep_the_first_layer_narrow():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.exponential(size=600), rng.integers(0, 2, 600), rng.normal(size=600)])
+    y = ((X[:, 0] > 1.0) ^ (X[:, 1] == 1)).astype(int)
+    clf = small_clf(hidden_layer_sizes=(16,), n_bins=8, bin_columns="varying", max_iter=60).fit(X, y)
+    assert clf.bin_columns_ == [0, 2]  # the 0/1 column gets no bins
+    first = clf.module_.layers[1]
+    assert first.in_features == 3 + 2 * 8  # 'all' would make it 3 * 9 = 27 wide
+    old_layout = small_clf(hidden_layer_sizes=(16,), n_bins=8, max_iter=2).fit(X, y)
+    assert old_layout.bin_columns_ is None and old_layout.module_.layers[1].in_features == 27
+    # the same threshold as a plain network with all bins would find
+    assert clf.score(X, y) > 0.95
+
+
+def test_shared_members_compute_the_first_layer_once_and_differ_after_it():
+    X, y = make_classification(400, 6, random_state=0)
+    clf = small_clf(hidden_layer_sizes=(16, 8), n_members=4, ensemble="shared", max_iter=30).fit(X, y)
+    layers = clf.module_.layers
+    assert isinstance(layers[0], torch.nn.Linear) and layers[0].weight.shape == (16, 6)  # one copy
+    independent = small_clf(hidden_layer_sizes=(16, 8), n_members=4, max_iter=1).fit(X, y)
+    n_shared = sum(p.numel() for p in clf.module_.parameters())
+    n_independent = sum(p.numel() for p in independent.module_.parameters())
+    assert n_shared < n_independent
+    module = clf.module_.train()
+    logits = module(torch.as_tensor(X[:5], dtype=torch.float32)).detach()  # (5, 4, 2)
+    assert logits.shape == (5, 4, 2) and not torch.allclose(logits[:, 0], logits[:, 1])
+    np.testing.assert_allclose(clf.predict_proba(X[:5]), torch.softmax(logits, -1).mean(1).numpy(), atol=1e-6)
+    # learns as well as a plain logistic regression on this linear-ish problem (margin for 400 rows)
+    from sklearn.linear_model import LogisticRegression
+
+    assert clf.score(X, y) > LogisticRegression().fit(X, y).score(X, y) - 0.03
+    reg = MLPRegressor((8,), n_members=3, ensemble="shared", learning_rate=0.01, max_iter=60, random_state=0)
+    assert reg.fit(X, X[:, 0]).score(X, X[:, 0]) > 0.8
+
+
+def test_new_table_options_are_checked_and_saved(tmp_path):
+    import deepzoo
+
+    X, y = moons()
+    with pytest.raises(ValueError, match="'ensemble' parameter of MLPClassifier must be a str among"):
+        small_clf(ensemble="tied").fit(X, y)
+    with pytest.raises(ValueError, match="'bin_columns' parameter of MLPClassifier must be a str among"):
+        small_clf(bin_columns="some").fit(X, y)
+    clf = small_clf(n_bins=4, bin_columns="varying", n_members=2, ensemble="shared", max_iter=3).fit(X, y)
+    deepzoo.save(clf, tmp_path / "m")
+    again = deepzoo.load(tmp_path / "m")
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))

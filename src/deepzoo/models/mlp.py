@@ -30,7 +30,15 @@ from ..engine.base import (
 from ..engine.persistence import register
 from ..engine.training import fit_loop, predict_batches
 
-__all__ = ["MLP", "MLPClassifier", "MLPRegressor", "MemberLinear", "PiecewiseLinear"]
+__all__ = [
+    "MLP",
+    "MLPClassifier",
+    "MLPRegressor",
+    "MemberLinear",
+    "MemberScale",
+    "PiecewiseLinear",
+    "varying_columns",
+]
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
 # early_stopping='auto' holds out validation_fraction (10%) from this many training rows: a validation
@@ -45,18 +53,26 @@ class PiecewiseLinear(nn.Module):
     b_0 < ... < b_T, becomes T values clamp((x - b_{t-1}) / (b_t - b_{t-1}), 0, 1), so that the next
     Linear layer can draw a different slope in every bin (thresholds such as "capital gain above 5,000"
     or a price that rises steeply with income). The raw inputs are kept beside the bins, for the slope
-    beyond the training range. Features with fewer than 3 distinct values have no bins."""
+    beyond the training range.
 
-    def __init__(self, n_features: int, n_bins: int):
+    ``columns`` lists the inputs that get bins (those with 3+ distinct training values: a 0/1 or one-hot
+    column has no threshold to learn); None gives every input ``n_bins`` slots, the layout of models saved
+    before ``bin_columns='varying'``, where the slots of two-valued columns stay 0."""
+
+    def __init__(self, n_features: int, n_bins: int, columns=None):
         super().__init__()
+        n_binned = n_features if columns is None else len(columns)
         # edges are set from the training data by MLP estimators (or loaded from the saved state);
         # padding bins have lower=+inf, so they encode to 0 for every input
-        self.register_buffer("lower", torch.full((n_features, n_bins), float("inf")))
-        self.register_buffer("width", torch.ones(n_features, n_bins))
+        self.register_buffer("lower", torch.full((n_binned, n_bins), float("inf")))
+        self.register_buffer("width", torch.ones(n_binned, n_bins))
+        self.columns = None if columns is None else [int(c) for c in columns]
 
     @torch.no_grad()
     def set_edges(self, X: np.ndarray) -> None:
-        """Quantile edges of each column of the training inputs ``X`` (n_samples, n_features)."""
+        """Quantile edges of each binned column of the training inputs ``X`` (n_samples, n_features)."""
+        if self.columns is not None:
+            X = X[:, self.columns]
         n_features, n_bins = self.lower.shape
         lower = np.full((n_features, n_bins), np.inf, dtype=np.float32)
         width = np.ones((n_features, n_bins), dtype=np.float32)
@@ -72,8 +88,14 @@ class PiecewiseLinear(nn.Module):
         self.width.copy_(torch.from_numpy(width))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        bins = ((x[:, :, None] - self.lower) / self.width).clamp(0.0, 1.0)  # (N, F, T)
-        return torch.cat([x, bins.flatten(1)], dim=1)  # (N, F + F * T)
+        binned = x if self.columns is None else x[:, self.columns]  # (N, F_binned)
+        bins = ((binned[:, :, None] - self.lower) / self.width).clamp(0.0, 1.0)  # (N, F_binned, T)
+        return torch.cat([x, bins.flatten(1)], dim=1)  # (N, F + F_binned * T)
+
+
+def varying_columns(X: np.ndarray) -> list[int]:
+    """The columns of ``X`` with at least 3 distinct values: those a piecewise-linear encoding can cut."""
+    return [j for j in range(X.shape[1]) if len(np.unique(X[: min(len(X), 100_000), j])) >= 3]
 
 
 class MemberLinear(nn.Module):
@@ -101,15 +123,34 @@ class _MemberBatchNorm(nn.BatchNorm1d):
         return super().forward(x.flatten(1)).view_as(x)
 
 
+class MemberScale(nn.Module):
+    """One shared layer's output seen by ``n_members`` members: (N, d) -> (N, k, d), each member's copy
+    multiplied by its own vector and shifted by its own bias (the rank-1 "adapters" of BatchEnsemble and
+    Gorishniy et al.'s TabM, ICLR 2025, placed after the shared weights so that the wide first layer is
+    computed once per row, not once per member). The vectors start as random signs, as TabM starts its
+    adapters, so that the members differ from the first step."""
+
+    def __init__(self, n_members: int, features: int, bound: float):
+        super().__init__()
+        signs = torch.randint(0, 2, (n_members, features)).float() * 2 - 1
+        self.weight = nn.Parameter(signs)
+        self.bias = nn.Parameter(torch.empty(n_members, features).uniform_(-bound, bound))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, None, :] * self.weight + self.bias  # (N, d) -> (N, k, d)
+
+
 class MLP(nn.Module):
     """Fully connected layers: [piecewise-linear encoding] -> (Linear -> [BatchNorm] -> activation ->
     [Dropout]) per hidden layer, then a Linear head.
 
-    With ``n_members`` > 1 the hidden layers and the head are that many independent networks trained
-    side by side on the same batches (a deep ensemble computed as one network, as in Gorishniy et
-    al.'s TabM, 2024, without its weight sharing): in training ``forward`` gives every member's output
-    (N, k, n_outputs) so that each member has its own loss; in eval mode the members' answers are
-    combined: ``combine='mean'`` averages them (regression), ``'proba'`` gives the log of the mean
+    With ``n_members`` > 1 the hidden layers and the head are that many networks trained side by side
+    on the same batches: independent (``ensemble='independent'``, a deep ensemble computed as one
+    network), or sharing the first hidden layer's weights (``ensemble='shared'``: TabM's idea, Gorishniy
+    et al., ICLR 2025; each member scales the shared layer's output by its own vector, see
+    :class:`MemberScale`, and has its own later layers and head). In training ``forward`` gives every
+    member's output (N, k, n_outputs) so that each member has its own loss; in eval mode the members'
+    answers are combined: ``combine='mean'`` averages them (regression), ``'proba'`` gives the log of the mean
     softmax probabilities, logits whose softmax is the ensemble's average (classification)."""
 
     def __init__(
@@ -123,16 +164,23 @@ class MLP(nn.Module):
         n_bins: int = 0,
         n_members: int = 1,
         combine: str = "mean",
+        ensemble: str = "independent",
+        bin_columns=None,
     ):
         super().__init__()
         self.n_members, self.combine = n_members, combine
         layers: list[nn.Module] = []
         width = n_features
         if n_bins:
-            layers.append(PiecewiseLinear(n_features, n_bins))
-            width = n_features * (n_bins + 1)
-        for size in hidden_layer_sizes:
-            if n_members > 1:
+            layers.append(PiecewiseLinear(n_features, n_bins, bin_columns))
+            width = n_features + (n_features if bin_columns is None else len(bin_columns)) * n_bins
+        for i, size in enumerate(hidden_layer_sizes):
+            if n_members > 1 and ensemble == "shared" and i == 0:
+                layers.append(nn.Linear(width, size, bias=False))  # (N, in) -> (N, size), once per row
+                layers.append(MemberScale(n_members, size, 1.0 / np.sqrt(width)))  # -> (N, k, size)
+                if batch_norm:
+                    layers.append(_MemberBatchNorm(n_members * size))
+            elif n_members > 1:
                 layers.append(MemberLinear(n_members, width, size))
                 if batch_norm:
                     layers.append(_MemberBatchNorm(n_members * size))
@@ -180,6 +228,8 @@ class _BaseMLP(TorchEstimator):
         "early_stopping": [bool, Options("auto")],
         "n_bins": [Interval(numbers.Integral, 0, None, closed="left")],
         "n_members": [Interval(numbers.Integral, 1, None, closed="left")],
+        "ensemble": [Options("independent", "shared")],
+        "bin_columns": [Options("all", "varying")],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "clip_grad_norm": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "warm_start": [bool],
@@ -198,7 +248,9 @@ class _BaseMLP(TorchEstimator):
         dropout=0.0,
         batch_norm=False,
         n_bins=0,
+        bin_columns="all",
         n_members=1,
+        ensemble="independent",
         alpha=1e-4,
         solver="adam",
         learning_rate=1e-3,
@@ -221,7 +273,9 @@ class _BaseMLP(TorchEstimator):
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.n_bins = n_bins
+        self.bin_columns = bin_columns
         self.n_members = n_members
+        self.ensemble = ensemble
         self.alpha = alpha
         self.solver = solver
         self.learning_rate = learning_rate
@@ -264,6 +318,9 @@ class _BaseMLP(TorchEstimator):
             self.n_bins,
             self.n_members,
             self._combine,
+            self.ensemble,
+            # models saved before bin_columns have no bin_columns_: every input had bins then
+            getattr(self, "bin_columns_", None),
         )
 
     def _early_stopping(self, n_samples: int) -> bool:
@@ -306,6 +363,9 @@ class _BaseMLP(TorchEstimator):
         y_t = y_t.to(device)
         with local_torch_seed(seed, device):
             if not continuing:
+                self.bin_columns_ = (
+                    varying_columns(X) if self.n_bins and self.bin_columns == "varying" else None
+                )
                 self.module_ = self._build_module().to(device)
                 if self.n_bins:
                     self.module_.layers[0].set_edges(X)
@@ -382,7 +442,16 @@ class _BaseMLP(TorchEstimator):
 
 
 _MLP_FITTED = frozenset(
-    {"n_features_in_", "feature_names_in_", "n_outputs_", "history_", "n_iter_", "loss_", "best_epoch_"}
+    {
+        "n_features_in_",
+        "feature_names_in_",
+        "n_outputs_",
+        "history_",
+        "n_iter_",
+        "loss_",
+        "best_epoch_",
+        "bin_columns_",
+    }
 )
 
 
@@ -403,10 +472,18 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Piecewise-linear encoding of each input with ``n_bins`` quantile bins of the training data
         (:class:`PiecewiseLinear`), before the first layer; 0 feeds the inputs as they are. 16 helps
         on tables with thresholds and skewed columns (what ``deepzoo fit`` uses).
+    bin_columns : {'all', 'varying'}, default='all'
+        Which inputs get the ``n_bins`` bins: every one ('all': the first layer is ``n_bins + 1`` times
+        as wide as the inputs), or only those with 3+ distinct training values ('varying': 0/1 and
+        one-hot columns have no threshold to learn, and the first layer stays narrow on such tables).
     n_members : int, default=1
         Networks trained side by side on the same batches, each with its own loss, whose predicted
         probabilities are averaged (a deep ensemble in one network: smoother, steadier predictions on
-        small tables, at k times the work of the hidden layers).
+        small tables).
+    ensemble : {'independent', 'shared'}, default='independent'
+        With ``n_members`` > 1: independent networks (k times the work of every layer), or members that
+        share the first hidden layer's weights, each scaling its output by its own learned vector
+        (:class:`MemberScale`, after TabM, Gorishniy et al. 2025): the widest layer is computed once.
     alpha : float, default=1e-4
         L2 penalty on the weights (weight decay), not on biases.
     solver : {'adam', 'adamw', 'sgd'}, default='adam'
@@ -471,7 +548,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         dropout=0.0,
         batch_norm=False,
         n_bins=0,
+        bin_columns="all",
         n_members=1,
+        ensemble="independent",
         alpha=1e-4,
         solver="adam",
         learning_rate=1e-3,
@@ -496,7 +575,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             dropout=dropout,
             batch_norm=batch_norm,
             n_bins=n_bins,
+            bin_columns=bin_columns,
             n_members=n_members,
+            ensemble=ensemble,
             alpha=alpha,
             solver=solver,
             learning_rate=learning_rate,
