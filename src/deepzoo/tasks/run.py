@@ -11,6 +11,7 @@ import dataclasses
 from pathlib import Path
 
 from ..engine import distributed
+from . import tune as tuning
 from .base import FitConfig, Outcome
 from .detect import Source, detect
 from .kinds import kind_of_task
@@ -37,6 +38,9 @@ def fit(
     settings: dict | None = None,
     test_size: float = 0.2,
     resume: bool = False,
+    tune: int | None = None,
+    tune_time: float | None = None,
+    tune_jobs: int = 1,
     verbose: bool = False,
     config: FitConfig | None = None,
 ) -> Outcome:
@@ -68,7 +72,14 @@ def fit(
     test_size : float, default=0.2
         Share held out for the leaderboard when the data bring no test part of their own.
     resume : bool, default=False
-        Continue an interrupted run from the checkpoint in ``out``.
+        Continue an interrupted run from the checkpoint in ``out`` (and its tuning study).
+    tune : int, optional
+        Tune the deep model's settings with this many Optuna trials, scored on a validation part of
+        the training rows, before the final fit (:mod:`deepzoo.tasks.tune`); tables only.
+    tune_time : float, optional
+        Seconds the tuning may take (alone: trials until they run out).
+    tune_jobs : int, default=1
+        Processes running trials at once, sharing the study (``optuna.db`` in ``out``).
     verbose : bool, default=False
         Print the schema and the decisions, and show progress bars.
     config : FitConfig, optional
@@ -116,6 +127,9 @@ def fit(
             settings=dict(settings or {}),
             test_size=test_size,
             resume=resume,
+            tune=tune,
+            tune_time=tune_time,
+            tune_jobs=tune_jobs,
             verbose=verbose,
         )
     else:
@@ -160,7 +174,11 @@ def fit_into(
     if source.schema is not None:
         report.add_table("schema", source.schema.to_frame(), "What each column was taken to be, and why.")
     kind = kind_of_task(source.task)
-    outcome = dataclasses.replace(kind.run(source, config, report), predictor=predict_frame)
+    if tuning.is_tuned(config):  # Optuna on the training rows first, then the road with the best settings
+        outcome = tuning.run(kind, source, config, report)
+    else:
+        outcome = kind.run(source, config, report)
+    outcome = dataclasses.replace(outcome, predictor=predict_frame)
     if distributed.is_main_process():  # saved before the report is written: a failing page loses no model
         from ..engine.persistence import save
 
@@ -174,6 +192,7 @@ def _check(config: FitConfig) -> None:
         problems.append(f"--time-limit must be a positive number of seconds; got {config.time_limit}")
     if not 0 < config.test_size < 1:
         problems.append(f"--test-size must be between 0 and 1; got {config.test_size}")
+    problems += tuning.option_problems(config)
     if problems:
         raise ValueError("; ".join(problems) + ".")
 

@@ -19,6 +19,8 @@ The MLP's settings for an unseen table (every one can be overridden with ``--set
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
@@ -75,6 +77,65 @@ def mlp_settings(n_train: int, task: str) -> dict:
         "n_iter_no_change": 10,
         "max_iter": 200,
     }
+
+
+# deepzoo fit --tune: the shapes of hidden layers tried (the default's own shape is added when missing);
+# a string per shape, so that Optuna's storage, dashboard and importances read them as they are written
+HIDDEN_SHAPES = ("64", "128", "256", "64-32", "128-64", "256-128", "512-256", "256-128-64")
+
+
+def search_space(trial, n_train: int, task: str, fixed=()) -> dict:
+    """The MLP's settings for one Optuna ``trial`` (``deepzoo fit --tune``), around
+    :func:`mlp_settings`: depth and width, dropout, weight decay, learning rate, bins of the numeric
+    encoding, batch size and ensemble size. Each parameter is named as the MLP names it, so that
+    ``--set NAME=VALUE`` fixes it (named in ``fixed``, it is left out of the search) and
+    :func:`default_trial` can replay the defaults as the first trial."""
+    defaults = {**mlp_settings(n_train, task), **default_trial(n_train, task)}
+    bs = defaults["batch_size"]
+    lr = defaults["learning_rate"]
+    suggest = {
+        "hidden_layer_sizes": lambda name: trial.suggest_categorical(
+            name, _with(HIDDEN_SHAPES, defaults[name])
+        ),
+        "dropout": lambda name: trial.suggest_float(name, 0.0, 0.5),
+        "alpha": lambda name: trial.suggest_float(name, 1e-6, 1e-1, log=True),
+        # a decade either side of the default, which already grows with the batch
+        "learning_rate": lambda name: trial.suggest_float(name, lr / 10, lr * 10, log=True),
+        "n_bins": lambda name: trial.suggest_categorical(name, _with((0, 8, 16, 32), defaults[name])),
+        "batch_size": lambda name: trial.suggest_categorical(
+            name, _with(tuple(max(16, bs * k // 4) for k in (1, 2, 4, 8)), bs)
+        ),
+        "n_members": lambda name: trial.suggest_categorical(name, _with((1, 4, 8), defaults[name])),
+    }
+    return {name: pick(name) for name, pick in suggest.items() if name not in fixed}
+
+
+def default_trial(n_train: int, task: str) -> dict:
+    """:func:`mlp_settings` (and the MLP's own defaults it leaves out) in :func:`search_space`'s terms:
+    the first trial of every study, so that tuning starts from what ``deepzoo fit`` does untuned."""
+    defaults = mlp_settings(n_train, task)
+    sizes = defaults.get("hidden_layer_sizes", MLPClassifier().hidden_layer_sizes)
+    return {
+        "hidden_layer_sizes": "-".join(str(int(s)) for s in np.atleast_1d(sizes)),
+        "dropout": float(defaults.get("dropout", MLPClassifier().dropout)),
+        "alpha": float(defaults.get("alpha", MLPClassifier().alpha)),
+        "learning_rate": float(defaults["learning_rate"]),
+        "n_bins": int(defaults.get("n_bins", MLPClassifier().n_bins)),
+        "batch_size": int(defaults["batch_size"]),
+        "n_members": int(defaults.get("n_members", MLPClassifier().n_members)),
+    }
+
+
+def settings_of(params: dict) -> dict:
+    """Optuna's parameters as MLP settings: the hidden shape "128-64" becomes (128, 64)."""
+    settings = dict(params)
+    if isinstance(settings.get("hidden_layer_sizes"), str):
+        settings["hidden_layer_sizes"] = tuple(int(s) for s in settings["hidden_layer_sizes"].split("-"))
+    return settings
+
+
+def _with(choices: tuple, default) -> list:
+    return sorted(set(choices) | {default}, key=lambda c: (len(str(c).split("-")), c))
 
 
 def choose_alpha(report, model: Pipeline, X_train, y_train, task: str, seed: int) -> float:
@@ -197,10 +258,9 @@ def compare_named(
     return board, outputs
 
 
-def run(source, config: FitConfig, report) -> Outcome:
-    """Fit the table task on ``source.frame`` (scored on ``source.test_frame`` when the data bring one)."""
-    from ..engine.training import time_limit
-
+def train_test(source, config: FitConfig):
+    """``(frame, test_frame, X_train, y_train, X_test, y_test)``: the rows with a target, the data's own
+    test part (or None), and the rows the model learns from and is scored on (:func:`split`)."""
     frame, test_frame, schema = source.frame, source.test_frame, source.schema
     task, target = schema.task, schema.target
     frame = frame[frame[target].notna()]
@@ -212,11 +272,23 @@ def run(source, config: FitConfig, report) -> Outcome:
             y_test = _align_labels(y_test, y_train)
     else:
         X_train, X_test, y_train, y_test = split(X, y, task, config)
-    y_train_values = y_train.to_numpy()
-    if task == "regress":
-        y_train_values = y_train_values.astype(float)
-    encoder = encoder_for(schema)
-    settings = {**mlp_settings(len(X_train), task), **config.settings}
+    return frame, test_frame, X_train, y_train, X_test, y_test
+
+
+def target_values(y_train: pd.Series, task: str) -> np.ndarray:
+    """The training target as the MLP takes it (floats for regression)."""
+    values = y_train.to_numpy()
+    return values.astype(float) if task == "regress" else values
+
+
+def fit_mlp(report, config: FitConfig, schema: Schema, X_train, y_train, overrides: dict, ckpt="mlp"):
+    """The encoder + MLP Pipeline with :func:`mlp_settings` and ``overrides``, fitted on the training
+    rows (the weight decay chosen by :func:`choose_alpha` on small tables unless ``overrides`` fix
+    it), checkpointed as ``checkpoints/<ckpt>.ckpt``: ``(model, fit seconds)``."""
+    from ..engine.training import time_limit
+
+    task = schema.task
+    settings = {**mlp_settings(len(X_train), task), **overrides}
     Estimator = MLPClassifier if task == "classify" else MLPRegressor
     mlp = Estimator(random_state=config.seed, device=config.device, verbose=config.verbose)
     try:
@@ -224,19 +296,49 @@ def run(source, config: FitConfig, report) -> Outcome:
     except ValueError as exc:
         raise ValueError(f"--set: {exc}") from None
     if distributed.is_main_process():
-        mlp.set_params(checkpoint=str(report.out_dir / "checkpoints" / "mlp.ckpt"), resume=config.resume)
-    model = Pipeline([("encode", encoder), ("mlp", mlp)])
+        mlp.set_params(checkpoint=str(report.out_dir / "checkpoints" / f"{ckpt}.ckpt"), resume=config.resume)
+    model = Pipeline([("encode", encoder_for(schema)), ("mlp", mlp)])
     with stopwatch() as seconds, time_limit(config.time_limit):
-        if len(X_train) < _CHOOSE_ALPHA_ROWS and "alpha" not in config.settings and config.time_limit is None:
-            choose_alpha(report, model, X_train, y_train_values, task, config.seed)
-        model.fit(X_train, y_train_values)
+        if len(X_train) < _CHOOSE_ALPHA_ROWS and "alpha" not in overrides and config.time_limit is None:
+            choose_alpha(report, model, X_train, y_train, task, config.seed)
+        model.fit(X_train, y_train)
     mlp.set_params(checkpoint=None, resume=False)
+    return model, seconds()
+
+
+def run(source, config: FitConfig, report, tuned: dict | None = None) -> Outcome:
+    """Fit the table task on ``source.frame`` (scored on ``source.test_frame`` when the data bring one).
+
+    With ``tuned`` (settings found by :mod:`deepzoo.tasks.tune` on the training rows alone), the MLP
+    with those settings is the deep model, "MLP (deepzoo, tuned)", and the untuned default stands
+    beside it on the leaderboard as "MLP (deepzoo, default)"; the tuned one is saved."""
+    schema = source.schema
+    task = schema.task
+    frame, test_frame, X_train, y_train, X_test, y_test = train_test(source, config)
+    y_train_values = target_values(y_train, task)
+    model, fit_seconds = fit_mlp(report, config, schema, X_train, y_train_values, config.settings)
+    name, default = "MLP (deepzoo)", None
+    if tuned is not None:
+        default, default_seconds = model, fit_seconds
+        overrides = {**tuned, **config.settings}
+        fitted = default[-1].get_params()
+        if any(_differ(fitted[k], v) for k, v in overrides.items()):  # else the default won: no refit
+            # a checkpoint per tuned setting: a resumed study whose best trial changed starts a fresh fit
+            ckpt = "mlp_tuned_" + hashlib.sha256(repr(sorted(overrides.items())).encode()).hexdigest()[:8]
+            model, fit_seconds = fit_mlp(report, config, schema, X_train, y_train_values, overrides, ckpt)
+        name = "MLP (deepzoo, tuned)"
+    mlp = model[-1]
     classes = mlp.classes_ if task == "classify" else None
-    others = baselines(task, [("encode", encoder)], config.seed)
-    board, outputs = compare(task, model, seconds(), others, X_train, y_train_values, X_test, y_test, classes)
+    others = baselines(task, [("encode", model[0])], config.seed)
+    board, outputs = compare_named(
+        task, name, "mlp", model, fit_seconds, others, X_train, y_train_values, X_test, y_test, classes
+    )
+    if default is not None:
+        scores, outputs["MLP (deepzoo, default)"] = _scores(task, default, X_test, y_test, classes)
+        board.add("MLP (deepzoo, default)", scores, default_seconds, key="mlp_default")
     report.add_metrics(**board.metrics(), n_train=len(X_train), n_test=len(X_test), epochs=mlp.n_iter_)
     board.add_to_report(report)
-    add_pictures(report, task, mlp, y_test, outputs, classes)
+    add_pictures(report, task, mlp, y_test, outputs, classes, name=name)
     add_importance(report, model, X_test, y_test, task, config.seed)
     if config.group and task == "classify" and len(classes) == 2:
         rows = frame.loc[X_test.index] if test_frame is None else test_frame
@@ -249,6 +351,15 @@ def run(source, config: FitConfig, report) -> Outcome:
             groups[column] = rows[column].astype(str).to_numpy()
         add_fairness(report, model.predict_proba(X_test)[:, 1], y_test, classes, groups, config.seed)
     return Outcome(task, model, report.metrics, board.frame(), report.out_dir, schema, board.verdict())
+
+
+def _differ(a, b) -> bool:
+    """Two parameter values differ (tuples and lists of the same sizes alike; floats to 1e-12)."""
+    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
+        return tuple(np.atleast_1d(a)) != tuple(np.atleast_1d(b))
+    if isinstance(a, float) or isinstance(b, float):
+        return not np.isclose(a, b, rtol=1e-12, atol=0)
+    return a != b
 
 
 def _align_labels(y_test: pd.Series, y_train: pd.Series) -> pd.Series:
@@ -265,7 +376,7 @@ def _align_labels(y_test: pd.Series, y_train: pd.Series) -> pd.Series:
     raise ValueError(f"The test data hold labels the training data do not have: {unseen}.")
 
 
-def add_pictures(report, task: str, mlp, y_test, outputs: dict, classes) -> None:
+def add_pictures(report, task: str, mlp, y_test, outputs: dict, classes, name="MLP (deepzoo)") -> None:
     """Learning curves; ROC curves of every model and the confusion matrix (classes), or predicted
     against actual values (regression)."""
     report.add_history(mlp.history_)
@@ -276,13 +387,13 @@ def add_pictures(report, task: str, mlp, y_test, outputs: dict, classes) -> None
     )
     if task == "classify" and len(classes) == 2:
         ax = None
-        for name, proba in outputs.items():
-            if "majority" in name:
+        for label, proba in outputs.items():
+            if "majority" in label:
                 continue
-            ax = plots.plot_roc(np.asarray(y_test) == classes[1], proba[:, 1], ax=ax, label=name)
+            ax = plots.plot_roc(np.asarray(y_test) == classes[1], proba[:, 1], ax=ax, label=label)
         report.add_figure("roc_curve", ax, "ROC curves of every model on the test rows.")
     if task == "classify":
-        proba = outputs["MLP (deepzoo)"]
+        proba = outputs[name]
         report.add_figure(
             "confusion_matrix",
             plots.plot_confusion_matrix(np.asarray(y_test), classes[proba.argmax(1)], labels=list(classes)),
@@ -291,7 +402,7 @@ def add_pictures(report, task: str, mlp, y_test, outputs: dict, classes) -> None
     else:
         report.add_figure(
             "predicted_vs_actual",
-            plots.plot_predicted_vs_actual(np.asarray(y_test, dtype=float), outputs["MLP (deepzoo)"]),
+            plots.plot_predicted_vs_actual(np.asarray(y_test, dtype=float), outputs[name]),
             "The MLP's test predictions against the truth: on the diagonal is right.",
         )
 
