@@ -35,6 +35,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ..engine import distributed
+from ..engine.device import resolve_device
 from . import table
 from .base import FitConfig, Outcome, stopwatch
 
@@ -353,6 +354,8 @@ def run(kind, source, config: FitConfig, report) -> Outcome:
         direction,
     )
     path = Path(config.out) / "optuna.db"
+    # under torchrun the processes talk before the first fit would join them: join them now
+    distributed.ensure_initialized(distributed.device_for_rank(resolve_device(config.device)))
     main = distributed.is_main_process()
     first = [{k: v for k, v in table.default_trial(len(X_train), task).items() if k not in config.settings}]
     study = open_study(path, direction, config.seed, config.resume, first) if main else None
