@@ -195,3 +195,51 @@ def test_errors_are_one_line(frame, tmp_path):
     assert "that run was not tuned" in message
     with pytest.raises(ValueError, match="--tune-jobs must be a whole number"):
         deepzoo.fit(frame, target="label", out=tmp_path / "r", tune=2, tune_jobs=0)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_torchrun_runs_each_trial_on_both_processes(tmp_path):
+    """Process 0 holds the study and sends each trial's settings and prune decision to process 1: a
+    process that missed one would wait on the other forever (the timeout) or end early (an error)."""
+    import os
+    import subprocess
+    import sys
+
+    X, y = make_classification(700, n_features=5, n_informative=3, random_state=0)
+    data = pd.DataFrame(X, columns=[f"x{i}" for i in range(5)])
+    data["label"] = y
+    data.to_csv(tmp_path / "data.csv", index=False)
+    out = tmp_path / "run"
+    sets = [arg for k, v in {**QUICK, "max_iter": 12}.items() for arg in ("--set", f"{k}={v}")]
+    command = [
+        *(sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--nnodes", "1"),
+        *("--master-addr", "127.0.0.1", "--master-port", str(_free_port()), "-m", "deepzoo", "fit"),
+        *(str(tmp_path / "data.csv"), "--target", "label", "--tune", "7", "--out", str(out), "--quiet"),
+        *sets,
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    study = _study(out)
+    assert len(study.trials) == 7
+    assert all(t.state.is_finished() for t in study.trials)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["tune_trials"] == 7
+
+
+@pytest.mark.slow
+def test_tune_jobs_share_one_study(frame, tmp_path):
+    out = tmp_path / "run"
+    deepzoo.fit(frame, target="label", out=out, settings=QUICK, tune=6, tune_jobs=2)
+    trials = _study(out).trials
+    # both processes stop at 6 finished trials; one still running in the other process may add one
+    assert 6 <= len(trials) <= 7
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
