@@ -50,6 +50,7 @@ PRUNER_STARTUP_TRIALS = 5
 PRUNER_WARMUP_EPOCHS = 5
 # errors that end one trial as failed (a learning rate that diverges) while the study goes on
 TRIAL_ERRORS = (FloatingPointError,)
+_TIME_RAN_OUT = "the tuning time ran out"
 
 
 def is_tuned(config: FitConfig) -> bool:
@@ -120,12 +121,20 @@ class Problem:
 
     def settings(self, trial) -> dict:
         """The trial's MLP settings: the defaults, then the trial's choices, then ``--set``."""
+        from ..models.mlp import EARLY_STOPPING_MIN_SAMPLES
+
         params = table.search_space(trial, self.n_train, self.schema.task, fixed=tuple(self.config.settings))
-        return {
+        settings = {
             **table.mlp_settings(self.n_train, self.schema.task),
             **table.settings_of(params),
             **self.config.settings,
         }
+        if settings.get("early_stopping", "auto") == "auto":
+            # decided for the final fit's rows, not the trial's 80%: a table of 300-375 training rows
+            # stops early in the end, so its trials do too (and report the validation loss that the
+            # pruner reads); below, no trial has a validation loss per epoch and none is pruned
+            settings["early_stopping"] = self.n_train >= EARLY_STOPPING_MIN_SAMPLES
+        return settings
 
     def score(self, settings: dict, on_epoch) -> tuple[float, int]:
         """Fit on the fitting part with ``settings``, calling ``on_epoch(epoch, history)`` after each
@@ -183,7 +192,7 @@ def _run_trials(study, problem: Problem, n_trials: int | None, deadline: float |
             why = None
             if main:
                 if deadline is not None and time.time() > deadline:
-                    why = "the tuning time ran out"
+                    why = _TIME_RAN_OUT
                 elif history.get("val_loss"):
                     trial.report(sign * history["val_loss"][-1], epoch)
                     if trial.should_prune():
@@ -464,10 +473,19 @@ def add_section(report, study, problem: Problem, seconds: float, n_train: int) -
     default = frame.loc[frame["trial"] == 0, "value"]
     default_value = None if default.empty or pd.isna(default.iloc[0]) else float(default.iloc[0])
     epochs = int(pd.to_numeric(frame["epochs"], errors="coerce").fillna(0).sum())
+    n_timed = int((frame["note"] == _TIME_RAN_OUT).sum())
+    reported = any(t.intermediate_values for t in study.get_trials(deepcopy=False))
+    no_pruning = (
+        ""
+        if reported
+        else " No trial reported a validation loss per epoch (under 300 training rows, or with "
+        "early_stopping=False, the MLP holds out no validation part), so none could be pruned."
+    )
     report.add_text(
         "Tuning",
-        f"Optuna searched the MLP's settings in {len(frame)} trials ({n_complete} complete, {n_pruned} "
-        f"pruned by MedianPruner, {n_failed} failed) in {seconds:.0f} s, with a TPE sampler seeded "
+        f"Optuna searched the MLP's settings in {len(frame)} trials ({n_complete} complete, "
+        f"{n_pruned - n_timed} pruned by MedianPruner, {n_timed} stopped when the tuning time ran out, "
+        f"{n_failed} failed) in {seconds:.0f} s, with a TPE sampler seeded "
         f"{problem.config.seed} and the defaults as trial 0. Each trial trained on {len(problem.X_fit):,} "
         f"of the {n_train:,} training rows and was scored ({problem.metric}) on the other "
         f"{len(problem.X_val):,}; the test rows were never shown to a trial: they were scored once, "
@@ -475,7 +493,7 @@ def add_section(report, study, problem: Problem, seconds: float, n_train: int) -
         f"'MLP (deepzoo, tuned)'). Best: trial {best.number}, validation {problem.metric} "
         f"{best.value:.4f}" + ("" if default_value is None else f" (defaults: {default_value:.4f})") + ". "
         "The study is in optuna.db: 'deepzoo fit ... --tune N --resume' continues it, "
-        "'optuna-dashboard optuna.db' explores it.",
+        "'optuna-dashboard optuna.db' explores it." + no_pruning,
     )
     report.add_figure(
         "tuning_trials",
@@ -506,7 +524,8 @@ def add_section(report, study, problem: Problem, seconds: float, n_train: int) -
     report.add_metrics(
         tune_trials=len(frame),
         tune_complete=n_complete,
-        tune_pruned=n_pruned,
+        tune_pruned=n_pruned - n_timed,
+        tune_stopped_by_time=n_timed,
         tune_failed=n_failed,
         tune_seconds=seconds,
         tune_trial_epochs=epochs,
