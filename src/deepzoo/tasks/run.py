@@ -266,7 +266,8 @@ def _card(outcome: Outcome, source: Source, data, kind) -> dict:
         "target": source.target,
         "data": f"{_name(data)}: {source.rule}.",
         "metrics": keep,
-        "intended_use": "A model trained by deepzoo fit with default settings; check the report's "
-        "leaderboard before relying on it.",
+        "intended_use": "A model trained by deepzoo fit with "
+        + ("settings tuned by Optuna" if "tune_trials" in outcome.metrics else "default settings")
+        + "; check the report's leaderboard before relying on it.",
         "limitations": "Trained and tested on one split of one dataset; " + (outcome.verdict or ""),
     }

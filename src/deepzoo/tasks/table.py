@@ -15,6 +15,9 @@ The MLP's settings for an unseen table (every one can be overridden with ``--set
 * early stopping on a 10% validation part from 300 training rows (the best epoch's weights are kept);
 * ``batch_size`` grows with the data (200 up to 20,000 rows, then 1% of the rows, at most 4,096) and
   the learning rate with the square root of the batch, so that a million rows take minutes, not hours.
+
+``deepzoo fit --tune N`` searches around these defaults (:func:`search_space`; the defaults themselves
+are the first trial, :func:`default_trial`) and fits the best settings beside the untuned default.
 """
 
 from __future__ import annotations
