@@ -4,6 +4,7 @@
     python benchmarks/bench_tune.py --only diabetes california_housing --tune 30
     python benchmarks/bench_tune.py --only diabetes --pruning                # the same study unpruned too
     python benchmarks/bench_tune.py --only diabetes --peer                   # Optuna + scikit-learn's MLP
+    python benchmarks/bench_tune.py --only breast_cancer --pruning --set n_members=1   # cheaper trials
 
 Each row: the test figure of the untuned MLP ("MLP (deepzoo, default)"), of the tuned one and of the best
 baseline, all from the one leaderboard deepzoo.fit writes (same split); the tuning's trials, pruned trials,
@@ -17,6 +18,7 @@ The issue's targets are checked at the end.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import sys
 import tempfile
@@ -72,7 +74,13 @@ def run_one(name: str, args, out_root: Path) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = deepzoo.fit(
-            data, target, out=out_root / name, seed=args.seed, tune=args.tune, tune_time=args.tune_time
+            data,
+            target,
+            out=out_root / name,
+            seed=args.seed,
+            tune=args.tune,
+            tune_time=args.tune_time,
+            settings=args.settings,
         )
     row = {"dataset": name, **_figures(result), "total_s": round(time.perf_counter() - started, 1)}
     if args.pruning:
@@ -100,6 +108,7 @@ def _unpruned(name, data, target, args, out_root, pruned_row) -> dict:
                 seed=args.seed,
                 tune=args.tune,
                 tune_time=args.tune_time,
+                settings=args.settings,
             )
     finally:
         tune._pruner = keep
@@ -237,7 +246,15 @@ def main(argv=None) -> None:
     parser.add_argument("--pruning", action="store_true", help="also the same study without pruning")
     parser.add_argument("--peer", action="store_true", help="also Optuna + scikit-learn's MLP")
     parser.add_argument("--csv", type=Path, default=None, help="append the rows to this CSV")
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        nargs="+",
+        default=[],
+        help="fixed MLP settings, e.g. n_members=1 (cheaper trials)",
+    )
     args = parser.parse_args(argv)
+    args.settings = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in args.sets)}
     if args.tune is None and args.tune_time is None:
         args.tune = 20
     out_root = Path(tempfile.mkdtemp(prefix="bench_tune_"))
