@@ -70,6 +70,8 @@ def _figures(result) -> dict:
 
 def run_one(name: str, args, out_root: Path) -> dict:
     data, target = _load(name)
+    if args.peer_only:
+        return {"dataset": name, **_peer(None, name, data, target, args, args.tune)}
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -245,6 +247,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pruning", action="store_true", help="also the same study without pruning")
     parser.add_argument("--peer", action="store_true", help="also Optuna + scikit-learn's MLP")
+    parser.add_argument("--peer-only", action="store_true", help="the peer alone, --tune trials")
     parser.add_argument("--csv", type=Path, default=None, help="append the rows to this CSV")
     parser.add_argument(
         "--set",
@@ -268,8 +271,9 @@ def main(argv=None) -> None:
     frame = pd.DataFrame(rows)
     with pd.option_context("display.width", 200, "display.max_columns", 40):
         print(frame.to_string(index=False))
-    for line in check_targets(frame):
-        print(line)
+    if not args.peer_only:
+        for line in check_targets(frame):
+            print(line)
 
 
 if __name__ == "__main__":
