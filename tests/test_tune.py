@@ -4,6 +4,7 @@ every trial, and the one-line errors."""
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import optuna
@@ -155,6 +156,30 @@ def test_tune_time_stops_the_study():
     study = optuna.create_study(pruner=optuna.pruners.NopPruner())
     tune._run_trials(study, _Curves(), None, deadline=0.0)  # a deadline long past: no trial starts
     assert len(study.trials) == 0
+
+
+class _SlowCurves(_Curves):
+    def score(self, settings, on_epoch):
+        def slow(epoch, history):
+            time.sleep(0.05)
+            on_epoch(epoch, history)
+
+        return super().score(settings, slow)
+
+
+def test_tune_time_stops_a_trial_only_once_one_has_completed():
+    study = optuna.create_study(pruner=optuna.pruners.NopPruner())
+    # the budget (0.5 s) runs out during trial 0 (20 epochs of 50 ms): it completes, as there is nothing else
+    # to fit in the end; trial 1 starts before the deadline and is stopped at its first epoch after it
+    tune._run_trials(study, _SlowCurves(), None, deadline=time.time() + 0.5)
+    assert study.trials[0].state == optuna.trial.TrialState.COMPLETE
+    assert study.trials[0].user_attrs["epochs"] == 20
+    assert len(study.trials) == 1  # the deadline had passed when trial 0 ended: no trial 1
+    study.enqueue_trial({"x": 0.5})
+    tune._run_trials(study, _SlowCurves(), None, deadline=time.time() + 0.5)
+    assert study.trials[1].state == optuna.trial.TrialState.PRUNED
+    assert study.trials[1].user_attrs["note"] == "the tuning time ran out"
+    assert study.trials[1].user_attrs["epochs"] < 20
 
 
 def test_epoch_callback_sees_each_epoch_and_can_stop_the_fit():

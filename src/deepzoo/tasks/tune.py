@@ -191,7 +191,9 @@ def _run_trials(study, problem: Problem, n_trials: int | None, deadline: float |
         def on_epoch(epoch: int, history: dict, trial=trial) -> None:
             why = None
             if main:
-                if deadline is not None and time.time() > deadline:
+                # the time budget never stops a trial while none has completed: there would be no
+                # settings to fit in the end (the defaults, trial 0, may outlast a short budget)
+                if deadline is not None and time.time() > deadline and _best(study) is not None:
                     why = _TIME_RAN_OUT
                 elif history.get("val_loss"):
                     trial.report(sign * history["val_loss"][-1], epoch)
@@ -403,7 +405,9 @@ def _say(study, number, state, value, epochs, seconds) -> None:
 
 # -- the report ------------------------------------------------------------------------------------------
 def trials_frame(study):
-    """One row per trial: number, state, value, epochs, seconds, started (s after the first), params."""
+    """One row per trial: number, state, value (complete trials: a pruned one's would be its last
+    reported loss), epochs, seconds, finished (s after the first started), params, note."""
+    import optuna
     import pandas as pd
 
     trials = study.get_trials(deepcopy=False)
@@ -416,9 +420,9 @@ def trials_frame(study):
             {
                 "trial": t.number,
                 "state": t.state.name.lower(),
-                "value": t.value,
                 "epochs": t.user_attrs.get("epochs"),
                 "seconds": t.user_attrs.get("seconds"),
+                "value": t.value if t.state == optuna.trial.TrialState.COMPLETE else None,
                 "finished_s": (
                     None if t.datetime_complete is None else (t.datetime_complete - start).total_seconds()
                 ),
