@@ -378,8 +378,8 @@ def run(kind, source, config: FitConfig, report) -> Outcome:
     best = distributed.broadcast_object(_best(study) if main else None)
     if best is None:
         raise ValueError(
-            "No tuning trial finished (all were pruned or failed, or --tune-time ran out during the "
-            "first): allow more --tune-time or more trials."
+            "No tuning trial completed (each was pruned or failed, e.g. diverged): allow more trials, or "
+            "fix the settings that fail with --set."
         )
     outcome = table.run(source, config, report, tuned=table.settings_of(best.params))
     if main:
