@@ -329,6 +329,13 @@ def fit_command(
     ),
     config: Path | None = typer.Option(None, "--config", help="A run's config.json: run it again."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted fit from its checkpoint."),
+    tune: int | None = typer.Option(
+        None, "--tune", help="Tune the deep model with N Optuna trials on the training rows (tables)."
+    ),
+    tune_time: float | None = typer.Option(None, "--tune-time", help="Seconds the tuning may take."),
+    tune_jobs: int | None = typer.Option(
+        None, "--tune-jobs", help="Processes running trials at once, sharing the study (default 1)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="No schema table, no progress bars."),
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks."),
 ) -> None:
@@ -356,6 +363,12 @@ def fit_command(
                 problems.append(f"--set expects KEY=VALUE, got {item!r}")
             else:
                 settings[key.strip().replace("-", "_")] = _setting(raw)
+        tuning = tune is not None or tune_time is not None
+        if tuning and config is not None and base.tune is None and base.tune_time is None:
+            problems.append(
+                f"--tune with --config {config}: that run was not tuned, so it has no study to continue; "
+                "to tune the same data run 'deepzoo fit DATA --tune N' (with its own --out)"
+            )
         if problems:
             raise ConfigError("; ".join(problems))
         given = {
@@ -374,6 +387,9 @@ def fit_command(
             "text": _names(text) or None,
             "date": _names(date) or None,
             "group": _names(group) or None,
+            "tune": tune,
+            "tune_time": tune_time,
+            "tune_jobs": tune_jobs,
         }
         run_config = dataclasses.replace(
             base,

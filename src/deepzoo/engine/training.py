@@ -40,6 +40,7 @@ __all__ = [
     "FitResult",
     "TimeLimitError",
     "cosine_schedule",
+    "epoch_callback",
     "fit_loop",
     "make_optimizer",
     "predict_batches",
@@ -177,6 +178,25 @@ def time_limit(seconds: float | None):
         yield
     finally:
         _DEADLINE.reset(token)
+
+
+_EPOCH_CALLBACK: contextvars.ContextVar[Callable[[int, dict], None] | None] = contextvars.ContextVar(
+    "deepzoo_epoch_callback", default=None
+)
+
+
+@contextlib.contextmanager
+def epoch_callback(callback: Callable[[int, dict], None] | None):
+    """Every ``fit_loop`` inside the block calls ``callback(epoch, history)`` at the end of each epoch
+    (0-based; ``history`` holds ``loss`` and, with early stopping, ``val_loss`` so far). An exception it
+    raises stops the fit and propagates: ``deepzoo fit --tune`` reports each epoch's validation loss to
+    Optuna and raises ``optuna.TrialPruned`` for a hopeless trial. One hook, set from outside the
+    estimator, so that no model needs a callback parameter (as :func:`time_limit`)."""
+    token = _EPOCH_CALLBACK.set(callback)
+    try:
+        yield
+    finally:
+        _EPOCH_CALLBACK.reset(token)
 
 
 @contextlib.contextmanager
@@ -442,6 +462,7 @@ def fit_loop(
             stale.unlink(missing_ok=True)
 
     timed_out = False
+    on_epoch = _EPOCH_CALLBACK.get()  # read once: the loop pays one None test per epoch without it
     progress = _progress(verbose, max_iter, description)
     if progress is not None:
         progress.update(progress.task_ids[0], completed=start_epoch)
@@ -575,6 +596,8 @@ def fit_loop(
                         )
                     no_improve = n_iter_no_change  # stop here, as if converged, keeping the best weights
                     timed_out = True
+                if on_epoch is not None:
+                    on_epoch(epoch, history)
                 if progress is not None:
                     status = f"loss {epoch_loss:.4f}"
                     if early_stopping:

@@ -196,6 +196,13 @@ class FitConfig:
     """A workbook's sheet, by name or position from 0; None: the first."""
     resume: bool = False
     """Continue an interrupted fit from the checkpoint in the run folder."""
+    tune: int | None = None
+    """Optuna trials of the deep model's settings (``--tune N``, see :mod:`deepzoo.tasks.tune`); None: no
+    tuning, the defaults."""
+    tune_time: float | None = None
+    """Seconds the tuning may take (``--tune-time``); with ``tune`` None, trials until it runs out."""
+    tune_jobs: int = 1
+    """Processes running trials at once on this machine, sharing the study's SQLite file."""
     verbose: bool = True
     """Progress bars and the printed schema."""
 

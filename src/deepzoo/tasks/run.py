@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..data.tabular import missing_summary, reading_decisions
 from ..engine import distributed
+from . import tune as tuning
 from .base import FitConfig, Outcome
 from .compare import fingerprint
 from .detect import Source, detect
@@ -39,6 +40,9 @@ def fit(
     settings: dict | None = None,
     test_size: float = 0.2,
     resume: bool = False,
+    tune: int | None = None,
+    tune_time: float | None = None,
+    tune_jobs: int = 1,
     verbose: bool = False,
     config: FitConfig | None = None,
 ) -> Outcome:
@@ -70,7 +74,14 @@ def fit(
     test_size : float, default=0.2
         Share held out for the leaderboard when the data bring no test part of their own.
     resume : bool, default=False
-        Continue an interrupted run from the checkpoint in ``out``.
+        Continue an interrupted run from the checkpoint in ``out`` (and its tuning study).
+    tune : int, optional
+        Tune the deep model's settings with this many Optuna trials, scored on a validation part of
+        the training rows, before the final fit (:mod:`deepzoo.tasks.tune`); tables only.
+    tune_time : float, optional
+        Seconds the tuning may take (alone: trials until they run out).
+    tune_jobs : int, default=1
+        Processes running trials at once, sharing the study (``optuna.db`` in ``out``).
     verbose : bool, default=False
         Print the schema and the decisions, and show progress bars.
     config : FitConfig, optional
@@ -130,6 +141,9 @@ def fit(
             settings=dict(settings or {}),
             test_size=test_size,
             resume=resume,
+            tune=tune,
+            tune_time=tune_time,
+            tune_jobs=tune_jobs,
             verbose=verbose,
         )
     else:
@@ -192,13 +206,19 @@ def fit_into(
         if distributed.is_main_process():
             from ..engine.persistence import save
 
-            road_card = _card(report.metrics, facts.get("verdict"), source, data, kind)
+            road_card = _card(
+                report.metrics, facts.get("verdict"), source, data, kind, tuning.is_tuned(config)
+            )
             save(model, Path(config.out) / "model", card={**road_card, **(card or {})})
         saved.append(model)
 
     report.saver = save_model
     try:
-        outcome = dataclasses.replace(kind.run(source, config, report), predictor=predict_frame)
+        if tuning.is_tuned(config):  # Optuna on the training rows first, then the road with the best settings
+            outcome = tuning.run(kind, source, config, report)
+        else:
+            outcome = kind.run(source, config, report)
+        outcome = dataclasses.replace(outcome, predictor=predict_frame)
     except Exception as exc:
         if not saved:
             raise
@@ -222,6 +242,7 @@ def _check(config: FitConfig) -> None:
         problems.append(f"--time-limit must be a positive number of seconds; got {config.time_limit}")
     if not 0 < config.test_size < 1:
         problems.append(f"--test-size must be between 0 and 1; got {config.test_size}")
+    problems += tuning.option_problems(config)
     if problems:
         raise ValueError("; ".join(problems) + ".")
 
@@ -289,7 +310,7 @@ def _show_outcome(outcome: Outcome) -> None:
     console.print(f"Report: {outcome.report}\nModel: {outcome.model_dir} (deepzoo serve / deepzoo predict)")
 
 
-def _card(metrics: dict, verdict: str | None, source: Source, data, kind) -> dict:
+def _card(metrics: dict, verdict: str | None, source: Source, data, kind, tuned: bool = False) -> dict:
     keep = {k: v for k, v in metrics.items() if not k.startswith("baseline_") and isinstance(v, (int, float))}
     return {
         "title": f"deepzoo fit: {source.task} on {_name(data)}",
@@ -299,7 +320,8 @@ def _card(metrics: dict, verdict: str | None, source: Source, data, kind) -> dic
         "target": source.target,
         "data": f"{_name(data)}: {source.rule}.",
         "metrics": keep,
-        "intended_use": "A model trained by deepzoo fit with default settings; check the report's "
-        "leaderboard before relying on it.",
+        "intended_use": "A model trained by deepzoo fit with "
+        + ("settings tuned by Optuna" if tuned else "default settings")
+        + "; check the report's leaderboard before relying on it.",
         "limitations": "Trained and tested on one split of one dataset; " + (verdict or ""),
     }

@@ -19,9 +19,14 @@ The MLP's settings for an unseen table (every one can be overridden with ``--set
 * under 2,000 training rows the weight decay (1e-4 or 1e-2; under 500 rows also 1e-1) is chosen by
   3-fold cross-validation on the training part (not with ``--time-limit`` or ``--set alpha=...``);
 * early stopping on a 10% validation part from 300 training rows (the best epoch's weights are kept).
+
+``deepzoo fit --tune N`` searches around these defaults (:func:`search_space`; the defaults themselves
+are the first trial, :func:`default_trial`) and fits the best settings beside the untuned default.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import pandas as pd
@@ -94,6 +99,65 @@ def mlp_settings(n_train: int, task: str) -> dict:
         "n_iter_no_change": 10,
         "max_iter": int(np.clip(np.ceil(_STEP_BUDGET / steps_per_epoch), 20, 200)),
     }
+
+
+# deepzoo fit --tune: the shapes of hidden layers tried (the default's own shape is added when missing);
+# a string per shape, so that Optuna's storage, dashboard and importances read them as they are written
+HIDDEN_SHAPES = ("64", "128", "256", "64-32", "128-64", "256-128", "512-256", "256-128-64")
+
+
+def search_space(trial, n_train: int, task: str, fixed=()) -> dict:
+    """The MLP's settings for one Optuna ``trial`` (``deepzoo fit --tune``), around
+    :func:`mlp_settings`: depth and width, dropout, weight decay, learning rate, bins of the numeric
+    encoding, batch size and ensemble size. Each parameter is named as the MLP names it, so that
+    ``--set NAME=VALUE`` fixes it (named in ``fixed``, it is left out of the search) and
+    :func:`default_trial` can replay the defaults as the first trial."""
+    defaults = {**mlp_settings(n_train, task), **default_trial(n_train, task)}
+    bs = defaults["batch_size"]
+    lr = defaults["learning_rate"]
+    suggest = {
+        "hidden_layer_sizes": lambda name: trial.suggest_categorical(
+            name, _with(HIDDEN_SHAPES, defaults[name])
+        ),
+        "dropout": lambda name: trial.suggest_float(name, 0.0, 0.5),
+        "alpha": lambda name: trial.suggest_float(name, 1e-6, 1e-1, log=True),
+        # a decade either side of the default, which already grows with the batch
+        "learning_rate": lambda name: trial.suggest_float(name, lr / 10, lr * 10, log=True),
+        "n_bins": lambda name: trial.suggest_categorical(name, _with((0, 8, 16, 32), defaults[name])),
+        "batch_size": lambda name: trial.suggest_categorical(
+            name, _with(tuple(max(16, bs * k // 4) for k in (1, 2, 4, 8)), bs)
+        ),
+        "n_members": lambda name: trial.suggest_categorical(name, _with((1, 4, 8), defaults[name])),
+    }
+    return {name: pick(name) for name, pick in suggest.items() if name not in fixed}
+
+
+def default_trial(n_train: int, task: str) -> dict:
+    """:func:`mlp_settings` (and the MLP's own defaults it leaves out) in :func:`search_space`'s terms:
+    the first trial of every study, so that tuning starts from what ``deepzoo fit`` does untuned."""
+    defaults = mlp_settings(n_train, task)
+    sizes = defaults.get("hidden_layer_sizes", MLPClassifier().hidden_layer_sizes)
+    return {
+        "hidden_layer_sizes": "-".join(str(int(s)) for s in np.atleast_1d(sizes)),
+        "dropout": float(defaults.get("dropout", MLPClassifier().dropout)),
+        "alpha": float(defaults.get("alpha", MLPClassifier().alpha)),
+        "learning_rate": float(defaults["learning_rate"]),
+        "n_bins": int(defaults.get("n_bins", MLPClassifier().n_bins)),
+        "batch_size": int(defaults["batch_size"]),
+        "n_members": int(defaults.get("n_members", MLPClassifier().n_members)),
+    }
+
+
+def settings_of(params: dict) -> dict:
+    """Optuna's parameters as MLP settings: the hidden shape "128-64" becomes (128, 64)."""
+    settings = dict(params)
+    if isinstance(settings.get("hidden_layer_sizes"), str):
+        settings["hidden_layer_sizes"] = tuple(int(s) for s in settings["hidden_layer_sizes"].split("-"))
+    return settings
+
+
+def _with(choices: tuple, default) -> list:
+    return sorted(set(choices) | {default}, key=lambda c: (len(str(c).split("-")), c))
 
 
 def choose_alpha(report, model: Pipeline, X_train, y_train, task: str, seed: int) -> float:
@@ -266,12 +330,10 @@ def compare_named(
     return board, outputs
 
 
-def run(source, config: FitConfig, report) -> Outcome:
-    """Fit the table task on ``source.frame`` (scored on ``source.test_frame`` when the data bring one):
-    fit and score beside the baselines -> the model handed to ``report.keep`` (saved) -> pictures,
-    importance and fairness, each of which may fail into a note."""
-    from ..engine.training import time_limit
-
+def train_test(source, config: FitConfig, report=None):
+    """``(frame, test_frame, X_train, y_train, X_test, y_test)``: the rows with a target (those without
+    one counted in ``report``), the data's own test part (or None), and the rows the model learns from
+    and is scored on (:func:`split`; classes too small to test stay in training, said in ``report``)."""
     frame, test_frame, schema = source.frame, source.test_frame, source.schema
     task, target = schema.task, schema.target
     frame = usable_rows(frame, target, report)
@@ -285,18 +347,31 @@ def run(source, config: FitConfig, report) -> Outcome:
     else:
         X_train, X_test, y_train, y_test, note = split(X, y, task, config)
     if note:
-        _say(report, "Classes too small to test", note, config.verbose)
+        # said once, by the run that writes the report (tuning reads the split without one)
+        _say(report, "Classes too small to test", note, config.verbose and report is not None)
     if config.group and task == "classify":  # checked before training: a typo must not cost a fit
         missing = [c for c in config.group if c not in frame.columns]
         if missing:
             raise ValueError(
                 f"--group {missing[0]!r} is not a column of the data; columns: {', '.join(frame.columns)}."
             )
-    y_train_values = y_train.to_numpy()
-    if task == "regress":
-        y_train_values = y_train_values.astype(float)
-    encoder = encoder_for(schema)
-    settings = {**mlp_settings(len(X_train), task), **config.settings}
+    return frame, test_frame, X_train, y_train, X_test, y_test
+
+
+def target_values(y_train: pd.Series, task: str) -> np.ndarray:
+    """The training target as the MLP takes it (floats for regression)."""
+    values = y_train.to_numpy()
+    return values.astype(float) if task == "regress" else values
+
+
+def fit_mlp(report, config: FitConfig, schema: Schema, X_train, y_train, overrides: dict, ckpt="mlp"):
+    """The encoder + MLP Pipeline with :func:`mlp_settings` and ``overrides``, fitted on the training
+    rows (the weight decay chosen by :func:`choose_alpha` on small tables unless ``overrides`` fix
+    it), checkpointed as ``checkpoints/<ckpt>.ckpt``: ``(model, fit seconds)``."""
+    from ..engine.training import time_limit
+
+    task = schema.task
+    settings = {**mlp_settings(len(X_train), task), **overrides}
     Estimator = MLPClassifier if task == "classify" else MLPRegressor
     mlp = Estimator(random_state=config.seed, device=config.device, verbose=config.verbose)
     try:
@@ -304,25 +379,56 @@ def run(source, config: FitConfig, report) -> Outcome:
     except ValueError as exc:
         raise ValueError(f"--set: {exc}") from None
     if distributed.is_main_process():
-        mlp.set_params(checkpoint=str(report.out_dir / "checkpoints" / "mlp.ckpt"), resume=config.resume)
-    model = Pipeline([("encode", encoder), ("mlp", mlp)])
+        mlp.set_params(checkpoint=str(report.out_dir / "checkpoints" / f"{ckpt}.ckpt"), resume=config.resume)
+    model = Pipeline([("encode", encoder_for(schema)), ("mlp", mlp)])
     with stopwatch() as seconds, time_limit(config.time_limit):
-        if len(X_train) < _CHOOSE_ALPHA_ROWS and "alpha" not in config.settings and config.time_limit is None:
-            choose_alpha(report, model, X_train, y_train_values, task, config.seed)
-        model.fit(X_train, y_train_values)
+        if len(X_train) < _CHOOSE_ALPHA_ROWS and "alpha" not in overrides and config.time_limit is None:
+            choose_alpha(report, model, X_train, y_train, task, config.seed)
+        model.fit(X_train, y_train)
     mlp.set_params(checkpoint=None, resume=False)
+    return model, seconds()
+
+
+def run(source, config: FitConfig, report, tuned: dict | None = None) -> Outcome:
+    """Fit the table task on ``source.frame`` (scored on ``source.test_frame`` when the data bring one).
+
+    With ``tuned`` (settings found by :mod:`deepzoo.tasks.tune` on the training rows alone), the MLP
+    with those settings is the deep model, "MLP (deepzoo, tuned)", and the untuned default stands
+    beside it on the leaderboard as "MLP (deepzoo, default)"; the tuned one is saved."""
+    schema = source.schema
+    task = schema.task
+    frame, test_frame, X_train, y_train, X_test, y_test = train_test(source, config, report)
+    y_train_values = target_values(y_train, task)
+    model, fit_seconds = fit_mlp(report, config, schema, X_train, y_train_values, config.settings)
+    name, default = "MLP (deepzoo)", None
+    if tuned is not None:
+        default, default_seconds = model, fit_seconds
+        overrides = {**tuned, **config.settings}
+        fitted = default[-1].get_params()
+        if any(_differ(fitted[k], v) for k, v in overrides.items()):  # else the default won: no refit
+            # a checkpoint per tuned setting: a resumed study whose best trial changed starts a fresh fit
+            ckpt = "mlp_tuned_" + hashlib.sha256(repr(sorted(overrides.items())).encode()).hexdigest()[:8]
+            model, fit_seconds = fit_mlp(report, config, schema, X_train, y_train_values, overrides, ckpt)
+        name = "MLP (deepzoo, tuned)"
+    mlp = model[-1]
     classes = mlp.classes_ if task == "classify" else None
+    encoder = model[0]
     n_features = int(encoder.n_features_out_)
     sizes = dict(n_rows=len(X_train), n_features=n_features, n_classes=0 if classes is None else len(classes))
     others = baselines(task, [("encode", encoder)], config.seed, **sizes)
-    board, outputs = compare(task, model, seconds(), others, X_train, y_train_values, X_test, y_test, classes)
+    board, outputs = compare_named(
+        task, name, "mlp", model, fit_seconds, others, X_train, y_train_values, X_test, y_test, classes
+    )
+    if default is not None:
+        scores, outputs["MLP (deepzoo, default)"] = _scores(task, default, X_test, y_test, classes)
+        board.add("MLP (deepzoo, default)", scores, default_seconds, key="mlp_default")
     report.add_metrics(**board.metrics(), n_train=len(X_train), n_test=len(X_test), epochs=mlp.n_iter_)
     _, capped = baseline_caps(task, **sizes)
     board.add_to_report(
         report, leaderboard_caption(len(X_train), len(X_test), len(schema.features), n_features, capped)
     )
     report.keep(model, verdict=board.verdict())  # saved before anything is drawn
-    add_pictures(report, task, mlp, y_test, outputs, classes)
+    add_pictures(report, task, mlp, y_test, outputs, classes, name=name)
     with report.section("permutation importance"):
         add_importance(report, model, X_test, y_test, task, config.seed)
     if config.group and task == "classify" and len(classes) == 2:
@@ -388,6 +494,15 @@ def _say(report, heading: str, text: str, verbose: bool = False) -> None:
         Console().print(f"note: {text}")
 
 
+def _differ(a, b) -> bool:
+    """Two parameter values differ (tuples and lists of the same sizes alike; floats to 1e-12)."""
+    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
+        return tuple(np.atleast_1d(a)) != tuple(np.atleast_1d(b))
+    if isinstance(a, float) or isinstance(b, float):
+        return not np.isclose(a, b, rtol=1e-12, atol=0)
+    return a != b
+
+
 def _align_labels(y_test: pd.Series, y_train: pd.Series) -> pd.Series:
     """A test file whose labels are spelled with a trailing '.' (UCI adult.test: '>50K.') reads as the
     training labels when that is all that differs."""
@@ -405,7 +520,7 @@ def _align_labels(y_test: pd.Series, y_train: pd.Series) -> pd.Series:
     )
 
 
-def add_pictures(report, task: str, mlp, y_test, outputs: dict, classes) -> None:
+def add_pictures(report, task: str, mlp, y_test, outputs: dict, classes, name="MLP (deepzoo)") -> None:
     """Learning curves; ROC curves of every model and the confusion matrix (classes), or predicted
     against actual values (regression). Each is drawn in ``report.section``: one that fails becomes a
     note, the others are still drawn."""
@@ -419,13 +534,13 @@ def add_pictures(report, task: str, mlp, y_test, outputs: dict, classes) -> None
     if task == "classify" and len(classes) == 2:
         with report.section("ROC curve"):
             ax = None
-            for name, proba in outputs.items():
-                if "majority" in name:
+            for label, proba in outputs.items():
+                if "majority" in label:
                     continue
-                ax = plots.plot_roc(np.asarray(y_test) == classes[1], proba[:, 1], ax=ax, label=name)
+                ax = plots.plot_roc(np.asarray(y_test) == classes[1], proba[:, 1], ax=ax, label=label)
             report.add_figure("roc_curve", ax, "ROC curves of every model on the test rows.")
     if task == "classify":
-        proba = outputs["MLP (deepzoo)"]
+        proba = outputs[name]
         y_true, y_pred = np.asarray(y_test), classes[proba.argmax(1)]
         absent = len(set(classes) - set(y_true))
         with report.section("confusion matrix"):
@@ -439,7 +554,7 @@ def add_pictures(report, task: str, mlp, y_test, outputs: dict, classes) -> None
         with report.section("predicted against actual"):
             report.add_figure(
                 "predicted_vs_actual",
-                plots.plot_predicted_vs_actual(np.asarray(y_test, dtype=float), outputs["MLP (deepzoo)"]),
+                plots.plot_predicted_vs_actual(np.asarray(y_test, dtype=float), outputs[name]),
                 "The MLP's test predictions against the truth: on the diagonal is right.",
             )
 
