@@ -521,3 +521,18 @@ def test_headerless_codes_with_leading_zeros_and_a_bad_middle_line(tmp_path):
     path.write_text("a,b\n1,2\n3,4,5\n6,7\n8,9\n")
     with pytest.raises(ValueError, match=r"line 3 has 3 fields where the table has 2 .*: '3,4,5'"):
         read_table(path)
+
+
+def test_aligned_columns_whose_names_hold_commas(tmp_path):
+    # R's write.table / a printout of a table: the names' commas split every row alike into two, but not
+    # the header; the runs of spaces split every line, header included, into four
+    path = tmp_path / "aligned.txt"
+    path.write_text(
+        "  Survived              Name   Age\n"
+        "         0  Braund,_Mr._Owen  22.0\n"
+        "         1   Cumings,_Mrs._J  38.0\n"
+        "         1   Heikkinen,_Miss    NA\n"
+    )
+    frame = read_table(path)
+    assert frame.attrs["separator"] == r"\s+"
+    assert frame.columns.tolist() == ["Survived", "Name", "Age"] and frame["Age"].isna().sum() == 1

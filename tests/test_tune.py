@@ -109,7 +109,7 @@ def test_trials_never_see_the_test_rows(frame, monkeypatch, tmp_path):
     monkeypatch.setattr(tune, "_run_trials", spy_run_trials)
     deepzoo.fit(frame, target="label", out=tmp_path / "run", settings=QUICK, tune=2)
     # the test rows deepzoo.fit holds out: the same split, from the same seed
-    _, X_test, _, _ = table.split(frame.drop(columns="label"), frame["label"], "classify", FitConfig())
+    _, X_test, _, _, _ = table.split(frame.drop(columns="label"), frame["label"], "classify", FitConfig())
     assert seen, "the spy saw no trial"
     touched = set().union(*(set(index) for index in seen))
     assert touched.isdisjoint(X_test.index)

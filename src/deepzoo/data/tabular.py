@@ -430,9 +430,14 @@ def sniff_separator(lines: list[str]) -> str:
         if sep in _RUN_SEPARATORS:
             # a run separator must do strictly better, and never against one that splits every line
             # alike (header included): it cannot hold an empty field between two tabs. Against a comma
-            # that splits the rows but not the header (aligned columns of names like 'Allen, Mr'), the
-            # run of spaces that splits the header alike too wins
-            if score[2] >= 2 and score > best_score and (best_score[1] < 1.0 or best_score[2] < 2):
+            # that splits every row alike but not the header (aligned columns of names like 'Allen, Mr'),
+            # a run of spaces wins when it splits every line, header included, into more fields (a
+            # preamble line above a comma file splits into as many)
+            consistent_rows = best_score[0] == 1.0 and best_score[1] < 1.0
+            if score[2] >= 2 and (
+                (score[0] > best_score[0] and (best_score[0] < 1.0 or best_score[2] < 2))
+                or (consistent_rows and score[1] == 1.0 and score[2] > best_score[2])
+            ):
                 best, best_score = sep, score
         elif score[2] >= 2 and score > best_score:
             best, best_score = sep, score
