@@ -406,3 +406,26 @@ def test_predict_horizon_and_its_refusals(tmp_path):
     table.to_csv(tmp_path / "table.csv", index=False)
     other = runner.invoke(cli.app, ["predict", str(model_dir), str(tmp_path / "table.csv"), "--horizon", "2"])
     assert "--horizon is for forecasters" in one_line_error(other)
+
+
+@pytest.mark.slow  # one tiny fit
+def test_outcome_predict_takes_a_horizon_as_the_cli_does(tmp_path):
+    data = write(monthly(60), tmp_path / "sales.csv")
+    outcome = deepzoo.fit(data, out=tmp_path / "run", settings={"max_iter": 1}, verbose=False)
+    ahead = outcome.predict(data, horizon=3)
+    assert len(ahead) == 3 and ahead["month"].tolist() == ["2005-01", "2005-02", "2005-03"]
+    result = runner.invoke(
+        cli.app,
+        [
+            "predict",
+            str(tmp_path / "run" / "model"),
+            data,
+            "--horizon",
+            "3",
+            "--out",
+            str(tmp_path / "h.csv"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    # the same saved network and windows: the same numbers as the CLI writes (CSV keeps 17 digits)
+    np.testing.assert_allclose(ahead["prediction"], pd.read_csv(tmp_path / "h.csv")["prediction"], rtol=1e-12)

@@ -268,12 +268,15 @@ class Outcome:
     def model_dir(self) -> Path:
         return self.out_dir / "model"
 
-    def predict(self, data):
+    def predict(self, data, *, horizon: int | None = None):
         """Predictions of the fitted model for new data given as for training (a path, a DataFrame,
-        texts, images), as a DataFrame like ``deepzoo predict`` writes."""
+        texts, images), as a DataFrame like ``deepzoo predict`` writes; ``horizon``: a forecaster's next
+        steps after the data's last row, as ``deepzoo predict --horizon H``."""
         if self.predictor is None:
             raise ValueError("This outcome has no predictor; load its model_dir with deepzoo.load instead.")
-        return self.predictor(self.model, data)
+        if horizon is None:
+            return self.predictor(self.model, data)
+        return self.predictor(self.model, data, horizon=horizon)
 
     def __repr__(self) -> str:
         head = self.leaderboard.head(3).to_string(index=False) if len(self.leaderboard) else ""
