@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import one_line_error
 from sklearn.datasets import load_breast_cancer
 from torchrun import torchrun
 from typer.testing import CliRunner
@@ -21,16 +22,6 @@ runner = CliRunner()
 
 def invoke(*args):
     return runner.invoke(cli.app, [str(a) for a in args])
-
-
-def one_line_error(result) -> str:
-    """The error output of a failed command: exactly one non-empty line, no traceback."""
-    text = result.stderr if result.stderr else result.output
-    lines = [line for line in text.splitlines() if line.strip()]
-    assert result.exit_code != 0
-    assert "Traceback" not in text
-    assert len(lines) == 1, text
-    return lines[0]
 
 
 def test_list_shows_every_case():

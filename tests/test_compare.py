@@ -10,6 +10,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import one_line_error
 from sklearn.datasets import load_iris
 from typer.testing import CliRunner
 
@@ -19,14 +20,6 @@ from deepzoo.tasks.compare import compare_runs, fingerprint, metrics_table, read
 
 runner = CliRunner()
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-
-def one_line_error(result) -> str:
-    text = result.stderr if result.stderr else result.output
-    lines = [line for line in text.splitlines() if line.strip()]
-    assert result.exit_code != 0 and "Traceback" not in text
-    assert len(lines) == 1, text
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

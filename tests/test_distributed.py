@@ -1,12 +1,12 @@
 """torchrun/DDP: the helpers are no-ops in one process; two processes train exactly like one."""
 
 import os
-import socket
 import textwrap
 
 import numpy as np
 import pytest
 import torch
+from helpers import free_port
 from sklearn.datasets import make_classification
 from torchrun import torchrun
 
@@ -162,12 +162,6 @@ open(os.path.join(out, f"done-{distributed.rank()}"), "w").close()
 dist.barrier()
 dist.destroy_process_group()
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.slow

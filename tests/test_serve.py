@@ -19,18 +19,13 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import free_port
 from tabular_model import saved_model
 
 import deepzoo
 
 KEY = "s3cret-key"
 ROW = {"Geography": "Germany", "Gender": "Female", "Age": 52, "Balance": 120000.0}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(model: Path, port: int, *extra: str, env: dict | None = None) -> subprocess.Popen:

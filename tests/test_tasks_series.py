@@ -9,6 +9,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import one_line_error
 from sklearn.base import clone
 from typer.testing import CliRunner
 
@@ -42,14 +43,6 @@ def monthly(n: int = 120, seed: int = 0, start: str = "2000-01") -> pd.DataFrame
 def write(frame: pd.DataFrame, path) -> str:
     frame.to_csv(path, index=False)
     return str(path)
-
-
-def one_line_error(result) -> str:
-    text = result.stderr if result.stderr else result.output
-    lines = [line for line in text.splitlines() if line.strip()]
-    assert result.exit_code != 0 and "Traceback" not in text
-    assert len(lines) == 1, text
-    return lines[0]
 
 
 # -- the calendar, the encoding, the window rule ----------------------------------------------------

@@ -11,6 +11,7 @@ import optuna
 import pandas as pd
 import pytest
 import torch
+from helpers import free_port
 from sklearn.datasets import make_classification
 from typer.testing import CliRunner
 
@@ -222,14 +223,6 @@ def test_errors_are_one_line(frame, tmp_path):
         deepzoo.fit(frame, target="label", out=tmp_path / "r", tune=2, tune_jobs=0)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_torchrun_runs_each_trial_on_both_processes(tmp_path):
     """Process 0 holds the study and sends each trial's settings and prune decision to process 1: a
@@ -246,7 +239,7 @@ def test_torchrun_runs_each_trial_on_both_processes(tmp_path):
     sets = [arg for k, v in {**QUICK, "max_iter": 12}.items() for arg in ("--set", f"{k}={v}")]
     command = [
         *(sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--nnodes", "1"),
-        *("--master-addr", "127.0.0.1", "--master-port", str(_free_port()), "-m", "deepzoo", "fit"),
+        *("--master-addr", "127.0.0.1", "--master-port", str(free_port()), "-m", "deepzoo", "fit"),
         *(str(tmp_path / "data.csv"), "--target", "label", "--tune", "7", "--out", str(out), "--quiet"),
         *sets,
     ]
