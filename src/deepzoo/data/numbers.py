@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
-__all__ = ["NUMERIC_MISSING", "as_numbers", "parse_numbers", "read_numbers"]
+__all__ = ["LEADING_ZERO", "NUMERIC_MISSING", "as_numbers", "parse_numbers", "read_numbers"]
 
 # Read as missing only in a column whose other cells are all numbers: elsewhere '-' or '.' may be a value.
 NUMERIC_MISSING = ("-", "--", ".")
@@ -42,8 +42,9 @@ def as_numbers(text: pd.Series, decimal: str, counts: np.ndarray) -> tuple[pd.Se
         values, parts = read_numbers(cells, mark)
         if values.isna().any():
             continue
-        if cells.str.match(_LEADING_ZERO_CODE).any():
-            example = cells[cells.str.match(_LEADING_ZERO_CODE)].iloc[0]
+        zeros = cells.str.match(LEADING_ZERO)
+        if zeros.any():
+            example = cells[zeros].iloc[0]
             return None, f"codes with leading zeros ({example!r}) kept as text", None
         found = sorted(parts["unit"].dropna().unique())
         if len(found) > 1:
@@ -53,13 +54,13 @@ def as_numbers(text: pd.Series, decimal: str, counts: np.ndarray) -> tuple[pd.Se
         if len(money) > 1:
             listed = ", ".join(repr(m) for m in money[:5])
             return None, f"amounts in several currencies ({listed}) kept as text; convert them to one", None
-        masked = text.mask(text.isin(NUMERIC_MISSING)) if mask_dashes else text
         n_dashes = int(counts[dashes[dashes].index].sum())
         how = ["decimal comma"] if mark == "," and decimal == "." else []
         how += ["decimal point"] if mark == "." and decimal == "," else []
         how += [f"{n_dashes} lone '-'/'.' as missing"] if mask_dashes and n_dashes else []
         how += _number_notes(cells, values, parts, counts[cells.index])
-        return read_numbers(masked, mark)[0], ", ".join(how), (found[0] if found else None)
+        # every present cell is read above; the others (missing, and masked dashes) are NaN
+        return values.reindex(text.index), ", ".join(how), (found[0] if found else None)
     return None, "", None
 
 
@@ -111,7 +112,7 @@ def _number_pattern(decimal: str) -> re.Pattern:
 
 _PATTERNS = {mark: _number_pattern(mark) for mark in ".,"}
 # a code written with a leading zero (zip codes 02134, 007): text, so that the schema sees the zero
-_LEADING_ZERO_CODE = r"^0\d+$"
+LEADING_ZERO = re.compile(r"^0\d+$")
 
 
 def read_numbers(text: pd.Series, decimal: str = ".") -> tuple[pd.Series, pd.DataFrame]:

@@ -54,6 +54,7 @@ import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
 from . import dates
+from .numbers import LEADING_ZERO
 from .tabular import _list, _nearest, parse_numbers
 
 __all__ = ["ColumnInfo", "Schema", "date_format", "date_order", "infer_schema", "parse_dates"]
@@ -87,8 +88,6 @@ _TARGET_NAMES = (
 # a code-like value: one to three tokens of letters, digits and - / . # : _, with a digit somewhere
 # (tickets, cabins, UUIDs)
 _CODE = re.compile(r"^(?=.*\d)[\w\-/.#:]+( [\w\-/.#:]+){0,2}$")
-# a code written with a leading zero (zip codes 02134, 007): not a number
-_LEADING_ZERO = re.compile(r"^0\d+$")
 # at most this many distinct values (and this share of the rows) make a text column categorical
 _MAX_CATEGORIES = 100
 _MAX_CATEGORY_SHARE = 0.5
@@ -310,7 +309,7 @@ def _role(name: str, values: pd.Series) -> tuple[str, str]:
     if n_unique == 2:
         return "binary", f"two values ({', '.join(map(str, sorted(present.astype(str).unique())[:2]))})"
     text = present.astype(str).str.strip()
-    zeros = text.str.match(_LEADING_ZERO)
+    zeros = text.str.match(LEADING_ZERO)
     if zeros.any() and parse_numbers(text).notna().all():
         return "categorical", (
             f"codes with leading zeros ({text[zeros].iloc[0]!r}): categories, not numbers "

@@ -23,9 +23,9 @@ import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
 from . import dates
+from .numbers import LEADING_ZERO, parse_numbers
 from .numbers import NUMERIC_MISSING as _NUMERIC_MISSING
 from .numbers import as_numbers as _as_numbers
-from .numbers import parse_numbers
 from .numbers import read_numbers as _read_numbers
 
 # How many bytes are looked at to tell a binary file from text.
@@ -809,7 +809,7 @@ def _code_columns(rows: list[list[str]], header: bool, width: int, strip: bool) 
     """{column: "str"} for the columns whose sample cells hold a code written with a leading zero
     ('02134'): read as text, so that the zero survives to the schema (pandas would read 2134)."""
     body = [r for r in rows[1 if header else 0 :] if r]
-    found = [j for j in range(width) if any(j < len(r) and _ZERO_CELL.match(r[j]) for r in body)]
+    found = [j for j in range(width) if any(j < len(r) and LEADING_ZERO.match(r[j].strip()) for r in body)]
     if not found:
         return {}
     if not header:
@@ -832,7 +832,6 @@ def _is_footer(line: str, sep: str, width: int) -> bool:
 
 # above this many bytes a file with a footer is read by the C parser, its footer rows dropped after
 _PYTHON_PARSER_BYTES = 16 << 20
-_ZERO_CELL = re.compile(r"^\s*0\d+\s*$")
 # lines at the end of a file looked at for a footer ('Source: ...', '# total')
 _TAIL_BYTES = 64 * 1024
 _MAX_FOOTER = 20
@@ -1081,12 +1080,9 @@ def clean_frame(frame: pd.DataFrame, decimal: str = ".") -> pd.DataFrame:
     notes, units, missing = [], {}, {}
     for i, column in enumerate(names):
         series = frame.iloc[:, i]
-        if not _is_text(series) or isinstance(series.dtype, pd.CategoricalDtype):
-            blank = int(series.isna().sum())
-            if blank:
-                missing[column] = {"blank": blank}
-            continue
-        if _plain_text(series):  # nothing to strip, nothing missing but blanks, not numbers: as read
+        # numbers, categories, and plain text (nothing to strip, nothing missing but blanks, not
+        # numbers) are kept as read
+        if not _is_text(series) or isinstance(series.dtype, pd.CategoricalDtype) or _plain_text(series):
             blank = int(series.isna().sum())
             if blank:
                 missing[column] = {"blank": blank}
