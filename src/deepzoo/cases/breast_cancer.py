@@ -107,7 +107,7 @@ def run(config: Config, out_dir) -> dict:
     metrics = dict(outcome.metrics)
 
     # the course's extra: cross-validation on the training part, the MLP and logistic regression alike
-    X_train, _, y_train, _, _ = table.split(frame.drop(columns=TARGET), frame[TARGET], "classify", fit_config)
+    X_train, _, y_train, _ = outcome.split  # the task's own training rows
     folds = StratifiedKFold(config.cv_folds, shuffle=True, random_state=config.seed)
     mlp = clone(outcome.model).set_params(mlp__verbose=False)
     logistic = table.baselines("classify", [("encode", outcome.model[0])], config.seed)[

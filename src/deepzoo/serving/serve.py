@@ -273,8 +273,6 @@ class _Model:
 
     def forecast(self, rows: list, horizon: int) -> dict:
         """A series forecaster's next ``horizon`` steps after the rows (one series per request)."""
-        from ..data.sequences import dated_rows, format_dates, naive_forecasts
-
         frame = pd.DataFrame.from_records(rows, columns=self.columns)
         if self.numeric:
             frame[self.numeric] = frame[self.numeric].astype(float)
@@ -284,13 +282,11 @@ class _Model:
                 f"this forecaster also reads {', '.join(final.features)}, whose future values are unknown, "
                 "so it cannot roll forward; refit it without them (deepzoo fit --drop) to serve horizons."
             )
-        ahead = final.forecast(frame, horizon)
-        values, _ = dated_rows(frame, final.date, [final.target], date_format=final.date_format_)
-        naive = naive_forecasts(values[final.target].dropna(), horizon, final.period_)
+        ahead = final.forecast_with_baselines(frame, horizon)
         return {
-            "dates": format_dates(ahead["date"], final.date_format_),
-            "predictions": ahead["prediction"].astype(float).tolist(),
-            **{name: forecasts.tolist() for name, forecasts in naive.items()},
+            "dates": ahead[final.date].tolist(),
+            "predictions": ahead["prediction"].tolist(),
+            **{name: ahead[name].tolist() for name in ahead.columns[2:]},
         }
 
     def recommend(self, user, k: int) -> dict:

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..engine.model_card import file_sha256
 from .base import DIRECTION
 
 __all__ = ["Run", "compare_runs", "fingerprint", "read_run"]
@@ -43,10 +44,7 @@ def fingerprint(data) -> dict | None:
     if isinstance(data, (str, os.PathLike)):
         path = Path(data)
         if path.is_file():
-            with open(path, "rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-            return {"sha256": digest.hexdigest(), "of": "the file's bytes"}
+            return {"sha256": file_sha256(path), "of": "the file's bytes"}
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
             for file in files:

@@ -40,7 +40,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .. import plots
 from ..data.schema import Schema, find_target, infer_schema, parse_dates
-from ..data.sequences import dated_rows, format_dates, naive_forecasts, series_levels
+from ..data.sequences import dated_rows, series_levels
 from ..data.tabular import parse_numbers
 from ..engine import distributed
 from ..models.sequence.forecasting import MIN_WINDOWS, SeriesForecaster, min_training_rows
@@ -467,14 +467,7 @@ def forecast_ahead(model: SeriesForecaster, frame: pd.DataFrame, horizon: int) -
             f"{', '.join(model.features)}, whose future values are unknown; without --horizon, deepzoo "
             "predict gives the next step after each row (refit with --drop to forecast further ahead)."
         )
-    ahead = model.forecast(frame, int(horizon))
-    values, _ = dated_rows(frame, model.date, [model.target], date_format=model.date_format_)
-    out = pd.DataFrame({model.date: format_dates(ahead["date"], model.date_format_)})
-    out["prediction"] = ahead["prediction"].to_numpy(float)
-    naive = naive_forecasts(values[model.target].dropna(), len(out), model.period_)
-    for name, forecasts in naive.items():
-        out[name] = forecasts
-    return out
+    return model.forecast_with_baselines(frame, int(horizon))
 
 
 # -- detection: dates in time order and a numeric target -----------------------------------------------

@@ -116,7 +116,7 @@ def search_space(trial, n_train: int, task: str, fixed=()) -> dict:
     encoding, batch size and ensemble size. Each parameter is named as the MLP names it, so that
     ``--set NAME=VALUE`` fixes it (named in ``fixed``, it is left out of the search) and
     :func:`default_trial` can replay the defaults as the first trial."""
-    defaults = {**mlp_settings(n_train, task), **default_trial(n_train, task)}
+    defaults = default_trial(n_train, task)
     bs = defaults["batch_size"]
     lr = defaults["learning_rate"]
     suggest = {
@@ -351,8 +351,7 @@ def train_test(source, config: FitConfig, report=None):
     else:
         X_train, X_test, y_train, y_test, note = split(X, y, task, config)
     if note:
-        # said once, by the run that writes the report (tuning reads the split without one)
-        _say(report, "Classes too small to test", note, config.verbose and report is not None)
+        _say(report, "Classes too small to test", note, config.verbose)
     if config.group and task == "classify":  # checked before training: a typo must not cost a fit
         missing = [c for c in config.group if c not in frame.columns]
         if missing:
@@ -393,15 +392,16 @@ def fit_mlp(report, config: FitConfig, schema: Schema, X_train, y_train, overrid
     return model, seconds()
 
 
-def run(source, config: FitConfig, report, tuned: dict | None = None) -> Outcome:
+def run(source, config: FitConfig, report, tuned: dict | None = None, parts: tuple | None = None) -> Outcome:
     """Fit the table task on ``source.frame`` (scored on ``source.test_frame`` when the data bring one).
 
     With ``tuned`` (settings found by :mod:`deepzoo.tasks.tune` on the training rows alone), the MLP
     with those settings is the deep model, "MLP (deepzoo, tuned)", and the untuned default stands
-    beside it on the leaderboard as "MLP (deepzoo, default)"; the tuned one is saved."""
+    beside it on the leaderboard as "MLP (deepzoo, default)"; the tuned one is saved. ``parts``: what
+    :func:`train_test` gave the caller for this source and config (tuning splits before it runs)."""
     schema = source.schema
     task = schema.task
-    frame, test_frame, X_train, y_train, X_test, y_test = train_test(source, config, report)
+    frame, test_frame, X_train, y_train, X_test, y_test = parts or train_test(source, config, report)
     y_train_values = target_values(y_train, task)
     model, fit_seconds = fit_mlp(report, config, schema, X_train, y_train_values, config.settings)
     name, default = "MLP (deepzoo)", None

@@ -348,7 +348,8 @@ def run(kind, source, config: FitConfig, report) -> Outcome:
     task = schema.task
     check(config, (MLPClassifier if task == "classify" else MLPRegressor)())
     # the test rows are dropped here: no trial ever receives them
-    _, _, X_train, y_train, _, _ = table.train_test(source, config)
+    parts = table.train_test(source, config, report)
+    X_train, y_train = parts[2], parts[3]
     n_classes = y_train.nunique() if task == "classify" else None
     metric, direction = tuning_metric(task, n_classes)
     carve = dataclasses.replace(config, test_size=VALIDATION_FRACTION)
@@ -381,7 +382,7 @@ def run(kind, source, config: FitConfig, report) -> Outcome:
             "No tuning trial completed (each was pruned or failed, e.g. diverged): allow more trials, or "
             "fix the settings that fail with --set."
         )
-    outcome = table.run(source, config, report, tuned=table.settings_of(best.params))
+    outcome = table.run(source, config, report, tuned=table.settings_of(best.params), parts=parts)
     if main:
         add_section(report, study, problem, seconds(), len(X_train))
     return outcome

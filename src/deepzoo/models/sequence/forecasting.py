@@ -34,6 +34,8 @@ from ...data.sequences import (
     _when,
     dated_rows,
     fit_series_encoding,
+    format_dates,
+    naive_forecasts,
     next_date,
     seasonal_period,
     series_changes,
@@ -400,6 +402,22 @@ class SeriesForecaster(LSTMForecaster):
         """The next ``n_steps`` values after the last row of ``X``, each fed back as the newest row:
         a DataFrame of ``date`` and ``prediction``. Needs a model without ``features`` (their future
         values are not known)."""
+        return self._roll(self._history(X, n_steps), n_steps)
+
+    def forecast_with_baselines(self, X, n_steps: int) -> pd.DataFrame:
+        """:meth:`forecast`'s steps with their dates written as the data writes them, beside the naive
+        forecasts of the same history (``persistence`` and, with a season, ``seasonal_persistence``):
+        what ``deepzoo predict --horizon`` writes and ``deepzoo serve`` answers."""
+        rows = self._history(X, n_steps)
+        ahead = self._roll(rows, n_steps)
+        out = pd.DataFrame({self.date: format_dates(ahead["date"], self.date_format_)})
+        out["prediction"] = ahead["prediction"].to_numpy(float)
+        for name, forecasts in naive_forecasts(rows[self.target], n_steps, self.period_).items():
+            out[name] = forecasts
+        return out
+
+    def _history(self, X, n_steps) -> pd.DataFrame:
+        """The target's known values of ``X`` in date order, checked for a forecast of ``n_steps``."""
         self._check_fitted()
         if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral) or n_steps < 1:
             raise ValueError(f"n_steps must be a positive int; got {n_steps!r}.")
@@ -409,7 +427,10 @@ class SeriesForecaster(LSTMForecaster):
                 f"{list(self.features)}, whose future values are unknown. Use predict (one step per row)."
             )
         values, _ = self._values(X, self.date_format_)
-        rows = values[[self.target]].dropna()
+        return values[[self.target]].dropna()
+
+    def _roll(self, rows: pd.DataFrame, n_steps: int) -> pd.DataFrame:
+        """Each step's forecast fed back as the newest row, ``n_steps`` times."""
         dates, predictions = [], []
         for _ in range(n_steps):
             _, _, _, forecasts = self._forecast_rows(rows.rename_axis(self.date).reset_index())
