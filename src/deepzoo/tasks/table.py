@@ -112,13 +112,15 @@ HIDDEN_SHAPES = ("64", "128", "256", "64-32", "128-64", "256-128", "512-256", "2
 
 def search_space(trial, n_train: int, task: str, fixed=()) -> dict:
     """The MLP's settings for one Optuna ``trial`` (``deepzoo fit --tune``), around
-    :func:`mlp_settings`: depth and width, dropout, weight decay, learning rate, bins of the numeric
-    encoding, batch size and ensemble size. Each parameter is named as the MLP names it, so that
+    :func:`mlp_settings`: depth and width, dropout, weight decay, learning rate, the numeric encoding
+    (bins, and which columns get them), batch size, ensemble size and kind, training length (epochs
+    and patience), activation and optimizer. Each parameter is named as the MLP names it, so that
     ``--set NAME=VALUE`` fixes it (named in ``fixed``, it is left out of the search) and
     :func:`default_trial` can replay the defaults as the first trial."""
     defaults = default_trial(n_train, task)
     bs = defaults["batch_size"]
     lr = defaults["learning_rate"]
+    epochs = defaults["max_iter"]
     suggest = {
         "hidden_layer_sizes": lambda name: trial.suggest_categorical(
             name, _with(HIDDEN_SHAPES, defaults[name])
@@ -127,11 +129,28 @@ def search_space(trial, n_train: int, task: str, fixed=()) -> dict:
         "alpha": lambda name: trial.suggest_float(name, 1e-6, 1e-1, log=True),
         # a decade either side of the default, which already grows with the batch
         "learning_rate": lambda name: trial.suggest_float(name, lr / 10, lr * 10, log=True),
-        "n_bins": lambda name: trial.suggest_categorical(name, _with((0, 8, 16, 32), defaults[name])),
+        "n_bins": lambda name: trial.suggest_categorical(name, _with((0, 8, 16, 32, 64), defaults[name])),
+        # bins for every numeric input, or only for those with 3+ distinct values (0/1 columns: no bins)
+        "bin_columns": lambda name: trial.suggest_categorical(
+            name, _with(("varying", "all"), defaults[name])
+        ),
         "batch_size": lambda name: trial.suggest_categorical(
             name, _with(tuple(max(16, bs * k // 4) for k in (1, 2, 4, 8)), bs)
         ),
-        "n_members": lambda name: trial.suggest_categorical(name, _with((1, 4, 8), defaults[name])),
+        "n_members": lambda name: trial.suggest_categorical(name, _with((1, 4, 8, 16), defaults[name])),
+        "ensemble": lambda name: trial.suggest_categorical(
+            name, _with(("independent", "shared"), defaults[name])
+        ),
+        # the training length: half to four times the default's epochs (early stopping still ends a
+        # trial at its best epoch), and the patience of that early stopping
+        "max_iter": lambda name: trial.suggest_categorical(
+            name, _with(tuple(max(5, epochs * k // 2) for k in (1, 2, 4, 8)), epochs)
+        ),
+        "n_iter_no_change": lambda name: trial.suggest_categorical(
+            name, _with((5, 10, 20), defaults[name])
+        ),
+        "activation": lambda name: trial.suggest_categorical(name, _with(("relu", "gelu"), defaults[name])),
+        "solver": lambda name: trial.suggest_categorical(name, _with(("adam", "adamw"), defaults[name])),
     }
     return {name: pick(name) for name, pick in suggest.items() if name not in fixed}
 
@@ -139,16 +158,21 @@ def search_space(trial, n_train: int, task: str, fixed=()) -> dict:
 def default_trial(n_train: int, task: str) -> dict:
     """:func:`mlp_settings` (and the MLP's own defaults it leaves out) in :func:`search_space`'s terms:
     the first trial of every study, so that tuning starts from what ``deepzoo fit`` does untuned."""
-    defaults = mlp_settings(n_train, task)
-    sizes = defaults.get("hidden_layer_sizes", MLPClassifier().hidden_layer_sizes)
+    defaults = {**MLPClassifier().get_params(), **mlp_settings(n_train, task)}
     return {
-        "hidden_layer_sizes": "-".join(str(int(s)) for s in np.atleast_1d(sizes)),
-        "dropout": float(defaults.get("dropout", MLPClassifier().dropout)),
-        "alpha": float(defaults.get("alpha", MLPClassifier().alpha)),
+        "hidden_layer_sizes": "-".join(str(int(s)) for s in np.atleast_1d(defaults["hidden_layer_sizes"])),
+        "dropout": float(defaults["dropout"]),
+        "alpha": float(defaults["alpha"]),
         "learning_rate": float(defaults["learning_rate"]),
-        "n_bins": int(defaults.get("n_bins", MLPClassifier().n_bins)),
+        "n_bins": int(defaults["n_bins"]),
+        "bin_columns": str(defaults["bin_columns"]),
         "batch_size": int(defaults["batch_size"]),
-        "n_members": int(defaults.get("n_members", MLPClassifier().n_members)),
+        "n_members": int(defaults["n_members"]),
+        "ensemble": str(defaults["ensemble"]),
+        "max_iter": int(defaults["max_iter"]),
+        "n_iter_no_change": int(defaults["n_iter_no_change"]),
+        "activation": str(defaults["activation"]),
+        "solver": str(defaults["solver"]),
     }
 
 
