@@ -4,6 +4,7 @@
     python benchmarks/bench_tune.py --only diabetes california_housing --tune 30
     python benchmarks/bench_tune.py --only diabetes --pruning                # the same study unpruned too
     python benchmarks/bench_tune.py --only diabetes --peer                   # Optuna + scikit-learn's MLP
+    python benchmarks/bench_tune.py --only adult --tune-time 600 --autogluon /work/ag-venv/bin/python
     python benchmarks/bench_tune.py --only breast_cancer --pruning --set n_members=1   # cheaper trials
 
 Each row: the test figure of the untuned MLP ("MLP (deepzoo, default)"), of the tuned one and of the best
@@ -88,7 +89,9 @@ def run_one(name: str, args, out_root: Path) -> dict:
     if args.pruning:
         row.update(_unpruned(name, data, target, args, out_root, row))
     if args.peer:
-        row.update(_peer(result, name, data, target, args, row["trials"]))
+        row.update(_peer(result, name, data, target, args, row["trials"], row["tune_s"]))
+    if args.autogluon:
+        row.update(_autogluon(name, data, target, args, row["tune_s"]))
     return row
 
 
@@ -125,9 +128,10 @@ def _unpruned(name, data, target, args, out_root, pruned_row) -> dict:
     }
 
 
-def _peer(result, name, data, target, args, n_trials: int) -> dict:
+def _peer(result, name, data, target, args, n_trials: int, seconds: float | None = None) -> dict:
     """Optuna + scikit-learn's MLP: the same encoded features (deepzoo's TableEncoder), the same
-    validation rows carved from the same training rows, the same number of trials; test scored once."""
+    validation rows carved from the same training rows, the same number of trials and at most the
+    same ``seconds`` of tuning as deepzoo's study; test scored once."""
     import optuna
     from sklearn.base import clone
     from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -144,7 +148,7 @@ def _peer(result, name, data, target, args, n_trials: int) -> dict:
     task = source.schema.task
     y_tr = table.target_values(y_train, task)
     carve = FitConfig(seed=args.seed, test_size=tune.VALIDATION_FRACTION)
-    X_fit, X_val, y_fit, y_val = table.split(X_train, y_train, task, carve)
+    X_fit, X_val, y_fit, y_val, _ = table.split(X_train, y_train, task, carve)
     y_fit, y_val = table.target_values(y_fit, task), table.target_values(y_val, task)
     metric, direction = tune.tuning_metric(task, y_train.nunique() if task == "classify" else None)
     Estimator = MLPClassifier if task == "classify" else MLPRegressor
@@ -192,7 +196,7 @@ def _peer(result, name, data, target, args, n_trials: int) -> dict:
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        study.optimize(objective, n_trials=n_trials)
+        study.optimize(objective, n_trials=n_trials, timeout=seconds)
         tune_s = time.perf_counter() - started
         best = clone(make(study.best_params)).fit(X_train, y_tr)
     test = score(best, X_test, y_test)
@@ -203,8 +207,82 @@ def _peer(result, name, data, target, args, n_trials: int) -> dict:
     )
     return {
         "peer_sklearn_mlp": test[primary],
+        "peer_trials": len(study.trials),
         "peer_tune_s": round(tune_s, 1),
         "peer_val_best": study.best_value,
+    }
+
+
+# run by the AutoGluon venv's python: fit TabularPredictor on train.parquet within the time limit,
+# write its test predictions (probabilities of each class, or numbers) to pred.parquet
+_AUTOGLUON_SCRIPT = """
+import json, sys, time
+import pandas as pd
+from autogluon.tabular import TabularPredictor
+folder, target, problem, metric, limit = sys.argv[1:6]
+train = pd.read_parquet(folder + "/train.parquet")
+test = pd.read_parquet(folder + "/test.parquet")
+started = time.perf_counter()
+predictor = TabularPredictor(label=target, problem_type=problem, eval_metric=metric, path=folder + "/ag",
+                             verbosity=0).fit(train, time_limit=float(limit))
+fit_s = time.perf_counter() - started
+if problem == "regression":
+    out = pd.DataFrame({"prediction": predictor.predict(test)})
+else:
+    out = predictor.predict_proba(test)
+    out.columns = [str(c) for c in out.columns]
+out.to_parquet(folder + "/pred.parquet")
+print(json.dumps({"fit_s": fit_s, "best": predictor.model_best}))
+"""
+
+
+def _autogluon(name, data, target, args, seconds: float) -> dict:
+    """AutoGluon's TabularPredictor (its default preset) with ``time_limit`` equal to deepzoo's tuning
+    time, on the same training rows, scored on the same test rows by deepzoo's own metrics. It runs in
+    its own venv (``--autogluon PYTHON``; never a deepzoo dependency), fed through Parquet files."""
+    import subprocess
+
+    from deepzoo.tasks import table
+    from deepzoo.tasks.base import FitConfig, classification_scores, regression_scores
+    from deepzoo.tasks.detect import detect
+
+    config = FitConfig(target=target, seed=args.seed)
+    source = detect(data, config)
+    _, _, X_train, y_train, X_test, y_test = table.train_test(source, config)
+    task = source.schema.task
+    classes = np.unique(y_train) if task == "classify" else None
+    problem = "regression" if task == "regress" else ("binary" if len(classes) == 2 else "multiclass")
+    metric = {"regression": "root_mean_squared_error", "binary": "roc_auc", "multiclass": "log_loss"}[problem]
+    with tempfile.TemporaryDirectory(prefix="bench_ag_") as folder:
+        X_train.assign(**{target: y_train}).to_parquet(f"{folder}/train.parquet")
+        X_test.to_parquet(f"{folder}/test.parquet")
+        started = time.perf_counter()
+        done = subprocess.run(
+            [str(args.autogluon), "-c", _AUTOGLUON_SCRIPT, folder, target, problem, metric, str(seconds)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        wall = time.perf_counter() - started
+        if done.returncode != 0:
+            print(done.stderr[-3000:], file=sys.stderr)
+            return {"autogluon": None, "autogluon_s": round(wall, 1)}
+        facts = json.loads(done.stdout.strip().splitlines()[-1])
+        pred = pd.read_parquet(f"{folder}/pred.parquet")
+    if task == "classify":
+        proba = pred[[str(c) for c in classes]].to_numpy()
+        test = classification_scores(y_test.to_numpy(), proba, classes)
+        primary = "roc_auc" if "roc_auc" in test else "accuracy"
+    else:
+        test, primary = (
+            regression_scores(y_test.to_numpy().astype(float), pred["prediction"].to_numpy()),
+            "rmse",
+        )
+    return {
+        "autogluon": test[primary],
+        "autogluon_fit_s": round(facts["fit_s"], 1),
+        "autogluon_s": round(wall, 1),
+        "autogluon_best": facts["best"],
     }
 
 
@@ -248,6 +326,13 @@ def main(argv=None) -> None:
     parser.add_argument("--pruning", action="store_true", help="also the same study without pruning")
     parser.add_argument("--peer", action="store_true", help="also Optuna + scikit-learn's MLP")
     parser.add_argument("--peer-only", action="store_true", help="the peer alone, --tune trials")
+    parser.add_argument(
+        "--autogluon",
+        type=Path,
+        default=None,
+        metavar="PYTHON",
+        help="also AutoGluon's TabularPredictor, run by this python (its own venv), time_limit = tuning s",
+    )
     parser.add_argument("--csv", type=Path, default=None, help="append the rows to this CSV")
     parser.add_argument(
         "--set",

@@ -382,7 +382,10 @@ def run(kind, source, config: FitConfig, report) -> Outcome:
             "No tuning trial completed (each was pruned or failed, e.g. diverged): allow more trials, or "
             "fix the settings that fail with --set."
         )
-    outcome = table.run(source, config, report, tuned=table.settings_of(best.params), parts=parts)
+    # only what the best trial changed from the defaults: when the defaults (trial 0) win, the final fit
+    # is the default one, weight decay chosen by cross-validation on small tables included
+    changed = {k: v for k, v in best.params.items() if v != first[0].get(k)}
+    outcome = table.run(source, config, report, tuned=table.settings_of(changed), parts=parts)
     if main:
         add_section(report, study, problem, seconds(), len(X_train))
     return outcome
