@@ -261,3 +261,43 @@ def test_tune_jobs_share_one_study(frame, tmp_path):
     # both processes stop at 6 finished trials; one still running in the other process may add one
     assert 6 <= len(trials) <= 7
     assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+
+
+# -- the other kinds: each tunes its own search space on its training part, the defaults as trial 0 -------
+def _tuned_run(data, out, kind_default_trial, settings, **fit):
+    """deepzoo.fit with --tune 2: the study's trial 0 is the kind's defaults (less what --set fixes),
+    the report has its tuning section, the metrics count the trials."""
+    result = deepzoo.fit(data, out=out, settings=settings, tune=2, **fit)
+    study = _study(out)
+    assert len(study.trials) == 2
+    assert study.trials[0].params == {k: v for k, v in kind_default_trial.items() if k not in settings}
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["tune_trials"] == 2
+    assert metrics["tune_best_value"] == pytest.approx(study.best_value)
+    assert "Tuning" in (out / "report.html").read_text()
+    assert (out / "model").exists()
+    return result, study
+
+
+@pytest.mark.slow
+def test_text_is_tuned_on_its_training_texts(tmp_path):
+    import random
+
+    from deepzoo.tasks import text
+
+    r = random.Random(0)
+    texts, labels = [], []
+    for _ in range(160):
+        label = r.choice(["pos", "neg"])
+        words = [r.choice("the film was a story of it".split()) for _ in range(6)]
+        words.append(r.choice(["great", "loved"] if label == "pos" else ["awful", "dull"]))
+        texts.append(" ".join(words))
+        labels.append(label)
+    frame = pd.DataFrame({"body": texts, "label": labels})
+    train_texts, _, _, _, _ = text.load(deepzoo.tasks.detect.detect(frame, FitConfig()), FitConfig())
+    result, study = _tuned_run(
+        frame, tmp_path / "run", text.default_trial(train_texts), {"max_iter": 3}, target="label"
+    )
+    assert result.task == "text"
+    assert study.trials[1].params["architecture"] in text.ARCHITECTURES
+    assert set(result.predict(["loved it", "awful"])["prediction"]) <= {"pos", "neg"}

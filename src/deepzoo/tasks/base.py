@@ -152,10 +152,26 @@ class TaskKind:
     writes_beside: str | None = None
     """``deepzoo predict`` also writes files (e.g. mask PNGs) into ``<out>_<writes_beside>/``, passed
     to ``predict`` as ``folder=``."""
+    tune: Callable | None = None
+    """``tune(source, config, report) -> Problem``: what ``deepzoo fit --tune`` needs of this kind (the
+    validation part of the training rows, the search space, a trial's fit and score, the final road;
+    :class:`deepzoo.tasks.tune.Problem`); None: the kind is not tuned (tables: built in tune.py)."""
 
     def saved(self, model) -> bool:
         final = model.steps[-1][1] if hasattr(model, "steps") else model
         return isinstance(final, self.saves)
+
+
+# deepzoo fit --tune: the share of the training rows each trial is scored on (never the test rows)
+TUNING_VALIDATION_FRACTION = 0.2
+
+
+def tuning_metric(task: str, n_classes: int | None) -> tuple[str, str]:
+    """``(metric, direction)`` the tuning trials are ranked by on the validation part: ROC-AUC for two
+    classes, log-loss for more (smoother than accuracy on a few hundred rows), RMSE for numbers."""
+    if task == "classify":
+        return ("roc_auc", "maximize") if n_classes == 2 else ("log_loss", "minimize")
+    return "rmse", "minimize"
 
 
 @dataclass

@@ -28,6 +28,7 @@ The network's settings for an unseen corpus (:func:`text_settings`; each can be 
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 
@@ -38,8 +39,9 @@ from .. import plots
 from ..data.splits import holdout
 from ..data.text import read_lines, read_text_folder, tokenize
 from ..engine import distributed
-from ..models.sequence.text_classifier import SequenceClassifier
+from ..models.sequence.text_classifier import ARCHITECTURES, SequenceClassifier
 from .base import (
+    TUNING_VALIDATION_FRACTION,
     FitConfig,
     FolderProbe,
     Leaderboard,
@@ -52,6 +54,7 @@ from .base import (
     read_rows,
     rows_in_chunks,
     stopwatch,
+    tuning_metric,
 )
 
 __all__ = [
@@ -204,6 +207,56 @@ def text_settings(texts) -> dict:
         "n_iter_no_change": 3,
         "max_iter": 30,
     }
+
+
+def search_space(trial, defaults: dict, fixed=()) -> dict:
+    """The network's settings for one Optuna ``trial`` (``deepzoo fit --tune``), around
+    :func:`default_trial`: the architecture among deepzoo's, the word n-grams, the embedding size,
+    dropout and learning rate. Named as SequenceClassifier names them (n-grams as "1-2"), so that
+    ``--set NAME=VALUE`` fixes one (named in ``fixed``, it is left out of the search). The n-grams are
+    searched for the bag alone: the other encoders read the word order themselves (:func:`settings_of`
+    gives them words alone)."""
+    lr = defaults["learning_rate"]
+    params = {}
+    if "architecture" not in fixed:
+        params["architecture"] = trial.suggest_categorical("architecture", sorted(ARCHITECTURES))
+    suggest = {
+        "ngram_range": lambda name: (
+            trial.suggest_categorical(name, ["1-1", "1-2", "1-3"])
+            if params.get("architecture", "bag") == "bag"
+            else None
+        ),
+        "embedding_dim": lambda name: trial.suggest_categorical(name, [32, 64, 128]),
+        "dropout": lambda name: trial.suggest_float(name, 0.0, 0.5),
+        "learning_rate": lambda name: trial.suggest_float(name, lr / 10, lr * 10, log=True),
+    }
+    params.update({name: pick(name) for name, pick in suggest.items() if name not in fixed})
+    return {name: value for name, value in params.items() if value is not None}
+
+
+def default_trial(texts) -> dict:
+    """:func:`text_settings` for the training ``texts`` in :func:`search_space`'s terms: the first trial."""
+    settings = text_settings(texts)
+    low, high = settings["ngram_range"]
+    return {
+        "architecture": settings["architecture"],
+        "ngram_range": f"{low}-{high}",
+        "embedding_dim": int(settings["embedding_dim"]),
+        "dropout": float(settings["dropout"]),
+        "learning_rate": float(settings["learning_rate"]),
+    }
+
+
+def settings_of(params: dict) -> dict:
+    """Optuna's parameters (and ``--set``'s) as SequenceClassifier settings: the n-grams "1-2" become
+    (1, 2); an encoder other than the bag reads words alone (no word pairs, no character n-grams)."""
+    settings = dict(params)
+    if isinstance(settings.get("ngram_range"), str):
+        settings["ngram_range"] = tuple(int(n) for n in settings["ngram_range"].split("-"))
+    if settings.get("architecture", "bag") != "bag":
+        settings.setdefault("ngram_range", (1, 1))
+        settings.setdefault("char_ngram_range", None)
+    return settings
 
 
 def make_classifier(texts, config: FitConfig, checkpoint=None) -> SequenceClassifier:
@@ -473,6 +526,69 @@ def run(source, config: FitConfig, report) -> Outcome:
     return outcome
 
 
+@dataclasses.dataclass
+class TuningProblem:
+    """``deepzoo fit --tune`` on texts (:class:`deepzoo.tasks.tune.Problem`): the training texts split
+    (stratified, copies of a text on one side) into a part each trial fits and one it is scored on."""
+
+    config: FitConfig
+    X_fit: list
+    y_fit: np.ndarray
+    X_val: list
+    y_val: np.ndarray
+    n_train: int
+    defaults: dict  # text_settings of all the training texts: what the final fit starts from
+    first: dict  # default_trial
+    metric: str
+    direction: str
+    model_name: str = "the SequenceClassifier"
+    tuned_row: str = DEEP_NAME
+
+    @property
+    def n_fit(self) -> int:
+        return len(self.X_fit)
+
+    @property
+    def n_val(self) -> int:
+        return len(self.X_val)
+
+    def estimator(self):
+        return SequenceClassifier()
+
+    def default_trial(self) -> dict:
+        return self.first
+
+    def settings(self, trial) -> dict:
+        params = search_space(trial, self.first, fixed=tuple(self.config.settings))
+        return {**self.defaults, **settings_of({**params, **self.config.settings})}
+
+    def score(self, settings: dict, on_epoch) -> tuple[float, int]:
+        from ..engine.training import epoch_callback
+
+        clf = SequenceClassifier(random_state=self.config.seed, device=self.config.device)
+        clf.set_params(**settings)
+        with epoch_callback(on_epoch), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a trial that runs out of max_iter is scored as it is
+            clf.fit(self.X_fit, self.y_fit)
+        scores = classification_scores(self.y_val, clf.predict_proba(self.X_val), clf.classes_)
+        return float(scores[self.metric]), int(clf.n_iter_)
+
+    def final(self, source, report, changed: dict) -> Outcome:
+        settings = settings_of({**changed, **self.config.settings})
+        return run(source, dataclasses.replace(self.config, settings=settings), report)
+
+
+def tuning_problem(source, config: FitConfig, report) -> TuningProblem:
+    """The texts of ``source`` for ``--tune``: the test texts dropped, a validation part carved out."""
+    X_train, y_train, _, _, _ = load(source, config)
+    X_fit, y_fit, X_val, y_val = split(X_train, y_train, TUNING_VALIDATION_FRACTION, config.seed)
+    metric, direction = tuning_metric("classify", len(np.unique(y_train)))
+    defaults = text_settings(X_train)
+    return TuningProblem(
+        config, X_fit, y_fit, X_val, y_val, len(X_train), defaults, default_trial(X_train), metric, direction
+    )
+
+
 def _describe(clf) -> str:
     p = clf.get_params()
     return (
@@ -592,4 +708,5 @@ KIND = TaskKind(
     chunks=_chunks,
     detect_folder=detect_folder,
     detect_table=detect_table,
+    tune=tuning_problem,
 )

@@ -17,8 +17,11 @@ Where the trials run:
 * under ``torchrun``: one trial after another, each trained on all processes (DDP); process 0 holds
   the study, sends each trial's settings to the others and tells them when a trial is pruned.
 
-The search space of each kind lives beside its defaults (tables: :func:`deepzoo.tasks.table.search_space`);
-tables are the kind that can be tuned for now.
+The search space of each kind lives beside its defaults (tables: :func:`deepzoo.tasks.table.search_space`,
+text: :func:`deepzoo.tasks.text.search_space`, series, ratings likewise). A kind takes part by giving its
+``TaskKind`` a ``tune(source, config, report) -> Problem`` (see :class:`Problem`: the split of the training
+rows, the search space, one trial's fit and score, the final road); the table's Problem is
+:class:`TableProblem`, here.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import os
 import time
 import warnings
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -37,13 +41,13 @@ from sklearn.exceptions import ConvergenceWarning
 from ..engine import distributed
 from ..engine.device import resolve_device
 from . import table
-from .base import FitConfig, Outcome, stopwatch
+from .base import TUNING_VALIDATION_FRACTION, FitConfig, Outcome, stopwatch, tuning_metric
 
 __all__ = ["STUDY_NAME", "VALIDATION_FRACTION", "is_tuned", "run", "tuning_metric"]
 
 STUDY_NAME = "deepzoo"
 # share of the training rows each trial is scored on (never the test rows); the trial trains on the rest
-VALIDATION_FRACTION = 0.2
+VALIDATION_FRACTION = TUNING_VALIDATION_FRACTION
 # MedianPruner: judge no trial before 5 have finished, nor before its 5th epoch (the first epochs of a
 # good learning rate and of a bad one look alike)
 PRUNER_STARTUP_TRIALS = 5
@@ -56,14 +60,6 @@ _TIME_RAN_OUT = "the tuning time ran out"
 def is_tuned(config: FitConfig) -> bool:
     """Whether ``config`` asks for tuning (``--tune`` or ``--tune-time``)."""
     return config.tune is not None or config.tune_time is not None
-
-
-def tuning_metric(task: str, n_classes: int | None) -> tuple[str, str]:
-    """``(metric, direction)`` the trials are ranked by on the validation part: ROC-AUC for two
-    classes, log-loss for more (smoother than accuracy on a few hundred rows), RMSE for numbers."""
-    if task == "classify":
-        return ("roc_auc", "maximize") if n_classes == 2 else ("log_loss", "minimize")
-    return "rmse", "minimize"
 
 
 def option_problems(config: FitConfig) -> list[str]:
@@ -104,10 +100,44 @@ def check(config: FitConfig, estimator) -> None:
 
 
 # -- one trial -----------------------------------------------------------------------------------------
+class Problem(Protocol):
+    """What a kind gives ``--tune``: the training rows split into the part each trial fits and the part
+    it is scored on (the test rows never enter), its search space and defaults, and the road of the
+    final fit. Picklable, for ``--tune-jobs`` worker processes."""
+
+    config: FitConfig
+    metric: str  # what the trials are ranked by on the validation part
+    direction: str  # 'maximize' or 'minimize'
+    n_train: int  # training rows (or texts, ratings) in all
+    n_fit: int  # of which each trial fits on
+    n_val: int  # and is scored on
+    model_name: str  # the tuned model in the report's words: "the MLP"
+    tuned_row: str  # its row on the final leaderboard
+
+    def estimator(self):
+        """An unfitted deep estimator of this kind: the names ``--set`` may fix are its parameters."""
+
+    def default_trial(self) -> dict:
+        """The untuned settings in the search space's terms: the first trial of every study."""
+
+    def settings(self, trial) -> dict:
+        """The estimator's settings for an Optuna ``trial``: the defaults, the trial's choices, ``--set``."""
+
+    def score(self, settings: dict, on_epoch) -> tuple[float, int]:
+        """Fit on the fitting part with ``settings`` (``fit_loop`` calling ``on_epoch(epoch, history)``
+        after each epoch, see :func:`~deepzoo.engine.training.epoch_callback`), score the validation
+        part: ``(metric, epochs run)``."""
+
+    def final(self, source, report, changed: dict) -> Outcome:
+        """The kind's road with the parameters the best trial ``changed`` from the defaults: fitted on
+        all the training rows, scored once on the test rows."""
+
+
 @dataclasses.dataclass
-class Problem:
-    """What every trial sees: the training rows split into the part it fits and the part it is scored
-    on, and how to build its model. Picklable, for ``--tune-jobs`` worker processes."""
+class TableProblem:
+    """Tables: the MLP (``--set`` names), :func:`deepzoo.tasks.table.search_space`; its final road puts
+    the tuned MLP beside the untuned default on the leaderboard. It lives here rather than in table.py,
+    which this module imports."""
 
     schema: object
     config: FitConfig
@@ -118,6 +148,54 @@ class Problem:
     y_val: np.ndarray
     metric: str
     direction: str
+    parts: tuple = ()  # train_test's answer, test rows included: for the final road, never for a trial
+    model_name: str = "the MLP"
+    tuned_row: str = "MLP (deepzoo, tuned)"
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "parts": ()}  # --tune-jobs workers get no test rows
+
+    @property
+    def n_fit(self) -> int:
+        return len(self.X_fit)
+
+    @property
+    def n_val(self) -> int:
+        return len(self.X_val)
+
+    def estimator(self):
+        from ..models.mlp import MLPClassifier, MLPRegressor
+
+        return (MLPClassifier if self.schema.task == "classify" else MLPRegressor)()
+
+    def default_trial(self) -> dict:
+        return table.default_trial(self.n_train, self.schema.task)
+
+    def final(self, source, report, changed: dict) -> Outcome:
+        return table.run(source, self.config, report, tuned=table.settings_of(changed), parts=self.parts)
+
+    @classmethod
+    def build(cls, source, config: FitConfig, report) -> TableProblem:
+        """The training rows of ``source`` (the test rows dropped here: no trial ever receives them),
+        a validation part carved out of them."""
+        task = source.schema.task
+        parts = table.train_test(source, config, report)
+        X_train, y_train = parts[2], parts[3]
+        metric, direction = tuning_metric(task, y_train.nunique() if task == "classify" else None)
+        carve = dataclasses.replace(config, test_size=VALIDATION_FRACTION)
+        X_fit, X_val, y_fit, y_val, _ = table.split(X_train, y_train, task, carve)
+        return cls(
+            source.schema,
+            config,
+            len(X_train),
+            X_fit,
+            table.target_values(y_fit, task),
+            X_val,
+            table.target_values(y_val, task),
+            metric,
+            direction,
+            parts,
+        )
 
     def settings(self, trial) -> dict:
         """The trial's MLP settings: the defaults, then the trial's choices, then ``--set``."""
@@ -337,40 +415,21 @@ def run(kind, source, config: FitConfig, report) -> Outcome:
     """Tune the deep model of ``source`` (data of ``kind``) on its training rows, then run the kind's
     road with the best settings (scored once on the test rows) and add the tuning section to
     ``report``."""
-    from ..models.mlp import MLPClassifier, MLPRegressor
-
-    if kind.name != "table":
+    # the table's Problem lives here (this module imports table.py, which cannot name it back)
+    build = TableProblem.build if kind.name == "table" else kind.tune
+    if build is None:
         raise ValueError(
-            f"--tune searches the settings of the table MLP; {kind.name} data cannot be tuned yet. "
-            "Fit without --tune and change settings with --set."
+            f"--tune cannot search the settings of {kind.name} data yet. Fit without --tune and change "
+            "settings with --set."
         )
-    schema = source.schema
-    task = schema.task
-    check(config, (MLPClassifier if task == "classify" else MLPRegressor)())
-    # the test rows are dropped here: no trial ever receives them
-    parts = table.train_test(source, config, report)
-    X_train, y_train = parts[2], parts[3]
-    n_classes = y_train.nunique() if task == "classify" else None
-    metric, direction = tuning_metric(task, n_classes)
-    carve = dataclasses.replace(config, test_size=VALIDATION_FRACTION)
-    X_fit, X_val, y_fit, y_val, _ = table.split(X_train, y_train, task, carve)
-    problem = Problem(
-        schema,
-        config,
-        len(X_train),
-        X_fit,
-        table.target_values(y_fit, task),
-        X_val,
-        table.target_values(y_val, task),
-        metric,
-        direction,
-    )
+    problem = build(source, config, report)
+    check(config, problem.estimator())
     path = Path(config.out) / "optuna.db"
     # under torchrun the processes talk before the first fit would join them: join them now
     distributed.ensure_initialized(distributed.device_for_rank(resolve_device(config.device)))
     main = distributed.is_main_process()
-    first = [{k: v for k, v in table.default_trial(len(X_train), task).items() if k not in config.settings}]
-    study = open_study(path, direction, config.seed, config.resume, first) if main else None
+    first = {k: v for k, v in problem.default_trial().items() if k not in config.settings}
+    study = open_study(path, problem.direction, config.seed, config.resume, [first]) if main else None
     distributed.barrier()
     deadline = None if config.tune_time is None else time.time() + float(config.tune_time)
     say = _say if config.verbose and main else None
@@ -384,10 +443,10 @@ def run(kind, source, config: FitConfig, report) -> Outcome:
         )
     # only what the best trial changed from the defaults: when the defaults (trial 0) win, the final fit
     # is the default one, weight decay chosen by cross-validation on small tables included
-    changed = {k: v for k, v in best.params.items() if v != first[0].get(k)}
-    outcome = table.run(source, config, report, tuned=table.settings_of(changed), parts=parts)
+    changed = {k: v for k, v in best.params.items() if v != first.get(k)}
+    outcome = problem.final(source, report, changed)
     if main:
-        add_section(report, study, problem, seconds(), len(X_train))
+        add_section(report, study, problem, seconds())
     return outcome
 
 
@@ -468,7 +527,7 @@ def plot_trials(frame, metric: str, direction: str, ax=None):
     return ax
 
 
-def add_section(report, study, problem: Problem, seconds: float, n_train: int) -> None:
+def add_section(report, study, problem: Problem, seconds: float) -> None:
     """The report's tuning section: what was searched and how, trials over time, importances, the best
     trial's settings beside the defaults, every trial's row; figures in ``metrics.json``."""
     import optuna
@@ -491,14 +550,14 @@ def add_section(report, study, problem: Problem, seconds: float, n_train: int) -
     )
     report.add_text(
         "Tuning",
-        f"Optuna searched the MLP's settings in {len(frame)} trials ({n_complete} complete, "
+        f"Optuna searched {problem.model_name}'s settings in {len(frame)} trials ({n_complete} complete, "
         f"{n_pruned - n_timed} pruned by MedianPruner, {n_timed} stopped when the tuning time ran out, "
         f"{n_failed} failed) in {seconds:.0f} s, with a TPE sampler seeded "
-        f"{problem.config.seed} and the defaults as trial 0. Each trial trained on {len(problem.X_fit):,} "
-        f"of the {n_train:,} training rows and was scored ({problem.metric}) on the other "
-        f"{len(problem.X_val):,}; the test rows were never shown to a trial: they were scored once, "
+        f"{problem.config.seed} and the defaults as trial 0. Each trial trained on {problem.n_fit:,} "
+        f"of the {problem.n_train:,} training rows and was scored ({problem.metric}) on the other "
+        f"{problem.n_val:,}; the test rows were never shown to a trial: they were scored once, "
         f"at the end, for the chosen settings refitted on all the training rows (the leaderboard's "
-        f"'MLP (deepzoo, tuned)'). Best: trial {best.number}, validation {problem.metric} "
+        f"'{problem.tuned_row}'). Best: trial {best.number}, validation {problem.metric} "
         f"{best.value:.4f}" + ("" if default_value is None else f" (defaults: {default_value:.4f})") + ". "
         "The study is in optuna.db: 'deepzoo fit ... --tune N --resume' continues it, "
         "'optuna-dashboard optuna.db' explores it." + no_pruning,
@@ -508,7 +567,7 @@ def add_section(report, study, problem: Problem, seconds: float, n_train: int) -
         plot_trials(frame, problem.metric, problem.direction),
         "Validation score of each trial when it finished, and the best so far.",
     )
-    defaults = table.default_trial(n_train, problem.schema.task)
+    defaults = problem.default_trial()
     chosen = pd.DataFrame(
         [{"parameter": k, "default": defaults.get(k), "best trial": v} for k, v in best.params.items()]
     )
