@@ -301,3 +301,28 @@ def test_text_is_tuned_on_its_training_texts(tmp_path):
     assert result.task == "text"
     assert study.trials[1].params["architecture"] in text.ARCHITECTURES
     assert set(result.predict(["loved it", "awful"])["prediction"]) <= {"pos", "neg"}
+
+
+@pytest.mark.slow
+def test_series_is_tuned_on_the_tail_of_its_training_rows(tmp_path, monkeypatch):
+    from deepzoo.tasks import series
+
+    n = 120
+    t = np.arange(n)
+    sales = 100 + 0.8 * t + 15 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(0, 2, n)
+    frame = pd.DataFrame({"month": pd.date_range("2000-01", periods=n, freq="MS"), "sales": sales})
+    fitted = []
+    fit = series.SeriesForecaster.fit
+
+    def spy(self, rows, *args, **kwargs):
+        fitted.append(pd.to_datetime(rows["month"]).max())
+        return fit(self, rows, *args, **kwargs)
+
+    monkeypatch.setattr(series.SeriesForecaster, "fit", spy)
+    result, study = _tuned_run(frame, tmp_path / "run", series.default_trial(96), {"max_iter": 3})
+    assert result.task == "forecast"
+    # each trial fits on the training rows but their validation tail; the final fits on all 96
+    test_start, val_start = frame["month"][96], frame["month"][96 - 19]
+    assert all(last < val_start for last in fitted[:2]), fitted
+    assert all(last < test_start for last in fitted)
+    assert study.trials[1].params["cell"] in ("gru", "lstm")

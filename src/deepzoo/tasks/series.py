@@ -32,6 +32,7 @@ Every parameter of :class:`~deepzoo.SeriesForecaster` can be overridden with ``-
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -46,6 +47,7 @@ from ..engine import distributed
 from ..models.sequence.forecasting import MIN_WINDOWS, SeriesForecaster, min_training_rows
 from ..models.sequence.recurrent import LSTMForecaster
 from .base import (
+    TUNING_VALIDATION_FRACTION,
     FitConfig,
     Leaderboard,
     Outcome,
@@ -81,6 +83,49 @@ def forecaster_settings(n_train: int) -> dict:
         "max_iter": 200 if n_train >= 300 else 150,
         "n_iter_no_change": 15,
     }
+
+
+# deepzoo fit --tune: the windows (rows each forecast reads), cells and widths tried
+WINDOWS = ("auto", 5, 10, 20, 40, 60)
+WIDTHS = ("16", "32", "64", "128")
+
+
+def search_space(trial, n_fit: int, defaults: dict, fixed=()) -> dict:
+    """The forecaster's settings for one Optuna ``trial`` (``deepzoo fit --tune``), around
+    :func:`default_trial`: the window length ('auto': the module's rule), the recurrent cell, its
+    width and the learning rate. Windows that leave fewer than the forecaster's minimum of training
+    rows out of ``n_fit`` are not tried. Named as SeriesForecaster names them (a width as "32"), so
+    that ``--set NAME=VALUE`` fixes one (named in ``fixed``, it is left out of the search)."""
+    windows = [w for w in WINDOWS if w == "auto" or n_fit >= min_training_rows(w)]
+    widths = sorted(set(WIDTHS) | {defaults["hidden_layer_sizes"]}, key=int)
+    lr = defaults["learning_rate"]
+    suggest = {
+        "n_timesteps": lambda name: trial.suggest_categorical(name, windows),
+        "cell": lambda name: trial.suggest_categorical(name, ["gru", "lstm"]),
+        "hidden_layer_sizes": lambda name: trial.suggest_categorical(name, widths),
+        "learning_rate": lambda name: trial.suggest_float(name, lr / 10, lr * 10, log=True),
+    }
+    return {name: pick(name) for name, pick in suggest.items() if name not in fixed}
+
+
+def default_trial(n_train: int) -> dict:
+    """:func:`forecaster_settings` (and the forecaster's own defaults) in :func:`search_space`'s terms:
+    the first trial of every study."""
+    defaults = {**SeriesForecaster("date", "target").get_params(), **forecaster_settings(n_train)}
+    return {
+        "n_timesteps": defaults["n_timesteps"],
+        "cell": defaults["cell"],
+        "hidden_layer_sizes": "-".join(str(int(s)) for s in defaults["hidden_layer_sizes"]),
+        "learning_rate": float(defaults["learning_rate"]),
+    }
+
+
+def settings_of(params: dict) -> dict:
+    """Optuna's parameters as SeriesForecaster settings: the width "32" becomes (32,)."""
+    settings = dict(params)
+    if isinstance(settings.get("hidden_layer_sizes"), str):
+        settings["hidden_layer_sizes"] = tuple(int(s) for s in settings["hidden_layer_sizes"].split("-"))
+    return settings
 
 
 def forecast_scores(actual, predicted, last) -> dict:
@@ -417,6 +462,72 @@ def run(source, config: FitConfig, report) -> Outcome:
     return outcome
 
 
+@dataclasses.dataclass
+class TuningProblem:
+    """``deepzoo fit --tune`` on a series (:class:`deepzoo.tasks.tune.Problem`): each trial fits on the
+    training rows but their last fifth, and is scored (RMSE of its network's one-step forecasts, each
+    from the rows before it) on that fifth, in time order as the test rows are."""
+
+    config: FitConfig
+    rows: pd.DataFrame  # the training rows alone, in date order
+    n_val: int
+    columns: dict
+    features: tuple
+    metric: str = "rmse"
+    direction: str = "minimize"
+    model_name: str = "the forecaster"
+    tuned_row: str = _DEEP
+
+    @property
+    def n_train(self) -> int:
+        return len(self.rows)
+
+    @property
+    def n_fit(self) -> int:
+        return len(self.rows) - self.n_val
+
+    def estimator(self):
+        return SeriesForecaster(self.columns["date"], self.columns["target"])
+
+    def default_trial(self) -> dict:
+        return default_trial(self.n_train)
+
+    def settings(self, trial) -> dict:
+        params = search_space(trial, self.n_fit, self.default_trial(), fixed=tuple(self.config.settings))
+        return {**settings_of(params), **self.config.settings}
+
+    def score(self, settings: dict, on_epoch) -> tuple[float, int]:
+        from ..engine.training import epoch_callback
+
+        config = dataclasses.replace(self.config, settings=settings, verbose=False)
+        model = make_forecaster(self.columns, self.features, self.n_fit, config)
+        with epoch_callback(on_epoch), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a trial that runs out of max_iter is scored as it is
+            model.fit(self.rows.iloc[: self.n_fit])
+        evaluation = evaluate(model, self.rows, self.n_val, ridge=False)
+        scores = forecast_scores(evaluation["actual"], evaluation["network"], evaluation["last"])
+        return float(scores["rmse"]), int(model.n_iter_)
+
+    def final(self, source, report, changed: dict) -> Outcome:
+        settings = {**settings_of(changed), **self.config.settings}
+        return run(source, dataclasses.replace(self.config, settings=settings), report)
+
+
+def tuning_problem(source, config: FitConfig, report) -> TuningProblem:
+    """The series of ``source`` for ``--tune``: the held-out tail dropped, the validation tail carved
+    from the training rows."""
+    columns = dict(source.columns)
+    features = [c for c in source.schema.names("numeric") if c not in (columns["target"], columns["date"])]
+    rows, n_test, own_test, _ = split_series(source.frame, source.test_frame, columns, config.test_size)
+    _check_length(
+        len(rows), n_test, config.settings.get("n_timesteps", "auto"), None if own_test else config.test_size
+    )
+    train = rows.iloc[: len(rows) - n_test].reset_index(drop=True)
+    n_val = _held_out(len(train), TUNING_VALIDATION_FRACTION)
+    _check_length(len(train), n_val, config.settings.get("n_timesteps", "auto"), TUNING_VALIDATION_FRACTION)
+    return TuningProblem(config, train, n_val, columns, tuple(features))
+
+
 # -- deepzoo predict ------------------------------------------------------------------------------
 def predict_series(model, frame: pd.DataFrame, horizon: int | None = None) -> pd.DataFrame:
     """``deepzoo predict`` for a forecaster.
@@ -584,4 +695,5 @@ KIND = TaskKind(
     serves="series",
     chunks=_whole_table,
     detect_table=detect_table,
+    tune=tuning_problem,
 )

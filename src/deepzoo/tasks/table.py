@@ -146,9 +146,7 @@ def search_space(trial, n_train: int, task: str, fixed=()) -> dict:
         "max_iter": lambda name: trial.suggest_categorical(
             name, _with(tuple(max(5, epochs * k // 2) for k in (1, 2, 4, 8)), epochs)
         ),
-        "n_iter_no_change": lambda name: trial.suggest_categorical(
-            name, _with((5, 10, 20), defaults[name])
-        ),
+        "n_iter_no_change": lambda name: trial.suggest_categorical(name, _with((5, 10, 20), defaults[name])),
         "activation": lambda name: trial.suggest_categorical(name, _with(("relu", "gelu"), defaults[name])),
         "solver": lambda name: trial.suggest_categorical(name, _with(("adam", "adamw"), defaults[name])),
     }
