@@ -326,3 +326,20 @@ def test_series_is_tuned_on_the_tail_of_its_training_rows(tmp_path, monkeypatch)
     assert all(last < val_start for last in fitted[:2]), fitted
     assert all(last < test_start for last in fitted)
     assert study.trials[1].params["cell"] in ("gru", "lstm")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("liked_share", [None, 0.8], ids=["graded", "two-valued"])
+def test_ratings_tune_the_recommender_and_its_size(tmp_path, liked_share):
+    from deepzoo.data.ratings import make_ratings
+    from deepzoo.tasks import ratings
+
+    options = {} if liked_share is None else {"liked_share": liked_share}
+    data = make_ratings(60, 40, 900, rank=2, taste=1.0, bias=0.5, noise=0.3, random_state=0, **options)
+    binary = liked_share is not None
+    result, study = _tuned_run(data, tmp_path / "run", ratings.default_trial(binary), {"max_iter": 4})
+    assert result.task == "recommend"
+    expected = {"n_components", "n_gibbs_steps"} if binary else {"kind", "hidden_layer_sizes", "alpha"}
+    assert expected <= set(study.trials[1].params)
+    metric = json.loads((tmp_path / "run" / "metrics.json").read_text())["tune_metric"]
+    assert metric == ("roc_auc" if binary else "rmse")

@@ -15,6 +15,7 @@ with Surprise's SVD beside (:func:`surprise_svd`) and the top list titled (:func
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 import warnings
@@ -32,6 +33,7 @@ from ..models.recommend import (
     numeric_ratings,
 )
 from .base import (
+    TUNING_VALIDATION_FRACTION,
     FitConfig,
     Leaderboard,
     Outcome,
@@ -117,6 +119,48 @@ def default_model(binary: bool, config: FitConfig):
     except ValueError as exc:
         raise ValueError(f"--set: {exc}") from None
     return model
+
+
+def search_space(trial, binary: bool, defaults: dict, fixed=()) -> dict:
+    """The recommender's settings for one Optuna ``trial`` (``deepzoo fit --tune``), around
+    :func:`default_trial`. Graded ratings: which AutoRec (``kind``: item-based, I-AutoRec, or
+    user-based, U-AutoRec), its size (hidden units), weight decay, input dropout, learning rate.
+    Two-valued ratings: the RBM's size (hidden units), Gibbs steps and learning rate. Named as the
+    estimators name them, so that ``--set NAME=VALUE`` fixes one (named in ``fixed``, left out)."""
+    lr = defaults["learning_rate"]
+    if binary:
+        suggest = {
+            "n_components": lambda name: trial.suggest_categorical(name, [25, 50, 100, 200]),
+            "n_gibbs_steps": lambda name: trial.suggest_categorical(name, [1, 3]),
+        }
+    else:
+        suggest = {
+            "kind": lambda name: trial.suggest_categorical(name, ["item", "user"]),
+            "hidden_layer_sizes": lambda name: trial.suggest_categorical(name, ["100", "250", "500", "1000"]),
+            "alpha": lambda name: trial.suggest_float(name, 1e-5, 1e-1, log=True),
+            "input_dropout": lambda name: trial.suggest_float(name, 0.0, 0.7),
+        }
+    suggest["learning_rate"] = lambda name: trial.suggest_float(name, lr / 10, lr * 10, log=True)
+    return {name: pick(name) for name, pick in suggest.items() if name not in fixed}
+
+
+def default_trial(binary: bool) -> dict:
+    """:func:`default_model`'s settings in :func:`search_space`'s terms: the first trial of every study."""
+    defaults = default_model(binary, FitConfig()).get_params()
+    names = ("n_components", "n_gibbs_steps") if binary else ("kind", "alpha", "input_dropout")
+    trial = {name: defaults[name] for name in names}
+    if not binary:
+        trial["hidden_layer_sizes"] = "-".join(str(int(s)) for s in defaults["hidden_layer_sizes"])
+    trial["learning_rate"] = float(defaults["learning_rate"])
+    return trial
+
+
+def settings_of(params: dict) -> dict:
+    """Optuna's parameters as the recommender's settings: the size "500" becomes (500,)."""
+    settings = dict(params)
+    if isinstance(settings.get("hidden_layer_sizes"), str):
+        settings["hidden_layer_sizes"] = tuple(int(s) for s in settings["hidden_layer_sizes"].split("-"))
+    return settings
 
 
 def _quietly(model, users, items) -> tuple[np.ndarray, int]:
@@ -374,6 +418,74 @@ def run(source, config: FitConfig, report) -> Outcome:
     return fit_and_report(report, model, train, test, config, rows_dropped=dropped)
 
 
+@dataclasses.dataclass
+class TuningProblem:
+    """``deepzoo fit --tune`` on ratings (:class:`deepzoo.tasks.tune.Problem`): the training ratings
+    split again by :func:`split` (every validation user and item also in the fitting part); each trial
+    fits on one part and is scored (RMSE, or ROC-AUC of liked) on the other."""
+
+    config: FitConfig
+    fit_part: pd.DataFrame
+    val_part: pd.DataFrame
+    binary: bool
+    metric: str
+    direction: str
+    model_name: str = "the recommender"
+
+    @property
+    def tuned_row(self) -> str:
+        return DEEP_NAMES[type(self.estimator()).__name__]
+
+    @property
+    def n_fit(self) -> int:
+        return len(self.fit_part)
+
+    @property
+    def n_val(self) -> int:
+        return len(self.val_part)
+
+    @property
+    def n_train(self) -> int:
+        return self.n_fit + self.n_val
+
+    def estimator(self):
+        return RBMRecommender() if self.binary else AutoEncoderRecommender()
+
+    def default_trial(self) -> dict:
+        return default_trial(self.binary)
+
+    def settings(self, trial) -> dict:
+        params = search_space(trial, self.binary, self.default_trial(), fixed=tuple(self.config.settings))
+        return {**settings_of(params), **self.config.settings}
+
+    def score(self, settings: dict, on_epoch) -> tuple[float, int]:
+        from ..engine.training import epoch_callback
+
+        model = default_model(self.binary, dataclasses.replace(self.config, settings=settings, verbose=False))
+        with epoch_callback(on_epoch), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a trial that runs out of max_iter is scored as it is
+            model.fit(self.fit_part)
+        user, item, rating = self.val_part.columns[:3]
+        pred, _ = _quietly(model, self.val_part[user].to_numpy(), self.val_part[item].to_numpy())
+        liked_from = model.like_threshold_ if self.binary else None
+        scores = _scores(self.binary, self.val_part[rating].to_numpy(float), pred, liked_from)
+        return float(scores[self.metric]), int(model.n_iter_)
+
+    def final(self, source, report, changed: dict) -> Outcome:
+        settings = {**settings_of(changed), **self.config.settings}
+        return run(source, dataclasses.replace(self.config, settings=settings), report)
+
+
+def tuning_problem(source, config: FitConfig, report) -> TuningProblem:
+    """The ratings of ``source`` for ``--tune``: the test ratings dropped, a validation part carved out."""
+    ratings, _ = ratings_table(source.frame, source.columns)
+    binary = is_binary(ratings.iloc[:, 2])
+    train, _ = split(ratings, config.test_size, config.seed)
+    fit_part, val_part = split(train, TUNING_VALIDATION_FRACTION, config.seed)
+    metric, direction = ("roc_auc", "maximize") if binary else ("rmse", "minimize")
+    return TuningProblem(config, fit_part, val_part, binary, metric, direction)
+
+
 # -- beside the road: Surprise, ranking scores, titles (the movie case studies, benchmarks) ---------------
 def surprise_svd(train: pd.DataFrame, test: pd.DataFrame, seed: int, algorithm: str = "SVD"):
     """Surprise's SVD (or ``SVDpp``, ``BaselineOnly``) fitted on ``train``'s user, item and rating
@@ -574,4 +686,5 @@ KIND = TaskKind(
     saves=(AutoEncoderRecommender, RBMRecommender, BiasRecommender),
     serves="pairs",
     detect_table=detect_table,
+    tune=tuning_problem,
 )
