@@ -343,3 +343,27 @@ def test_ratings_tune_the_recommender_and_its_size(tmp_path, liked_share):
     assert expected <= set(study.trials[1].params)
     metric = json.loads((tmp_path / "run" / "metrics.json").read_text())["tune_metric"]
     assert metric == ("roc_auc" if binary else "rmse")
+
+
+@pytest.mark.slow
+def test_images_tune_learning_rate_size_and_augmentation(tmp_path):
+    from image_folders import make_folder
+
+    from deepzoo.tasks import images
+
+    root = make_folder(tmp_path / "shapes", n=20)
+    out = tmp_path / "run"
+    result = deepzoo.fit(root, out=out, settings={"max_iter": 2}, tune=2)
+    assert result.task == "images"
+    study = _study(out)
+    assert len(study.trials) == 2
+    # trial 0: the network choose_model picks for these 12 px grayscale images (LeNet-5, augmented)
+    first = study.trials[0].params
+    assert first["image_side"] == 12 and first["augment_strength"] == 1.0
+    assert set(study.trials[1].params) == {"learning_rate", "image_side", "augment_strength"}
+    assert json.loads((out / "metrics.json").read_text())["tune_trials"] == 2
+    clf, _ = images.choose_model(images.load(deepzoo.tasks.detect.detect(root, FitConfig()), FitConfig()))
+    assert images.tuned_settings({"image_side": 6, "augment_strength": 0.0}, clf) == {
+        "image_size": (6, 6),
+        "augment": None,
+    }

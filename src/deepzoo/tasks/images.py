@@ -529,3 +529,53 @@ KIND = TaskKind(
     chunks=iter_image_files,
     detect_folder=detect_folder,
 )
+
+
+# -- deepzoo fit --tune: the search space beside the defaults of choose_model --------------------------------
+# augmentation applied at strength 1 when the chosen network has none (a pretrained backbone): shifts,
+# rotations and zooms as the scratch networks' defaults
+_TUNED_AUGMENT = {"shift": 0.1, "rotation": 10.0, "scale": 0.1}
+
+
+def search_space(trial, clf: ConvNetClassifier, fixed=()) -> dict:
+    """The network's settings for one Optuna ``trial`` (``deepzoo fit --tune``), around ``clf`` (what
+    :func:`choose_model` chose for the data): the learning rate (a decade either side), the image
+    size (``image_side``: the longer side, 50% to 100% of the chosen one) and the augmentation's
+    strength (``augment_strength``: 0 for none, 1 for the chosen augmentation, up to 2). ``fixed``:
+    the names ``--set`` fixes (``image_size`` fixes ``image_side``, ``augment`` ``augment_strength``)."""
+    defaults = default_trial(clf)
+    side, lr = defaults["image_side"], defaults["learning_rate"]
+    sides = sorted({max(8, round(side * k)) for k in (0.5, 0.75, 1.0)})
+    suggest = {
+        "learning_rate": lambda name: trial.suggest_float(name, lr / 10, lr * 10, log=True),
+        "image_side": lambda name: trial.suggest_categorical(name, sides),
+        "augment_strength": lambda name: trial.suggest_float(name, 0.0, 2.0),
+    }
+    owner = {"image_side": "image_size", "augment_strength": "augment"}
+    return {name: pick(name) for name, pick in suggest.items() if owner.get(name, name) not in fixed}
+
+
+def default_trial(clf: ConvNetClassifier) -> dict:
+    """``clf``'s settings in :func:`search_space`'s terms: the first trial of every study."""
+    side = _side(clf.image_size) or (32, 32)
+    return {
+        "learning_rate": float(clf.learning_rate),
+        "image_side": int(max(side)),
+        "augment_strength": 1.0 if clf.augment else 0.0,
+    }
+
+
+def tuned_settings(params: dict, clf: ConvNetClassifier) -> dict:
+    """:func:`search_space`'s parameters as ConvNetClassifier settings: the image size with ``clf``'s
+    aspect ratio, the augmentation scaled (a flip stays on at any strength above 0)."""
+    settings = {k: v for k, v in params.items() if k not in ("image_side", "augment_strength")}
+    if "image_side" in params:
+        height, width = _side(clf.image_size) or (32, 32)
+        scale = params["image_side"] / max(height, width)
+        settings["image_size"] = (max(4, round(height * scale)), max(4, round(width * scale)))
+    if "augment_strength" in params:
+        strength = params["augment_strength"]
+        base = dict(clf.augment or _TUNED_AUGMENT)
+        scaled = {k: (v if isinstance(v, bool) else v * strength) for k, v in base.items()}
+        settings["augment"] = scaled if strength > 0 else None
+    return settings

@@ -82,11 +82,11 @@ def option_problems(config: FitConfig) -> list[str]:
     return problems
 
 
-def check(config: FitConfig, estimator) -> None:
-    """The tuning options and, beside them, ``--set`` names that ``estimator`` does not have: every
-    problem in one sentence."""
+def check(config: FitConfig, estimator, extra_names=()) -> None:
+    """The tuning options and, beside them, ``--set`` names that ``estimator`` does not have (nor are
+    among the task's ``extra_names``): every problem in one sentence."""
     problems = option_problems(config)
-    known = estimator.get_params()
+    known = [*estimator.get_params(), *extra_names]
     for name in config.settings:
         if name not in known:
             close = difflib.get_close_matches(name, list(known), n=1)
@@ -236,6 +236,126 @@ class TableProblem:
         else:
             scores = regression_scores(self.y_val, model.predict(self.X_val))
         return float(scores[self.metric]), int(mlp.n_iter_)
+
+
+@dataclasses.dataclass
+class ImageProblem:
+    """Images: the ConvNetClassifier that :func:`deepzoo.tasks.images.choose_model` chooses for the
+    fitting part, :func:`deepzoo.tasks.images.search_space` (learning rate, image size, augmentation);
+    the final road is images.run with the changed settings under ``--set``. Here rather than in
+    images.py for now (its fine-tuning is being rewritten beside this): move it there as its KIND's
+    ``tune``."""
+
+    config: FitConfig
+    X_fit: object  # images as arrays (n, C, H, W) or lists of files
+    y_fit: np.ndarray
+    X_val: object
+    y_val: np.ndarray
+    n_train: int
+    mode: str
+    size: tuple
+    default: object  # the chosen ConvNetClassifier (--set on top), unfitted
+    metric: str
+    direction: str
+    model_name: str = "the ConvNetClassifier"
+    tuned_row: str = "the network's row"
+
+    @property
+    def n_fit(self) -> int:
+        return len(self.y_fit)
+
+    @property
+    def n_val(self) -> int:
+        return len(self.y_val)
+
+    @property
+    def extra_names(self) -> tuple:
+        """The task's own options (approach, on_error, pool_splits): ``--set`` names beside the network's."""
+        from . import images
+
+        return tuple(images.OPTIONS)
+
+    def estimator(self):
+        return self.default
+
+    def default_trial(self) -> dict:
+        from . import images
+
+        return images.default_trial(self.default)
+
+    def settings(self, trial) -> dict:
+        from . import images
+
+        fixed = tuple(self.config.settings)
+        return images.tuned_settings(images.search_space(trial, self.default, fixed), self.default)
+
+    def _inputs(self, X, clf):
+        from ..data import images as image_io
+
+        if isinstance(X, np.ndarray):
+            return X
+        mode = "RGB" if clf.pretrained or clf.weights is not None else self.mode
+        size = tuple(clf.image_size) if clf.image_size is not None else self.size
+        return image_io.decode_files(X, mode, size)[0]
+
+    def score(self, settings: dict, on_epoch) -> tuple[float, int]:
+        from sklearn.base import clone
+
+        from ..engine.training import epoch_callback
+        from .base import classification_scores
+
+        clf = clone(self.default).set_params(**settings, verbose=False)
+        with epoch_callback(on_epoch), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(self._inputs(self.X_fit, clf), self.y_fit)
+        proba = clf.predict_proba(self._inputs(self.X_val, clf))
+        return float(classification_scores(self.y_val, proba, clf.classes_)[self.metric]), int(clf.n_iter_)
+
+    def final(self, source, report, changed: dict) -> Outcome:
+        from . import images
+
+        settings = {**images.tuned_settings(changed, self.default), **self.config.settings}
+        return images.run(source, dataclasses.replace(self.config, settings=settings), report)
+
+    @classmethod
+    def build(cls, source, config: FitConfig, report) -> ImageProblem:
+        """The training images of ``source`` (the test images dropped), a validation part carved out."""
+        from ..data.splits import holdout
+        from . import images
+
+        options = {key: config.settings.get(key, values[0]) for key, values in images.OPTIONS.items()}
+        data = images.load(source, config, on_error=options["on_error"], pool_splits=options["pool_splits"])
+        fit, val, _, _ = holdout(data.y_train, VALIDATION_FRACTION, config.seed)
+
+        def take(X, rows):
+            return X[rows] if isinstance(X, np.ndarray) else [X[i] for i in rows]
+
+        carved = dataclasses.replace(
+            data,
+            X_train=take(data.X_train, fit),
+            y_train=data.y_train[fit],
+            X_test=[],
+            y_test=data.y_train[:0],
+        )
+        default, _ = images.choose_model(
+            carved, approach=options["approach"], seed=config.seed, device=config.device
+        )
+        network = {k: v for k, v in config.settings.items() if k not in images.OPTIONS}
+        default.set_params(**network)
+        metric, direction = tuning_metric("classify", len(np.unique(data.y_train)))
+        return cls(
+            config,
+            carved.X_train,
+            carved.y_train,
+            take(data.X_train, val),
+            data.y_train[val],
+            len(data.y_train),
+            data.mode,
+            data.size,
+            default,
+            metric,
+            direction,
+        )
 
 
 class _Pruned(Exception):
@@ -415,15 +535,16 @@ def run(kind, source, config: FitConfig, report) -> Outcome:
     """Tune the deep model of ``source`` (data of ``kind``) on its training rows, then run the kind's
     road with the best settings (scored once on the test rows) and add the tuning section to
     ``report``."""
-    # the table's Problem lives here (this module imports table.py, which cannot name it back)
-    build = TableProblem.build if kind.name == "table" else kind.tune
+    # the table's Problem lives here (this module imports table.py, which cannot name it back); so does
+    # the images' for now
+    build = {"table": TableProblem.build, "images": ImageProblem.build}.get(kind.name, kind.tune)
     if build is None:
         raise ValueError(
             f"--tune cannot search the settings of {kind.name} data yet. Fit without --tune and change "
             "settings with --set."
         )
     problem = build(source, config, report)
-    check(config, problem.estimator())
+    check(config, problem.estimator(), getattr(problem, "extra_names", ()))
     path = Path(config.out) / "optuna.db"
     # under torchrun the processes talk before the first fit would join them: join them now
     distributed.ensure_initialized(distributed.device_for_rank(resolve_device(config.device)))
