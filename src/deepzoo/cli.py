@@ -330,7 +330,7 @@ def fit_command(
     config: Path | None = typer.Option(None, "--config", help="A run's config.json: run it again."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted fit from its checkpoint."),
     tune: int | None = typer.Option(
-        None, "--tune", help="Tune the deep model with N Optuna trials on the training rows (tables)."
+        None, "--tune", help="Tune the deep model with N Optuna trials on the training rows."
     ),
     tune_time: float | None = typer.Option(None, "--tune-time", help="Seconds the tuning may take."),
     tune_jobs: int | None = typer.Option(

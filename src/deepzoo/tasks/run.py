@@ -77,7 +77,8 @@ def fit(
         Continue an interrupted run from the checkpoint in ``out`` (and its tuning study).
     tune : int, optional
         Tune the deep model's settings with this many Optuna trials, scored on a validation part of
-        the training rows, before the final fit (:mod:`deepzoo.tasks.tune`); tables only.
+        the training rows, before the final fit (:mod:`deepzoo.tasks.tune`): tables, text, series,
+        ratings and images.
     tune_time : float, optional
         Seconds the tuning may take (alone: trials until they run out).
     tune_jobs : int, default=1
