@@ -49,6 +49,7 @@ from .base import (
 __all__ = [
     "add_pictures",
     "compare",
+    "default_trial",
     "favourites",
     "fit_and_report",
     "is_binary",
@@ -56,8 +57,11 @@ __all__ = [
     "ranking_scores",
     "ratings_table",
     "run",
+    "search_space",
+    "settings_of",
     "split",
     "surprise_svd",
+    "tuning_problem",
     "with_titles",
 ]
 

@@ -61,14 +61,18 @@ from .base import (
 )
 
 __all__ = [
+    "default_trial",
     "evaluate",
     "fit_and_report",
-    "forecaster_settings",
-    "forecast_scores",
     "forecast_ahead",
+    "forecast_scores",
+    "forecaster_settings",
     "predict_series",
     "run",
+    "search_space",
+    "settings_of",
     "split_series",
+    "tuning_problem",
 ]
 
 _DEEP = "LSTM (deepzoo)"

@@ -62,15 +62,19 @@ __all__ = [
     "add_saliency_figures",
     "baselines",
     "compare",
+    "default_trial",
     "fit_and_report",
     "iter_lines",
     "mistakes",
     "predict_texts",
     "run",
+    "search_space",
+    "settings_of",
     "split",
     "text_settings",
     "tfidf_baseline",
     "token_saliency",
+    "tuning_problem",
 ]
 
 DEEP_NAME = "SequenceClassifier (deepzoo)"
