@@ -87,6 +87,10 @@ class PiecewiseLinear(nn.Module):
         self.register_buffer("lower", torch.full((n_binned, n_bins), float("inf")))
         self.register_buffer("width", torch.ones(n_binned, n_bins))
         self.columns = None if columns is None else [int(c) for c in columns]
+        # the binned columns as an index tensor on the module's device (a Python list would be turned
+        # into a tensor and copied to the device at every batch); rebuilt from bin_columns_, not saved
+        index = torch.as_tensor(self.columns if columns is not None else [], dtype=torch.long)
+        self.register_buffer("column_index", index, persistent=False)
 
     @torch.no_grad()
     def set_edges(self, X: np.ndarray) -> None:
@@ -108,7 +112,7 @@ class PiecewiseLinear(nn.Module):
         self.width.copy_(torch.from_numpy(width))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        binned = x if self.columns is None else x[:, self.columns]  # (N, F_binned)
+        binned = x if self.columns is None else x.index_select(1, self.column_index)  # (N, F_binned)
         bins = ((binned[:, :, None] - self.lower) / self.width).clamp(0.0, 1.0)  # (N, F_binned, T)
         return torch.cat([x, bins.flatten(1)], dim=1)  # (N, F + F_binned * T)
 
@@ -190,13 +194,6 @@ class MLP(nn.Module):
     ):
         super().__init__()
         self.n_members, self.combine = n_members, combine
-        # a linear model of the raw inputs beside the network, its output added to every member's: on
-        # a small table the network then only has to learn what a linear model misses. Zero at the
-        # start, so that training begins from the plain network
-        self.linear = nn.Linear(n_features, n_outputs) if linear_path else None
-        if self.linear is not None:
-            nn.init.zeros_(self.linear.weight)
-            nn.init.zeros_(self.linear.bias)
         layers: list[nn.Module] = []
         width = n_features
         if n_bins:
@@ -224,6 +221,14 @@ class MLP(nn.Module):
             MemberLinear(n_members, width, n_outputs) if n_members > 1 else nn.Linear(width, n_outputs)
         )
         self.layers = nn.Sequential(*layers)
+        # a linear model of the raw inputs beside the network, its output added to every member's: on
+        # a small table the network then only has to learn what a linear model misses. Zero at the
+        # start (and made after the layers, which draw the same weights as without it), so that
+        # training begins from the plain network
+        self.linear = nn.Linear(n_features, n_outputs) if linear_path else None
+        if self.linear is not None:
+            nn.init.zeros_(self.linear.weight)
+            nn.init.zeros_(self.linear.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.layers(x)  # (N, n_features) -> (N, n_outputs), or (N, k, n_outputs) for an ensemble
