@@ -5,6 +5,7 @@ HistGradientBoosting and LogisticRegression/Ridge, all on the same split and the
     python benchmarks/bench_table_defaults.py                    # every table below
     python benchmarks/bench_table_defaults.py --only titanic possum
     python benchmarks/bench_table_defaults.py --skip-old         # the new default and the baselines only
+    python benchmarks/bench_table_defaults.py --estimate         # generated sizes: estimate vs seconds
 
 The deep fits are timed as ``deepzoo fit`` times them: with the weight decay's 3-fold choice on small
 tables (each default's own rule). Scores: ROC-AUC for two classes, accuracy for more, RMSE for regression
@@ -178,14 +179,65 @@ def run_table(name: str, seed: int, skip_old: bool) -> dict:
     return row
 
 
+# generated tables for --estimate: (rows, numeric columns, categorical columns, classes); the sizes of
+# issue 21's "any table under 30,000 rows and 300 columns" check and of the tables it names
+ESTIMATE_SIZES = {
+    "30000x300_numeric": (30_000, 300, 0, 2),
+    "22000x6_categorical": (22_000, 0, 6, 2),
+    "1600x216_numeric": (1_600, 216, 0, 2),
+    "200x10_numeric": (200, 10, 0, 2),
+}
+
+
+def _generated(rows: int, numeric: int, categorical: int, classes: int, seed: int = 0):
+    """A table of ``rows`` with a target that depends on a few of its columns (numbers and categories)."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(rng.normal(size=(rows, numeric)), columns=[f"x{i}" for i in range(numeric)])
+    signal = frame.iloc[:, : min(numeric, 10)].sum(axis=1).to_numpy() if numeric else np.zeros(rows)
+    for j in range(categorical):
+        levels = rng.integers(0, 12, rows)
+        frame[f"c{j}"] = np.char.add("level", levels.astype(str))
+        signal = signal + rng.normal(size=12)[levels]
+    noisy = signal + rng.normal(scale=signal.std() + 1e-9, size=rows)
+    frame["target"] = np.digitize(noisy, np.quantile(noisy, np.linspace(0, 1, classes + 1)[1:-1]))
+    return frame
+
+
+def estimate_run(name: str, seed: int = 0) -> dict:
+    """The default deep fit of a generated table as deepzoo fit runs it: the printed estimate, then the
+    seconds it took (the weight decay's choice included under 2,000 rows)."""
+    from types import SimpleNamespace
+
+    frame = _generated(*ESTIMATE_SIZES[name], seed=seed)
+    schema = infer_schema(frame, "target")
+    X, y = frame[schema.features], frame["target"].to_numpy()
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=seed, stratify=y)
+    settings = table.mlp_settings(len(X_train), schema.task)
+    model = Pipeline(
+        [("encode", table.encoder_for(schema)), ("mlp", MLPClassifier(random_state=seed, **settings))]
+    )
+    choose = len(X_train) < table._CHOOSE_ALPHA_ROWS
+    estimate = table.say_estimate(None, SimpleNamespace(verbose=False), model, X_train, y_train, choose)
+    _, seconds = deep_fit(
+        schema.task, model[0], settings, None, table._CHOOSE_ALPHA_ROWS, X_train, y_train, seed
+    )
+    return {"table": name, "train_rows": len(X_train), "estimate_s": estimate, "fit_s": seconds}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", choices=list(TABLES), default=list(TABLES))
     parser.add_argument("--seeds", nargs="*", type=int, default=[0])
     parser.add_argument("--skip-old", action="store_true")
     parser.add_argument("--csv", help="also write the rows to this CSV file")
+    parser.add_argument("--estimate", nargs="*", choices=list(ESTIMATE_SIZES), help="generated sizes")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
+    if args.estimate is not None:
+        for name in args.estimate or list(ESTIMATE_SIZES):
+            row = estimate_run(name)
+            print({k: round(v, 1) if isinstance(v, float) else v for k, v in row.items()}, flush=True)
+        return
     rows = []
     for name in args.only:
         for seed in args.seeds:

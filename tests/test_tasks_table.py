@@ -85,6 +85,8 @@ def test_fit_writes_the_run_folder_and_the_model_serves_raw_rows(tmp_path):
         config["fit"]["target"] == "left"
         and config["decided"]["schema"]["columns"]["id"]["role"] == "identifier"
     )
+    # the fit's time estimate is printed before training and kept in config.json
+    assert "at most about" in result.output and config["decided"]["estimated_fit_seconds"] > 0
     page = (out / "report.html").read_text()
     assert "Verdict" in page and "leaderboard" in page.lower()
 
@@ -405,6 +407,22 @@ def test_baselines_are_capped_by_the_number_of_classes_and_the_width():
     fitted_params = {key[1]: pipe[-1].get_params() for key, pipe in models.items()}
     assert fitted_params["hist_gradient_boosting"]["max_iter"] == 17
     assert fitted_params["logistic_regression"]["max_iter"] == 200
+
+
+def test_fit_work_counts_every_layer_and_the_shared_first_layer_once():
+    from deepzoo.tasks.table import estimate_seconds, fit_work
+
+    settings = dict(hidden_layer_sizes=(8, 4), n_bins=2, n_members=3, batch_size=10, max_iter=5)
+    # 100 rows (no validation part under 300): 10 steps an epoch; inputs 6 + 2 binned x 2 bins = 10
+    # wide; per member 10*8 + 8*4 + 4*2 = 120 multiply-adds a row, 3 members; training = 3 passes
+    macs, steps = fit_work({**settings, "ensemble": "independent"}, 100, 6, 2, 2)
+    assert (macs, steps) == (3 * 3 * 120 * 100 * 5, 50)
+    macs, _ = fit_work({**settings, "ensemble": "shared"}, 100, 6, 2, 2)
+    assert macs == 3 * (80 + 3 * 40) * 100 * 5  # the 10 x 8 layer once, the rest per member
+    # 1,000 rows: 10% held out for early stopping, 90 steps an epoch
+    assert fit_work(settings, 1000, 6, 2, 2)[1] == 90 * 5
+    one = estimate_seconds(settings, 100, 6, 2, 2)
+    assert estimate_seconds(settings, 100, 6, 2, 2, n_cv_fits=9) == pytest.approx(one * 7)
 
 
 def test_target_missing_in_most_rows_is_refused_and_writes_no_model(tmp_path):

@@ -38,7 +38,7 @@ from ..data.encoder import TableEncoder
 from ..data.schema import Schema
 from ..data.splits import holdout
 from ..engine import distributed
-from ..models.mlp import MLPClassifier, MLPRegressor
+from ..models.mlp import EARLY_STOPPING_MIN_SAMPLES, MLPClassifier, MLPRegressor, varying_columns
 from .base import (
     FitConfig,
     Leaderboard,
@@ -103,6 +103,49 @@ def mlp_settings(n_train: int, task: str) -> dict:
         "n_iter_no_change": 10,
         "max_iter": int(np.clip(np.ceil(_STEP_BUDGET / steps_per_epoch), 20, 200)),
     }
+
+
+# what the default MLP's training reached on this project's CPU (a 2-core Xeon shared with other jobs,
+# load ~20, 2026-12-08): 2.0-2.2 billion multiply-adds a second on 1,600 x 216 and 24,000 x 300 tables
+# (a training step counted as 3 forward passes: forward, and the backward pass's two products), and
+# ~12 ms of fixed cost per gradient step (Python, the optimizer, small kernels: Pima's 160 rows, 400
+# steps in 5.3 s), what a small table's fit mostly pays. An idle CPU is faster: the estimate is an
+# upper bound (benchmarks/bench_table_defaults.py --estimate prints it beside the measured seconds)
+MACS_PER_SECOND = 2e9
+SECONDS_PER_STEP = 0.012
+
+
+def fit_work(
+    settings: dict, n_train: int, n_features: int, n_binned: int, n_outputs: int
+) -> tuple[float, int]:
+    """``(multiply-adds, gradient steps)`` of one fit of the MLP with ``settings`` (those of
+    :func:`mlp_settings`, overrides included) on ``n_train`` rows of ``n_features`` encoded columns, of
+    which ``n_binned`` get bins, when it runs all of its ``max_iter`` epochs (early stopping ends sooner)."""
+    sizes = [int(s) for s in np.atleast_1d(settings.get("hidden_layer_sizes", (100,)))]
+    members = int(settings.get("n_members", 1))
+    width = n_features + n_binned * int(settings.get("n_bins", 0))
+    widths = [width, *sizes, n_outputs]
+    per_member = [a * b for a, b in zip(widths[:-1], widths[1:], strict=True)]
+    if members > 1 and settings.get("ensemble") == "shared":  # the first layer computed once per row
+        macs = per_member[0] + members * sum(per_member[1:])
+    else:
+        macs = members * sum(per_member)
+    rows = 0.9 * n_train if n_train >= EARLY_STOPPING_MIN_SAMPLES else n_train  # less the validation part
+    batch = min(int(settings.get("batch_size", 200)), max(int(rows), 1))
+    epochs = int(settings.get("max_iter", 200))
+    steps = int(np.ceil(rows / batch)) * epochs
+    return 3.0 * macs * rows * epochs, steps
+
+
+def estimate_seconds(
+    settings: dict, n_train: int, n_features: int, n_binned: int, n_outputs: int, n_cv_fits: int = 0
+) -> float:
+    """Seconds that the MLP's fit takes at most on this project's CPU (:data:`MACS_PER_SECOND`,
+    :data:`SECONDS_PER_STEP`), with ``n_cv_fits`` fits on 2/3 of the rows before it (the weight
+    decay's 3-fold choice): printed before training, so that a user knows what a run will cost."""
+    macs, steps = fit_work(settings, n_train, n_features, n_binned, n_outputs)
+    one = macs / MACS_PER_SECOND + steps * SECONDS_PER_STEP
+    return one * (1 + n_cv_fits * 2 / 3)
 
 
 # deepzoo fit --tune: the shapes of hidden layers tried (the default's own shape is added when missing);
@@ -384,12 +427,43 @@ def fit_mlp(report, config: FitConfig, schema: Schema, X_train, y_train, overrid
     if distributed.is_main_process():
         mlp.set_params(checkpoint=str(report.out_dir / "checkpoints" / f"{ckpt}.ckpt"), resume=config.resume)
     model = Pipeline([("encode", encoder_for(schema)), ("mlp", mlp)])
+    choose = len(X_train) < _CHOOSE_ALPHA_ROWS and "alpha" not in overrides and config.time_limit is None
+    say_estimate(report, config, model, X_train, y_train, choose)
     with stopwatch() as seconds, time_limit(config.time_limit):
-        if len(X_train) < _CHOOSE_ALPHA_ROWS and "alpha" not in overrides and config.time_limit is None:
+        if choose:
             choose_alpha(report, model, X_train, y_train, task, config.seed)
         model.fit(X_train, y_train)
     mlp.set_params(checkpoint=None, resume=False)
     return model, seconds()
+
+
+def say_estimate(report, config: FitConfig, model: Pipeline, X_train, y_train, choose: bool) -> float:
+    """Print (and write to the report and config.json) how long the MLP's fit will take at most
+    (:func:`estimate_seconds`), before it starts; returns the seconds."""
+    encoded = clone(model[0]).fit_transform(X_train)
+    mlp = model[-1]
+    settings = mlp.get_params()
+    n_binned = 0
+    if settings["n_bins"]:
+        n_binned = len(varying_columns(encoded)) if settings["bin_columns"] == "varying" else encoded.shape[1]
+    n_classes = len(pd.unique(np.asarray(y_train))) if isinstance(mlp, MLPClassifier) else 1
+    n_outputs = max(n_classes, 2) if isinstance(mlp, MLPClassifier) else 1
+    n_alphas = len(SMALL_ALPHAS if len(X_train) < _SMALL_ROWS else ALPHAS)
+    n_cv = 3 * n_alphas if choose else 0
+    estimate = estimate_seconds(settings, len(X_train), encoded.shape[1], n_binned, n_outputs, n_cv)
+    macs, steps = fit_work(settings, len(X_train), encoded.shape[1], n_binned, n_outputs)
+    cv = f", after {n_cv} fits on 2/3 of the rows to choose the weight decay" if n_cv else ""
+    _say(
+        report,
+        "Time estimate",
+        f"The MLP's fit: at most about {estimate:,.0f} s on a 2-core CPU ({macs / 1e9:,.1f} billion "
+        f"multiply-adds in {steps:,} steps of {settings['batch_size']} rows over {settings['max_iter']} "
+        f"epochs{cv}; early stopping usually ends it sooner).",
+        config.verbose,
+    )
+    if report is not None:
+        report.config.setdefault("decided", {})["estimated_fit_seconds"] = round(estimate, 1)
+    return estimate
 
 
 def run(source, config: FitConfig, report, tuned: dict | None = None, parts: tuple | None = None) -> Outcome:
