@@ -132,13 +132,13 @@ def deep_fit(task, encoder, settings, alphas, choose_rows, X_train, y_train, see
     model = Pipeline([("encode", clone(encoder)), ("mlp", Estimator(random_state=seed, **settings))])
     start = time.perf_counter()
     if len(X_train) < choose_rows:
-        saved = table.ALPHAS, table.SMALL_ALPHAS
+        saved = table.ALPHAS, table.SMALL_CHOICES
         if alphas is not None:  # the old default's grid, whatever the size
-            table.ALPHAS = table.SMALL_ALPHAS = alphas
+            table.ALPHAS, table.SMALL_CHOICES = alphas, tuple({"alpha": a} for a in alphas)
         try:
             table.choose_alpha(_Quiet(), model, X_train, y_train, task, seed)
         finally:
-            table.ALPHAS, table.SMALL_ALPHAS = saved
+            table.ALPHAS, table.SMALL_CHOICES = saved
     model.fit(X_train, y_train)
     return model, time.perf_counter() - start
 

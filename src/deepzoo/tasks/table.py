@@ -16,7 +16,8 @@ The MLP's settings for an unseen table (every one can be overridden with ``--set
 * ``batch_size`` a power of two near 1/32 of the training rows (128 to 4,096), the learning rate growing
   with its square root (never below Adam's 1e-3), and ``max_iter`` such that training takes at most
   about 4,000 steps (20 to 200 epochs), so that the work follows the data's size;
-* under 2,000 training rows the weight decay (1e-4 or 1e-2; under 500 rows also 1e-1) is chosen by
+* under 2,000 training rows the weight decay (1e-4 or 1e-2; under 500 rows also 1e-1 with a linear
+  path beside the network, ``linear_path=True``) is chosen by
   3-fold cross-validation on the training part (not with ``--time-limit`` or ``--set alpha=...``);
 * early stopping on a 10% validation part from 300 training rows (the best epoch's weights are kept).
 
@@ -62,14 +63,17 @@ _SHARED_ROWS = 5_000
 _ENSEMBLE_ROWS = 50_000
 # below this many training rows the weight decay is chosen by 3-fold cross-validation on the training part
 _CHOOSE_ALPHA_ROWS = 2_000
-# below this many training rows the weight decay's choice includes a strong one (SMALL_ALPHAS)
+# below this many training rows the weight decay's choice includes a strong one (SMALL_CHOICES)
 _SMALL_ROWS = 500
 # gradient steps at most (the epochs follow: a flat 200 epochs was 180,000 steps on 180,000 rows)
 _STEP_BUDGET = 4_000
 ALPHAS = (1e-4, 1e-2)
-# under _SMALL_ROWS a strong decay joins the choice, which keeps a network on ~100 rows close to a linear
-# model when that is what the folds prefer (issue 21: the small R tables of bench_table_defaults.py)
-SMALL_ALPHAS = (1e-4, 1e-2, 1e-1)
+# under _SMALL_ROWS a third choice joins: a strong decay with a linear path (MLP's linear_path: a linear
+# model of the inputs added to the network's output), which keeps a network on ~100 rows close to a
+# linear model when that is what the folds prefer. The strong decay alone let the network collapse to
+# the majority class (MASS/survey: 0.50 accuracy, 0.90 with the path, LogisticRegression 0.85); issue
+# 21's small tables of benchmarks/corpus.py are measured in RESULTS.md
+SMALL_CHOICES = ({"alpha": 1e-4}, {"alpha": 1e-2}, {"alpha": 1e-1, "linear_path": True})
 
 
 def encoder_for(schema: Schema) -> TableEncoder:
@@ -207,6 +211,11 @@ def _with(choices: tuple, default) -> list:
     return sorted(set(choices) | {default}, key=lambda c: (len(str(c).split("-")), c))
 
 
+def weight_decay_choices(n_train: int) -> list[dict]:
+    """The settings among which :func:`choose_alpha` picks on ``n_train`` training rows."""
+    return list(SMALL_CHOICES) if n_train < _SMALL_ROWS else [{"alpha": a} for a in ALPHAS]
+
+
 def choose_alpha(report, model: Pipeline, X_train, y_train, task: str, seed: int) -> float:
     """Small tables: the weight decay among :data:`ALPHAS` with the best 3-fold cross-validated score on
     the training part (ROC-AUC, log-loss or RMSE), set on ``model``'s MLP and shown in the report.
@@ -229,14 +238,17 @@ def choose_alpha(report, model: Pipeline, X_train, y_train, task: str, seed: int
     else:
         scoring, folds = "neg_root_mean_squared_error", KFold(3, shuffle=True, random_state=seed)
     probe = clone(model).set_params(mlp__checkpoint=None, mlp__resume=False, mlp__verbose=False)
-    alphas = SMALL_ALPHAS if len(X_train) < _SMALL_ROWS else ALPHAS
-    search = GridSearchCV(probe, {"mlp__alpha": list(alphas)}, cv=folds, scoring=scoring, refit=False)
+    choices = weight_decay_choices(len(X_train))
+    grid = [{f"mlp__{name}": [value] for name, value in choice.items()} for choice in choices]
+    search = GridSearchCV(probe, grid, cv=folds, scoring=scoring, refit=False)
     search.fit(X_train, y_train)
-    alpha = float(search.best_params_["mlp__alpha"])
-    model.set_params(mlp__alpha=alpha)
+    best = choices[int(search.best_index_)]
+    model.set_params(**{f"mlp__{name}": value for name, value in best.items()})
+    alpha = float(best["alpha"])
     table = pd.DataFrame(
         {
-            "alpha": alphas,
+            "alpha": [c["alpha"] for c in choices],
+            "linear_path": [bool(c.get("linear_path", False)) for c in choices],
             f"cv_{scoring}": search.cv_results_["mean_test_score"],
             "std": search.cv_results_["std_test_score"],
         }
@@ -245,9 +257,11 @@ def choose_alpha(report, model: Pipeline, X_train, y_train, task: str, seed: int
         "alpha_choice",
         table.round(5),
         f"The MLP's weight decay, chosen by 3-fold cross-validation on the {len(X_train):,} training rows "
-        f"(small tables only): alpha={alpha:g}.",
+        f"(small tables only): alpha={alpha:g}"
+        + (", with a linear path" if best.get("linear_path") else "")
+        + ".",
     )
-    report.add_metrics(chosen_alpha=alpha)
+    report.add_metrics(chosen_alpha=alpha, chosen_linear_path=bool(best.get("linear_path", False)))
     return alpha
 
 
@@ -448,8 +462,7 @@ def say_estimate(report, config: FitConfig, model: Pipeline, X_train, y_train, c
         n_binned = len(varying_columns(encoded)) if settings["bin_columns"] == "varying" else encoded.shape[1]
     n_classes = len(pd.unique(np.asarray(y_train))) if isinstance(mlp, MLPClassifier) else 1
     n_outputs = max(n_classes, 2) if isinstance(mlp, MLPClassifier) else 1
-    n_alphas = len(SMALL_ALPHAS if len(X_train) < _SMALL_ROWS else ALPHAS)
-    n_cv = 3 * n_alphas if choose else 0
+    n_cv = 3 * len(weight_decay_choices(len(X_train))) if choose else 0
     estimate = estimate_seconds(settings, len(X_train), encoded.shape[1], n_binned, n_outputs, n_cv)
     macs, steps = fit_work(settings, len(X_train), encoded.shape[1], n_binned, n_outputs)
     cv = f", after {n_cv} fits on 2/3 of the rows to choose the weight decay" if n_cv else ""
