@@ -6,6 +6,7 @@ HistGradientBoosting and LogisticRegression/Ridge, all on the same split and the
     python benchmarks/bench_table_defaults.py --only titanic possum
     python benchmarks/bench_table_defaults.py --skip-old         # the new default and the baselines only
     python benchmarks/bench_table_defaults.py --estimate         # generated sizes: estimate vs seconds
+    python benchmarks/bench_table_defaults.py --corpus 700       # corpus.py's tables up to 700 rows
 
 The deep fits are timed as ``deepzoo fit`` times them: with the weight decay's 3-fold choice on small
 tables (each default's own rule). Scores: ROC-AUC for two classes, accuracy for more, RMSE for regression
@@ -224,6 +225,56 @@ def estimate_run(name: str, seed: int = 0) -> dict:
     return {"table": name, "train_rows": len(X_train), "estimate_s": estimate, "fit_s": seconds}
 
 
+def _plain_score(task: str, model, X, y) -> float:
+    """Accuracy for classes, RMSE for numbers (issue 21's small-table check)."""
+    pred = model.predict(X)
+    if task == "classify":
+        return float(accuracy_score(y, pred))
+    return float(np.sqrt(mean_squared_error(y, pred)))
+
+
+def corpus_run(max_rows: int, seed: int = 0, skip=()) -> list[dict]:
+    """Issue 21's small-table check: every table of benchmarks/corpus.py with at most ``max_rows`` rows,
+    read as deepzoo fit reads the file; the default deep fit against LogisticRegression / Ridge on the
+    same split and features, scored by accuracy or RMSE; a loss is 0.02 accuracy or 5% RMSE."""
+    import corpus
+
+    rows = []
+    for entry in corpus.TABLES:
+        frame = read_table(corpus.write_table(entry))
+        frame = frame[frame[entry.target].notna()]
+        if len(frame) > max_rows or entry.name in skip:
+            continue
+        schema = infer_schema(frame, entry.target)
+        task = schema.task
+        X, y = frame[schema.features], frame[entry.target].to_numpy()
+        y = y.astype(float) if task == "regress" else y
+        stratify = y if task == "classify" and pd.Series(y).value_counts().min() >= 2 else None
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=0.2, random_state=seed, stratify=stratify
+        )
+        encoder = table.encoder_for(schema)
+        settings = table.mlp_settings(len(X_train), task)
+        model, seconds = deep_fit(
+            task, encoder, settings, None, table._CHOOSE_ALPHA_ROWS, X_train, y_train, seed
+        )
+        linear = next(
+            pipe
+            for (_, key, _), pipe in table.baselines(task, [("encode", encoder)], seed).items()
+            if key in ("logistic_regression", "ridge")
+        ).fit(X_train, y_train)
+
+        deep, lin = (_plain_score(task, fitted, X_test, y_test) for fitted in (model, linear))
+        loses = lin - deep > 0.02 if task == "classify" else deep > 1.05 * lin
+        row = dict(table=entry.key, rows=len(X_train), task=task, deep=deep, linear=lin, loses=loses)
+        rows.append(row | {"deep_s": seconds, "linear_path": bool(model[-1].linear_path)})
+        print({k: round(v, 4) if isinstance(v, float) else v for k, v in rows[-1].items()}, flush=True)
+    print(
+        f"the deep default loses to the linear model on {sum(r['loses'] for r in rows)} of {len(rows)} tables"
+    )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", choices=list(TABLES), default=list(TABLES))
@@ -231,8 +282,15 @@ def main() -> None:
     parser.add_argument("--skip-old", action="store_true")
     parser.add_argument("--csv", help="also write the rows to this CSV file")
     parser.add_argument("--estimate", nargs="*", choices=list(ESTIMATE_SIZES), help="generated sizes")
+    parser.add_argument("--corpus", type=int, metavar="MAX_ROWS", help="corpus.py's tables up to MAX_ROWS")
+    parser.add_argument("--skip", nargs="*", default=(), help="with --corpus: tables left out (their name)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
+    if args.corpus is not None:
+        rows = corpus_run(args.corpus, args.seeds[0], set(args.skip))
+        if args.csv:
+            pd.DataFrame(rows).to_csv(args.csv, index=False)
+        return
     if args.estimate is not None:
         for name in args.estimate or list(ESTIMATE_SIZES):
             row = estimate_run(name)
