@@ -456,3 +456,31 @@ def test_bad_input_raises_valueerror_and_writes_nothing_half(tmp_path, content, 
     written = [p for p in out.rglob("*") if p.is_file()]
     assert [p.name for p in written] == ["config.json"]  # what was asked, complete; no temporary file
     json.loads((out / "config.json").read_text())
+
+
+def test_small_tables_choose_the_weight_decay_or_a_linear_path_by_cross_validation():
+    from sklearn.datasets import make_classification
+    from sklearn.pipeline import Pipeline
+
+    from deepzoo.models.mlp import MLPClassifier
+    from deepzoo.tasks.table import choose_alpha, weight_decay_choices
+
+    class Report:
+        def add_table(self, name, frame, caption):
+            self.table, self.caption = frame, caption
+
+        def add_metrics(self, **metrics):
+            self.metrics = metrics
+
+    assert weight_decay_choices(100)[-1] == {"alpha": 0.1, "linear_path": True}
+    assert all("linear_path" not in c for c in weight_decay_choices(1000))  # from 500 rows: decay only
+    X, y = make_classification(90, 4, n_informative=3, n_redundant=0, random_state=0)
+    model = Pipeline([("mlp", MLPClassifier((8,), max_iter=20, random_state=0))])
+    report = Report()
+    alpha = choose_alpha(report, model, X, y, "classify", seed=0)
+    table = report.table
+    assert list(table["linear_path"]) == [False, False, True] and len(table) == 3
+    best = table.iloc[int(table["cv_roc_auc"].to_numpy().argmax())]  # the row set on the model
+    assert alpha == best["alpha"] and model[-1].alpha == best["alpha"]
+    assert model[-1].linear_path == bool(best["linear_path"])
+    assert report.metrics["chosen_linear_path"] == bool(best["linear_path"])
