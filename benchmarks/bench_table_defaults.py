@@ -5,6 +5,8 @@ HistGradientBoosting and LogisticRegression/Ridge, all on the same split and the
     python benchmarks/bench_table_defaults.py                    # every table below
     python benchmarks/bench_table_defaults.py --only titanic possum
     python benchmarks/bench_table_defaults.py --skip-old         # the new default and the baselines only
+    python benchmarks/bench_table_defaults.py --estimate         # generated sizes: estimate vs seconds
+    python benchmarks/bench_table_defaults.py --corpus 700       # corpus.py's tables up to 700 rows
 
 The deep fits are timed as ``deepzoo fit`` times them: with the weight decay's 3-fold choice on small
 tables (each default's own rule). Scores: ROC-AUC for two classes, accuracy for more, RMSE for regression
@@ -131,13 +133,13 @@ def deep_fit(task, encoder, settings, alphas, choose_rows, X_train, y_train, see
     model = Pipeline([("encode", clone(encoder)), ("mlp", Estimator(random_state=seed, **settings))])
     start = time.perf_counter()
     if len(X_train) < choose_rows:
-        saved = table.ALPHAS, table.SMALL_ALPHAS
+        saved = table.ALPHAS, table.SMALL_CHOICES
         if alphas is not None:  # the old default's grid, whatever the size
-            table.ALPHAS = table.SMALL_ALPHAS = alphas
+            table.ALPHAS, table.SMALL_CHOICES = alphas, tuple({"alpha": a} for a in alphas)
         try:
             table.choose_alpha(_Quiet(), model, X_train, y_train, task, seed)
         finally:
-            table.ALPHAS, table.SMALL_ALPHAS = saved
+            table.ALPHAS, table.SMALL_CHOICES = saved
     model.fit(X_train, y_train)
     return model, time.perf_counter() - start
 
@@ -178,14 +180,122 @@ def run_table(name: str, seed: int, skip_old: bool) -> dict:
     return row
 
 
+# generated tables for --estimate: (rows, numeric columns, categorical columns, classes); the sizes of
+# issue 21's "any table under 30,000 rows and 300 columns" check and of the tables it names
+ESTIMATE_SIZES = {
+    "30000x300_numeric": (30_000, 300, 0, 2),
+    "22000x6_categorical": (22_000, 0, 6, 2),
+    "1600x216_numeric": (1_600, 216, 0, 2),
+    "200x10_numeric": (200, 10, 0, 2),
+}
+
+
+def _generated(rows: int, numeric: int, categorical: int, classes: int, seed: int = 0):
+    """A table of ``rows`` with a target that depends on a few of its columns (numbers and categories)."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(rng.normal(size=(rows, numeric)), columns=[f"x{i}" for i in range(numeric)])
+    signal = frame.iloc[:, : min(numeric, 10)].sum(axis=1).to_numpy() if numeric else np.zeros(rows)
+    for j in range(categorical):
+        levels = rng.integers(0, 12, rows)
+        frame[f"c{j}"] = np.char.add("level", levels.astype(str))
+        signal = signal + rng.normal(size=12)[levels]
+    noisy = signal + rng.normal(scale=signal.std() + 1e-9, size=rows)
+    frame["target"] = np.digitize(noisy, np.quantile(noisy, np.linspace(0, 1, classes + 1)[1:-1]))
+    return frame
+
+
+def estimate_run(name: str, seed: int = 0) -> dict:
+    """The default deep fit of a generated table as deepzoo fit runs it: the printed estimate, then the
+    seconds it took (the weight decay's choice included under 2,000 rows)."""
+    from types import SimpleNamespace
+
+    frame = _generated(*ESTIMATE_SIZES[name], seed=seed)
+    schema = infer_schema(frame, "target")
+    X, y = frame[schema.features], frame["target"].to_numpy()
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=seed, stratify=y)
+    settings = table.mlp_settings(len(X_train), schema.task)
+    model = Pipeline(
+        [("encode", table.encoder_for(schema)), ("mlp", MLPClassifier(random_state=seed, **settings))]
+    )
+    choose = len(X_train) < table._CHOOSE_ALPHA_ROWS
+    estimate = table.say_estimate(None, SimpleNamespace(verbose=False), model, X_train, y_train, choose)
+    _, seconds = deep_fit(
+        schema.task, model[0], settings, None, table._CHOOSE_ALPHA_ROWS, X_train, y_train, seed
+    )
+    return {"table": name, "train_rows": len(X_train), "estimate_s": estimate, "fit_s": seconds}
+
+
+def _plain_score(task: str, model, X, y) -> float:
+    """Accuracy for classes, RMSE for numbers (issue 21's small-table check)."""
+    pred = model.predict(X)
+    if task == "classify":
+        return float(accuracy_score(y, pred))
+    return float(np.sqrt(mean_squared_error(y, pred)))
+
+
+def corpus_run(max_rows: int, seed: int = 0, skip=()) -> list[dict]:
+    """Issue 21's small-table check: every table of benchmarks/corpus.py with at most ``max_rows`` rows,
+    read as deepzoo fit reads the file; the default deep fit against LogisticRegression / Ridge on the
+    same split and features, scored by accuracy or RMSE; a loss is 0.02 accuracy or 5% RMSE."""
+    import corpus
+
+    rows = []
+    for entry in corpus.TABLES:
+        frame = read_table(corpus.write_table(entry))
+        frame = frame[frame[entry.target].notna()]
+        if len(frame) > max_rows or entry.name in skip:
+            continue
+        schema = infer_schema(frame, entry.target)
+        task = schema.task
+        X, y = frame[schema.features], frame[entry.target].to_numpy()
+        y = y.astype(float) if task == "regress" else y
+        stratify = y if task == "classify" and pd.Series(y).value_counts().min() >= 2 else None
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=0.2, random_state=seed, stratify=stratify
+        )
+        encoder = table.encoder_for(schema)
+        settings = table.mlp_settings(len(X_train), task)
+        model, seconds = deep_fit(
+            task, encoder, settings, None, table._CHOOSE_ALPHA_ROWS, X_train, y_train, seed
+        )
+        linear = next(
+            pipe
+            for (_, key, _), pipe in table.baselines(task, [("encode", encoder)], seed).items()
+            if key in ("logistic_regression", "ridge")
+        ).fit(X_train, y_train)
+
+        deep, lin = (_plain_score(task, fitted, X_test, y_test) for fitted in (model, linear))
+        loses = lin - deep > 0.02 if task == "classify" else deep > 1.05 * lin
+        row = dict(table=entry.key, rows=len(X_train), task=task, deep=deep, linear=lin, loses=loses)
+        rows.append(row | {"deep_s": seconds, "linear_path": bool(model[-1].linear_path)})
+        print({k: round(v, 4) if isinstance(v, float) else v for k, v in rows[-1].items()}, flush=True)
+    print(
+        f"the deep default loses to the linear model on {sum(r['loses'] for r in rows)} of {len(rows)} tables"
+    )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", choices=list(TABLES), default=list(TABLES))
     parser.add_argument("--seeds", nargs="*", type=int, default=[0])
     parser.add_argument("--skip-old", action="store_true")
     parser.add_argument("--csv", help="also write the rows to this CSV file")
+    parser.add_argument("--estimate", nargs="*", choices=list(ESTIMATE_SIZES), help="generated sizes")
+    parser.add_argument("--corpus", type=int, metavar="MAX_ROWS", help="corpus.py's tables up to MAX_ROWS")
+    parser.add_argument("--skip", nargs="*", default=(), help="with --corpus: tables left out (their name)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
+    if args.corpus is not None:
+        rows = corpus_run(args.corpus, args.seeds[0], set(args.skip))
+        if args.csv:
+            pd.DataFrame(rows).to_csv(args.csv, index=False)
+        return
+    if args.estimate is not None:
+        for name in args.estimate or list(ESTIMATE_SIZES):
+            row = estimate_run(name)
+            print({k: round(v, 1) if isinstance(v, float) else v for k, v in row.items()}, flush=True)
+        return
     rows = []
     for name in args.only:
         for seed in args.seeds:

@@ -85,6 +85,8 @@ def test_fit_writes_the_run_folder_and_the_model_serves_raw_rows(tmp_path):
         config["fit"]["target"] == "left"
         and config["decided"]["schema"]["columns"]["id"]["role"] == "identifier"
     )
+    # the fit's time estimate is printed before training and kept in config.json
+    assert "at most about" in result.output and config["decided"]["estimated_fit_seconds"] > 0
     page = (out / "report.html").read_text()
     assert "Verdict" in page and "leaderboard" in page.lower()
 
@@ -407,6 +409,22 @@ def test_baselines_are_capped_by_the_number_of_classes_and_the_width():
     assert fitted_params["logistic_regression"]["max_iter"] == 200
 
 
+def test_fit_work_counts_every_layer_and_the_shared_first_layer_once():
+    from deepzoo.tasks.table import estimate_seconds, fit_work
+
+    settings = dict(hidden_layer_sizes=(8, 4), n_bins=2, n_members=3, batch_size=10, max_iter=5)
+    # 100 rows (no validation part under 300): 10 steps an epoch; inputs 6 + 2 binned x 2 bins = 10
+    # wide; per member 10*8 + 8*4 + 4*2 = 120 multiply-adds a row, 3 members; training = 3 passes
+    macs, steps = fit_work({**settings, "ensemble": "independent"}, 100, 6, 2, 2)
+    assert (macs, steps) == (3 * 3 * 120 * 100 * 5, 50)
+    macs, _ = fit_work({**settings, "ensemble": "shared"}, 100, 6, 2, 2)
+    assert macs == 3 * (80 + 3 * 40) * 100 * 5  # the 10 x 8 layer once, the rest per member
+    # 1,000 rows: 10% held out for early stopping, 90 steps an epoch
+    assert fit_work(settings, 1000, 6, 2, 2)[1] == 90 * 5
+    one = estimate_seconds(settings, 100, 6, 2, 2)
+    assert estimate_seconds(settings, 100, 6, 2, 2, n_cv_fits=9) == pytest.approx(one * 7)
+
+
 def test_target_missing_in_most_rows_is_refused_and_writes_no_model(tmp_path):
     frame = rare_class_frame()
     frame.loc[frame.index[:120], "y"] = None
@@ -438,3 +456,31 @@ def test_bad_input_raises_valueerror_and_writes_nothing_half(tmp_path, content, 
     written = [p for p in out.rglob("*") if p.is_file()]
     assert [p.name for p in written] == ["config.json"]  # what was asked, complete; no temporary file
     json.loads((out / "config.json").read_text())
+
+
+def test_small_tables_choose_the_weight_decay_or_a_linear_path_by_cross_validation():
+    from sklearn.datasets import make_classification
+    from sklearn.pipeline import Pipeline
+
+    from deepzoo.models.mlp import MLPClassifier
+    from deepzoo.tasks.table import choose_alpha, weight_decay_choices
+
+    class Report:
+        def add_table(self, name, frame, caption):
+            self.table, self.caption = frame, caption
+
+        def add_metrics(self, **metrics):
+            self.metrics = metrics
+
+    assert weight_decay_choices(100)[-1] == {"alpha": 0.1, "linear_path": True}
+    assert all("linear_path" not in c for c in weight_decay_choices(1000))  # from 500 rows: decay only
+    X, y = make_classification(90, 4, n_informative=3, n_redundant=0, random_state=0)
+    model = Pipeline([("mlp", MLPClassifier((8,), max_iter=20, random_state=0))])
+    report = Report()
+    alpha = choose_alpha(report, model, X, y, "classify", seed=0)
+    table = report.table
+    assert list(table["linear_path"]) == [False, False, True] and len(table) == 3
+    best = table.iloc[int(table["cv_roc_auc"].to_numpy().argmax())]  # the row set on the model
+    assert alpha == best["alpha"] and model[-1].alpha == best["alpha"]
+    assert model[-1].linear_path == bool(best["linear_path"])
+    assert report.metrics["chosen_linear_path"] == bool(best["linear_path"])

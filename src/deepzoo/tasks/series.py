@@ -242,7 +242,7 @@ def evaluate(model: SeriesForecaster, rows: pd.DataFrame, n_test: int, *, ridge:
     network = series_levels(LSTMForecaster.predict(model, windows[test]), last[test], model.encoding_)
     # a model whose fallback test chose persistence forecasts persistence (the anchor's last value):
     # its row says so
-    anchor = model.encoding_.get("anchor", model.target)
+    anchor = model.anchor_
     fallback = "persistence" if anchor == model.target else f"the last {anchor}"
     name = _DEEP if model.uses_network_ else f"{_DEEP}, fell back to {fallback}"
     forecasts = {
@@ -297,7 +297,7 @@ def leaderboard(evaluation: dict, fit_seconds: float) -> Leaderboard:
 def decisions(model: SeriesForecaster, features) -> pd.DataFrame:
     """What was chosen from the data, and why, as a table for the report."""
     encoding = model.encoding_
-    anchor = encoding.get("anchor", model.target)
+    anchor = model.anchor_
     change = "log-ratio" if encoding["log"] else "difference"
     inputs = ", ".join(f"{c['column']} ({c['kind']})" for c in encoding["channels"])
     rows = [
@@ -439,7 +439,7 @@ def fit_and_report(
     report.add_metrics(**metrics)
     board.add_to_report(report, caption)
     report.add_table("decisions", decisions(model, features), "What was chosen from the data.")
-    anchor = model.encoding_.get("anchor", model.target)
+    anchor = model.anchor_
     zero = "persistence" if anchor == model.target else f"persistence of the last {anchor}"
     fallback = f"The network's own forecasts score RMSE {network['rmse']:.4g} on the held-out steps. " + (
         f"It did not beat {zero} on the held-back training windows, so the model forecasts {zero}."

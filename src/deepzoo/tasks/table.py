@@ -16,7 +16,8 @@ The MLP's settings for an unseen table (every one can be overridden with ``--set
 * ``batch_size`` a power of two near 1/32 of the training rows (128 to 4,096), the learning rate growing
   with its square root (never below Adam's 1e-3), and ``max_iter`` such that training takes at most
   about 4,000 steps (20 to 200 epochs), so that the work follows the data's size;
-* under 2,000 training rows the weight decay (1e-4 or 1e-2; under 500 rows also 1e-1) is chosen by
+* under 2,000 training rows the weight decay (1e-4 or 1e-2; under 500 rows also 1e-1 with a linear
+  path beside the network, ``linear_path=True``) is chosen by
   3-fold cross-validation on the training part (not with ``--time-limit`` or ``--set alpha=...``);
 * early stopping on a 10% validation part from 300 training rows (the best epoch's weights are kept).
 
@@ -38,7 +39,7 @@ from ..data.encoder import TableEncoder
 from ..data.schema import Schema
 from ..data.splits import holdout
 from ..engine import distributed
-from ..models.mlp import MLPClassifier, MLPRegressor
+from ..models.mlp import EARLY_STOPPING_MIN_SAMPLES, MLPClassifier, MLPRegressor, varying_columns
 from .base import (
     FitConfig,
     Leaderboard,
@@ -62,14 +63,17 @@ _SHARED_ROWS = 5_000
 _ENSEMBLE_ROWS = 50_000
 # below this many training rows the weight decay is chosen by 3-fold cross-validation on the training part
 _CHOOSE_ALPHA_ROWS = 2_000
-# below this many training rows the weight decay's choice includes a strong one (SMALL_ALPHAS)
+# below this many training rows the weight decay's choice includes a strong one (SMALL_CHOICES)
 _SMALL_ROWS = 500
 # gradient steps at most (the epochs follow: a flat 200 epochs was 180,000 steps on 180,000 rows)
 _STEP_BUDGET = 4_000
 ALPHAS = (1e-4, 1e-2)
-# under _SMALL_ROWS a strong decay joins the choice, which keeps a network on ~100 rows close to a linear
-# model when that is what the folds prefer (issue 21: the small R tables of bench_table_defaults.py)
-SMALL_ALPHAS = (1e-4, 1e-2, 1e-1)
+# under _SMALL_ROWS a third choice joins: a strong decay with a linear path (MLP's linear_path: a linear
+# model of the inputs added to the network's output), which keeps a network on ~100 rows close to a
+# linear model when that is what the folds prefer. The strong decay alone let the network collapse to
+# the majority class (MASS/survey: 0.50 accuracy, 0.90 with the path, LogisticRegression 0.85); issue
+# 21's small tables of benchmarks/corpus.py are measured in RESULTS.md
+SMALL_CHOICES = ({"alpha": 1e-4}, {"alpha": 1e-2}, {"alpha": 1e-1, "linear_path": True})
 
 
 def encoder_for(schema: Schema) -> TableEncoder:
@@ -103,6 +107,49 @@ def mlp_settings(n_train: int, task: str) -> dict:
         "n_iter_no_change": 10,
         "max_iter": int(np.clip(np.ceil(_STEP_BUDGET / steps_per_epoch), 20, 200)),
     }
+
+
+# what the default MLP's training reached on this project's CPU (a 2-core Xeon shared with other jobs,
+# load ~20, 2026-12-08): 2.0-2.2 billion multiply-adds a second on 1,600 x 216 and 24,000 x 300 tables
+# (a training step counted as 3 forward passes: forward, and the backward pass's two products), and
+# ~12 ms of fixed cost per gradient step (Python, the optimizer, small kernels: Pima's 160 rows, 400
+# steps in 5.3 s), what a small table's fit mostly pays. An idle CPU is faster: the estimate is an
+# upper bound (benchmarks/bench_table_defaults.py --estimate prints it beside the measured seconds)
+MACS_PER_SECOND = 2e9
+SECONDS_PER_STEP = 0.012
+
+
+def fit_work(
+    settings: dict, n_train: int, n_features: int, n_binned: int, n_outputs: int
+) -> tuple[float, int]:
+    """``(multiply-adds, gradient steps)`` of one fit of the MLP with ``settings`` (those of
+    :func:`mlp_settings`, overrides included) on ``n_train`` rows of ``n_features`` encoded columns, of
+    which ``n_binned`` get bins, when it runs all of its ``max_iter`` epochs (early stopping ends sooner)."""
+    sizes = [int(s) for s in np.atleast_1d(settings.get("hidden_layer_sizes", (100,)))]
+    members = int(settings.get("n_members", 1))
+    width = n_features + n_binned * int(settings.get("n_bins", 0))
+    widths = [width, *sizes, n_outputs]
+    per_member = [a * b for a, b in zip(widths[:-1], widths[1:], strict=True)]
+    if members > 1 and settings.get("ensemble") == "shared":  # the first layer computed once per row
+        macs = per_member[0] + members * sum(per_member[1:])
+    else:
+        macs = members * sum(per_member)
+    rows = 0.9 * n_train if n_train >= EARLY_STOPPING_MIN_SAMPLES else n_train  # less the validation part
+    batch = min(int(settings.get("batch_size", 200)), max(int(rows), 1))
+    epochs = int(settings.get("max_iter", 200))
+    steps = int(np.ceil(rows / batch)) * epochs
+    return 3.0 * macs * rows * epochs, steps
+
+
+def estimate_seconds(
+    settings: dict, n_train: int, n_features: int, n_binned: int, n_outputs: int, n_cv_fits: int = 0
+) -> float:
+    """Seconds that the MLP's fit takes at most on this project's CPU (:data:`MACS_PER_SECOND`,
+    :data:`SECONDS_PER_STEP`), with ``n_cv_fits`` fits on 2/3 of the rows before it (the weight
+    decay's 3-fold choice): printed before training, so that a user knows what a run will cost."""
+    macs, steps = fit_work(settings, n_train, n_features, n_binned, n_outputs)
+    one = macs / MACS_PER_SECOND + steps * SECONDS_PER_STEP
+    return one * (1 + n_cv_fits * 2 / 3)
 
 
 # deepzoo fit --tune: the shapes of hidden layers tried (the default's own shape is added when missing);
@@ -186,6 +233,11 @@ def _with(choices: tuple, default) -> list:
     return sorted(set(choices) | {default}, key=lambda c: (len(str(c).split("-")), c))
 
 
+def weight_decay_choices(n_train: int) -> list[dict]:
+    """The settings among which :func:`choose_alpha` picks on ``n_train`` training rows."""
+    return list(SMALL_CHOICES) if n_train < _SMALL_ROWS else [{"alpha": a} for a in ALPHAS]
+
+
 def choose_alpha(report, model: Pipeline, X_train, y_train, task: str, seed: int) -> float:
     """Small tables: the weight decay among :data:`ALPHAS` with the best 3-fold cross-validated score on
     the training part (ROC-AUC, log-loss or RMSE), set on ``model``'s MLP and shown in the report.
@@ -208,14 +260,17 @@ def choose_alpha(report, model: Pipeline, X_train, y_train, task: str, seed: int
     else:
         scoring, folds = "neg_root_mean_squared_error", KFold(3, shuffle=True, random_state=seed)
     probe = clone(model).set_params(mlp__checkpoint=None, mlp__resume=False, mlp__verbose=False)
-    alphas = SMALL_ALPHAS if len(X_train) < _SMALL_ROWS else ALPHAS
-    search = GridSearchCV(probe, {"mlp__alpha": list(alphas)}, cv=folds, scoring=scoring, refit=False)
+    choices = weight_decay_choices(len(X_train))
+    grid = [{f"mlp__{name}": [value] for name, value in choice.items()} for choice in choices]
+    search = GridSearchCV(probe, grid, cv=folds, scoring=scoring, refit=False)
     search.fit(X_train, y_train)
-    alpha = float(search.best_params_["mlp__alpha"])
-    model.set_params(mlp__alpha=alpha)
+    best = choices[int(search.best_index_)]
+    model.set_params(**{f"mlp__{name}": value for name, value in best.items()})
+    alpha = float(best["alpha"])
     table = pd.DataFrame(
         {
-            "alpha": alphas,
+            "alpha": [c["alpha"] for c in choices],
+            "linear_path": [bool(c.get("linear_path", False)) for c in choices],
             f"cv_{scoring}": search.cv_results_["mean_test_score"],
             "std": search.cv_results_["std_test_score"],
         }
@@ -224,9 +279,11 @@ def choose_alpha(report, model: Pipeline, X_train, y_train, task: str, seed: int
         "alpha_choice",
         table.round(5),
         f"The MLP's weight decay, chosen by 3-fold cross-validation on the {len(X_train):,} training rows "
-        f"(small tables only): alpha={alpha:g}.",
+        f"(small tables only): alpha={alpha:g}"
+        + (", with a linear path" if best.get("linear_path") else "")
+        + ".",
     )
-    report.add_metrics(chosen_alpha=alpha)
+    report.add_metrics(chosen_alpha=alpha, chosen_linear_path=bool(best.get("linear_path", False)))
     return alpha
 
 
@@ -406,12 +463,42 @@ def fit_mlp(report, config: FitConfig, schema: Schema, X_train, y_train, overrid
     if distributed.is_main_process():
         mlp.set_params(checkpoint=str(report.out_dir / "checkpoints" / f"{ckpt}.ckpt"), resume=config.resume)
     model = Pipeline([("encode", encoder_for(schema)), ("mlp", mlp)])
+    choose = len(X_train) < _CHOOSE_ALPHA_ROWS and "alpha" not in overrides and config.time_limit is None
+    say_estimate(report, config, model, X_train, y_train, choose)
     with stopwatch() as seconds, time_limit(config.time_limit):
-        if len(X_train) < _CHOOSE_ALPHA_ROWS and "alpha" not in overrides and config.time_limit is None:
+        if choose:
             choose_alpha(report, model, X_train, y_train, task, config.seed)
         model.fit(X_train, y_train)
     mlp.set_params(checkpoint=None, resume=False)
     return model, seconds()
+
+
+def say_estimate(report, config: FitConfig, model: Pipeline, X_train, y_train, choose: bool) -> float:
+    """Print (and write to the report and config.json) how long the MLP's fit will take at most
+    (:func:`estimate_seconds`), before it starts; returns the seconds."""
+    encoded = clone(model[0]).fit_transform(X_train)
+    mlp = model[-1]
+    settings = mlp.get_params()
+    n_binned = 0
+    if settings["n_bins"]:
+        n_binned = len(varying_columns(encoded)) if settings["bin_columns"] == "varying" else encoded.shape[1]
+    n_classes = len(pd.unique(np.asarray(y_train))) if isinstance(mlp, MLPClassifier) else 1
+    n_outputs = max(n_classes, 2) if isinstance(mlp, MLPClassifier) else 1
+    n_cv = 3 * len(weight_decay_choices(len(X_train))) if choose else 0
+    estimate = estimate_seconds(settings, len(X_train), encoded.shape[1], n_binned, n_outputs, n_cv)
+    macs, steps = fit_work(settings, len(X_train), encoded.shape[1], n_binned, n_outputs)
+    cv = f", after {n_cv} fits on 2/3 of the rows to choose the weight decay" if n_cv else ""
+    _say(
+        report,
+        "Time estimate",
+        f"The MLP's fit: at most about {estimate:,.0f} s on a 2-core CPU ({macs / 1e9:,.1f} billion "
+        f"multiply-adds in {steps:,} steps of {settings['batch_size']} rows over {settings['max_iter']} "
+        f"epochs{cv}; early stopping usually ends it sooner).",
+        config.verbose,
+    )
+    if report is not None:
+        report.config.setdefault("decided", {})["estimated_fit_seconds"] = round(estimate, 1)
+    return estimate
 
 
 def run(source, config: FitConfig, report, tuned: dict | None = None, parts: tuple | None = None) -> Outcome:

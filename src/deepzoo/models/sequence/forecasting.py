@@ -374,10 +374,16 @@ class SeriesForecaster(LSTMForecaster):
             )
         windows = windows_ending_at(series_channels(kept, self.encoding_), T)
         change = LSTMForecaster.predict(self, windows) if self.uses_network_ else np.zeros(len(windows))
-        last = kept[_anchor(self.encoding_)].to_numpy()[T:]
+        last = kept[self.anchor_].to_numpy()[T:]
         forecasts = series_levels(change, last, self.encoding_)
         ends = np.flatnonzero(~missing)[T:]  # sorted positions of each window's last row
         return values, order, ends, forecasts
+
+    @property
+    def anchor_(self) -> str:
+        """The column whose last value the predicted change starts from: the target, or the column
+        :func:`choose_anchor` picked; the fallback forecasts its last value (persistence of it)."""
+        return _anchor(self.encoding_)
 
     def predict(self, X) -> np.ndarray:
         """The target's value at the next date after each row of ``X`` (NaN for the first
@@ -452,5 +458,5 @@ class SeriesForecaster(LSTMForecaster):
         T = self.n_timesteps_
         windows = windows_ending_at(series_channels(values, self.encoding_), T)
         changes = np.r_[_anchored_changes(values, self.encoding_)[T:], np.nan]
-        last = values[_anchor(self.encoding_)].to_numpy()[T:]
+        last = values[self.anchor_].to_numpy()[T:]
         return windows, changes, last, np.arange(T, len(values))
