@@ -32,11 +32,12 @@ import numpy as np
 import pandas as pd
 
 
-def generate(path: Path, n_rows: int, seed: int = 0, chunk: int = 200_000) -> None:
-    """A seeded table of ``n_rows`` rows written chunk by chunk (memory stays small)."""
+def _chunks(n_rows: int, seed: int = 0, chunk: int = 200_000):
+    """The seeded table in frames of ``chunk`` rows (missing numbers as NaN, the day as m/d/Y text):
+    the same rows whatever the file format, so that the first 1,000,000 rows of a 10,000,000-row file
+    are the 1,000,000-row file."""
     rng = np.random.default_rng(seed)
     w = rng.normal(size=24)
-    first = True
     for start in range(0, n_rows, chunk):
         n = min(chunk, n_rows - start)
         X = rng.normal(size=(n, 24))
@@ -57,15 +58,40 @@ def generate(path: Path, n_rows: int, seed: int = 0, chunk: int = 200_000) -> No
         )
         y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
         frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(24)]).round(4)
-        frame = frame.astype(object)
         missing = rng.random((n, 3)) < 0.05
         for j in range(3):
-            frame.loc[missing[:, j], f"x{10 + j}"] = ""
+            frame.loc[missing[:, j], f"x{10 + j}"] = np.nan
         frame["plan"], frame["region"], frame["channel"] = plan, region, channel
         frame["day"] = day.strftime("%m/%d/%Y")
         frame["y"] = y
-        frame.to_csv(path, mode="w" if first else "a", header=first, index=False)
-        first = False
+        yield frame
+
+
+def generate(path: Path, n_rows: int, seed: int = 0, chunk: int = 200_000) -> None:
+    """A seeded CSV of ``n_rows`` rows written chunk by chunk (memory stays small); missing numbers are
+    blank cells."""
+    for k, frame in enumerate(_chunks(n_rows, seed, chunk)):
+        frame.to_csv(path, mode="w" if k == 0 else "a", header=k == 0, index=False, na_rep="")
+
+
+def generate_parquet(path: Path, n_rows: int, seed: int = 0, row_group_rows: int = 100_000) -> None:
+    """The same rows as :func:`generate`, as Parquet with row groups of ``row_group_rows`` rows (what
+    ``deepzoo fit`` streams when the file is larger than its memory budget); written chunk by chunk."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tmp = path.with_name(path.name + ".tmp")
+    writer = None
+    try:
+        for frame in _chunks(n_rows, seed):
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table, row_group_size=row_group_rows)
+    finally:
+        if writer is not None:
+            writer.close()
+    tmp.replace(path)
 
 
 def fit_with_cli(csv: Path, out: Path) -> dict:
