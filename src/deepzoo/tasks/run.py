@@ -223,6 +223,8 @@ def fit_into(
     try:
         if tuning.is_tuned(config):  # Optuna on the training rows first, then the road with the best settings
             outcome = tuning.run(kind, source, config, report)
+        elif source.stream is not None:  # a Parquet file larger than the memory budget
+            outcome = streaming.run(source, config, report)
         else:
             outcome = kind.run(source, config, report)
         outcome = dataclasses.replace(outcome, predictor=predict_frame)

@@ -399,10 +399,6 @@ def run(source, config: FitConfig, report, tuned: dict | None = None, parts: tup
     with those settings is the deep model, "MLP (deepzoo, tuned)", and the untuned default stands
     beside it on the leaderboard as "MLP (deepzoo, default)"; the tuned one is saved. ``parts``: what
     :func:`train_test` gave the caller for this source and config (tuning splits before it runs)."""
-    if source.stream is not None:  # a Parquet file larger than the memory budget
-        from .stream import run as run_streamed
-
-        return run_streamed(source, config, report)
     schema = source.schema
     task = schema.task
     frame, test_frame, X_train, y_train, X_test, y_test = parts or train_test(source, config, report)
