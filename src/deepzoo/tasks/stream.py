@@ -185,7 +185,7 @@ def detect_streamed(path, config: FitConfig, decided, detect_frame) -> Source:
         values = [pd.unique(groups.read(g, [target])[target].dropna()) for g in range(groups.n_groups)]
     classes = None
     if source.task == "classify":
-        classes = np.unique(np.concatenate([np.asarray(v) for v in values]))
+        classes = np.unique(_labels(np.concatenate([np.asarray(v) for v in values])))
     table = StreamedTable(
         groups=groups,
         plan=decided,
@@ -204,27 +204,46 @@ def detect_streamed(path, config: FitConfig, decided, detect_frame) -> Source:
 
 
 class _EncodedGroups:
-    """``load(group)`` -> (encoded X float32, y) of a row group's training rows; each group is encoded
-    once and kept on disk (``folder``) for the later epochs."""
+    """A row group's training rows and test rows, encoded (X float32, y): each group is read and encoded
+    once, when training first reaches it, and kept on disk (``folder``) for the later epochs and the
+    test scores."""
 
     def __init__(self, table: StreamedTable, encoder, folder: Path, y_of):
         self.table, self.encoder, self.folder, self.y_of = table, encoder, folder, y_of
         folder.mkdir(parents=True, exist_ok=True)
 
-    def __call__(self, group: int):
+    def _encoded(self, group: int) -> dict:
         path = self.folder / f"group{group:06d}.npz"
         if path.exists():
             with np.load(path, allow_pickle=False) as saved:
-                return saved["X"], saved["y"]
+                return dict(saved)
         t = self.table
         frame = t.groups.read(group, [*t.features, t.target])
         parts = _parts(frame, t.test_size, t.validation_size, t.seed)
-        frame = frame[(parts == rows.TRAIN) & frame[t.target].notna().to_numpy()]
-        X, y = self.encoder.transform(frame[t.features]), self.y_of(frame[t.target])
+        labelled = frame[t.target].notna().to_numpy()
+        out = {}
+        for name, part in (("train", rows.TRAIN), ("test", rows.TEST)):
+            rows_ = frame[(parts == part) & labelled]
+            out[f"X_{name}"] = self.encoder.transform(rows_[t.features])
+            out[f"y_{name}"] = self.y_of(rows_[t.target])
         tmp = path.with_name(f"{path.stem}.tmp{id(self)}.npz")  # atomic: another process may read it
-        np.savez(tmp, X=X, y=y)
+        np.savez(tmp, **out)
         tmp.replace(path)
-        return X, y
+        return out
+
+    def train(self, group: int):
+        encoded = self._encoded(group)
+        return encoded["X_train"], encoded["y_train"]
+
+    def test(self, group: int):
+        encoded = self._encoded(group)
+        return encoded["X_test"], encoded["y_test"]
+
+
+def _labels(y: np.ndarray) -> np.ndarray:
+    """Labels held as Python objects (text) become NumPy strings: the encoded rows are saved without
+    pickle, and every part (sample, validation, stream, test) must spell a class alike."""
+    return y.astype(str) if y.dtype == object else y
 
 
 def _estimator(task: str, config: FitConfig, settings: dict):
@@ -255,7 +274,7 @@ def train_streamed(
 
     encoder.fit(X_sample)
     mlp = _estimator(task, config, settings)
-    y_of = lambda s: target_values(s, task)  # noqa: E731
+    y_of = lambda s: _labels(target_values(s, task))  # noqa: E731
     device = distributed.device_for_rank(resolve_device(config.device))
     distributed.ensure_initialized(device)
     world, rank = distributed.world_size(), distributed.rank()
@@ -288,13 +307,15 @@ def train_streamed(
             rng = np.random.default_rng([table.seed, epoch])
             order = rng.permutation(table.groups.n_groups)
             mine = order[rank::world]
-            n_chunks = None
-            if world > 1:  # every process takes the same number of steps: the smallest share decides
-                shares = [int(table.train_rows[order[r::world]].sum()) for r in range(world)]
-                n_chunks = min(shares) // chunk_rows
+            n_chunks, size = None, chunk_rows
+            if world > 1:  # every process takes the same number of equal steps: the smallest share
+                # decides, cut into equal chunks (fewer than n_chunks of its rows are left out this epoch)
+                share = min(int(table.train_rows[order[r::world]].sum()) for r in range(world))
+                n_chunks = max(1, math.ceil(share / chunk_rows))
+                size = max(1, share // n_chunks)
             seen, next_check = 0, check_every
             chunks = rows.shuffled_chunks(
-                mine, encode, chunk_rows=chunk_rows, max_groups=table.plan.max_groups, rng=rng,
+                mine, encode.train, chunk_rows=size, max_groups=table.plan.max_groups, rng=rng,
                 n_chunks=n_chunks, stats=stats,
             )  # fmt: skip
             for X, y in chunks:
@@ -327,9 +348,8 @@ def train_streamed(
                     break
         if best is not None:
             mlp.module_.load_state_dict(best)
-    if distributed.is_main_process():
-        shutil.rmtree(encode.folder, ignore_errors=True)
     facts = {
+        "encoded": encode,
         "epochs": len(epoch_seconds),
         "epoch_seconds": epoch_seconds,
         "checks": checks,
@@ -377,16 +397,17 @@ def run(source: Source, config: FitConfig, report) -> Outcome:
     outputs = {"MLP (deepzoo)": []}
     outputs.update({key[0]: [] for key in others})
     y_test = []
+    encoded = facts["encoded"]
     for g in range(table.groups.n_groups):
-        frame = table.groups.read(g, [*table.features, table.target])
-        parts = _parts(frame, table.test_size, table.validation_size, table.seed)
-        frame = frame[(parts == rows.TEST) & frame[table.target].notna().to_numpy()]
-        if not len(frame):
+        X, y = encoded.test(g)  # cached when training read the group, else read and encoded now
+        if not len(y):
             continue
-        X = encoder.transform(frame[table.features])
-        y_test.append(frame[table.target].to_numpy())
+        y_test.append(y)
         for name, model_ in [("MLP (deepzoo)", mlp)] + [(k[0], b[-1]) for k, b in others.items()]:
             outputs[name].append(model_.predict_proba(X) if task == "classify" else model_.predict(X))
+    distributed.barrier()  # every process has scored before the encoded rows are removed
+    if distributed.is_main_process():
+        shutil.rmtree(encoded.folder, ignore_errors=True)
     y_test = np.concatenate(y_test)
     outputs = {name: np.concatenate(parts) for name, parts in outputs.items()}
     board = Leaderboard(primary_metric(task, None if classes is None else len(classes)))
