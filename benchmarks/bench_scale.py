@@ -15,6 +15,16 @@ For each size it writes a seeded CSV (30 columns: 24 numbers, some skewed and so
 Issue 13's targets: 50,000 rows fit (deep model and baselines) in under 2 minutes, the MLP reaching its
 quality sooner than scikit-learn's MLPClassifier with its defaults; 1,000,000 rows under 4 GiB of peak
 memory, deepzoo's MLP at least 3x sooner than scikit-learn's (same layers) to its held-out score.
+
+Parquet (issue 21, tables larger than memory):
+
+    python benchmarks/bench_scale.py --rows 10000000 --parquet /tmp/big.parquet [--set stream=true]
+        [--time-limit 1200] [--nproc 2]
+
+writes the same rows as Parquet (row groups of ``--row-group-rows``) when the file is missing, then runs
+``deepzoo fit PATH --target y`` in a child (under ``torchrun --nproc-per-node N`` with ``--nproc``) and
+prints its test ROC-AUC, epochs, seconds per epoch and peak memory (the largest resident set of the
+child and its descendants). deepzoo decides itself whether to stream (it prints why).
 """
 
 from __future__ import annotations
@@ -32,11 +42,12 @@ import numpy as np
 import pandas as pd
 
 
-def generate(path: Path, n_rows: int, seed: int = 0, chunk: int = 200_000) -> None:
-    """A seeded table of ``n_rows`` rows written chunk by chunk (memory stays small)."""
+def _chunks(n_rows: int, seed: int = 0, chunk: int = 200_000):
+    """The seeded table in frames of ``chunk`` rows (missing numbers as NaN, the day as m/d/Y text):
+    the same rows whatever the file format, so that the first 1,000,000 rows of a 10,000,000-row file
+    are the 1,000,000-row file."""
     rng = np.random.default_rng(seed)
     w = rng.normal(size=24)
-    first = True
     for start in range(0, n_rows, chunk):
         n = min(chunk, n_rows - start)
         X = rng.normal(size=(n, 24))
@@ -57,23 +68,52 @@ def generate(path: Path, n_rows: int, seed: int = 0, chunk: int = 200_000) -> No
         )
         y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
         frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(24)]).round(4)
-        frame = frame.astype(object)
         missing = rng.random((n, 3)) < 0.05
         for j in range(3):
-            frame.loc[missing[:, j], f"x{10 + j}"] = ""
+            frame.loc[missing[:, j], f"x{10 + j}"] = np.nan
         frame["plan"], frame["region"], frame["channel"] = plan, region, channel
         frame["day"] = day.strftime("%m/%d/%Y")
         frame["y"] = y
-        frame.to_csv(path, mode="w" if first else "a", header=first, index=False)
-        first = False
+        yield frame
 
 
-def fit_with_cli(csv: Path, out: Path) -> dict:
-    """``deepzoo fit`` in a child process: its metrics, wall seconds and peak memory (GiB)."""
+def generate(path: Path, n_rows: int, seed: int = 0, chunk: int = 200_000) -> None:
+    """A seeded CSV of ``n_rows`` rows written chunk by chunk (memory stays small); missing numbers are
+    blank cells."""
+    for k, frame in enumerate(_chunks(n_rows, seed, chunk)):
+        frame.to_csv(path, mode="w" if k == 0 else "a", header=k == 0, index=False, na_rep="")
+
+
+def generate_parquet(path: Path, n_rows: int, seed: int = 0, row_group_rows: int = 100_000) -> None:
+    """The same rows as :func:`generate`, as Parquet with row groups of ``row_group_rows`` rows (what
+    ``deepzoo fit`` streams when the file is larger than its memory budget); written chunk by chunk."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tmp = path.with_name(path.name + ".tmp")
+    writer = None
+    try:
+        for frame in _chunks(n_rows, seed):
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table, row_group_size=row_group_rows)
+    finally:
+        if writer is not None:
+            writer.close()
+    tmp.replace(path)
+
+
+def fit_with_cli(csv: Path, out: Path, extra: tuple = (), nproc: int = 1) -> dict:
+    """``deepzoo fit`` in a child process (``extra`` options; under torchrun with ``nproc`` > 1): its
+    metrics, wall seconds and peak memory (GiB, the largest resident set of any descendant)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
+    launcher = [sys.executable]
+    if nproc > 1:
+        launcher += ["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}"]
     command = [
-        sys.executable,
+        *launcher,
         "-m",
         "deepzoo",
         "fit",
@@ -82,9 +122,12 @@ def fit_with_cli(csv: Path, out: Path) -> dict:
         "y",
         "--out",
         str(out),
-        "--quiet",
+        *extra,
     ]
     result = subprocess.run(command, capture_output=True, text=True)
+    for line in result.stdout.splitlines():
+        if line.startswith("memory:"):
+            print(line)  # deepzoo's decision: streamed or read whole, and why
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         raise RuntimeError(result.stderr[-2000:] or result.stdout[-2000:])
@@ -107,7 +150,7 @@ def sklearn_side(csv: Path, out: Path, seed: int = 0) -> list[dict]:
 
     frame = read_table(csv)
     schema = infer_schema(frame, "y")
-    X_train, X_test, y_train, y_test = split(
+    X_train, X_test, y_train, y_test, _ = split(
         frame[schema.features], frame["y"], "classify", FitConfig(seed=seed)
     )
     del frame
@@ -140,9 +183,20 @@ def main() -> None:
     parser.add_argument(
         "--folder", type=Path, default=None, help="where the CSVs and runs go (default: a temp dir)"
     )
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the deepzoo run found in --folder; run the peer only"
+    )
+    parser.add_argument("--parquet", type=Path, default=None, help="write/read this Parquet file instead")
+    parser.add_argument("--row-group-rows", type=int, default=100_000)
+    parser.add_argument("--set", dest="settings", action="append", default=[], help="passed to deepzoo fit")
+    parser.add_argument("--time-limit", type=float, default=None, help="passed to deepzoo fit")
+    parser.add_argument("--nproc", type=int, default=1, help="processes under torchrun (Parquet mode)")
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="bench_scale_"))
     folder.mkdir(parents=True, exist_ok=True)
+    if args.parquet is not None:
+        parquet_run(args, folder)
+        return
     for n_rows in args.rows:
         csv = folder / f"table_{n_rows}.csv"
         if not csv.exists():
@@ -151,7 +205,12 @@ def main() -> None:
             print(
                 f"wrote {csv} ({csv.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - started:.0f} s"
             )
-        run = fit_with_cli(csv, folder / f"run_{n_rows}")
+        out = folder / f"run_{n_rows}"
+        if args.reuse and (out / "metrics.json").exists():  # the peer only, beside an earlier deepzoo run
+            run = {"metrics": json.loads((out / "metrics.json").read_text()), "seconds": float("nan")}
+            run["peak_gib"] = float("nan")
+        else:
+            run = fit_with_cli(csv, out)
         m = run["metrics"]
         print(
             f"\n== {n_rows:,} rows: deepzoo fit (MLP + baselines, report, saved model) "
@@ -169,6 +228,30 @@ def main() -> None:
                 f"{row['model']}: ROC-AUC {row['roc_auc']:.4f} in {row['seconds']:.1f} s "
                 f"({row['epochs']} epochs) -> deepzoo {reached} it, {ratio:.2f}x sooner"
             )
+
+
+def parquet_run(args, folder: Path) -> None:
+    """``--parquet``: one ``deepzoo fit`` of the Parquet file (written first when missing)."""
+    (n_rows,) = args.rows
+    if not args.parquet.exists():
+        started = time.perf_counter()
+        generate_parquet(args.parquet, n_rows, row_group_rows=args.row_group_rows)
+        print(f"wrote {args.parquet} in {time.perf_counter() - started:.0f} s")
+    extra = ["--quiet"] if args.nproc == 1 else []  # under torchrun --quiet would hide the decision too
+    extra += [f"--set={item}" for item in args.settings]
+    if args.time_limit is not None:
+        extra += ["--time-limit", str(args.time_limit)]
+    name = f"run_{args.parquet.stem}_{args.nproc}proc"
+    run = fit_with_cli(args.parquet, folder / name, tuple(extra), args.nproc)
+    m = run["metrics"]
+    print(
+        f"== {args.parquet.name} ({n_rows:,} rows), {args.nproc} process(es): deepzoo fit "
+        f"{run['seconds']:.0f} s in all, peak memory {run['peak_gib']:.2f} GiB; MLP test ROC-AUC "
+        f"{m['roc_auc']:.4f} ({m['fit_seconds']:.0f} s, {m['epochs']} epochs, streamed: "
+        f"{m.get('streamed', False)}, seconds per epoch {m.get('epoch_seconds')}); LogisticRegression "
+        f"{m['baseline_logistic_regression_roc_auc']:.4f}, HistGradientBoosting "
+        f"{m['baseline_hist_gradient_boosting_roc_auc']:.4f}"
+    )
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ __all__ = [
     "fit_loop",
     "make_optimizer",
     "predict_batches",
+    "sharded_batches",
     "time_limit",
 ]
 
@@ -197,6 +198,23 @@ def epoch_callback(callback: Callable[[int, dict], None] | None):
         yield
     finally:
         _EPOCH_CALLBACK.reset(token)
+
+
+_SHARDED: contextvars.ContextVar[bool] = contextvars.ContextVar("deepzoo_sharded", default=False)
+
+
+@contextlib.contextmanager
+def sharded_batches(on: bool = True):
+    """Under torchrun, every ``fit_loop`` inside the block takes its ``X`` as this process's own share
+    of the data (a streamed table: each process reads its own row groups) instead of the same data on
+    every process: it slices no ``[rank::world]`` share, a global batch is ``batch_size`` rows of which
+    each process trains on ``batch_size // world`` of its own, and every process must hold as many
+    rows (the same number of steps). No effect in one process."""
+    token = _SHARDED.set(bool(on))
+    try:
+        yield
+    finally:
+        _SHARDED.reset(token)
 
 
 @contextlib.contextmanager
@@ -359,6 +377,10 @@ def fit_loop(
     n_samples = len(X)
     targets = X if y is None else y
     use_amp = device.type == "cuda"
+    # each process holds its own rows (sharded_batches): its batches are its share of the global batch
+    own_rows = _SHARDED.get() and world > 1
+    if own_rows:
+        batch_size = max(1, batch_size // world)
 
     # -- held-out validation set, identical on every rank (same seed) --------------------------
     train_idx = torch.arange(n_samples, device=device)
@@ -387,6 +409,8 @@ def fit_loop(
     n_train = len(train_idx)
     # what the epoch's summed loss is divided by: the number (or total weight) of training samples
     train_weight = n_train if sample_weight is None else max(float(sample_weight[train_idx].sum()), 1e-12)
+    if own_rows:  # the epoch's figures are summed over every process's own rows
+        train_weight = float(distributed.all_reduce_sum(torch.tensor([float(train_weight)], device=device)))
     # batch boundaries; a last batch with under 2 samples per process joins the one before it:
     # BatchNorm cannot normalise a single sample, and under DDP a process would get none
     starts = list(range(0, n_train, batch_size))
@@ -503,7 +527,9 @@ def fit_loop(
                     # gradients DDP averages equal those of one process on the same batch; a batch
                     # whose weights are all zero then gives a zero loss instead of 0/0
                     total_weight = (stop - start) if wb is None else wb.sum().clamp_min(1e-12)
-                    if world > 1:
+                    if own_rows:  # the global batch: every process's equal share
+                        total_weight = total_weight * world
+                    elif world > 1:
                         xb = xb if streamed else xb[rank::world]
                         tb = tb[rank::world]
                         wb = None if wb is None else wb[rank::world]
@@ -538,7 +564,7 @@ def fit_loop(
                     )
                 history["loss"].append(epoch_loss)
                 if score_fn is not None:
-                    history["score"].append(float(sums[1]) / n_train)
+                    history["score"].append(float(sums[1]) / (n_train * (world if own_rows else 1)))
 
                 # early stopping on the validation loss, or scikit-learn's tol test on the training loss
                 if early_stopping:

@@ -58,6 +58,8 @@ class Source:
     path: Path | None = None
     arrays: tuple | None = None
     columns: dict = field(default_factory=dict)  # e.g. {"user": "0", "item": "1", "rating": "2"}
+    stream: object = None
+    """A Parquet table read row group by row group (:class:`deepzoo.tasks.stream.StreamedTable`)."""
 
     @property
     def target(self) -> str | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..data.tabular import missing_summary, reading_decisions
 from ..engine import distributed
+from . import stream as streaming
 from . import tune as tuning
 from .base import FitConfig, Outcome
 from .compare import fingerprint
@@ -185,12 +186,18 @@ def fit_into(
     that the model is saved once. If the run fails after the model was saved, the report is written
     with a note before the error goes on.
     """
-    source = detect(data, config, target_values)
+    config, memory = streaming.plan(data, config)  # Parquet: streamed when it exceeds the memory budget
+    if memory is not None and memory.stream:
+        source = streaming.detect_streamed(data, config, memory, detect)
+    else:
+        source = detect(data, config, target_values)
     if config.verbose and distributed.is_main_process():
         _show(source, config)
     from ..report import to_jsonable
 
     report.config["decided"] = to_jsonable(_decisions(source))
+    if memory is not None:
+        report.config["decided"]["memory"] = memory.reason
     report.config["data_fingerprint"] = fingerprint(data)  # deepzoo compare: same data? same split?
     road = (
         f"Task: {source.task}, because {source.rule}. The deep model is compared with classical "
@@ -217,6 +224,8 @@ def fit_into(
     try:
         if tuning.is_tuned(config):  # Optuna on the training rows first, then the road with the best settings
             outcome = tuning.run(kind, source, config, report)
+        elif source.stream is not None:  # a Parquet file larger than the memory budget
+            outcome = streaming.run(source, config, report)
         else:
             outcome = kind.run(source, config, report)
         outcome = dataclasses.replace(outcome, predictor=predict_frame)
