@@ -67,7 +67,9 @@ from ..data.image_data import (
 )
 from ..engine import distributed
 from ..engine.training import predict_batches, torch_threads
-from ..models.vision.convnet import ConvNetClassifier, _available_memory
+from ..models.vision.architectures import build_network
+from ..models.vision.convnet import CACHED_ARCHITECTURES, ConvNetClassifier, _available_memory
+from ..models.vision.fine_tune import fine_tune_seconds, top_candidates
 from .base import (
     FitConfig,
     FolderProbe,
@@ -83,6 +85,7 @@ from .base import (
 __all__ = [
     "add_pictures",
     "choose_model",
+    "plan_fine_tune",
     "describe_model",
     "fit_and_report",
     "fit_images",
@@ -96,7 +99,11 @@ OPTIONS = {
     "on_error": ON_ERROR,
     "pool_splits": (False, True),
     "approach": ("auto", "pretrained", "scratch"),
+    "fine_tune": ("auto", "off"),
 }
+# fine-tuning's budget: the deepest unfreezing whose estimated fit (cache, head, epochs) fits in it
+FINE_TUNE_SECONDS = 900.0
+FEW_IMAGES = 1000  # below this many training photos at most the last two stages are unfrozen
 SMALL_SIDE = 64  # grayscale images whose median longer side is at most this train from scratch
 PRETRAINED_SIZE = (224, 224)  # EfficientNet-Lite0's training size
 _NAMES = {
@@ -175,11 +182,51 @@ def choose_model(
     return clf, why + (f"; the median size scaled to a longer side of {SMALL_SIDE} px" if scale < 1 else "")
 
 
+def plan_fine_tune(
+    clf: ConvNetClassifier, n_train: int, budget: float = FINE_TUNE_SECONDS
+) -> tuple[dict, str, dict]:
+    """How deep to fine-tune the pretrained ``clf`` on ``n_train`` photos: the deepest whole stages of
+    the trunk whose fit, timed on this machine (:func:`~deepzoo.models.vision.fine_tune.fine_tune_seconds`),
+    fits in ``budget`` seconds (at most the last two stages below ``FEW_IMAGES`` photos, which overfit
+    deeper ones); none (the frozen head alone) when even the last stage does not fit. Returns the
+    parameters to set, the sentence that says why, and the estimates {blocks: seconds}."""
+    epochs = int(np.clip(math.ceil(12_000 / max(n_train, 1)), 4, 10))
+    shape = (3, *(_side(clf.image_size) or PRETRAINED_SIZE))
+    net = build_network(clf.architecture, shape, 2)
+    candidates = top_candidates(net)
+    if n_train < FEW_IMAGES:
+        candidates = candidates[:2]
+    estimates = fine_tune_seconds(net, shape, n_train, (0, *candidates), epochs=epochs, views=2)
+    fitting = [k for k in candidates if estimates[k] <= budget]
+    if not fitting:
+        why = (
+            "the frozen head alone: fine-tuning even the last stage would take about "
+            f"{estimates[candidates[0]]:,.0f} s on this CPU (budget {budget:,.0f} s); the frozen head "
+            f"about {estimates[0]:,.0f} s"
+        )
+        return {"fine_tune_iter": 0, "fine_tune_blocks": None}, why, estimates
+    blocks = max(fitting)
+    why = (
+        f"about {estimates[blocks]:,.0f} s on this CPU to fine-tune the last {blocks} blocks "
+        f"({n_train:,} photos, {epochs} epochs; the frozen head alone about {estimates[0]:,.0f} s; "
+        f"budget {budget:,.0f} s)"
+    )
+    params = {"fine_tune_iter": epochs, "fine_tune_blocks": blocks, "fine_tune_learning_rate": 1e-3}
+    return params, why, estimates
+
+
 def describe_model(clf: ConvNetClassifier) -> str:
     """One line on the network as it will train."""
     name = _NAMES.get(clf.architecture, clf.architecture)
     size = _side(clf.image_size)
     at = f" at {size[0]}x{size[1]} px" if size else ""
+    if _cached(clf):
+        return (
+            f"{name} pretrained on ImageNet{at}, a new last layer on frozen features ({clf.max_iter} epochs "
+            f"at most), then its last {clf.fine_tune_blocks} blocks fine-tuned on their cached inputs "
+            f"({clf.fine_tune_iter} epochs, {clf.cache_views} views per image, rates "
+            f"{clf.fine_tune_learning_rate:g} down to {clf.fine_tune_learning_rate * clf.layer_lr_decay:g})"
+        )
     if _frozen(clf):
         return f"{name} pretrained on ImageNet{at}, frozen, a new last layer ({clf.max_iter} epochs at most)"
     start = "pretrained, fine-tuned" if clf.pretrained or clf.weights is not None else "from scratch"
@@ -197,6 +244,17 @@ def _frozen(clf: ConvNetClassifier) -> bool:
     return clf.freeze == "backbone" and not clf.fine_tune_iter
 
 
+def _cached(clf: ConvNetClassifier) -> bool:
+    """Fine-tuning the last blocks on cached activations: the images pass through the network once."""
+    return clf.freeze == "backbone" and bool(clf.fine_tune_iter) and clf.fine_tune_blocks is not None
+
+
+def _features_path(clf: ConvNetClassifier) -> bool:
+    """Whether fit returns the training images' features, so the test images' features give both the
+    network's probabilities (through its last layer) and the logistic baseline's input."""
+    return _frozen(clf) or _cached(clf)
+
+
 def _model_inputs(data: ImageData, clf: ConvNetClassifier):
     """The training and test images as ``clf`` reads them: arrays stay; files are decoded into memory
     for training from scratch when they fit in a quarter of it, else (and always for a frozen backbone,
@@ -207,7 +265,7 @@ def _model_inputs(data: ImageData, clf: ConvNetClassifier):
     size = _side(clf.image_size) or data.size
     streams = [image_io.ImageStream(paths, mode, size) for paths in (data.X_train, data.X_test)]
     n_bytes = sum(math.prod(s.shape) for s in streams) * 4  # as float32
-    if _frozen(clf) or n_bytes > _available_memory() // 4:
+    if _features_path(clf) or n_bytes > _available_memory() // 4:
         return tuple(streams)
     return tuple(image_io.decode_files(s.paths, mode, size)[0] for s in streams)
 
@@ -289,7 +347,7 @@ def fit_and_report(
     X_train, X_test = _model_inputs(data, clf)
     checkpoint = report.out_dir / "checkpoints" / "convnet.ckpt" if distributed.is_main_process() else None
     clf.set_params(checkpoint=None if checkpoint is None else str(checkpoint), resume=resume)
-    frozen = _frozen(clf)
+    frozen = _features_path(clf)
     with torch_threads(threads):
         cpu_started = time.process_time()
         with stopwatch() as seconds, limit(time_limit):
@@ -302,7 +360,8 @@ def fit_and_report(
         if frozen:
             test_features = clf.features(_readable(X_test))
             proba = _head_proba(clf, test_features)
-            inputs, what = (train_features, test_features), "frozen features"
+            what = "fine-tuned features" if _cached(clf) else "frozen features"
+            inputs = (train_features, test_features)
         else:
             proba = clf.predict_proba(_readable(X_test))
             inputs, what = (_pixels(X_train), _pixels(X_test)), "pixels"
@@ -335,7 +394,7 @@ def fit_and_report(
     )
     report.add_metrics(**metrics)
     caption = "Every model on the same test images." + (
-        " The logistic regression reads the deep model's frozen features, computed once in its time."
+        f" The logistic regression reads the deep model's {what}, computed once in its time."
         if frozen
         else ""
     )
@@ -452,6 +511,23 @@ def fit_images(
         clf.set_params(**settings)
     except ValueError as exc:
         raise ValueError(f"--set: {exc}") from None
+    estimates = None
+    tuned = {"fine_tune_iter", "fine_tune_blocks"} & set(settings)
+    if (
+        _frozen(clf)
+        and clf.architecture in CACHED_ARCHITECTURES
+        and options["fine_tune"] == "auto"
+        and not tuned
+    ):
+        budget = (
+            FINE_TUNE_SECONDS
+            if config.time_limit is None
+            else min(FINE_TUNE_SECONDS, 0.8 * config.time_limit)
+        )
+        with torch_threads(threads):
+            planned, how, estimates = plan_fine_tune(clf, len(data.y_train), budget)
+        clf.set_params(**planned)
+        why += f"; {how}"
     why = f"{describe_model(clf)}, because of {why}"
     if settings:
         why += f" (set: {', '.join(sorted(settings))})"
@@ -463,6 +539,10 @@ def fit_images(
         "image_size": list(_side(clf.image_size) or data.size),
         "skipped_files": data.skipped,
     }
+    if estimates is not None:
+        decided["fit_seconds_estimate"] = {
+            ("frozen head" if k == 0 else f"last {k} blocks"): round(v, 1) for k, v in estimates.items()
+        }
     report.config.setdefault("decided", {}).update(decided)
     report.add_text("Images and model", f"{data.describe()}.\n\nModel: {why}.")
     if config.verbose and distributed.is_main_process():
