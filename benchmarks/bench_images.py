@@ -17,7 +17,8 @@ Each pair runs one after the other on the same decoded arrays, the older model f
 accuracy, fit seconds, and the ratios. The machine is shared: seconds are noisy, ratios less so.
 
     DEEPZOO_DATA_DIR=../shared/datasets python benchmarks/bench_images.py --part photos --image-size 128
-    DEEPZOO_DATA_DIR=../shared/datasets python benchmarks/bench_images.py --part gray --n-train 10000
+    DEEPZOO_DATA_DIR=../shared/datasets python benchmarks/bench_images.py --part gray --n-train 5000 \
+        --epochs 5
 """
 
 from __future__ import annotations
@@ -68,11 +69,13 @@ def photos(name: str, n_per_class: int | None, side: int, budget: float) -> None
     print(f"  fine-tuned - frozen: {acc1 - acc0:+.4f} accuracy, {s1 / s0:.2f}x the seconds")
 
 
-def gray(n_train: int) -> None:
+def gray(n_train: int, epochs: int | None) -> None:
     data = load_idx(DATA / "mnist")
     X, y = data.X_train[:n_train], data.y_train[:n_train]
     data = data.head(n_train)
     new, _ = images.choose_model(data, seed=0, device="cpu")
+    if epochs is not None:  # a subset gets clip(250,000 / n, 5, 30) epochs: as many images seen as 60,000
+        new.set_params(max_iter=epochs)
     # deepzoo fit's LeNet-5 before the small residual CNN replaced it (the mnist case's network)
     old = ConvNetClassifier(
         "lenet5", width=2.0, dropout=0.1, learning_rate=3e-3, lr_schedule="cosine", batch_size=128,
@@ -101,13 +104,14 @@ def main() -> None:
     )
     parser.add_argument("--budget", type=float, default=images.FINE_TUNE_SECONDS)
     parser.add_argument("--n-train", type=int, default=60_000, help="MNIST training digits")
+    parser.add_argument("--epochs", type=int, default=None, help="MNIST epochs (default: deepzoo fit's)")
     parser.add_argument("--sets", default="cats_and_dogs,hotdog")
     args = parser.parse_args()
     if args.part in ("photos", "all"):
         for name in args.sets.split(","):
             photos(name, args.n_per_class if name == "cats_and_dogs" else None, args.image_size, args.budget)
     if args.part in ("gray", "all"):
-        gray(args.n_train)
+        gray(args.n_train, args.epochs)
 
 
 if __name__ == "__main__":
