@@ -266,8 +266,10 @@ def test_plan_fine_tune_follows_the_budget_and_the_data(monkeypatch):
         k: fake[k] for k in candidates})  # fmt: skip
     params, why, _ = images.plan_fine_tune(clf, 5000, budget=250)
     assert params["fine_tune_blocks"] == 8 and params["fine_tune_iter"] == 4 and "about 200 s" in why
+    assert params["cache_views"] == 2
     params, _, _ = images.plan_fine_tune(clf, 500, budget=10_000)  # few photos: two stages at most
     assert params["fine_tune_blocks"] == 5 and params["fine_tune_iter"] == 10
+    assert params["cache_views"] == 4  # few photos: more augmented views
     params, why, _ = images.plan_fine_tune(clf, 5000, budget=20)
     assert params == {"fine_tune_iter": 0, "fine_tune_blocks": None} and "frozen head alone" in why
 
