@@ -10,8 +10,8 @@ test thumbnails of 28 px, enlarged), both at ``--image-size`` px, with ImageNet 
                    it took).
 
 ``gray``: MNIST (the first ``--n-train`` training digits, all 10,000 test digits): LeNet-5 as
-``deepzoo fit`` chose it before (width 2, augmentation, cosine schedule, ``clip(250,000 / n, 5, 30)``
-epochs) against the small residual CNN (``small_resnet``) it chooses now.
+``deepzoo fit`` chooses it (width 2, augmentation, cosine schedule, ``clip(250,000 / n, 5, 30)`` epochs
+or ``--epochs``) against the small residual CNN (``small_resnet``) with the same epochs.
 
 Each pair runs one after the other on the same decoded arrays, the older model first. Printed: test
 accuracy, fit seconds, and the ratios. The machine is shared: seconds are noisy, ratios less so.
@@ -73,14 +73,14 @@ def gray(n_train: int, epochs: int | None) -> None:
     data = load_idx(DATA / "mnist")
     X, y = data.X_train[:n_train], data.y_train[:n_train]
     data = data.head(n_train)
-    new, _ = images.choose_model(data, seed=0, device="cpu")
+    old, _ = images.choose_model(data, seed=0, device="cpu")  # deepzoo fit's LeNet-5
     if epochs is not None:  # a subset gets clip(250,000 / n, 5, 30) epochs: as many images seen as 60,000
-        new.set_params(max_iter=epochs)
-    # deepzoo fit's LeNet-5 before the small residual CNN replaced it (the mnist case's network)
-    old = ConvNetClassifier(
-        "lenet5", width=2.0, dropout=0.1, learning_rate=3e-3, lr_schedule="cosine", batch_size=128,
-        max_iter=new.max_iter, augment={"shift": 0.08, "rotation": 8.0, "scale": 0.08},
-        image_size=new.image_size, device="cpu", random_state=0,
+        old.set_params(max_iter=epochs)
+    # the small residual CNN with random shifts, crops (zoom) and rotations
+    new = ConvNetClassifier(
+        "small_resnet", dropout=0.1, learning_rate=3e-3, lr_schedule="cosine", batch_size=128,
+        label_smoothing=0.05, max_iter=old.max_iter, augment={"shift": 0.1, "rotation": 10.0, "scale": 0.1},
+        image_size=old.image_size, device="cpu", random_state=0,
     )  # fmt: skip
     print(f"\nMNIST: {len(X):,} training and {len(data.y_test):,} test digits")
     results = {}

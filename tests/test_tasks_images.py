@@ -53,7 +53,7 @@ def test_folder_without_split_learns_and_writes_the_run_folder(tmp_path):
     out = tmp_path / "run"
     assert {p.stem for p in (out / "figures").glob("*.png")} >= FIGURES | {"roc_curve"}
     decided = json.loads((out / "config.json").read_text())["decided"]
-    assert decided["architecture"] == "small_resnet" and decided["image_size"] == [12, 12]
+    assert decided["architecture"] == "lenet5" and decided["image_size"] == [12, 12]
     assert decided["split"].startswith("a stratified 20% test split")
     assert isinstance(deepzoo.load(out / "model"), deepzoo.ConvNetClassifier)
     assert deepzoo.load(out / "model").get_params()["checkpoint"] is None
@@ -81,8 +81,8 @@ def _data(size, mode, n=1000):
 @pytest.mark.parametrize(
     ("size", "mode", "architecture", "image_size"),
     [
-        ((28, 28), "L", "small_resnet", (28, 28)),  # MNIST: the small residual CNN at its own size
-        ((8, 8), "L", "small_resnet", (8, 8)),
+        ((28, 28), "L", "lenet5", (28, 28)),  # MNIST: LeNet at its own size
+        ((8, 8), "L", "lenet5", (8, 8)),
         ((48, 40), "L", "small_vgg", (48, 40)),
         ((28, 28), "RGB", "efficientnet_lite0", (224, 224)),  # colour thumbnails are photos
         ((300, 200), "L", "efficientnet_lite0", (224, 224)),  # a large grayscale scan too
@@ -294,12 +294,12 @@ def test_real_hotdog_thumbnails_from_scratch(shared_data_dir, tmp_path):
 
 
 @pytest.mark.slow
-def test_real_mnist_files_keep_their_split_and_choose_the_small_resnet(shared_data_dir):
+def test_real_mnist_files_keep_their_split_and_choose_lenet(shared_data_dir):
     data = image_data.load_idx(shared_data_dir / "mnist")
     assert data.X_train.shape == (60_000, 1, 28, 28) and data.X_test.shape == (10_000, 1, 28, 28)
     assert data.mode == "L" and data.size == (28, 28)
     clf, _ = images.choose_model(data)
-    assert (clf.architecture, clf.max_iter, clf.lr_schedule) == ("small_resnet", 5, "cosine")
+    assert (clf.architecture, clf.max_iter, clf.lr_schedule) == ("lenet5", 5, "cosine")
 
 
 def test_predict_images_for_arrays_has_no_path_column():
