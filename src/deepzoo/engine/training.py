@@ -354,7 +354,8 @@ def fit_loop(
         this (tiny products lose more to thread hand-offs than they gain); a model whose step does
         more work per parameter (the RBM's Gibbs chain) passes a lower bound.
     lr_schedule : ``lr_schedule(epoch)`` -> the learning rate of that epoch (0-based, counted across a
-        resume), set on every parameter group at the epoch's start; None keeps ``learning_rate``.
+        resume), set on every parameter group at the epoch's start (times the group's ``"lr_scale"``
+        when it has one: lower rates for earlier layers); None keeps ``learning_rate``.
     work_per_sample : multiply-adds of one sample's forward pass (see :func:`multiply_adds`); default
         the parameter count, which is right for dense layers and far too low for convolutions.
     validation_data : ``(X_val, y_val)`` tensors on the device to early-stop on instead of a held-out
@@ -501,8 +502,8 @@ def fit_loop(
                     # that a resumed run draws the same ones; one process keeps the caller's stream
                     torch.manual_seed((seed * 1_000_003 + epoch * world + rank) % 2**63)
                 if lr_schedule is not None:
-                    for group in optimizer.param_groups:
-                        group["lr"] = lr_schedule(epoch)
+                    for group in optimizer.param_groups:  # a group's "lr_scale": its share of the rate
+                        group["lr"] = lr_schedule(epoch) * group.get("lr_scale", 1.0)
                 module.train()
                 order = (
                     train_idx[torch.randperm(n_train, generator=generator).to(device)]

