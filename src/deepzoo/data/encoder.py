@@ -19,6 +19,9 @@ Per role (see :mod:`deepzoo.data.schema`):
   beyond the one-hot (142 countries) do not all look alike;
 * date: year (standardised) and the day of the year, day of the week and time of day as points on a
   circle (sin, cos), each only where it varies in the training data;
+* list: 0/1 presence of each item (``"['a', 'b']"``, ``a;b;c``) seen at least ``min_frequency`` times (at
+  most ``max_categories``, the most frequent);
+* url: one-hot of the address's domain (web or e-mail), as a categorical column's values;
 * text: 0/1 presence of the ``max_words`` most frequent words (in at least 2 rows), plus
   ``string_components`` coordinates of the column's character 3-4-grams (TF-IDF within word bounds, then a
   truncated SVD: latent semantic analysis, as skrub's ``StringEncoder`` does). Words alone miss what short
@@ -40,6 +43,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from ..engine.persistence import register
+from .lists import domains, list_separator, split_lists
 from .schema import date_format as _date_format
 from .schema import parse_dates
 from .tabular import MISSING_TOKENS, parse_numbers
@@ -82,7 +86,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    numeric, binary, categorical, dates, text : tuple of str, default=()
+    numeric, binary, categorical, dates, text, lists, urls : tuple of str, default=()
         The columns of each role; other columns of X are ignored (with a warning at ``transform``).
     min_frequency : int, default=5
         Categories seen fewer times join "other".
@@ -104,7 +108,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     n_features_out_ : int
     medians_, means_, scales_, lows_, highs_, has_missing_ : dict
         Numeric and date statistics of the training data, per column.
-    binary_values_, categories_, date_formats_, date_parts_, vocabulary_ : dict
+    binary_values_, categories_, date_formats_, date_parts_, vocabulary_, list_separators_, items_,
+    domains_ : dict
         What was learned for the other roles, per column.
     grams_, idf_, components_, string_scales_ : dict
         Per text column (and categorical column of more than ``max_categories`` values): its character
@@ -130,6 +135,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         categorical=(),
         dates=(),
         text=(),
+        lists=(),
+        urls=(),
         *,
         min_frequency: int = 5,
         max_categories: int = 50,
@@ -142,6 +149,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.categorical = categorical
         self.dates = dates
         self.text = text
+        self.lists = lists
+        self.urls = urls
         self.min_frequency = min_frequency
         self.max_categories = max_categories
         self.max_words = max_words
@@ -151,9 +160,13 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     def _columns(self) -> list[str]:
         return [
             str(c)
-            for group in (self.numeric, self.binary, self.categorical, self.dates, self.text)
+            for group in (self.numeric, self.binary, self.categorical, self.dates, self.text, *self._more())
             for c in group
         ]
+
+    def _more(self) -> tuple:
+        """The list and url columns (a model saved before they existed has neither)."""
+        return tuple(getattr(self, "lists", ())), tuple(getattr(self, "urls", ()))
 
     def _frame(self, X) -> pd.DataFrame:
         if isinstance(X, pd.DataFrame):
@@ -241,6 +254,17 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             self.vocabulary_[column] = sorted(counts[counts >= 2].index[: self.max_words].tolist())
         for column in self.text:
             self._fit_strings(column, _string_docs(frame[column]))
+        self.list_separators_, self.items_, self.domains_ = {}, {}, {}
+        for column in self.lists:
+            text = _text(frame[column]).dropna()
+            self.list_separators_[column] = list_separator(text) or ";"
+            counts = split_lists(text, self.list_separators_[column]).explode().value_counts()
+            kept = counts[counts >= self.min_frequency].index[: self.max_categories]
+            self.items_[column] = sorted(str(v) for v in kept)
+        for column in self.urls:
+            counts = self._domains(frame[column]).value_counts()
+            kept = counts[counts >= self.min_frequency].index[: self.max_categories]
+            self.domains_[column] = sorted(str(v) for v in kept)
         self.feature_names_in_ = np.asarray(names, dtype=object)
         self.n_features_out_ = len(self.get_feature_names_out())
         return self
@@ -276,6 +300,11 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         counts = CountVectorizer(**_GRAMS, vocabulary={g: i for i, g in enumerate(grams)}).transform(docs)
         tfidf = normalize(counts.multiply(self.idf_[column]).tocsr())  # TfidfVectorizer's l2 rows
         return np.asarray(tfidf @ self.components_[column].T) / self.string_scales_[column]
+
+    @staticmethod
+    def _domains(values: pd.Series) -> pd.Series:
+        """Each cell's domain (missing where a cell is not an address)."""
+        return domains(_text(values).fillna(""), min_share=0.0)
 
     def _string_names(self, column: str) -> list[str]:
         return [f"{column}~{i}" for i in range(len(getattr(self, "components_", {}).get(column, ())))]
@@ -373,6 +402,17 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             for word in self.vocabulary_[column]:
                 blocks.append(np.fromiter((word in d for d in docs), dtype=float, count=len(docs)))
             blocks += list(self._strings(column, _string_docs(frame[column])).T)
+        for column in self._more()[0]:
+            cells = split_lists(_text(frame[column]), self.list_separators_[column])
+            for item in self.items_[column]:
+                blocks.append(np.fromiter((item in c for c in cells), dtype=float, count=len(cells)))
+        for column in self._more()[1]:
+            known = self.domains_[column]
+            hosts = self._domains(frame[column])
+            codes = pd.Categorical(hosts.where(hosts.isin(known)).astype(object), categories=known).codes
+            onehot = np.zeros((len(frame), len(known) + 1))
+            onehot[np.arange(len(frame)), np.where(codes < 0, len(known), codes)] = 1.0
+            blocks += list(onehot.T)
         if not blocks:
             return np.zeros((len(frame), 0), dtype=np.float32)
         return np.column_stack(blocks).astype(np.float32)
@@ -395,6 +435,10 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         for column in self.text:
             names += [f"{column}:{w}" for w in self.vocabulary_[column]]
             names += self._string_names(column)
+        for column in self._more()[0]:
+            names += [f"{column}[{item}]" for item in self.items_[column]]
+        for column in self._more()[1]:
+            names += [f"{column}@{d}" for d in self.domains_[column]] + [f"{column}@other"]
         return np.asarray(names, dtype=object)
 
     def input_schema(self) -> list[dict]:
@@ -418,7 +462,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             )
         for column in self.dates:
             schema.append({"name": column, "kind": "date", "format": self.date_formats_[column]})
-        for column in self.text:
+        for column in (*self.text, *self._more()[0], *self._more()[1]):
             schema.append({"name": column, "kind": "text"})
         return schema
 
