@@ -191,3 +191,12 @@ def test_categories_beyond_max_categories_get_string_coordinates():
     assert len(np.unique(others.round(6), axis=0)) == 16
     few = TableEncoder(categorical=("country",), max_categories=50).fit(countries)
     assert not any("~" in n for n in few.get_feature_names_out())
+
+
+def test_underscores_read_as_spaces_in_string_coordinates():
+    # a whitespace-aligned export writes 'NEAR_BAY' for 'NEAR BAY': the same name, the same features
+    spaced = pd.DataFrame({"place": ["NEAR BAY", "NEAR OCEAN", "INLAND", "<1H OCEAN", "ISLAND"] * 4})
+    underscored = spaced.assign(place=spaced["place"].str.replace(" ", "_"))
+    a = TableEncoder(text=("place",), min_frequency=1).fit(spaced)
+    b = TableEncoder(text=("place",), min_frequency=1).fit(underscored)
+    np.testing.assert_allclose(a.transform(spaced), b.transform(underscored), atol=1e-6)

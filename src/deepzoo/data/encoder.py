@@ -56,7 +56,9 @@ _GRAMS = {"analyzer": "char_wb", "ngram_range": (3, 4), "lowercase": True}
 
 
 def _string_docs(values: pd.Series) -> list[str]:
-    return _text(values).fillna("").tolist()
+    """The cells as the character n-grams read them: '_' is a space, as it is to the words of text
+    columns (``NEAR_BAY`` and ``NEAR BAY``, ``De_Luca`` in a whitespace-aligned export, are one name)."""
+    return _text(values).fillna("").str.replace("_", " ", regex=False).tolist()
 
 
 def _text(values: pd.Series) -> pd.Series:
