@@ -597,3 +597,20 @@ def test_stray_quote_repair_in_a_tab_separated_file_with_a_footer(
     frame = read_table(path)
     assert frame["label"].tolist() == ["ham", "spam", "ham", "ham"]
     assert frame.attrs["footer"] == ["Source: a corpus"]
+
+
+@pytest.mark.parametrize("form", ["plain", "footer", "gz", "gz-footer"])
+def test_the_reader_hashes_the_file_bytes_as_it_parses_them(tmp_path, form):
+    import hashlib
+
+    text = (
+        "a,b\n"
+        + "".join(f"{i},{2 * i}\n" for i in range(2000))
+        + ("Source: me\n" if "footer" in form else "")
+    )
+    path = tmp_path / ("t.csv.gz" if "gz" in form else "t.csv")
+    path.write_bytes(gzip.compress(text.encode()) if "gz" in form else text.encode())
+    frame = read_table(path, sha256=True)
+    assert len(frame) == 2000 and frame.attrs["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert "sha256" not in read_table(path, nrows=5, sha256=True).attrs  # a partial read hashes nothing
+    assert "sha256" not in read_table(path).attrs  # not asked: no cost
