@@ -146,3 +146,23 @@ def test_two_folders_of_one_name_stay_apart(runs, tmp_path):
     shutil.copytree(a.out_dir, twin)
     page = compare_runs([a.out_dir, twin], tmp_path / "c.html").read_text()
     assert "short (1)" in page and "short (2)" in page
+
+
+def test_a_file_read_by_the_reader_is_fingerprinted_without_a_second_read(tmp_path, monkeypatch):
+    from deepzoo.data.tabular import read_table
+    from deepzoo.engine.model_card import file_sha256
+    from deepzoo.tasks import compare
+    from deepzoo.tasks.base import FitConfig
+    from deepzoo.tasks.detect import detect
+
+    data = tmp_path / "iris.csv"
+    load_iris(as_frame=True).frame.to_csv(data, index=False)
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n3,4\n")
+    expected = fingerprint(data)
+    source = detect(str(data), FitConfig(target="target", verbose=False))  # as deepzoo fit reads it
+    monkeypatch.setattr(compare, "file_sha256", lambda path: pytest.fail("the file was read again"))
+    assert fingerprint(str(data), source.frame) == expected
+    # a frame read from another file does not lend its hash
+    monkeypatch.setattr(compare, "file_sha256", file_sha256)
+    assert fingerprint(str(data), read_table(other)) == expected

@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.decomposition import TruncatedSVD
 from sklearn.exceptions import NotFittedError
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
 from deepzoo import load, save
 from deepzoo.data.encoder import TableEncoder
@@ -54,7 +58,7 @@ def test_features_by_role():
         "note:on",
         "note:paid",
         "note:time",
-    ]
+    ] + [f"note~{i}" for i in range(5)]  # 6 rows: at most 5 SVD axes
     X = enc.transform(frame())
     assert X.dtype == np.float32 and X.shape == (6, len(names)) and np.isfinite(X).all()
     column = dict(zip(names, X.T))
@@ -134,3 +138,65 @@ def test_saves_as_json_and_loads_identically(tmp_path):
     back = load(folder)
     np.testing.assert_array_equal(back.transform(frame()), enc.transform(frame()))
     assert back.input_schema() == enc.input_schema()
+
+
+def test_string_coordinates_are_tfidf_of_char_grams_then_svd():
+    # oracle: scikit-learn's own TF-IDF of character 3-4-grams + TruncatedSVD (the LSA that skrub's
+    # StringEncoder computes), divided by the square root of the coordinates' total variance
+    chains = ("McChicken", "McDouble", "Whopper", "Big Mac")
+    names = [f"{a} {b}" for a in chains for b in ("Jr", "Deluxe", "")]
+    train = pd.DataFrame({"item": names * 3})
+    new = pd.DataFrame({"item": ["McRib", "Whopper Meal", None, "zz"]})
+    enc = TableEncoder(text=("item",), max_words=0, string_components=4).fit(train)
+    lsa = make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4)), TruncatedSVD(n_components=4, random_state=0)
+    ).fit(train["item"].str.strip())
+    scale = np.sqrt(lsa.transform(train["item"].str.strip()).var(axis=0).sum())
+    expected = lsa.transform(["McRib", "Whopper Meal", "", "zz"]) / scale
+    np.testing.assert_allclose(enc.transform(new), expected, rtol=1e-4, atol=1e-6)
+    assert enc.get_feature_names_out().tolist() == ["item~0", "item~1", "item~2", "item~3"]
+    with pytest.raises(ValueError, match="'string_components' parameter"):
+        TableEncoder(text=("item",), string_components=-1).fit(train)
+
+
+def test_char_grams_carry_what_names_share_below_the_word():
+    # menu items of two chains, tested on items never seen in training: their words ("McRib") are new,
+    # so word presence is blind (only the sizes repeat), while the shared "Mc" grams place them
+    stems = "Chicken Double Rib Flurry Muffin Wrap Nugget Fish Shake Melt Toast Bagel Salad Tea Pie Cone"
+    sizes = ("Small", "Medium", "Large")
+    rows = [(f"{pre}{stem} {size}", label, i) for i, stem in enumerate(stems.split())
+            for pre, label in (("Mc", 1), ("Whop", 0)) for size in sizes]  # fmt: skip
+    items = pd.DataFrame({"item": [r[0] for r in rows]})
+    y = np.array([r[1] for r in rows])
+    train = np.array([r[2] < 11 for r in rows])  # 11 stems to learn from, 5 new ones to test on
+
+    def accuracy(**kw):
+        model = make_pipeline(TableEncoder(text=("item",), **kw), LogisticRegression())
+        model.fit(items[train], y[train])
+        return (model.predict(items[~train]) == y[~train]).mean()
+
+    words, grams = accuracy(string_components=0), accuracy()
+    assert grams >= 0.9 and grams > words + 0.3, (words, grams)
+
+
+def test_categories_beyond_max_categories_get_string_coordinates():
+    # 20 countries, 4 one-hot columns: the other 16 would all be "other" without their coordinates
+    countries = pd.DataFrame({"country": [f"Country {chr(65 + i)}{chr(97 + i)}" for i in range(20)] * 3})
+    enc = TableEncoder(categorical=("country",), max_categories=4, min_frequency=1).fit(countries)
+    names = enc.get_feature_names_out().tolist()
+    assert names[:5] == [f"country={v}" for v in enc.categories_["country"]] + ["country=other"]
+    assert len(names) > 5 and all(n.startswith("country~") for n in names[5:])
+    X = enc.transform(countries)
+    others = X[X[:, 4] == 1][:20, 5:]  # rows in "other": told apart by their coordinates
+    assert len(np.unique(others.round(6), axis=0)) == 16
+    few = TableEncoder(categorical=("country",), max_categories=50).fit(countries)
+    assert not any("~" in n for n in few.get_feature_names_out())
+
+
+def test_underscores_read_as_spaces_in_string_coordinates():
+    # a whitespace-aligned export writes 'NEAR_BAY' for 'NEAR BAY': the same name, the same features
+    spaced = pd.DataFrame({"place": ["NEAR BAY", "NEAR OCEAN", "INLAND", "<1H OCEAN", "ISLAND"] * 4})
+    underscored = spaced.assign(place=spaced["place"].str.replace(" ", "_"))
+    a = TableEncoder(text=("place",), min_frequency=1).fit(spaced)
+    b = TableEncoder(text=("place",), min_frequency=1).fit(underscored)
+    np.testing.assert_allclose(a.transform(spaced), b.transform(underscored), atol=1e-6)

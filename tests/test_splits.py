@@ -43,3 +43,9 @@ def test_too_few_rows_to_stratify_splits_plainly_and_no_test_class_is_unseen():
 def test_every_class_rare_is_refused_with_the_reason():
     with pytest.raises(ValueError, match="Every class has fewer than 3 rows"):
         holdout(["a", "b", "b", "c"], 0.2, seed=0)
+
+
+def test_a_binary_target_whose_rare_class_stays_in_training_says_roc_auc_is_not_computed():
+    train, test, _, note = holdout(["no"] * 50 + ["yes"] * 2, 0.2, 0)
+    assert {50, 51} <= set(train) and "yes" not in {(["no"] * 50 + ["yes"] * 2)[i] for i in test}
+    assert "the test part holds one class (no): ROC-AUC and PR-AUC need both" in note

@@ -536,3 +536,81 @@ def test_aligned_columns_whose_names_hold_commas(tmp_path):
     frame = read_table(path)
     assert frame.attrs["separator"] == r"\s+"
     assert frame.columns.tolist() == ["Survived", "Name", "Age"] and frame["Age"].isna().sum() == 1
+
+
+def test_short_rows_are_padded_with_missing_values_and_said(tmp_path):
+    rows = "".join(f"{i},x{i % 3},{i * 1.5},{i}\n" for i in range(30))
+    path = tmp_path / "export.csv"
+    path.write_text("a,b,c,d\n" + rows + "30,x0\n31\n")  # an export that cut its last rows short
+    frame = read_table(path)
+    assert len(frame) == 32 and frame["c"].isna().sum() == 2 and frame["a"].tolist()[-2:] == [30, 31]
+    assert any(
+        "2 row(s) with fewer fields than the header ('30,x0', ...) padded" in n for n in frame.attrs["notes"]
+    )
+    # a short last row that starts with a name, in a table of names, is a row, not a footer
+    names = tmp_path / "names.csv"
+    names.write_text("name,age,city\n" + "".join(f"n{i},{i},c{i % 3}\n" for i in range(30)) + "Alice,30\n")
+    frame = read_table(names)
+    assert frame["name"].iloc[-1] == "Alice" and frame.attrs["footer"] == []
+    names.write_text("name,age,city\n" + "".join(f"n{i},{i},c{i % 3}\n" for i in range(30)) + "Source: me\n")
+    assert read_table(names).attrs["footer"] == ["Source: me"]
+
+
+def test_a_compressed_file_is_decompressed_once(tmp_path, monkeypatch):
+    # a tab-separated file with a footer: the footer check, the stray-quote line count and the parser
+    # all read the one decompressed copy (before: three decompressions of the whole file)
+    text = "a\tb\n" + "".join(f"{i}\tw{i}\n" for i in range(40_000)) + "Source: me\n"
+    path = tmp_path / "big.tsv.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    read = []
+    real_open = gzip.open
+
+    def counting_open(*args, **kwargs):
+        stream = real_open(*args, **kwargs)
+        real_read = stream.read
+        stream.read = lambda *a: read.append(len(data := real_read(*a))) or data
+        return stream
+
+    monkeypatch.setattr(tabular.gzip, "open", counting_open)
+    frame = read_table(path)
+    assert len(frame) == 40_000 and frame.attrs["footer"] == ["Source: me"]
+    assert len(text) <= sum(read) < len(text) + 3 * tabular._HEAD_BYTES  # one whole read, two heads
+    options, _ = tabular._table_options(path, None, None, "gzip")
+    assert "skipfooter" not in options  # decided by read_table alone, never set and then undone
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["small", "large"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_stray_quote_repair_in_a_tab_separated_file_with_a_footer(
+    tmp_path, monkeypatch, suffix, encoding, large
+):
+    # every road past a footer: read up to its byte (UTF-8, compressed or not), skipped by the python
+    # parser (a small UTF-16 file) or dropped after the C parser (a large one); the repair counts the
+    # rows each road reads (a large file used to expect the footer rows gone, and gave up)
+    if large:
+        monkeypatch.setattr(tabular, "_PYTHON_PARSER_BYTES", 0)
+    text = 'label\ttext\nham\tsay "hi to him\nspam\tWIN now\nham\tok" then\nham\tfine\nSource: a corpus\n'
+    data = text.encode(encoding)
+    path = tmp_path / f"sms.txt{suffix}"
+    path.write_bytes(gzip.compress(data) if suffix else data)
+    frame = read_table(path)
+    assert frame["label"].tolist() == ["ham", "spam", "ham", "ham"]
+    assert frame.attrs["footer"] == ["Source: a corpus"]
+
+
+@pytest.mark.parametrize("form", ["plain", "footer", "gz", "gz-footer"])
+def test_the_reader_hashes_the_file_bytes_as_it_parses_them(tmp_path, form):
+    import hashlib
+
+    text = (
+        "a,b\n"
+        + "".join(f"{i},{2 * i}\n" for i in range(2000))
+        + ("Source: me\n" if "footer" in form else "")
+    )
+    path = tmp_path / ("t.csv.gz" if "gz" in form else "t.csv")
+    path.write_bytes(gzip.compress(text.encode()) if "gz" in form else text.encode())
+    frame = read_table(path, sha256=True)
+    assert len(frame) == 2000 and frame.attrs["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert "sha256" not in read_table(path, nrows=5, sha256=True).attrs  # a partial read hashes nothing
+    assert "sha256" not in read_table(path).attrs  # not asked: no cost

@@ -342,6 +342,20 @@ def test_rare_classes_stay_in_training_and_the_run_finishes(tmp_path):
     np.testing.assert_array_equal(loaded.predict(X_test), outcome.model.predict(X_test))
 
 
+def test_binary_target_with_a_two_row_class_ranks_by_accuracy_and_says_why(tmp_path):
+    # 2 rows of "yes" in 120: both stay in training, the test part holds "no" only, where ROC-AUC is
+    # undefined; no NaN score, the leaderboard ranks by accuracy, and the report says why
+    frame = rare_class_frame(120).assign(y=lambda f: np.where(np.arange(len(f)) < 2, "yes", "no"))
+    out = tmp_path / "run"
+    outcome = deepzoo.fit(frame, target="y", out=out, settings=FAST)
+    assert set(outcome.split[3]) == {"no"}
+    assert "roc_auc" not in outcome.metrics and np.isfinite(outcome.metrics["accuracy"])
+    assert not any(isinstance(v, float) and np.isnan(v) for v in outcome.metrics.values())
+    assert (
+        "accuracy" in outcome.verdict and "ROC-AUC and PR-AUC need both" in (out / "report.html").read_text()
+    )
+
+
 def test_a_failing_picture_is_a_note_and_the_model_was_saved_before_it(tmp_path, monkeypatch):
     from deepzoo.report import SectionFailedWarning
     from deepzoo.tasks import table

@@ -27,6 +27,12 @@ numeric     numbers (after thousands separators and currency signs are removed);
             "was missing" column, and the reason names the words and how many cells held them
 categorical text with few distinct values (at most 100, repeated: at most one for every two rows, or more
             when each is seen 5 times on average) or codes with leading zeros (zip codes ``02134``) -> one-hot
+list        lists in a cell: ``"['a', 'b']"`` (a Python or JSON list) in nearly every cell, or items joined by
+            ``;`` or ``|`` (``a;b;c``) in at least a fifth of the cells, whose items repeat (fewer
+            distinct items than distinct cells) -> multi-hot of the items
+url         web addresses (``https://...``, ``www...``) or e-mail addresses in nearly every cell -> their
+            domain as a category; addresses that all share one domain are dropped (the rest of an
+            address is unique to its row and carries nothing to learn), with that reason
 text        long text (several words a cell), or strings with too many distinct values to one-hot that are
             not codes: names of several words (a car's make and model, a passenger's name, job titles) or
             of one (150 cities in 400 rows) -> word presence, each word seen in two rows or more
@@ -54,13 +60,17 @@ import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
 from . import dates
+from .lists import domains, list_separator, split_lists
 from .numbers import LEADING_ZERO
 from .tabular import _list, _nearest, parse_numbers
 
 __all__ = ["ColumnInfo", "Schema", "date_format", "date_order", "infer_schema", "parse_dates"]
 
-ROLES = ("numeric", "categorical", "binary", "date", "text", "identifier", "constant", "empty", "dropped")
-FEATURE_ROLES = ("numeric", "categorical", "binary", "date", "text")
+ROLES = (
+    "numeric", "categorical", "binary", "date", "text", "list", "url", "identifier", "constant", "empty",
+    "dropped",
+)  # fmt: skip
+FEATURE_ROLES = ("numeric", "categorical", "binary", "date", "text", "list", "url")
 # a name that supports "identifier" (never decides it alone): id, ID, customer_id, row_number, RowNumber,
 # index, key, uuid, and camelCase CustomerId/CustomerID (case-sensitive, so amount_paid, valid and humid are
 # not identifiers)
@@ -309,6 +319,9 @@ def _role(name: str, values: pd.Series) -> tuple[str, str]:
     if n_unique == 2:
         return "binary", f"two values ({', '.join(map(str, sorted(present.astype(str).unique())[:2]))})"
     text = present.astype(str).str.strip()
+    found = _list_or_url(name, text, n_unique)
+    if found:
+        return found
     zeros = text.str.match(LEADING_ZERO)
     if zeros.any() and parse_numbers(text).notna().all():
         return "categorical", (
@@ -348,6 +361,35 @@ def _role(name: str, values: pd.Series) -> tuple[str, str]:
         f"short names ({words:.1f} words a value), {n_unique:,} distinct values in {len(present):,} rows: "
         "too many to one-hot, so their words reach the model (not an identifier: the values are not codes)"
     )
+
+
+def _list_or_url(name, text: pd.Series, n_unique: int) -> tuple[str, str] | None:
+    """("list", why), ("url", why) or ("dropped", why) for a column of lists or addresses, else None."""
+    sep = list_separator(text)
+    if sep is not None:
+        items = split_lists(text, sep).explode().dropna()
+        n_items = int(items.nunique())
+        if 1 < n_items < n_unique:
+            shown = "a Python/JSON list" if sep == "[" else f"items joined by {sep!r}"
+            top = ", ".join(repr(v) for v in items.value_counts().index[:3])
+            return "list", (
+                f"{shown} in each cell: {n_items} distinct items ({top}, ...) -> one 0/1 column per item "
+                f"(--categorical {name} to take each whole cell as a category)"
+            )
+    hosts = domains(text)
+    if hosts is not None:
+        kind = "e-mail addresses" if text.str.contains("@").mean() > 0.5 else "web addresses"
+        n_hosts = int(hosts.nunique())
+        if n_hosts < 2:
+            return "dropped", (
+                f"{kind} of one domain ({hosts.dropna().iloc[0] if n_hosts else 'none'}): the rest of an "
+                "address is unique to its row and carries nothing to learn"
+            )
+        return (
+            "url",
+            f"{kind}: their domain ({n_hosts} distinct, e.g. {hosts.dropna().iloc[0]!r}) as a category",
+        )
+    return None
 
 
 def _date_why(values: pd.Series) -> str:

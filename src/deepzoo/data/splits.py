@@ -73,9 +73,12 @@ def holdout(y, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray, boo
             "training moved to the training part"
         )
     n_scored = len(np.unique(codes[test]))
-    return (
-        train,
-        test,
-        stratify is not None,
-        "; ".join(parts) + f", and the test scores cover the {n_scored} classes the test part has.",
-    )
+    if n_scored == 1:  # a binary target whose rare class stayed in training
+        scored = (
+            f", and the test part holds one class ({uniques[codes[test][0]]}): ROC-AUC and PR-AUC need "
+            "both, so they are not computed and the models are ranked by accuracy (more rows of the rare "
+            "class would let both be scored)."
+        )
+    else:
+        scored = f", and the test scores cover the {n_scored} classes the test part has."
+    return train, test, stratify is not None, "; ".join(parts) + scored

@@ -11,6 +11,7 @@ import contextlib
 import csv
 import difflib
 import gzip
+import hashlib
 import io
 import lzma
 import os
@@ -94,8 +95,16 @@ def read_csv(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
     if b"\x00" in head and not _wide_encoding(kwargs):
         raise fail("it holds NUL bytes, so it is a binary file, not text.")
     end = kwargs.pop("end", None)  # read_table's: the byte where a footer starts
+    data = kwargs.pop("data", None)  # read_table's: a compressed file's text, decompressed once
+    digest = kwargs.pop("digest", None)  # read_table's: the sha256 of the bytes read, for the fingerprint
     try:
-        source = file if end is None else io.BufferedReader(_Bounded(file, end), 1 << 20)
+        if data is not None:
+            source = io.BytesIO(data if end is None else data[:end])
+            kwargs["compression"] = None
+        elif end is None and digest is None:
+            source = file
+        else:
+            source = io.BufferedReader(_Bounded(file, end, digest), 1 << 20)
         frame = pd.read_csv(source, **kwargs)
     except UnicodeDecodeError as exc:
         raise _EncodingError(
@@ -340,11 +349,13 @@ def _file_format(file: Path) -> tuple[str, str | None]:
 
 
 @contextlib.contextmanager
-def _open_binary(file: Path, compression: str | None):
-    """The file's bytes, decompressed; a zip archive must hold exactly one file (as pandas reads it)."""
+def _open_binary(file: Path, compression: str | None, raw: bytes | None = None):
+    """The file's bytes, decompressed (from ``raw``, the file's bytes already read, when given); a zip
+    archive must hold exactly one file (as pandas reads it)."""
+    source = io.BytesIO(raw) if raw is not None else file
     try:
         if compression == "zip":
-            with zipfile.ZipFile(file) as archive:
+            with zipfile.ZipFile(source) as archive:
                 members = [i for i in archive.infolist() if not i.is_dir()]
                 if len(members) != 1:
                     names = _list(i.filename for i in members) or "nothing"
@@ -356,7 +367,7 @@ def _open_binary(file: Path, compression: str | None):
                     yield stream
         elif compression is not None:
             opener = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}[compression]
-            with opener(file, "rb") as stream:
+            with opener(source, "rb") as stream:
                 yield stream
         else:
             with open(file, "rb") as stream:
@@ -467,10 +478,15 @@ def _sniff_decimal(rows: list[list[str]], sep: str) -> str:
     return "," if commas > points else "."
 
 
-def _count_lines(file: Path, compression: str | None = None) -> int:
-    """Non-empty lines of a file (decompressed), counted in 1 MiB blocks."""
+def _count_lines(file: Path, compression: str | None = None, data: bytes | None = None) -> int:
+    """Non-empty lines of a file (decompressed; or of ``data``, its bytes already read), counted in
+    1 MiB blocks."""
     count, last = 0, b"\n"
-    with _open_binary(file, compression) as stream:
+    with (
+        contextlib.nullcontext(io.BytesIO(data))
+        if data is not None
+        else _open_binary(file, compression) as stream
+    ):
         for block in iter(lambda: stream.read(1 << 20), b""):
             count += block.count(b"\n") - block.count(b"\n\n")
             last = block[-1:]
@@ -508,6 +524,7 @@ def read_table(
     header: bool | None = None,
     nrows: int | None = None,
     sheet: str | int | None = None,
+    sha256: bool = False,
 ) -> pd.DataFrame:
     """Read a user's table, whatever its format and dialect, into a DataFrame of cleaned columns.
 
@@ -548,6 +565,10 @@ def read_table(
         Read only the first ``nrows`` data rows.
     sheet : str or int, optional
         A workbook's sheet, by name or position from 0; None: the first.
+    sha256 : bool, default=False
+        Hash a text file's bytes as they are parsed, into ``attrs["sha256"]`` (``deepzoo fit``'s
+        fingerprint of its data, without reading the file a second time; it costs about a fifth of the
+        reading time, so it is asked for).
 
     Raises
     ------
@@ -579,36 +600,68 @@ def read_table(
         )
     if fmt != "text":
         return _read_other(file, fmt, compression, header=header, nrows=nrows, sheet=sheet)
-    options, info = _table_options(file, sep, header, compression)
     if nrows is None:
         _check_memory(file, compression)
-    if nrows is not None or file.stat().st_size > _PYTHON_PARSER_BYTES:
-        # the first rows of a file are not its footer; a large compressed file is read by the C parser
-        # and its footer rows dropped after (pandas' python parser, the one that skips footers, is ~10x
-        # slower; an uncompressed file is read up to its footer's first byte instead)
-        _without_skipfooter(options)
+    data, digest = None, None
+    if compression is not None and nrows is None and file.stat().st_size <= _FOOTER_COMPRESSED_BYTES:
+        # read and decompressed once: the fingerprint, the footer check, the line count and the parser
+        # all use these bytes
+        raw = file.read_bytes()
+        digest = hashlib.sha256(raw) if sha256 else None
+        data = _whole(file, compression, raw)
+        del raw
+    elif compression is None and nrows is None and sha256:
+        digest = hashlib.sha256()  # fed by the parser's own read of the file
+    options, info = _table_options(file, sep, header, compression, data=data)
+    n_footer = len(info["footer"])
+    if n_footer and "end" not in options and nrows is None:
+        # (the first rows of a file are not its footer.) Without the footer's byte (a UTF-16 file) a
+        # small file is read by the python parser, the only one that skips a footer; a large one by the C
+        # parser (the python one is ~10x slower), its footer rows dropped after
+        if file.stat().st_size <= _PYTHON_PARSER_BYTES:
+            options.update(skipfooter=n_footer, engine="python")
+    footer_rows = n_footer if n_footer and nrows is None and not {"end", "skipfooter"} & set(options) else 0
+    if data is not None:
+        options["data"] = data
     rows = {"nrows": nrows} if nrows is not None else {}
+    feed = {"digest": digest} if data is None and digest is not None else {}
     try:
         try:
-            frame = read_csv(file, **options, **rows)
+            frame = read_csv(file, **options, **rows, **feed)
         except _EncodingError:
             # the sample was UTF-8, a later line is not: the whole file is read as the 8-bit encoding
-            options["encoding"] = _detect_encoding(_whole(file, compression))[0]
+            whole = data if data is not None else _whole(file, compression)
+            options["encoding"] = _detect_encoding(whole)[0]
             info["encoding_reason"] = "not UTF-8 past the first lines; " + options["encoding"]
-            frame = read_csv(file, **options, **rows)
+            if feed:
+                digest = feed["digest"] = hashlib.sha256()
+            frame = read_csv(file, **options, **rows, **feed)
     except ValueError as exc:
         raise _ragged(exc, file, options) from None
-    if info["footer"] and nrows is None and "skipfooter" not in options and "end" not in options:
-        frame = _drop_footer_rows(frame, len(info["footer"]), options.get("dtype", {}))
+    if feed and "end" in options:  # the footer's bytes, which the parser was not given
+        with open(file, "rb") as stream:
+            stream.seek(options["end"])
+            digest.update(stream.read())
     if options["sep"] == "\t" and nrows is None:
-        # tab-separated text rarely quotes: a stray '"' would swallow the lines up to the next one
-        n_lines = _count_lines(file, compression) - (options["skiprows"] or 0) - (options["header"] == 0)
-        n_lines -= len(info["footer"])
+        # tab-separated text rarely quotes: a stray '"' would swallow the lines up to the next one. The
+        # rows expected: the lines the parser read (up to the footer's byte, if known), less the
+        # preamble, the header, and the footer lines the python parser skipped
+        read = data[: options["end"]] if data is not None and "end" in options else data
+        if read is None and "end" in options:
+            with open(file, "rb") as stream:
+                read = stream.read(options["end"])
+        n_lines = _count_lines(file, compression, read) - (options["skiprows"] or 0)
+        n_lines -= (options["header"] == 0) + options.get("skipfooter", 0)
         if len(frame) < n_lines:
             unquoted = read_csv(file, **options, quoting=csv.QUOTE_NONE)
             if len(unquoted) == n_lines:
                 frame = unquoted
-    return _finish(frame, file, options, info)
+    if footer_rows:  # after the repair above, which counts them among the rows read
+        frame = _drop_footer_rows(frame, footer_rows, options.get("dtype", {}))
+    frame = _finish(frame, file, options, info)
+    if digest is not None:
+        frame.attrs["sha256"] = digest.hexdigest()  # of the file's bytes: deepzoo fit's fingerprint
+    return frame
 
 
 def iter_table(path: str | os.PathLike, chunksize: int = 100_000, *, sep=None, header=None):
@@ -623,7 +676,6 @@ def iter_table(path: str | os.PathLike, chunksize: int = 100_000, *, sep=None, h
         return
     options, info = _table_options(file, sep, header, compression)
     # pandas cannot skip a footer chunk by chunk: its rows are held back from the last chunks instead
-    _without_skipfooter(options)
     chunks = read_csv(file, **options, chunksize=chunksize)
     for chunk in _without_footer(chunks, 0 if "end" in options else len(info["footer"])):
         yield _finish(chunk, file, options, info)
@@ -638,12 +690,6 @@ def _drop_footer_rows(frame: pd.DataFrame, n_footer: int, codes: dict) -> pd.Dat
             with contextlib.suppress(ValueError, TypeError):
                 frame.isetitem(i, pd.to_numeric(frame.iloc[:, i]))  # raises at the first non-number
     return frame
-
-
-def _without_skipfooter(options: dict) -> None:
-    """pandas' options without ``skipfooter``, and with the C parser again where only it needed python."""
-    if options.pop("skipfooter", None) and options["sep"] not in _RUN_SEPARATORS[:1]:
-        options.pop("engine", None)
 
 
 def _without_footer(chunks, n_footer: int):
@@ -742,15 +788,18 @@ def _check_file(file: Path) -> None:
         raise ValueError(f"Cannot read {file} as a table: the file is empty.")
 
 
-def _whole(file: Path, compression: str | None) -> bytes:
-    with _open_binary(file, compression) as stream:
+def _whole(file: Path, compression: str | None, raw: bytes | None = None) -> bytes:
+    with _open_binary(file, compression, raw) as stream:
         return stream.read()
 
 
-def _table_options(file: Path, sep, header, compression: str | None = None) -> tuple[dict, dict]:
+def _table_options(
+    file: Path, sep, header, compression: str | None = None, data: bytes | None = None
+) -> tuple[dict, dict]:
     """pandas.read_csv's options for a user's text table (separator, decimal mark, header, encoding
     sniffed from its first lines, leading preamble lines skipped, the missing-value tokens), and what
-    else was decided (the reason for the encoding)."""
+    else was decided (the reason for the encoding, the footer lines: ``end`` in the options is the byte
+    where they start, when it is known). ``data``: a compressed file's text, already decompressed."""
     head = _head_bytes(file, compression)
     encoding, reason = _detect_encoding(head)
     if b"\x00" in head and encoding != "utf-16":
@@ -797,12 +846,32 @@ def _table_options(file: Path, sep, header, compression: str | None = None) -> t
         options["dtype"] = codes
     if sep in _RUN_SEPARATORS and sep != r"\s+":
         options["engine"] = "python"  # pandas' C parser splits on one character or on \s+ only
-    footer, end = _footer_lines(file, compression, encoding, sep, mode)
+    first_words = _first_words(rows[skip + bool(header) :])
+    footer, end, short = _footer_lines(file, compression, encoding, sep, mode, data, first_words)
     if end is not None:
         options["end"] = end  # the C parser reads the bytes before the footer
-    elif footer:
-        options.update(skipfooter=len(footer), engine="python")  # only the python parser skips a footer
-    return options, {"encoding_reason": reason, "compression": compression, "footer": footer}
+    short = [line for line in lines[skip:] + short if _is_short(line, sep, mode) and line not in footer]
+    return options, {
+        "encoding_reason": reason,
+        "compression": compression,
+        "footer": footer,
+        "short": list(dict.fromkeys(short)),
+    }
+
+
+def _first_words(rows: list[list[str]]) -> bool:
+    """Whether the table's first column holds words (names, labels) in most of the sample rows: then a
+    short last line that starts with a word may be a row, not a footer."""
+    firsts = [r[0] for r in rows if r]
+    return bool(firsts) and np.mean([bool(re.search(r"[^\W\d_]", f)) for f in firsts]) > 0.5
+
+
+def _is_short(line: str, sep: str, width: int) -> bool:
+    """A row with fewer fields than the table's (not blank, not a comment)."""
+    if not line.strip() or line.lstrip().startswith("#"):
+        return False
+    counts = _split_counts([line], sep)
+    return bool(counts) and counts[0] < width
 
 
 def _code_columns(rows: list[list[str]], header: bool, width: int, strip: bool) -> dict:
@@ -820,40 +889,57 @@ def _code_columns(rows: list[list[str]], header: bool, width: int, strip: bool) 
     return {names[j]: "str" for j in found if j < len(names)}
 
 
-def _is_footer(line: str, sep: str, width: int) -> bool:
+def _is_footer(line: str, sep: str, width: int, first_words: bool = False) -> bool:
     """A comment ('# total'), or a line of fewer fields than the table's whose first field holds a
-    word ('Source: UCI'); a line of more fields is a bad row, said as such."""
+    word ('Source: UCI'); a line of more fields is a bad row, said as such. Where the table's first
+    column holds words itself (``first_words``), a short line is a footer only when it is one field or
+    its first field reads like a label ('Source:', 'Total:'); else it is a short row."""
     if line.lstrip().startswith("#"):
         return True
     counts = _split_counts([line], sep)
     first = _sample_rows([line], sep)[0][:1] if counts else []
-    return bool(counts) and counts[0] < width and bool(first) and bool(re.search(r"[^\W\d_]", first[0]))
+    if not (counts and counts[0] < width and first and re.search(r"[^\W\d_]", first[0])):
+        return False
+    return not first_words or counts[0] == 1 or ":" in first[0]
 
 
 # above this many bytes a file with a footer is read by the C parser, its footer rows dropped after
 _PYTHON_PARSER_BYTES = 16 << 20
+# a compressed file up to this size is decompressed once, into memory, and its end looked at for a footer
+_FOOTER_COMPRESSED_BYTES = 64 << 20
 # lines at the end of a file looked at for a footer ('Source: ...', '# total')
 _TAIL_BYTES = 64 * 1024
 _MAX_FOOTER = 20
 
 
 def _footer_lines(
-    file: Path, compression: str | None, encoding: str, sep: str, width: int
-) -> tuple[list[str], int | None]:
-    """(the trailing lines of a text table that are not rows, the byte where they start or None): the
-    lines are comments ('# total') and notes ('Source: UCI') whose number of fields differs from the
-    table's ``width``; the byte is known for an uncompressed file in a byte-per-character or UTF-8
-    encoding. A compressed file larger than 64 MiB is not looked at (its end costs a whole
-    decompression)."""
-    if width < 2 or (compression is not None and file.stat().st_size > 64 << 20):
-        return [], None
-    if compression is None:
+    file: Path,
+    compression: str | None,
+    encoding: str,
+    sep: str,
+    width: int,
+    data: bytes | None = None,
+    first_words: bool = False,
+) -> tuple[list[str], int | None, list[str]]:
+    """(the trailing lines of a text table that are not rows, the byte where they start or None, the
+    last rows that have fewer fields than the table): the footer lines are comments ('# total') and notes
+    ('Source: UCI') whose number of fields differs from the table's ``width``; the byte is known for an
+    uncompressed file (or ``data``, a compressed file's text read by the caller) in a
+    byte-per-character or UTF-8 encoding. A compressed file larger than 64 MiB is not looked at (its end
+    costs a whole decompression) unless the caller gives its ``data``."""
+    if width < 2 or (
+        data is None and compression is not None and file.stat().st_size > _FOOTER_COMPRESSED_BYTES
+    ):
+        return [], None, []
+    if data is not None:
+        size, tail, cut = len(data), data[-_TAIL_BYTES:], len(data) > _TAIL_BYTES
+    elif compression is None:
         with open(file, "rb") as stream:
             size = stream.seek(0, os.SEEK_END)
             stream.seek(max(0, size - _TAIL_BYTES))
             tail = stream.read()
             cut = size > _TAIL_BYTES
-    else:
+    else:  # iter_table's compressed file: streamed to its end (it reads it again, chunk by chunk)
         with _open_binary(file, compression) as stream:
             tail, cut = b"", False
             for block in iter(lambda: stream.read(1 << 20), b""):
@@ -866,31 +952,39 @@ def _footer_lines(
         n_lines -= 1
     footer = []
     for line in reversed(lines[max(0, n_lines - _MAX_FOOTER) : n_lines]):
-        if not _is_footer(line, sep, width):
+        if not _is_footer(line, sep, width, first_words):
             break
         footer.append(line)
+    rows = lines[max(0, n_lines - _MAX_FOOTER) : n_lines - len(footer)]
+    short = [line for line in rows if _is_short(line, sep, width)]
     if not footer or len(footer) >= min(n_lines, _MAX_FOOTER):
-        return [], None  # no footer, or no row at the end: a file this rule does not understand
+        return [], None, short  # no footer, or no row at the end: a file this rule does not understand
     end = None
-    if compression is None and encoding in ("utf-8", "utf-8-sig", "cp1252", "latin-1"):
+    if (compression is None or data is not None) and encoding in ("utf-8", "utf-8-sig", "cp1252", "latin-1"):
         trailing = "".join(kept[n_lines - len(footer) :]).encode(encoding.replace("-sig", ""), "ignore")
         end = size - len(trailing)
-    return footer[::-1], end
+    return footer[::-1], end, short
 
 
 class _Bounded(io.RawIOBase):
-    """A file's bytes up to ``end``: what pandas' C parser reads of a table whose footer is left out."""
+    """A file's bytes up to ``end`` (None: all of them), what pandas' C parser reads of a table whose
+    footer is left out, added to ``digest`` as they are read (the run's fingerprint, without a second
+    read of the file)."""
 
-    def __init__(self, file: Path, end: int):
-        self._stream, self._left = open(file, "rb"), end
+    def __init__(self, file: Path, end: int | None, digest=None):
+        self._stream, self._left, self._digest = open(file, "rb"), end, digest
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        n = min(len(buffer), self._left)
-        got = self._stream.readinto(memoryview(buffer)[:n]) if n > 0 else 0
-        self._left -= got
+        n = len(buffer) if self._left is None else min(len(buffer), self._left)
+        view = memoryview(buffer)[:n]
+        got = self._stream.readinto(view) if n > 0 else 0
+        if self._left is not None:
+            self._left -= got
+        if self._digest is not None and got:
+            self._digest.update(view[:got])
         return got
 
     def close(self) -> None:
@@ -915,6 +1009,12 @@ def _finish(frame: pd.DataFrame, file: Path, options: dict, info: dict) -> pd.Da
     )
     if info.get("footer"):
         frame.attrs["notes"].append(f"{len(info['footer'])} footer line(s) left out: {info['footer'][0]!r}")
+    if info.get("short"):
+        short, more = info["short"], ", ..." if len(info["short"]) > 1 else ""
+        frame.attrs["notes"].append(
+            f"{len(short)} row(s) with fewer fields than the header ({short[0]!r}{more}) padded with "
+            "missing values (in the first and last lines looked at)"
+        )
     frame.attrs["dialect"] = _describe(frame.attrs)
     return frame
 

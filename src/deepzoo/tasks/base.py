@@ -320,10 +320,13 @@ def classification_scores(y_true, proba: np.ndarray, classes) -> dict:
     scores = {"accuracy": float(accuracy_score(y_true, pred))}
     if len(classes) == 2:
         positive = y_true == classes[1]
-        both = positive.any() and (~positive).any()
-        scores["roc_auc"] = float(roc_auc_score(positive, proba[:, 1])) if both else float("nan")
+        # ROC-AUC and PR-AUC need both classes in the test part; without one (a class of 1-2 rows kept
+        # in training) they are left out, not NaN, and the leaderboard ranks by accuracy (see
+        # Leaderboard.add)
+        if positive.any() and (~positive).any():
+            scores["roc_auc"] = float(roc_auc_score(positive, proba[:, 1]))
+            scores["pr_auc"] = float(average_precision_score(positive, proba[:, 1]))
         scores["f1"] = float(f1_score(positive, pred == classes[1], zero_division=0))
-        scores["pr_auc"] = float(average_precision_score(positive, proba[:, 1])) if both else float("nan")
     else:
         # over the classes the test part has: a class kept whole in training has no test row to score
         present = np.unique(y_true)
@@ -437,6 +440,11 @@ class Leaderboard:
         if role not in ("deep", "baseline", "trivial"):
             raise ValueError(f"role must be 'deep', 'baseline' or 'trivial'; got {role!r}.")
         key = key or name.lower().replace(" ", "_")
+        if self.primary in ("roc_auc", "pr_auc") and self.primary not in scores and "accuracy" in scores:
+            # a two-class test part that holds one class (its rare class kept in training) has no
+            # ROC-AUC: rank by accuracy rather than by NaN (splits.holdout's note says why)
+            if not any(self.primary in e.scores for e in self.entries):
+                self.primary, self.higher_is_better = "accuracy", True
         self.entries.append(_Entry(name, key, role, dict(scores), float(fit_seconds)))
 
     def _value(self, entry: _Entry) -> float:

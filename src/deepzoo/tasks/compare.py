@@ -33,9 +33,11 @@ __all__ = ["Run", "compare_runs", "fingerprint", "read_run"]
 
 
 # -- the data's fingerprint, recorded by deepzoo fit ---------------------------------------------------
-def fingerprint(data) -> dict | None:
+def fingerprint(data, read=None) -> dict | None:
     """A sha256 of the data a run read: a file's bytes, a folder's file names and sizes, a DataFrame's
     values (with its columns), an array's bytes; ``{"sha256", "of"}``, or None for anything else.
+    ``read``: the frame the reader made of the file ``data``, whose ``attrs["sha256"]`` (hashed as the
+    file was parsed) spares a second read of the file.
 
     Two runs with the same fingerprint read the same data; with the same seed and test size as well,
     they split it alike (every task's split is a function of those three).
@@ -44,7 +46,9 @@ def fingerprint(data) -> dict | None:
     if isinstance(data, (str, os.PathLike)):
         path = Path(data)
         if path.is_file():
-            return {"sha256": file_sha256(path), "of": "the file's bytes"}
+            attrs = getattr(read, "attrs", {})
+            known = attrs.get("sha256") if attrs.get("source") == str(path.expanduser()) else None
+            return {"sha256": known or file_sha256(path), "of": "the file's bytes"}
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
             for file in files:

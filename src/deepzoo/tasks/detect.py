@@ -50,7 +50,7 @@ def detect(data, config: FitConfig, target_values=None) -> Source:
         return Source("images" if task == "auto" else task, "an .npz file of arrays: images", path=path)
     from ..data.tabular import read_table
 
-    frame = read_table(path, sheet=config.sheet)
+    frame = read_table(path, sheet=config.sheet, sha256=True)  # the hash: the run's fingerprint
     test_frame = _sibling_test(path, frame)
     return _detect_table(frame, test_frame, config, task)
 

@@ -198,7 +198,8 @@ def fit_into(
     report.config["decided"] = to_jsonable(_decisions(source))
     if memory is not None:
         report.config["decided"]["memory"] = memory.reason
-    report.config["data_fingerprint"] = fingerprint(data)  # deepzoo compare: same data? same split?
+    # deepzoo compare: same data? same split? (a file's hash was taken as the reader parsed it)
+    report.config["data_fingerprint"] = fingerprint(data, getattr(source, "frame", None))
     road = (
         f"Task: {source.task}, because {source.rule}. The deep model is compared with classical "
         "and trivial baselines on the same held-out rows."

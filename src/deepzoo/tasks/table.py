@@ -84,6 +84,8 @@ def encoder_for(schema: Schema) -> TableEncoder:
         categorical=tuple(schema.names("categorical")),
         dates=tuple(schema.names("date")),
         text=tuple(schema.names("text")),
+        lists=tuple(schema.names("list")),
+        urls=tuple(schema.names("url")),
     )
 
 
