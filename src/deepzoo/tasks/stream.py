@@ -256,6 +256,25 @@ def _estimator(task: str, config: FitConfig, settings: dict):
     return mlp
 
 
+class _Checks:
+    """The streamed fit's validation checks: each check's row (epoch, rows seen, loss), the best weights
+    so far, and how many checks in a row have not improved on them (what calling it returns)."""
+
+    def __init__(self, task: str, mlp, X: np.ndarray, y: np.ndarray):
+        self.task, self.mlp, self.X, self.y = task, mlp, X, y
+        self.rows: list[dict] = []
+        self.best, self.best_loss, self.waited = None, np.inf, 0
+
+    def __call__(self, epoch: int, seen: int) -> int:
+        loss = _validation_loss(self.task, self.mlp, self.X, self.y)
+        self.rows.append({"epoch": epoch, "rows_seen": seen, "val_loss": loss})
+        if loss < self.best_loss - 1e-5:
+            self.best, self.best_loss, self.waited = copy.deepcopy(self.mlp.module_.state_dict()), loss, 0
+        else:
+            self.waited += 1
+        return self.waited
+
+
 def _validation_loss(task: str, mlp, X: np.ndarray, y: np.ndarray) -> float:
     """Log-loss (classes) or mean squared error in the target's standard units, on the validation rows."""
     if task == "classify":
@@ -297,7 +316,7 @@ def train_streamed(
         else:
             mlp.partial_fit(first, y_of(y_sample))
         del first
-        checks, best, best_loss, waited = [], None, np.inf, 0
+        check = _Checks(task, mlp, val_X, val_y)
         stats: dict = {}
         check_every = max(1, math.ceil(n_train / max(1, round(n_train / CHECK_ROWS))))
         deadline = None if config.time_limit is None else time.monotonic() + config.time_limit
@@ -325,34 +344,23 @@ def train_streamed(
                 late = deadline is not None and time.monotonic() > deadline
                 if seen >= next_check or late:
                     next_check += check_every
-                    loss = _validation_loss(task, mlp, val_X, val_y)
-                    checks.append({"epoch": epoch + 1, "rows_seen": seen, "val_loss": loss})
-                    if loss < best_loss - 1e-5:
-                        best, best_loss, waited = copy.deepcopy(mlp.module_.state_dict()), loss, 0
-                    else:
-                        waited += 1
-                    stop = distributed.broadcast_object(waited >= PATIENCE or late)
+                    stop = distributed.broadcast_object(check(epoch + 1, seen) >= PATIENCE or late)
                     if stop:
                         break
             epoch_seconds.append(time.perf_counter() - started)
             if stop:
                 break
-            if not checks or checks[-1]["rows_seen"] != seen or checks[-1]["epoch"] != epoch + 1:
-                loss = _validation_loss(task, mlp, val_X, val_y)
-                checks.append({"epoch": epoch + 1, "rows_seen": seen, "val_loss": loss})
-                if loss < best_loss - 1e-5:
-                    best, best_loss, waited = copy.deepcopy(mlp.module_.state_dict()), loss, 0
-                else:
-                    waited += 1
-                if distributed.broadcast_object(waited >= PATIENCE):
+            last = check.rows[-1] if check.rows else {}
+            if last.get("rows_seen") != seen or last.get("epoch") != epoch + 1:
+                if distributed.broadcast_object(check(epoch + 1, seen) >= PATIENCE):
                     break
-        if best is not None:
-            mlp.module_.load_state_dict(best)
+        if check.best is not None:
+            mlp.module_.load_state_dict(check.best)
     facts = {
         "encoded": encode,
         "epochs": len(epoch_seconds),
         "epoch_seconds": epoch_seconds,
-        "checks": checks,
+        "checks": check.rows,
         "max_groups_held": stats.get("max_groups_held", 0),
         "fit_seconds": seconds(),
         "world": world,
