@@ -111,14 +111,19 @@ def mlp_settings(n_train: int, task: str) -> dict:
     }
 
 
-# what the default MLP's training reached on this project's CPU (a 2-core Xeon shared with other jobs,
-# load ~20, 2026-12-08): 2.0-2.2 billion multiply-adds a second on 1,600 x 216 and 24,000 x 300 tables
-# (a training step counted as 3 forward passes: forward, and the backward pass's two products), and
-# ~12 ms of fixed cost per gradient step (Python, the optimizer, small kernels: Pima's 160 rows, 400
-# steps in 5.3 s), what a small table's fit mostly pays. An idle CPU is faster: the estimate is an
-# upper bound (benchmarks/bench_table_defaults.py --estimate prints it beside the measured seconds)
-MACS_PER_SECOND = 2e9
-SECONDS_PER_STEP = 0.012
+# what the default MLP's training reached on this project's CPU (2-core AMD EPYC, idle, 2026-12-08,
+# /tmp probe of 3 fixed epochs): 14-59 billion multiply-adds a second (22,000 x 6 categorical: 13.7;
+# 1,600 x 216: 24.9; 30,000 x 300: 58.7; a training step counted as 3 forward passes: forward, and the
+# backward pass's two products) and 3-60 ms a gradient step; the constants take the slow end, so the
+# figure is what a fit costs at most when it runs all its epochs. A CPU shared with other jobs is slower
+# (the same fits took 5-10x longer at load ~20); early stopping ends most fits well before max_iter
+# (13 of 130 epochs on 22,000 x 6, 30 of 182 on 30,000 x 300): benchmarks/bench_table_defaults.py
+# --estimate prints the estimate beside the measured seconds
+MACS_PER_SECOND = 14e9
+SECONDS_PER_STEP = 0.003
+# rows of the training part that say_estimate encodes to learn the encoded width (not all: an estimate
+# must cost little beside the fit it announces)
+ESTIMATE_SAMPLE_ROWS = 2_000
 
 
 def fit_work(
@@ -478,7 +483,10 @@ def fit_mlp(report, config: FitConfig, schema: Schema, X_train, y_train, overrid
 def say_estimate(report, config: FitConfig, model: Pipeline, X_train, y_train, choose: bool) -> float:
     """Print (and write to the report and config.json) how long the MLP's fit will take at most
     (:func:`estimate_seconds`), before it starts; returns the seconds."""
-    encoded = clone(model[0]).fit_transform(X_train)
+    sample = (
+        X_train.iloc[:ESTIMATE_SAMPLE_ROWS] if hasattr(X_train, "iloc") else X_train[:ESTIMATE_SAMPLE_ROWS]
+    )
+    encoded = clone(model[0]).fit_transform(sample)
     mlp = model[-1]
     settings = mlp.get_params()
     n_binned = 0
@@ -493,9 +501,10 @@ def say_estimate(report, config: FitConfig, model: Pipeline, X_train, y_train, c
     _say(
         report,
         "Time estimate",
-        f"The MLP's fit: at most about {estimate:,.0f} s on a 2-core CPU ({macs / 1e9:,.1f} billion "
-        f"multiply-adds in {steps:,} steps of {settings['batch_size']} rows over {settings['max_iter']} "
-        f"epochs{cv}; early stopping usually ends it sooner).",
+        f"The MLP's fit: at most about {estimate:,.0f} s on an idle 2-core CPU, about "
+        f"{estimate / settings['max_iter'] / (1 + n_cv * 2 / 3):,.2g} s an epoch ({macs / 1e9:,.1f} billion "
+        f"multiply-adds in {steps:,} steps of {settings['batch_size']} rows if all {settings['max_iter']} "
+        f"epochs run{cv}; early stopping usually ends it well before).",
         config.verbose,
     )
     if report is not None:
