@@ -614,3 +614,20 @@ def test_the_reader_hashes_the_file_bytes_as_it_parses_them(tmp_path, form):
     assert len(frame) == 2000 and frame.attrs["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert "sha256" not in read_table(path, nrows=5, sha256=True).attrs  # a partial read hashes nothing
     assert "sha256" not in read_table(path).attrs  # not asked: no cost
+
+
+def test_a_quoted_cell_that_spans_the_last_lines_is_not_a_footer(tmp_path):
+    # the shared resumes file ends so: its last cell holds lines with a different number of fields
+    # ("Role   Software Testing"); they close the quote opened above, so they are the last row's text
+    rows = "".join(f'c{i},"line one\r\nline two {i}"\r\n' for i in range(30))
+    path = tmp_path / "resumes.csv"
+    path.write_bytes(
+        (
+            "Category,Resume\r\n"
+            + rows
+            + 'last,"Skills: testing\r\nRole   Software Testing\r\nDuration 6 months"\r\n\r\n'
+        ).encode()
+    )
+    frame = read_table(path)
+    assert frame.shape == (31, 2)
+    assert frame["Resume"].iloc[-1].endswith("Duration 6 months")

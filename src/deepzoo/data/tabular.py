@@ -959,6 +959,10 @@ def _footer_lines(
     short = [line for line in rows if _is_short(line, sep, width)]
     if not footer or len(footer) >= min(n_lines, _MAX_FOOTER):
         return [], None, short  # no footer, or no row at the end: a file this rule does not understand
+    if sum(line.count('"') for line in footer) % 2:
+        # an odd number of quotes: the "footer" closes a quoted cell opened above it (the resumes' last
+        # cell spans many lines), so these lines are the last row's, not notes after the table
+        return [], None, short
     end = None
     if (compression is None or data is not None) and encoding in ("utf-8", "utf-8-sig", "cp1252", "latin-1"):
         trailing = "".join(kept[n_lines - len(footer) :]).encode(encoding.replace("-sig", ""), "ignore")
