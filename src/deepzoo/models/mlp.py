@@ -6,7 +6,6 @@ Same vocabulary as scikit-learn's ``sklearn.neural_network`` estimators, trained
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 
 import numpy as np
@@ -51,20 +50,6 @@ EARLY_STOPPING_MIN_SAMPLES = 300
 # is busy with other work (a 412-row, 119-column table, 8 members, batch 103: 0.24 s a product with
 # 2 threads against 0.011 s with 1 on this project's loaded 2-core machine; the whole fit 219 s)
 ONE_THREAD_MACS = 100_000_000
-
-
-@contextlib.contextmanager
-def _threads_for(module: nn.Module, batch_size: int, device: torch.device):
-    """One intra-op thread while training a small ``module`` on the CPU (:data:`ONE_THREAD_MACS`);
-    PyTorch's setting is restored afterwards."""
-    macs = batch_size * sum(p.numel() for p in module.parameters() if p.ndim > 1)
-    before = torch.get_num_threads()
-    if device.type == "cpu" and macs < ONE_THREAD_MACS and before > 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 class PiecewiseLinear(nn.Module):
@@ -424,30 +409,31 @@ class _BaseMLP(TorchEstimator):
                     checkpoint=self.checkpoint,
                     resume=self.resume,
                 )
-            threads = _threads_for(self.module_, min(self.batch_size, len(X)), torch.device(device))
-            with threads:
-                result, self.optimizer_ = fit_loop(
-                    self.module_,
-                    self._loss,
-                    X_t,
-                    y_t,
-                    sample_weight=weights,
-                    optimizer=self.optimizer_ if continuing else None,
-                    solver=self.solver,
-                    learning_rate=self.learning_rate,
-                    weight_decay=self.alpha,
-                    batch_size=min(self.batch_size, len(X)),
-                    validation_fraction=self.validation_fraction,
-                    n_iter_no_change=self.n_iter_no_change,
-                    tol=self.tol,
-                    clip_grad_norm=self.clip_grad_norm,
-                    score_fn=self._score_fn,
-                    stratify=self._stratify(y),
-                    seed=seed + self.n_iter_,
-                    verbose=bool(self.verbose),
-                    description=type(self).__name__,
-                    **settings,
-                )
+            result, self.optimizer_ = fit_loop(
+                self.module_,
+                self._loss,
+                X_t,
+                y_t,
+                sample_weight=weights,
+                optimizer=self.optimizer_ if continuing else None,
+                solver=self.solver,
+                learning_rate=self.learning_rate,
+                weight_decay=self.alpha,
+                batch_size=min(self.batch_size, len(X)),
+                validation_fraction=self.validation_fraction,
+                n_iter_no_change=self.n_iter_no_change,
+                tol=self.tol,
+                clip_grad_norm=self.clip_grad_norm,
+                score_fn=self._score_fn,
+                stratify=self._stratify(y),
+                seed=seed + self.n_iter_,
+                verbose=bool(self.verbose),
+                description=type(self).__name__,
+                # one thread for a small network (ONE_THREAD_MACS: its dense weights x the batch)
+                one_thread_below=ONE_THREAD_MACS,
+                work_per_sample=sum(p.numel() for p in self.module_.parameters() if p.ndim > 1),
+                **settings,
+            )
         for key, values in result.history.items():
             self.history_.setdefault(key, []).extend(values)
         # best_epoch_ indexes history_, which a warm start extends
